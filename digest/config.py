@@ -1,0 +1,390 @@
+"""Load and validate config.toml into typed dataclasses.
+
+Every mistake a user can make ends in one ConfigError sentence naming the file,
+the table and key, and what was expected. Unknown keys are warnings that name
+the closest valid key. Secrets never live here: see digest.secrets.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+import types
+import typing
+from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args, get_origin
+
+from digest.errors import UserError
+
+DEFAULT_SECTIONS_TRACKED = [
+    "agenda",
+    "action items",
+    "actions",
+    "action",
+    "todo",
+    "to do",
+    "to-do",
+    "follow-ups",
+    "follow ups",
+    "follow-up",
+    "next steps",
+    "open items",
+    "discussion",
+    "topics",
+    "notes",
+    "items",
+    "decisions",
+    "status",
+    "updates",
+    "roadmap",
+]
+DEFAULT_SECTIONS_HIGHLIGHT = ["highlights", "weekly highlights", "announcements", "news", "decisions"]
+DEFAULT_SECTIONS_IGNORED = [
+    "mc",
+    "host",
+    "facilitator",
+    "who joined",
+    "attendees",
+    "attendance",
+    "participants",
+    "present",
+    "links",
+    "resources",
+    "recording",
+    "zoom link",
+    "more information",
+]
+
+# Secret-looking keys are refused outright: a password in a committed file leaks.
+SECRET_KEYS = {"password", "secret", "token", "api_key", "apikey", "pass", "passwd"}
+
+
+class ConfigError(UserError):
+    """A user-fixable configuration problem, as one sentence."""
+
+
+@dataclass
+class SourceConfig:
+    name: str = ""
+    kind: Literal["git", "dir", "feed"] = "dir"
+    glob: list[str] = field(default_factory=lambda: ["**/*.md"])
+    url: str = ""  # git: path or clone URL; feed: file path or http(s) URL
+    path: str = ""  # dir: folder
+    branch: str = ""  # git: default branch of the remote when empty
+    series: str = ""  # force a series name for every meeting of this source
+    web_url: str = ""  # "https://host/org/repo/blob/{commit}/{path}#L{line}"
+    org: str = ""  # GitHub org for bare "repo#123" references; guessed from url
+
+
+@dataclass
+class TrackingConfig:
+    sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
+    sections_highlight: list[str] = field(
+        default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT)
+    )
+    sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
+    # Extra status words, added to the built-in defaults (digest.status).
+    done_words: list[str] = field(default_factory=list)
+    open_words: list[str] = field(default_factory=list)
+    dropped_words: list[str] = field(default_factory=list)
+    similarity: int = 85  # rapidfuzz score (0-100) above which two texts are the same item
+    quiet_after: int = 2  # meetings without mention before an open item is "quiet"
+    forget_after: int = 6  # meetings without mention before a quiet item is dropped
+
+
+@dataclass
+class MailConfig:
+    sender: str = "notes-digest <digest@localhost>"  # TOML key: from
+    list_address: str = ""
+    subscribers: bool = False  # also mail each active subscriber
+    list_id: str = ""  # RFC 2919, e.g. "acme-dev.example.org"; derived from sender when empty
+    unsubscribe_url: str = ""  # https://.../unsubscribe?token={token}
+    unsubscribe_mailto: str = ""  # mailto address for List-Unsubscribe
+    reply_to: str = ""
+    subject_prefix: str = ""
+    transport: Literal["outbox", "smtp"] = "outbox"
+
+
+@dataclass
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password_file: str = ""  # else $DIGEST_SMTP_PASSWORD or $CREDENTIALS_DIRECTORY/smtp-password
+    timeout: float = 30.0
+    verify: bool = True
+    ca_file: str = ""
+    max_connections: int = 2
+    max_per_second: float = 5.0
+    retries: int = 5
+    messages_per_connection: int = 100
+
+
+@dataclass
+class OutboxConfig:
+    path: str = "outbox"
+
+
+@dataclass
+class ScheduleConfig:
+    start: str = ""  # "YYYY-MM": first period that may be sent; empty = previous month
+    skip_if_no_new_notes: bool = True
+
+
+@dataclass
+class DigestConfig:
+    title: str = "Meeting notes digest"
+    state_dir: str = ""  # default: $STATE_DIRECTORY, else $XDG_STATE_HOME/notes-digest
+    templates_dir: str = ""  # default: the templates shipped with the package
+    timezone: str = "UTC"
+    secret_file: str = ""  # else $DIGEST_SECRET or $CREDENTIALS_DIRECTORY/digest-secret
+
+
+@dataclass
+class Config:
+    path: Path = field(default_factory=lambda: Path("config.toml"))
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    sources: list[SourceConfig] = field(default_factory=list)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the config are relative to the config file."""
+        return self.path.resolve().parent
+
+    def resolve(self, value: str) -> Path:
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def state_dir(self) -> Path:
+        if self.digest.state_dir:
+            return self.resolve(self.digest.state_dir)
+        if os.environ.get("STATE_DIRECTORY"):
+            # systemd may pass several, colon-separated; the first is ours.
+            return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+        xdg = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+        return Path(xdg) / "notes-digest"
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "state.db"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.outbox.path)
+
+
+# TOML key -> dataclass attribute, where a TOML key is a Python keyword.
+_RENAMED = {"from": "sender"}
+_TABLES: dict[str, type] = {
+    "digest": DigestConfig,
+    "tracking": TrackingConfig,
+    "mail": MailConfig,
+    "smtp": SmtpConfig,
+    "outbox": OutboxConfig,
+    "schedule": ScheduleConfig,
+}
+
+
+def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("DIGEST_CONFIG") or "config.toml")
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    p = config_path(path)
+    name = str(p)
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{name}: no such file; write one with `digest init` or pass --config PATH."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot be read ({exc.strerror}).") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{name}: is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{name}: is not valid TOML: {exc}.") from None
+    return parse_config(data, p)
+
+
+def parse_config(data: dict[str, Any], path: Path) -> Config:
+    name = str(path)
+    cfg = Config(path=path)
+    known = {*_TABLES, "sources"}
+    for key, value in data.items():
+        if key == "sources":
+            continue
+        if key not in known:
+            cfg.warnings.append(_unknown(name, "", key, known))
+            continue
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: [{key}] must be a table, got {_show(value)}.")
+        setattr(cfg, key, _build(_TABLES[key], value, name, f"[{key}]", cfg.warnings))
+    sources = data.get("sources", [])
+    if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+        raise ConfigError(f"{name}: sources must be written as [[sources]] tables.")
+    for i, table in enumerate(sources, 1):
+        where = f"[[sources]] #{i}"
+        src = _build(SourceConfig, table, name, where, cfg.warnings)
+        _check_source(src, name, where, i)
+        cfg.sources.append(src)
+    names = [s.name for s in cfg.sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ConfigError(f"{name}: two [[sources]] share the name {dupes[0]!r}; names must differ.")
+    _check_values(cfg, name)
+    return cfg
+
+
+def _check_source(src: SourceConfig, name: str, where: str, index: int) -> None:
+    if src.kind in ("git", "feed") and not src.url:
+        raise ConfigError(f'{name}: {where} kind = "{src.kind}" needs url = "...".')
+    if src.kind == "dir" and not src.path:
+        raise ConfigError(f'{name}: {where} kind = "dir" needs path = "...".')
+    if not src.name:
+        base = (src.url or src.path).rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
+        src.name = base or f"source{index}"
+
+
+def _check_values(cfg: Config, name: str) -> None:
+    t = cfg.tracking
+    if not 0 <= t.similarity <= 100:
+        raise ConfigError(
+            f"{name}: [tracking] similarity must be between 0 and 100, got {t.similarity}."
+        )
+    for key in ("quiet_after", "forget_after"):
+        if getattr(t, key) < 1:
+            raise ConfigError(f"{name}: [tracking] {key} must be at least 1, got {getattr(t, key)}.")
+    if t.forget_after < t.quiet_after:
+        raise ConfigError(
+            f"{name}: [tracking] forget_after ({t.forget_after}) must not be less than "
+            f"quiet_after ({t.quiet_after})."
+        )
+    s = cfg.smtp
+    if not 0 <= s.port <= 65535:
+        raise ConfigError(f"{name}: [smtp] port must be between 1 and 65535, got {s.port}.")
+    if s.max_connections < 1:
+        raise ConfigError(f"{name}: [smtp] max_connections must be at least 1, got {s.max_connections}.")
+    if s.max_per_second <= 0:
+        raise ConfigError(f"{name}: [smtp] max_per_second must be more than 0, got {s.max_per_second}.")
+    if s.timeout <= 0:
+        raise ConfigError(f"{name}: [smtp] timeout must be more than 0 seconds, got {s.timeout}.")
+    start = cfg.schedule.start
+    if start and not _is_period(start):
+        raise ConfigError(f'{name}: [schedule] start must be a month like "2026-01", got "{start}".')
+    if cfg.mail.unsubscribe_url and not cfg.mail.unsubscribe_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"{name}: [mail] unsubscribe_url must start with https://, got "
+            f'"{cfg.mail.unsubscribe_url}".'
+        )
+
+
+def _is_period(text: str) -> bool:
+    parts = text.split("-")
+    return (
+        len(parts) == 2
+        and len(parts[0]) == 4
+        and parts[0].isdigit()
+        and parts[1].isdigit()
+        and 1 <= int(parts[1]) <= 12
+    )
+
+
+def _build(cls: type, table: dict[str, Any], name: str, where: str, warnings: list[str]) -> Any:
+    assert is_dataclass(cls)
+    hints = typing.get_type_hints(cls)
+    by_key = {f.name: f for f in fields(cls)}
+    toml_keys = {_toml_key(k) for k in by_key}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        attr = _RENAMED.get(key, key)
+        if attr not in by_key or key in _RENAMED.values():
+            if key.lower() in SECRET_KEYS or key.lower().endswith(("password", "secret")):
+                raise ConfigError(
+                    f"{name}: {where} {key} looks like a secret; secrets never go in the config "
+                    f"file: set DIGEST_SMTP_PASSWORD / DIGEST_SECRET in the environment or use "
+                    f"a credentials file (password_file, secret_file, $CREDENTIALS_DIRECTORY)."
+                )
+            warnings.append(_unknown(name, where, key, toml_keys))
+            continue
+        values[attr] = _coerce(value, hints[attr], name, f"{where} {key}")
+    for f in fields(cls):
+        if f.name not in values and f.default is MISSING and f.default_factory is MISSING:
+            raise ConfigError(f"{name}: {where} needs {_toml_key(f.name)} = ...")
+    return cls(**values)
+
+
+def _toml_key(attr: str) -> str:
+    for k, v in _RENAMED.items():
+        if v == attr:
+            return k
+    return attr
+
+
+def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:
+    origin = get_origin(hint)
+    if origin is Literal:
+        allowed = get_args(hint)
+        if value not in allowed:
+            choices = ", ".join(f'"{a}"' for a in allowed)
+            raise ConfigError(f"{name}: {where} must be one of {choices}, got {_show(value)}.")
+        return value
+    if origin is list:
+        (inner,) = get_args(hint)
+        if isinstance(value, str):
+            value = [value]  # glob = "notes/*.md" is as natural as a list of one
+        if not isinstance(value, list):
+            raise ConfigError(f"{name}: {where} must be a list, got {_show(value)}.")
+        return [_coerce(v, inner, name, where) for v in value]
+    if origin in (types.UnionType, typing.Union):
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}: {where} must be true or false, got {_show(value)}.")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name}: {where} must be an integer, got {_show(value)}.")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{name}: {where} must be a number, got {_show(value)}.")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name}: {where} must be a string, got {_show(value)}.")
+        return value
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return str(value)
+
+
+def _unknown(name: str, where: str, key: str, valid: typing.Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]}?" if close else ""
+    place = f"{where} " if where else ""
+    return f"{name}: {place}unknown key {key}{hint}"

@@ -1,0 +1,199 @@
+"""Plain dataclasses passed between the pipeline stages.
+
+source -> Document -> Meeting (Section/Block tree) -> Item -> Thread -> Digest (Entry)
+Every stage is a pure function of the previous stage's output, apart from
+sources (git/dir/feed) and the state store, which are the I/O edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Status = Literal["open", "done", "dropped", "unknown"]
+DateOrigin = Literal["heading", "filename", "commit", "feed"]
+SectionRole = Literal["tracked", "highlight", "ignored", "other"]
+ItemKind = Literal["list", "task", "row", "action", "person"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One note file (or feed entry) at one version."""
+
+    source: str  # the source's name from config
+    path: str  # path inside the source (repo-relative for git); feed: entry id
+    text: str  # decoded UTF-8 text; Markdown
+    blob: str  # git blob sha, or sha256 of the content for dir/feed
+    commit: str | None = None  # git commit that brought this version
+    committed_at: datetime | None = None  # aware UTC; feed: entry date; dir: mtime
+    deleted: bool = False
+
+
+# ---- parse tree (digest.parse builds it, digest.items reads it) -------------
+
+
+@dataclass
+class ListNode:
+    """A list item with its own text (children excluded) and nested items."""
+
+    text: str  # own inline Markdown text, one line, task box removed
+    line: int  # 1-based line in the document
+    end_line: int  # last line of this item including children
+    checked: bool | None = None  # task box: True [x], False [ ], None no box
+    children: list[ListNode] = field(default_factory=list)
+
+
+@dataclass
+class TableRow:
+    cells: dict[str, str]  # header -> cell text (inline Markdown)
+    header: list[str]
+    line: int
+
+
+@dataclass
+class Paragraph:
+    text: str
+    line: int
+
+
+Block = ListNode | TableRow | Paragraph
+
+
+@dataclass
+class Section:
+    """A heading inside a meeting and the blocks directly under it."""
+
+    path: tuple[str, ...]  # heading path inside the meeting, e.g. ("Agenda",)
+    line: int
+    blocks: list[Block] = field(default_factory=list)
+
+
+@dataclass
+class Meeting:
+    id: str  # stable: "{source}:{path}:{date}" (+ ":{n}" when a file repeats a date)
+    source: str
+    path: str
+    series: str
+    title: str
+    date: date
+    date_origin: DateOrigin
+    line: int  # heading line (1 when the whole file is the meeting)
+    end_line: int
+    commit: str | None
+    committed_at: datetime | None
+    sections: list[Section] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---- items -----------------------------------------------------------------
+
+
+@dataclass
+class Item:
+    """One trackable thing said in one meeting."""
+
+    meeting_id: str
+    series: str
+    meeting_date: date
+    kind: ItemKind
+    role: SectionRole  # "tracked" items are followed; "highlight" ones go to highlights
+    section: tuple[str, ...]
+    text: str  # own text, inline Markdown, without children
+    children: list[str] = field(default_factory=list)  # child texts (detail, never entries)
+    owners: list[str] = field(default_factory=list)  # normalized handles/names, lower-case
+    refs: list[str] = field(default_factory=list)  # canonical "org/repo#123"
+    links: list[str] = field(default_factory=list)  # other http(s) links, fragment-free
+    status: Status = "unknown"
+    status_phrase: str | None = None  # the raw words the status came from
+    row_key: str | None = None  # table rows: stable key, e.g. "engine / streamlining falco.yaml"
+    path: str = ""
+    line: int = 0
+    end_line: int = 0
+    commit: str | None = None
+    committed_at: datetime | None = None
+    source: str = ""
+
+    @property
+    def key(self) -> str:
+        """Stable identity of this item inside the state DB."""
+        return f"{self.meeting_id}#L{self.line}"
+
+
+# ---- threads and digests -----------------------------------------------------
+
+
+@dataclass
+class Join:
+    """Why an item joined a thread (shown by `digest items --explain`)."""
+
+    item_key: str
+    reason: Literal["first", "ref", "row", "text"]
+    detail: str  # e.g. "shares falcosecurity/falco#1340" or "similarity 91 with ..."
+    score: float = 100.0
+
+
+@dataclass
+class Thread:
+    id: str  # stable: key of the first item
+    series: str
+    items: list[Item] = field(default_factory=list)  # in meeting order
+    joins: list[Join] = field(default_factory=list)
+
+    @property
+    def first(self) -> Item:
+        return self.items[0]
+
+    @property
+    def last(self) -> Item:
+        return self.items[-1]
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    path: str
+    line: int
+    commit: str | None
+    url: str  # permalink, or "path:line" when the source has no web URL
+
+
+@dataclass
+class Entry:
+    title: str  # inline Markdown (rendered safely by digest.render)
+    status: Status
+    status_phrase: str | None
+    owners: list[str]
+    refs: list[str]
+    first_seen: date
+    last_seen: date
+    times_raised: int
+    source: SourceLink
+    thread_id: str = ""
+    previous_status: str | None = None  # last status before the period
+    late: bool = False  # came from a note committed after its period's digest
+
+
+@dataclass
+class MeetingRef:
+    title: str
+    date: date
+    source: SourceLink
+
+
+@dataclass
+class Digest:
+    series: str
+    period: str  # "YYYY-MM"
+    compared_to: str | None  # "YYYY-MM" of the previous period with meetings
+    meetings: list[MeetingRef] = field(default_factory=list)
+    highlights: list[Entry] = field(default_factory=list)
+    new: list[Entry] = field(default_factory=list)
+    pending: list[Entry] = field(default_factory=list)
+    resolved: list[Entry] = field(default_factory=list)
+    quiet: list[Entry] = field(default_factory=list)
+    late: list[Entry] = field(default_factory=list)
+
+    BUCKETS = ("highlights", "new", "pending", "resolved", "quiet", "late")
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, b) for b in self.BUCKETS)
