@@ -72,5 +72,7 @@ def main() -> None:
         print(f"digest: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        print("digest: interrupted; the state is consistent, run the command again.", file=sys.stderr)
+        print(
+            "digest: interrupted; the state is consistent, run the command again.", file=sys.stderr
+        )
         sys.exit(130)

@@ -40,7 +40,13 @@ DEFAULT_SECTIONS_TRACKED = [
     "updates",
     "roadmap",
 ]
-DEFAULT_SECTIONS_HIGHLIGHT = ["highlights", "weekly highlights", "announcements", "news", "decisions"]
+DEFAULT_SECTIONS_HIGHLIGHT = [
+    "highlights",
+    "weekly highlights",
+    "announcements",
+    "news",
+    "decisions",
+]
 DEFAULT_SECTIONS_IGNORED = [
     "mc",
     "host",
@@ -81,9 +87,7 @@ class SourceConfig:
 @dataclass
 class TrackingConfig:
     sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
-    sections_highlight: list[str] = field(
-        default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT)
-    )
+    sections_highlight: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT))
     sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
     # Extra status words, added to the built-in defaults (digest.status).
     done_words: list[str] = field(default_factory=list)
@@ -245,7 +249,9 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     names = [s.name for s in cfg.sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ConfigError(f"{name}: two [[sources]] share the name {dupes[0]!r}; names must differ.")
+        raise ConfigError(
+            f"{name}: two [[sources]] share the name {dupes[0]!r}; names must differ."
+        )
     _check_values(cfg, name)
     return cfg
 
@@ -268,7 +274,9 @@ def _check_values(cfg: Config, name: str) -> None:
         )
     for key in ("quiet_after", "forget_after"):
         if getattr(t, key) < 1:
-            raise ConfigError(f"{name}: [tracking] {key} must be at least 1, got {getattr(t, key)}.")
+            raise ConfigError(
+                f"{name}: [tracking] {key} must be at least 1, got {getattr(t, key)}."
+            )
     if t.forget_after < t.quiet_after:
         raise ConfigError(
             f"{name}: [tracking] forget_after ({t.forget_after}) must not be less than "
@@ -278,15 +286,23 @@ def _check_values(cfg: Config, name: str) -> None:
     if not 0 <= s.port <= 65535:
         raise ConfigError(f"{name}: [smtp] port must be between 1 and 65535, got {s.port}.")
     if s.max_connections < 1:
-        raise ConfigError(f"{name}: [smtp] max_connections must be at least 1, got {s.max_connections}.")
+        raise ConfigError(
+            f"{name}: [smtp] max_connections must be at least 1, got {s.max_connections}."
+        )
     if s.max_per_second <= 0:
-        raise ConfigError(f"{name}: [smtp] max_per_second must be more than 0, got {s.max_per_second}.")
+        raise ConfigError(
+            f"{name}: [smtp] max_per_second must be more than 0, got {s.max_per_second}."
+        )
     if s.timeout <= 0:
         raise ConfigError(f"{name}: [smtp] timeout must be more than 0 seconds, got {s.timeout}.")
     start = cfg.schedule.start
     if start and not _is_period(start):
-        raise ConfigError(f'{name}: [schedule] start must be a month like "2026-01", got "{start}".')
-    if cfg.mail.unsubscribe_url and not cfg.mail.unsubscribe_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f'{name}: [schedule] start must be a month like "2026-01", got "{start}".'
+        )
+    if cfg.mail.unsubscribe_url and not cfg.mail.unsubscribe_url.startswith(
+        ("https://", "http://")
+    ):
         raise ConfigError(
             f"{name}: [mail] unsubscribe_url must start with https://, got "
             f'"{cfg.mail.unsubscribe_url}".'

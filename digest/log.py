@@ -47,7 +47,9 @@ def setup_logging(verbosity: int = 0) -> None:
     elif verbosity < 0:
         level = logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JournalFormatter("%(message)s") if under_systemd() else TerminalFormatter("%(message)s"))
+    handler.setFormatter(
+        JournalFormatter("%(message)s") if under_systemd() else TerminalFormatter("%(message)s")
+    )
     root = logging.getLogger("digest")
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -1,0 +1,221 @@
+"""The state: one SQLite file (sqlite-utils), schema versioned by migrations.
+
+Tables
+  sources      one row per configured source: last processed commit (git), kind
+  documents    one row per (source, path, blob): a version of a note; deleted flag
+  meetings     meetings parsed from the current version of each document
+  items        items of those meetings (JSON columns for lists)
+  digests      one row per (series, period): the built digest, frozen once sent
+  deliveries   the ledger: one row per digest x recipient (pending/sent/failed)
+  subscribers  the digest's own subscribers
+
+Every multi-row change runs in one transaction, so a SIGKILL leaves either the
+old state or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from digest.errors import LockedError, UserError
+
+SCHEMA_VERSION = 1
+
+
+def _v1(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS sources (
+            name TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            location TEXT NOT NULL,         -- url or path as configured
+            last_commit TEXT,               -- git: last processed commit
+            updated_at TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS documents (
+            source TEXT NOT NULL,
+            path TEXT NOT NULL,
+            blob TEXT NOT NULL,             -- git blob sha or sha256 of the content
+            commit_sha TEXT,                -- the commit that brought this version
+            committed_at TEXT,              -- ISO 8601 UTC
+            seen_at TEXT NOT NULL,          -- when this run first saw it (for "late")
+            deleted INTEGER NOT NULL DEFAULT 0,
+            current INTEGER NOT NULL DEFAULT 1,  -- the newest version of the path
+            warnings TEXT NOT NULL DEFAULT '[]',
+            PRIMARY KEY (source, path, blob)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS meetings (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            path TEXT NOT NULL,
+            blob TEXT NOT NULL,
+            series TEXT NOT NULL,
+            title TEXT NOT NULL,
+            date TEXT NOT NULL,             -- YYYY-MM-DD
+            date_origin TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            commit_sha TEXT,
+            committed_at TEXT,
+            seen_at TEXT NOT NULL,
+            warnings TEXT NOT NULL DEFAULT '[]'
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS items (
+            key TEXT PRIMARY KEY,           -- "{meeting_id}#L{line}"
+            meeting_id TEXT NOT NULL REFERENCES meetings(id) ON DELETE CASCADE,
+            series TEXT NOT NULL,
+            meeting_date TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL,
+            section TEXT NOT NULL,          -- JSON list
+            text TEXT NOT NULL,
+            children TEXT NOT NULL,         -- JSON list
+            owners TEXT NOT NULL,           -- JSON list
+            refs TEXT NOT NULL,             -- JSON list
+            links TEXT NOT NULL,            -- JSON list
+            status TEXT NOT NULL,
+            status_phrase TEXT,
+            row_key TEXT,
+            source TEXT NOT NULL,
+            path TEXT NOT NULL,
+            line INTEGER NOT NULL,
+            end_line INTEGER NOT NULL,
+            commit_sha TEXT,
+            committed_at TEXT
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS digests (
+            id TEXT PRIMARY KEY,            -- "{series}|{period}"
+            series TEXT NOT NULL,
+            period TEXT NOT NULL,           -- YYYY-MM
+            built_at TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            text_body TEXT NOT NULL,
+            html_body TEXT NOT NULL,
+            json_body TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'built'  -- built / sending / sent / partial / skipped
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS deliveries (
+            digest_id TEXT NOT NULL REFERENCES digests(id),
+            recipient TEXT NOT NULL,        -- lower-cased address
+            kind TEXT NOT NULL,             -- list / subscriber
+            message_id TEXT NOT NULL,
+            status TEXT NOT NULL,           -- pending / sent / failed
+            attempts INTEGER NOT NULL DEFAULT 0,
+            reply TEXT,                     -- last SMTP reply, or outbox file
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (digest_id, recipient)
+        )"""
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS subscribers (
+            address TEXT PRIMARY KEY,       -- normalized (email-validator)
+            name TEXT NOT NULL DEFAULT '',
+            status TEXT NOT NULL,           -- active / unsubscribed / bounced
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS items_series ON items(series, meeting_date)")
+    db.execute("CREATE INDEX IF NOT EXISTS meetings_series ON meetings(series, date)")
+    db.execute("CREATE INDEX IF NOT EXISTS meetings_doc ON meetings(source, path)")
+
+
+# Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+
+
+def open_db(path: Path) -> sqlite_utils.Database:
+    """Open (creating and migrating) the state DB."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA synchronous=FULL")
+    except (OSError, sqlite3.Error) as exc:
+        raise UserError(f"state database {path} cannot be opened: {exc}.") from None
+    db = sqlite_utils.Database(conn)
+    migrate(db, path)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database, path: Path | None = None) -> None:
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise UserError(
+            f"state database {path} has schema version {current}, newer than this digest "
+            f"({len(MIGRATIONS)}); upgrade notes-digest."
+        )
+    for version in range(current + 1, len(MIGRATIONS) + 1):
+        with transaction(db):
+            MIGRATIONS[version - 1](db)
+            db.execute(f"PRAGMA user_version = {version}")
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+@contextmanager
+def state_lock(state_dir: Path, what: str) -> Iterator[None]:
+    """An exclusive, non-blocking lock on the state directory.
+
+    flock is released by the kernel when the process dies, so a SIGKILLed run
+    never leaves a stale lock behind.
+    """
+    state_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = state_dir / "digest.lock"
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise LockedError(
+                f"another digest is already running on {state_dir} ({holder}); "
+                f"this {what} did nothing."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, {what}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)
