@@ -1,0 +1,59 @@
+"""Secrets come from the environment or a file, never from config.toml.
+
+Order: the environment variable, then the file named in the config, then
+systemd's credentials directory ($CREDENTIALS_DIRECTORY/<name>, LoadCredential=).
+Values are never logged; `describe` says where one came from without showing it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.errors import UserError
+
+SMTP_PASSWORD = ("DIGEST_SMTP_PASSWORD", "smtp-password")
+TOKEN_SECRET = ("DIGEST_SECRET", "digest-secret")
+
+
+@dataclass(frozen=True)
+class Secret:
+    value: str
+    origin: str  # "$DIGEST_SMTP_PASSWORD", "/etc/notes-digest/smtp-password", ...
+
+    def __repr__(self) -> str:  # never show the value, even in a traceback
+        return f"Secret(from {self.origin})"
+
+    __str__ = __repr__
+
+
+def find_secret(
+    kind: tuple[str, str], file_setting: str = "", setting_name: str = ""
+) -> Secret | None:
+    """The secret, or None when none is configured anywhere."""
+    env_name, credential = kind
+    value = os.environ.get(env_name)
+    if value:
+        return Secret(value.strip("\r\n"), f"${env_name}")
+    if file_setting:
+        return Secret(_read(Path(file_setting), setting_name or file_setting), file_setting)
+    creds = os.environ.get("CREDENTIALS_DIRECTORY")
+    if creds:
+        path = Path(creds) / credential
+        if path.exists():
+            return Secret(_read(path, f"credential {credential}"), str(path))
+    return None
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UserError(f"{what}: secret file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{what}: secret file {path} cannot be read ({exc}).") from None
+    value = text.strip("\r\n")
+    if not value:
+        raise UserError(f"{what}: secret file {path} is empty.")
+    return value
