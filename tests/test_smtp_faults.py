@@ -1,0 +1,127 @@
+"""SmtpTransport under server faults: transient ones retried and delivered exactly once,
+permanent ones failed with the server's reply, never a duplicate."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from smtp_server import Faults, SMTPTestServer
+from test_smtp import send_all, smtp_config
+
+from digest.errors import UserError
+from digest.secrets import Secret
+from digest.transport import DeliveryResult
+
+
+def by_recipient(results: list[DeliveryResult]) -> dict[str, DeliveryResult]:
+    return {r.recipient: r for r in results}
+
+
+def test_421_on_connect_is_retried() -> None:
+    with SMTPTestServer(faults=Faults(reject_connect_times=2)) as server:
+        results = asyncio.run(send_all(smtp_config(server, retries=3), ["ana@example.test"]))
+        server.wait_for(1)
+    assert results[0].status == "sent"
+    assert server.connections == 3
+    assert server.count_by_recipient() == {"ana@example.test": 1}
+
+
+def test_a_server_that_always_refuses_connections_stops_the_run() -> None:
+    with (
+        SMTPTestServer(faults=Faults(reject_connect_times=100)) as server,
+        pytest.raises(UserError) as caught,
+    ):
+        asyncio.run(send_all(smtp_config(server, retries=2), ["ana@example.test"]))
+    assert str(caught.value).startswith(
+        f"127.0.0.1:{server.port}: cannot open an SMTP session after 3 attempts (421 4.3.2 "
+    )
+
+
+def test_451_on_rcpt_is_retried_until_accepted() -> None:
+    faults = Faults(rcpt_tempfail={"bo@example.test": 2})
+    with SMTPTestServer(faults=faults) as server:
+        results = asyncio.run(
+            send_all(smtp_config(server, retries=3), ["ana@example.test", "bo@example.test"])
+        )
+        server.wait_for(2)
+    assert {r.status for r in results} == {"sent"}
+    assert server.rcpts["bo@example.test"] == 3
+    assert server.count_by_recipient() == {"ana@example.test": 1, "bo@example.test": 1}
+
+
+def test_550_fails_with_the_reply_and_is_not_retried() -> None:
+    faults = Faults(rcpt_permfail={"gone@example.test"})
+    recipients = ["ana@example.test", "gone@example.test", "bo@example.test"]
+    with SMTPTestServer(faults=faults) as server:
+        results = by_recipient(
+            asyncio.run(send_all(smtp_config(server, max_connections=1), recipients))
+        )
+        server.wait_for(2)
+    assert results["gone@example.test"] == DeliveryResult(
+        "gone@example.test", "failed", "550 5.1.1 <gone@example.test>: mailbox unavailable"
+    )
+    assert results["ana@example.test"].status == results["bo@example.test"].status == "sent"
+    assert server.rcpts["gone@example.test"] == 1
+    assert server.connections == 1  # RSET after the refusal; the session stays in use
+
+
+def test_connection_dropped_mid_data_is_retried_once_delivered() -> None:
+    with SMTPTestServer(faults=Faults(drop_in_data_times=1)) as server:
+        results = asyncio.run(send_all(smtp_config(server), ["ana@example.test"]))
+        server.wait_for(1)
+    assert results[0].status == "sent"
+    assert server.connections == 2
+    assert server.count_by_recipient() == {"ana@example.test": 1}
+
+
+def test_a_stalled_server_times_out_and_the_retry_delivers() -> None:
+    faults = Faults(stall_seconds=30, stall_times=1)
+    with SMTPTestServer(faults=faults) as server:
+        started = time.monotonic()
+        results = asyncio.run(send_all(smtp_config(server, timeout=0.5), ["ana@example.test"]))
+        elapsed = time.monotonic() - started
+        server.wait_for(1)
+    assert results[0].status == "sent"
+    assert elapsed < 10  # the client's timeout fired, not the server's stall
+    assert server.count_by_recipient() == {"ana@example.test": 1}
+
+
+def test_exhausted_retries_leave_the_recipient_pending() -> None:
+    faults = Faults(rcpt_tempfail={"full@example.test"})  # a set: 451 every time
+    with SMTPTestServer(faults=faults) as server:
+        results = by_recipient(
+            asyncio.run(
+                send_all(smtp_config(server, retries=2), ["full@example.test", "ana@example.test"])
+            )
+        )
+        server.wait_for(1)
+    assert results["full@example.test"] == DeliveryResult(
+        "full@example.test", "retry", "451 4.3.0 <full@example.test>: try again later"
+    )
+    assert results["ana@example.test"].status == "sent"
+    assert server.rcpts["full@example.test"] == 3  # first attempt + 2 retries
+
+
+def test_every_fault_at_once_no_duplicates_no_losses() -> None:
+    readers = [f"reader{i}@example.test" for i in range(24)]
+    faults = Faults(
+        reject_connect_times=2,
+        rcpt_tempfail={"reader3@example.test": 1, "reader7@example.test": 2},
+        rcpt_permfail={"gone@example.test"},
+        drop_in_data_times=2,
+        stall_seconds=30,
+        stall_times=1,
+    )
+    with SMTPTestServer(tls="starttls", auth={"digest": "pw"}, faults=faults) as server:
+        cfg = smtp_config(server, max_connections=3, retries=4, timeout=0.5)
+        results = by_recipient(
+            asyncio.run(send_all(cfg, [*readers, "gone@example.test"], Secret("pw", "test")))
+        )
+        server.wait_for(len(readers))
+        server.wait_idle()
+    assert results.pop("gone@example.test").status == "failed"
+    assert {r.status for r in results.values()} == {"sent"}
+    assert server.count_by_recipient() == {r: 1 for r in readers}
+    assert server.peak_connections <= 3
