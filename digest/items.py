@@ -1,0 +1,472 @@
+"""Pipeline stage 3: the trackable items said in one meeting.
+
+Each top-level list item or status-table row of a tracked (or highlight, or
+other) section becomes one Item with its own text, owners, references, status
+and source lines; nested list items are its detail. Ignored sections (MC, Who
+joined, links) give no items. Exceptions, all seen in real notes:
+
+- a grouping bullet ("Some items to check in from last time:") gives its
+  children as the items;
+- "ACTION:" / "AI:" / "TODO:" lines, at any depth, are items of kind "action";
+- a person with "Done: …", "Blocked: …", "Next: …" children gives "person" items.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from digest.config import TrackingConfig
+from digest.model import Item, ItemKind, ListNode, Meeting, Paragraph, SectionRole, Status, TableRow
+from digest.owners import find_owners
+from digest.refs import canonical_refs, plain_links
+from digest.status import find_status
+
+__all__ = ["extract_items", "section_role"]
+
+# Sections whose items are open until said otherwise.
+_OPEN_BY_DEFAULT = {
+    "action items",
+    "actions",
+    "action",
+    "todo",
+    "to do",
+    "to-do",
+    "follow-ups",
+    "follow ups",
+    "follow-up",
+    "next steps",
+    "open items",
+}
+_ACTION = re.compile(
+    r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*:\s*(?:\*\*|__)?\s*"
+)
+_PERSON_LABEL = re.compile(
+    r"^\s*(?:\*\*|__)?(?P<label>done|blocked|blockers?|next|doing|in progress)"
+    r"\s*(?::\s*(?:\*\*|__)?|(?:\*\*|__)\s*:)\s*",
+    re.I,
+)
+# Words that name a list of things: "Main projects for 0.41", "Falco 0.38 priorities".
+_GROUP_WORDS = {
+    "items",
+    "topics",
+    "projects",
+    "priorities",
+    "updates",
+    "goals",
+    "proposals",
+    "tasks",
+    "follow-ups",
+    "check-ins",
+    "todos",
+    "actions",
+    "steps",
+    "notes",
+}
+_LINK_OR_URL = re.compile(r"\]\(|https?://")
+_OWNER_PREFIX = re.compile(r"^\s*(?:\[[^\[\]()]{1,80}\]\s*)+(?!\()")
+_STATUS_BOX = {True: "[x]", False: "[ ]"}
+_MAX_STATUS_CHILD_WORDS = 6
+_ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead", "leads", "dri"}
+_ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"}
+_ROW_STATUS_HEADERS = {"status", "state", "progress"}
+
+
+def _norm_heading(text: str) -> str:
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\([^()]*\)", " ", text)  # "Agenda (please add items)", "Notes (optional)"
+    text = re.sub(r"[*_`~]+", "", text).lower()
+    text = re.sub(r"[^\w\s/&+'-]", " ", text)
+    return " ".join(text.split())
+
+
+def _singular(words: str) -> str:
+    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words.split())
+
+
+def _matches(heading: str, names: list[str], *, suffix: bool) -> bool:
+    """Heading equals a configured name, or (suffix=True) ends with it as whole words."""
+    head = _singular(heading)
+    for name in names:
+        want = _singular(_norm_heading(name))
+        if not want:
+            continue
+        if head == want or (suffix and head.endswith(" " + want)):
+            return True
+    return False
+
+
+def section_role(path: tuple[str, ...], tracking: TrackingConfig) -> SectionRole:
+    """Role of a section from its last heading: "This week's highlights:" -> highlight.
+
+    Exact names win over suffix matches ("Next week MC" ends with "MC": ignored);
+    a heading like "Proposals / Discussions" matches by any of its parts. A name in
+    both sections_highlight and sections_tracked (the default "decisions") is a highlight.
+    """
+    if not path:
+        return "other"
+    heading = _norm_heading(path[-1])
+    candidates = [heading, *(p.strip() for p in re.split(r"\s*(?:/|&|\+|\band\b)\s*", heading))]
+    candidates = [c for c in dict.fromkeys(candidates) if c]
+    order: list[tuple[SectionRole, list[str]]] = [
+        ("ignored", tracking.sections_ignored),
+        ("highlight", tracking.sections_highlight),
+        ("tracked", tracking.sections_tracked),
+    ]
+    for suffix in (False, True):
+        for role, names in order:
+            if any(_matches(c, names, suffix=suffix) for c in candidates):
+                return role
+    return "other"
+
+
+def _words(text: str) -> list[str]:
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"https?://\S+", " ", text)
+    return re.findall(r"[^\W_][\w'.-]*", text)
+
+
+def _label(text: str) -> str:
+    """Text without a leading owner bracket and emphasis: "[jason] **Topics:**" -> "Topics:"."""
+    text = _OWNER_PREFIX.sub("", text)
+    return re.sub(r"(\*\*|__)", "", text).strip()
+
+
+def _is_group(node: ListNode) -> bool:
+    """A top-level bullet that only heads a list of items (its children are the items).
+
+    In real notes such a header ends with ":" ("Some items to check in from last
+    time (see notes from 2023-10-05):", "Notes:"), is all bold ("**Proposed
+    roadmap items**"), or is a short label naming a list ("Main projects for 0.41").
+    A bullet carrying a link, a question or a statement ("Status on memleaks …
+    what else can we do? https://…") is a topic whose children are its discussion.
+    """
+    if not node.children or _ACTION.match(node.text):
+        return False
+    label = _label(node.text)
+    if not label:
+        return True
+    if label.rstrip().endswith(":") and not _LINK_OR_URL.search(label):
+        return True
+    if label.endswith(":") and len(_words(label)) <= 12:
+        return True
+    if _LINK_OR_URL.search(label) or "?" in label:
+        return False
+    bare = _OWNER_PREFIX.sub("", node.text).strip()
+    if re.fullmatch(r"(\*\*|__)[^*_]+\1:?", bare):
+        return True
+    if any(_is_person_list(c) for c in node.children):
+        return True  # "Updates" over "[chen]" over "Done: …"
+    words = [w.lower() for w in _words(label)]
+    return (
+        len(node.children) >= 2
+        and len(words) <= 6
+        and any(w in _GROUP_WORDS for w in words)
+        and all(len(_words(c.text)) >= 2 for c in node.children)
+    )
+
+
+def _is_person_list(node: ListNode) -> bool:
+    labelled = [c for c in node.children if _PERSON_LABEL.match(c.text)]
+    if not labelled or len(labelled) != len(node.children):
+        return False
+    # The parent names a person: "[luca]", "@luca", "Luca", "**Luca Rossi**:".
+    name = _label(node.text).rstrip(":").strip()
+    return bool(find_owners(node.text)) or bool(
+        re.fullmatch(r"[A-Z][\w.-]*(?: [A-Z][\w.-]*)?", name)
+    )
+
+
+@dataclass
+class _Context:
+    meeting: Meeting
+    tracking: TrackingConfig
+    org: str
+    role: SectionRole
+    section: tuple[str, ...]
+    default_status: Status
+
+
+def _item(
+    ctx: _Context,
+    *,
+    kind: ItemKind,
+    text: str,
+    children: list[str],
+    line: int,
+    end_line: int,
+    status: tuple[Status, str | None] | None = None,
+    owners: list[str] | None = None,
+    section: tuple[str, ...] | None = None,
+    row_key: str | None = None,
+) -> Item:
+    m = ctx.meeting
+    status_value: Status
+    phrase: str | None
+    if status is not None:
+        status_value, phrase = status
+    else:
+        found = find_status(text, ctx.tracking)
+        status_child = None
+        if found is None:
+            status_child = _status_child(children, ctx.tracking)
+            found = find_status(status_child, ctx.tracking) if status_child else None
+        status_value, phrase = found if found else (ctx.default_status, None)
+        if status_value == "unknown" and kind == "action":
+            status_value = "open"
+        if status_child and owners is not None:
+            # "- in progress @luca": who reported the status owns the work.
+            owners = owners + [o for o in find_owners(status_child) if o not in owners]
+    everything = "\n".join([text, *children])
+    who = list(owners) if owners is not None else find_owners(_ACTION.sub("", text, count=1))
+    return Item(
+        meeting_id=m.id,
+        series=m.series,
+        meeting_date=m.date,
+        kind=kind,
+        role=ctx.role,
+        section=section if section is not None else ctx.section,
+        text=text.strip(),
+        children=children,
+        owners=who,
+        refs=list(dict.fromkeys(r for t in [text, *children] for r in canonical_refs(t, ctx.org))),
+        links=plain_links(everything),
+        status=status_value,
+        status_phrase=phrase,
+        row_key=row_key,
+        path=m.path,
+        line=line,
+        end_line=max(end_line, line),
+        commit=m.commit,
+        committed_at=m.committed_at,
+        source=m.source,
+    )
+
+
+def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
+    """The first direct child that is mostly a status: "- done", "- in progress @luca"."""
+    for child in children:
+        if child.startswith(" "):
+            continue  # a grandchild: detail of the detail
+        words = _words(re.sub(r"@[\w-]+|\[[^\]]*\]", " ", child))
+        if 0 < len(words) <= 3 and find_status(child, tracking):
+            return child
+    return None
+
+
+def _flatten(nodes: list[ListNode]) -> list[str]:
+    """Child texts, depth-first, nested ones indented by two spaces per level."""
+    out: list[str] = []
+
+    def walk(node: ListNode, depth: int) -> None:
+        out.append("  " * depth + node.text)
+        for child in node.children:
+            walk(child, depth + 1)
+
+    for n in nodes:
+        walk(n, 0)
+    return out
+
+
+def _node_item(
+    ctx: _Context, node: ListNode, section: tuple[str, ...], inherited: list[str]
+) -> Item:
+    text = node.text
+    action = _ACTION.match(text)
+    kind: ItemKind = "list"
+    status: tuple[Status, str | None] | None = None
+    if node.checked is not None:
+        kind = "task"
+        status = ("done", _STATUS_BOX[True]) if node.checked else ("open", _STATUS_BOX[False])
+        later = find_status(text, ctx.tracking)
+        if node.checked is False and later and later[0] != "done":
+            status = later  # "- [ ] Docs -> postponed" keeps its phrase
+    elif action:
+        kind = "action"
+    owners = find_owners(_ACTION.sub("", text, count=1)) or list(inherited)
+    return _item(
+        ctx,
+        kind=kind,
+        text=text,
+        children=_flatten(node.children),
+        line=node.line,
+        end_line=node.end_line,
+        status=status,
+        owners=owners,
+        section=section,
+    )
+
+
+def _nested_actions(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
+    """ACTION/TODO lines below a top-level item: actions even when written as detail."""
+    for child in node.children:
+        if _ACTION.match(child.text):
+            rest = _ACTION.sub("", child.text, count=1).strip()
+            if rest:
+                yield _node_item(ctx, child, (*section, _label(node.text)), [])
+            else:  # "- TODO:" heading its own list
+                for grandchild in child.children:
+                    yield _node_item(ctx, grandchild, (*section, _label(node.text)), [])
+        else:
+            yield from _nested_actions(ctx, child, section)
+
+
+def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
+    person = find_owners(node.text) or [_label(node.text).rstrip(":").strip().lower()]
+    heading = re.sub(r"[\[\]*_]", "", node.text).rstrip(":").strip()
+    for child in node.children:
+        m = _PERSON_LABEL.match(child.text)
+        if not m:
+            continue
+        label = m.group("label").lower()
+        entries = [child.text[m.end() :].strip()] if child.text[m.end() :].strip() else []
+        nodes: list[tuple[str, ListNode]] = [(e, child) for e in entries]
+        nodes += [(g.text, g) for g in child.children]
+        for text, source in nodes:
+            if label == "done":
+                status: tuple[Status, str | None] = ("done", m.group("label"))
+            elif label.startswith("block"):
+                status = ("open", m.group("label"))
+            else:
+                status = find_status(text, ctx.tracking) or ("open", m.group("label"))
+            yield _item(
+                ctx,
+                kind="person",
+                text=text,
+                children=_flatten(source.children) if source is not child else [],
+                line=source.line,
+                end_line=source.end_line,
+                status=status,
+                owners=list(dict.fromkeys(person + find_owners(text))),
+                section=(*section, heading),
+            )
+
+
+def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
+    if _is_person_list(node):
+        yield from _person_items(ctx, node, ctx.section)
+        return
+    if _is_group(node):
+        # The header's text is kept as context in the section path; an owner on the
+        # header ("[jason] **Topics**") is the owner of children that name none.
+        section = (*ctx.section, _label(node.text).rstrip(":").strip())
+        inherited = find_owners(node.text)
+        for child in node.children:
+            if _is_person_list(child):
+                yield from _person_items(ctx, child, section)
+                continue
+            yield _node_item(ctx, child, section, inherited)
+            yield from _nested_actions(ctx, child, section)
+        return
+    yield _node_item(ctx, node, ctx.section, [])
+    yield from _nested_actions(ctx, node, ctx.section)
+
+
+def _header_kind(name: str) -> str:
+    low = _norm_heading(name)
+    first = low.split()[0] if low.split() else ""
+    if low in _ROW_STATUS_HEADERS or first in _ROW_STATUS_HEADERS:
+        return "status"
+    if low in _ROW_OWNER_HEADERS or first in _ROW_OWNER_HEADERS:
+        return "owner"
+    if low in _ROW_NOTE_HEADERS or first in _ROW_NOTE_HEADERS:
+        return "note"
+    return "key"
+
+
+def _row_key(values: list[str]) -> str:
+    plain = [" ".join(_norm_heading(v).split()) for v in values]
+    return " / ".join(p for p in plain if p)
+
+
+def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
+    carried: dict[str, str] = {}
+    for row in rows:
+        kinds = {h: _header_kind(h) for h in row.header}
+        key_headers = [h for h in row.header if kinds[h] == "key"]
+        cells = dict(row.cells)
+        # An empty first key cell repeats the row above ("|      | Streamlining … |").
+        if key_headers:
+            first = key_headers[0]
+            if cells.get(first, "").strip():
+                carried[first] = cells[first]
+            elif first in carried and any(cells.get(h, "").strip() for h in key_headers[1:]):
+                cells[first] = carried[first]
+        keys = [cells.get(h, "").strip() for h in key_headers]
+        if not any(keys):
+            continue
+        shown = [cells.get(h, "").strip() for h in row.header if kinds[h] != "status"]
+        text = " — ".join(v for v in shown if v)
+        status: tuple[Status, str | None] | None = None
+        for h in row.header:
+            cell = cells.get(h, "").strip()
+            if kinds[h] == "status" and cell:
+                found = find_status(cell, ctx.tracking)
+                status = (found[0], cell) if found else ("unknown", cell)
+                break
+        if status is None:
+            found = find_status(text, ctx.tracking)
+            status = found if found else (ctx.default_status, None)
+        owners: list[str] = []
+        for h in row.header:
+            if kinds[h] == "owner":
+                cell = cells.get(h, "")
+                named = find_owners(cell) or [
+                    p.strip().lstrip("@").lower() for p in re.split(r"[,/&]", cell) if p.strip()
+                ]
+                owners.extend(n for n in named if n not in owners)
+        if not owners:
+            owners = find_owners(" ".join(keys))
+        yield _item(
+            ctx,
+            kind="row",
+            text=text,
+            children=[],
+            line=row.line,
+            end_line=row.line,
+            status=status,
+            owners=owners,
+            row_key=_row_key(keys),
+        )
+
+
+def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") -> list[Item]:
+    """Items of `meeting`, in document order, according to the section rules in `tracking`."""
+    items: list[Item] = []
+    # A meeting written without sub-headings is all agenda: its lists are tracked.
+    headingless = all(not s.path for s in meeting.sections)
+    for section in meeting.sections:
+        role = "tracked" if headingless else section_role(section.path, tracking)
+        if role == "ignored":
+            continue
+        last = _norm_heading(section.path[-1]) if section.path else ""
+        default: Status = (
+            "open" if _singular(last) in {_singular(n) for n in _OPEN_BY_DEFAULT} else "unknown"
+        )
+        ctx = _Context(meeting, tracking, org, role, section.path, default)
+        pending_rows: list[TableRow] = []
+        for block in [*section.blocks, None]:
+            if isinstance(block, TableRow):
+                if pending_rows and block.header != pending_rows[-1].header:
+                    items.extend(_table_items(ctx, pending_rows))
+                    pending_rows = []
+                pending_rows.append(block)
+                continue
+            if pending_rows:
+                items.extend(_table_items(ctx, pending_rows))
+                pending_rows = []
+            if isinstance(block, ListNode):
+                items.extend(_list_items(ctx, block))
+            elif isinstance(block, Paragraph) and _ACTION.match(block.text):
+                items.append(
+                    _item(
+                        ctx,
+                        kind="action",
+                        text=block.text,
+                        children=[],
+                        line=block.line,
+                        end_line=block.line,
+                    )
+                )
+    return items

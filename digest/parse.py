@@ -1,0 +1,553 @@
+"""Pipeline stage 2: split a Markdown document into meetings.
+
+A document holds one meeting (`# 2023-11-02 Core Sync (monthly)`, or a date only
+in the file name) or many (`# Community Call` then `## 2024-01-24` per meeting,
+newest first). Each meeting keeps its sections (heading path inside the meeting)
+with their blocks: nested list items, table rows and paragraphs, all with 1-based
+source lines, and their inline Markdown source text (links intact).
+
+`parse_document` is a pure function that never raises: whatever cannot be
+understood becomes a warning naming "source:path[:line]".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from digest.model import (
+    Block,
+    DateOrigin,
+    Document,
+    ListNode,
+    Meeting,
+    Paragraph,
+    Section,
+    TableRow,
+)
+
+__all__ = ["ParseResult", "find_date", "parse_document", "series_name"]
+
+
+@dataclass
+class ParseResult:
+    meetings: list[Meeting] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one sentence each, "source:path[:line]: …"
+
+
+# ---- dates -------------------------------------------------------------------
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MONTH = (
+    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
+    r"aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+# Order matters: the first pattern that matches a valid date wins.
+_DATE_PATTERNS = [
+    # 2023-11-02, 2023-8-30, 2019/06/06, 2019.06.06
+    re.compile(r"(?<!\d)(?P<y>\d{4})[-/.](?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?!\d)"),
+    # 2020-Jan-28
+    re.compile(rf"(?<!\d)(?P<y>\d{{4}})[-/ ]{_MONTH}[-/ ](?P<d>\d{{1,2}})(?!\d)", re.I),
+    # 6 June 2019, 6th June 2019, 08th Jan 2020, 4th Sept 2019
+    re.compile(
+        rf"(?<!\d)(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH},?\s+(?P<y>\d{{4}})(?!\d)",
+        re.I,
+    ),
+    # June 6, 2019 / June 6th 2019
+    re.compile(
+        rf"\b{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})(?!\d)",
+        re.I,
+    ),
+]
+_FILE_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+
+
+@dataclass(frozen=True)
+class _DateMatch:
+    value: date | None  # None: looked like a date but is not a valid one
+    span: tuple[int, int]
+    raw: str
+
+
+def _match_dates(text: str) -> list[_DateMatch]:
+    found: list[_DateMatch] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in _DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < end and start < m.end() for start, end in taken):
+                continue
+            groups = m.groupdict()
+            month = _MONTHS[groups["mon"][:3].lower()] if groups.get("mon") else int(groups["m"])
+            try:
+                value: date | None = date(int(groups["y"]), month, int(groups["d"]))
+            except ValueError:
+                value = None
+            found.append(_DateMatch(value, m.span(), m.group(0)))
+            taken.append(m.span())
+    found.sort(key=lambda d: d.span)
+    return found
+
+
+def find_date(text: str) -> date | None:
+    """The first valid date written in `text` (ISO, 2020-Jan-28, 6th June 2019, June 6, 2019)."""
+    for match in _match_dates(text):
+        if match.value is not None:
+            return match.value
+    return None
+
+
+def _file_date(path: str) -> date | None:
+    base = path.rsplit("/", 1)[-1]
+    for m in _FILE_DATE.finditer(base):
+        try:
+            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+        except ValueError:
+            continue
+    return None
+
+
+# ---- series names ----------------------------------------------------------
+
+# "(monthly)", "(bi-weekly)", "- Meeting" and the like say how often, not which series.
+_CADENCE = re.compile(
+    r"\((?:\s*(?:bi-?|semi-?)?(?:weekly|monthly|daily|quarterly|yearly|annual|fortnightly)"
+    r"\s*)\)",
+    re.I,
+)
+_EDGE_JUNK = re.compile(r"^[\s\-–—:|,#*_]+|[\s\-–—:|,#*_]+$")
+_TRAILING_MEETING = re.compile(r"(?:[\s\-–—:|,]+(?:meeting|notes|minutes))+$", re.I)
+_SMALL_WORDS = {"a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to", "with"}
+_GENERIC_FILE_WORDS = {"md", "notes", "meeting", "meetings", "minutes", "to", "release"}
+
+
+def _title_case(text: str) -> str:
+    """Capitalize all-lowercase words, so "Office hours" and "Office Hours" are one series."""
+    words = text.split()
+    out = []
+    for i, word in enumerate(words):
+        if word.isalpha() and word.islower() and (i == 0 or word not in _SMALL_WORDS):
+            word = word[0].upper() + word[1:]
+        out.append(word)
+    return " ".join(out)
+
+
+def _strip_markup(text: str) -> str:
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url) -> text
+    return re.sub(r"[*_`~]+", "", text)
+
+
+def series_name(title: str) -> str:
+    """A heading's series: dates and cadence suffixes removed, e.g. "Core Sync"."""
+    text = _strip_markup(title)
+    for match in reversed(_match_dates(text)):
+        text = text[: match.span[0]] + " " + text[match.span[1] :]
+    text = _CADENCE.sub(" ", text)
+    text = re.sub(r"\s+", " ", text)
+    for _ in range(3):  # "- Meeting" left behind by "- Meeting 6th June 2019"
+        text = _EDGE_JUNK.sub("", text)
+        text = _TRAILING_MEETING.sub("", text)
+    text = re.sub(r"\(\s*\)", "", text).strip()
+    text = _EDGE_JUNK.sub("", text)
+    return _title_case(text) if re.search(r"[^\W\d_]", text) else ""
+
+
+def _file_series(path: str) -> str:
+    base = path.rsplit("/", 1)[-1]
+    base = re.sub(r"\.(md|markdown|txt)$", "", base, flags=re.I)
+    base = _FILE_DATE.sub(" ", base)
+    base = re.sub(r"\d+(?:\.\d+)+", " ", base)  # version numbers: release-0.37.0
+    words = [
+        w
+        for w in re.split(r"[^\w]+|_", base)
+        if w and not w.isdigit() and w.lower() not in _GENERIC_FILE_WORDS
+    ]
+    return _title_case(" ".join(words))
+
+
+# ---- tokens ----------------------------------------------------------------
+
+_MD = MarkdownIt("commonmark", {"html": False}).enable("table")
+_TASK_BOX = re.compile(r"^\[( |x|X)\]\s+")
+# A bold-only short paragraph used as a heading: "**Who joined**", "**Discussion**:".
+_PSEUDO_HEADING = re.compile(r"^\s*(\*\*|__)(?P<label>[^*_\n]{1,60}?):?\s*\1\s*:?\s*$")
+
+
+@dataclass
+class _Heading:
+    index: int  # token index of heading_open
+    level: int
+    text: str
+    line: int  # 1-based
+    dates: list[_DateMatch]
+
+
+def _inline_text(tokens: Sequence[Token], index: int) -> str:
+    """Content of the inline token following tokens[index] (an *_open token)."""
+    if index + 1 < len(tokens) and tokens[index + 1].type == "inline":
+        return " ".join(tokens[index + 1].content.split("\n")).strip()
+    return ""
+
+
+def _close_index(tokens: Sequence[Token], index: int) -> int:
+    """Index of the token closing tokens[index] (same nesting)."""
+    depth = 0
+    for j in range(index, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _last_line(lines: Sequence[str], start0: int, end0: int) -> int:
+    """1-based last non-blank line of the 0-based half-open range [start0, end0)."""
+    end = min(end0, len(lines))
+    while end - 1 > start0 and not lines[end - 1].strip():
+        end -= 1
+    return max(end, start0 + 1)
+
+
+def _list_items(
+    tokens: Sequence[Token], start: int, end: int, lines: Sequence[str]
+) -> list[ListNode]:
+    """ListNodes for the list whose *_list_open is tokens[start] and close tokens[end]."""
+    nodes: list[ListNode] = []
+    i = start + 1
+    while i < end:
+        tok = tokens[i]
+        if tok.type != "list_item_open":
+            i += 1
+            continue
+        close = _close_index(tokens, i)
+        texts: list[str] = []
+        children: list[ListNode] = []
+        j = i + 1
+        while j < close:
+            inner = tokens[j]
+            if inner.type == "paragraph_open":
+                texts.append(_inline_text(tokens, j))
+                j = _close_index(tokens, j) + 1
+            elif inner.type in ("bullet_list_open", "ordered_list_open"):
+                inner_close = _close_index(tokens, j)
+                children.extend(_list_items(tokens, j, inner_close, lines))
+                j = inner_close + 1
+            elif inner.nesting == 1:
+                j = _close_index(tokens, j) + 1  # blockquotes, tables in items: quoted detail
+            else:
+                j += 1
+        text = " ".join(t for t in texts if t)
+        checked: bool | None = None
+        box = _TASK_BOX.match(text)
+        if box:
+            checked = box.group(1) != " "
+            text = text[box.end() :]
+        line0, end0 = tok.map if tok.map else (0, 1)
+        nodes.append(
+            ListNode(
+                text=text.strip(),
+                line=line0 + 1,
+                end_line=_last_line(lines, line0, end0),
+                checked=checked,
+                children=children,
+            )
+        )
+        i = close + 1
+    return nodes
+
+
+def _table_rows(tokens: Sequence[Token], start: int, end: int) -> list[TableRow]:
+    header: list[str] = []
+    rows: list[TableRow] = []
+    in_head = False
+    current: list[str] = []
+    row_line = 0
+    for j in range(start, end + 1):
+        tok = tokens[j]
+        if tok.type == "thead_open":
+            in_head = True
+        elif tok.type == "thead_close":
+            in_head = False
+        elif tok.type == "tr_open":
+            current = []
+            row_line = tok.map[0] + 1 if tok.map else 0
+        elif tok.type in ("th_open", "td_open"):
+            current.append(_inline_text(tokens, j))
+        elif tok.type == "tr_close":
+            if in_head:
+                header = _unique_headers(current)
+            else:
+                cells = {h: (current[k] if k < len(current) else "") for k, h in enumerate(header)}
+                rows.append(TableRow(cells=cells, header=list(header), line=row_line))
+    return rows
+
+
+def _unique_headers(cells: list[str]) -> list[str]:
+    names: list[str] = []
+    for k, cell in enumerate(cells, 1):
+        name = _strip_markup(cell).strip() or f"column {k}"
+        while name in names:
+            name = f"{name} {k}"
+        names.append(name)
+    return names
+
+
+def _sections(
+    tokens: Sequence[Token],
+    start: int,
+    end: int,
+    base_level: int,
+    lines: Sequence[str],
+    first_line: int,
+) -> list[Section]:
+    """Sections of the token range [start, end): headings deeper than base_level."""
+    sections: list[Section] = [Section(path=(), line=first_line)]
+    stack: list[tuple[int, str]] = []  # (level, text) of the open headings
+    pseudo = False  # the current section came from a bold-only paragraph
+    i = start
+    while i < end:
+        tok = tokens[i]
+        if tok.level != 0:
+            i += 1
+            continue
+        if tok.type == "heading_open" and i == start:
+            i = _close_index(tokens, i) + 1  # the meeting's own heading
+            continue
+        if tok.type == "heading_open":
+            # A heading as shallow as the title, inside a whole-file meeting, is a section.
+            level = max(int(tok.tag[1:]) if tok.tag[1:].isdigit() else 6, base_level + 1)
+            text = _inline_text(tokens, i)
+            while stack and stack[-1][0] >= level:
+                stack.pop()
+            stack.append((level, _strip_markup(text).strip()))
+            line = tok.map[0] + 1 if tok.map else first_line
+            sections.append(Section(path=tuple(t for _, t in stack), line=line))
+            pseudo = False
+            i = _close_index(tokens, i) + 1
+        elif tok.type == "paragraph_open":
+            text = _inline_text(tokens, i)
+            line = tok.map[0] + 1 if tok.map else first_line
+            heading = _PSEUDO_HEADING.match(text)
+            if heading and len(heading.group("label").split()) <= 6:
+                path = sections[-1].path[:-1] if pseudo else sections[-1].path
+                sections.append(Section(path=(*path, heading.group("label").strip()), line=line))
+                pseudo = True
+            elif text:
+                sections[-1].blocks.append(Paragraph(text=text, line=line))
+            i = _close_index(tokens, i) + 1
+        elif tok.type in ("bullet_list_open", "ordered_list_open"):
+            close = _close_index(tokens, i)
+            sections[-1].blocks.extend(_list_items(tokens, i, close, lines))
+            i = close + 1
+        elif tok.type == "table_open":
+            close = _close_index(tokens, i)
+            blocks: list[Block] = list(_table_rows(tokens, i, close))
+            sections[-1].blocks.extend(blocks)
+            i = close + 1
+        elif tok.nesting == 1:
+            i = _close_index(tokens, i) + 1  # blockquote, html: not trackable
+        else:
+            i += 1
+    # An empty leading section says nothing; keep the others even when empty.
+    if not sections[0].blocks and len(sections) > 1:
+        sections.pop(0)
+    return sections
+
+
+# ---- meetings --------------------------------------------------------------
+
+
+def _where(doc: Document, line: int | None = None) -> str:
+    return f"{doc.source}:{doc.path}" + (f":{line}" if line else "")
+
+
+def _headings(tokens: Sequence[Token]) -> list[_Heading]:
+    found = []
+    for i, tok in enumerate(tokens):
+        if tok.type == "heading_open" and tok.level == 0:
+            text = _inline_text(tokens, i)
+            level = int(tok.tag[1:]) if tok.tag[1:].isdigit() else 6
+            line = tok.map[0] + 1 if tok.map else 1
+            found.append(_Heading(i, level, text, line, _match_dates(_strip_markup(text))))
+    return found
+
+
+def _meeting_level(headings: list[_Heading]) -> int | None:
+    """Heading level of the meeting headings: the shallowest level holding a dated heading.
+
+    Exception: a single dated title at the top of the file (e.g. "# 2020-08-12 to
+    2020-12-16") over two or more dated headings one level down is a title, not a meeting.
+    """
+    by_level: dict[int, list[_Heading]] = {}
+    for h in headings:
+        if any(d.value for d in h.dates):
+            by_level.setdefault(h.level, []).append(h)
+    if not by_level:
+        return None
+    levels = sorted(by_level)
+    top = levels[0]
+    if len(by_level[top]) == 1 and by_level[top][0] is headings[0] and len(levels) > 1:
+        deeper = by_level[levels[1]]
+        if len(deeper) >= 2 and len(by_level[top][0].dates) >= 2:
+            return levels[1]
+    return top
+
+
+def parse_document(doc: Document, *, series: str = "") -> ParseResult:
+    """Split `doc` into meetings; never raises (problems become warnings)."""
+    if doc.deleted:
+        return ParseResult()
+    try:
+        return _parse(doc, series)
+    except Exception as exc:  # a parser bug must not stop a whole sync
+        return ParseResult(
+            warnings=[
+                f"{_where(doc)}: could not be read as Markdown ({type(exc).__name__}: {exc}); "
+                "skipped."
+            ]
+        )
+
+
+def _parse(doc: Document, series_override: str) -> ParseResult:
+    result = ParseResult()
+    text = doc.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
+    if not text.strip():
+        return result
+    lines = text.split("\n")
+    tokens = _MD.parse(text)
+    headings = _headings(tokens)
+    for h in headings:
+        for d in h.dates:
+            if d.value is None:
+                result.warnings.append(
+                    f"{_where(doc, h.line)}: heading {h.text!r} has {d.raw!r}, which is not "
+                    "a valid date; ignored."
+                )
+    level = _meeting_level(headings)
+    if level is None:
+        _whole_file_meeting(doc, tokens, headings, lines, series_override, result)
+        return result
+
+    meeting_heads = [h for h in headings if h.level == level and any(d.value for d in h.dates)]
+    first_index = meeting_heads[0].index
+    # The title: the last shallower heading before the first meeting ("# Community Call").
+    title_heads = [h for h in headings if h.index < first_index and h.level < level]
+    doc_title = title_heads[-1].text if title_heads else ""
+    seen: dict[date, int] = {}
+    for h in meeting_heads:
+        # A meeting spans to the next dated heading of its level, or any shallower heading
+        # (a repeated "# Community Call"). An undated "## Agenda" at the meeting's level is
+        # a section written one level too high, so it stays inside.
+        end_heading = next(
+            (o for o in headings if o.index > h.index and (o.level < level or o in meeting_heads)),
+            None,
+        )
+        end_index = end_heading.index if end_heading else len(tokens)
+        end_line0 = end_heading.line - 1 if end_heading else len(lines)
+        # Titles repeated before each meeting count too ("# Community Call" per meeting).
+        local_titles = [o for o in headings if o.index < h.index and o.level < level]
+        title = local_titles[-1].text if local_titles else doc_title
+        meeting_date = next(d.value for d in h.dates if d.value)
+        own_series = series_name(h.text)
+        # The heading's own words name the series only when it is the document's title
+        # ("# 2023-11-02 Core Sync"), not in "## 2025-09-10 No call this week!".
+        heading_is_title = level == 1 or len(meeting_heads) == 1
+        name = (
+            series_override
+            or (series_name(title) if title else "")
+            or (own_series if heading_is_title else "")
+            or _file_series(doc.path)
+            or "Meetings"
+        )
+        heading_title = _strip_markup(h.text).strip()
+        meeting_title = heading_title if own_series else f"{name} {heading_title}".strip()
+        n = seen[meeting_date] = seen.get(meeting_date, 0) + 1
+        meeting_id = f"{doc.source}:{doc.path}:{meeting_date.isoformat()}"
+        if n > 1:
+            meeting_id += f":{n}"
+        result.meetings.append(
+            Meeting(
+                id=meeting_id,
+                source=doc.source,
+                path=doc.path,
+                series=name,
+                title=meeting_title,
+                date=meeting_date,
+                date_origin="heading",
+                line=h.line,
+                end_line=_last_line(lines, h.line - 1, end_line0),
+                commit=doc.commit,
+                committed_at=doc.committed_at,
+                sections=_sections(tokens, h.index, end_index, level, lines, h.line),
+            )
+        )
+    return result
+
+
+def _whole_file_meeting(
+    doc: Document,
+    tokens: Sequence[Token],
+    headings: list[_Heading],
+    lines: list[str],
+    series_override: str,
+    result: ParseResult,
+) -> None:
+    origin: DateOrigin
+    file_date = _file_date(doc.path)
+    if file_date is not None:
+        meeting_date, origin = file_date, "filename"
+    elif doc.committed_at is not None:
+        meeting_date, origin = doc.committed_at.date(), "commit"
+        result.warnings.append(
+            f"{_where(doc)}: no date in the headings or the file name; using the commit "
+            f"date {meeting_date.isoformat()}."
+        )
+    else:
+        result.warnings.append(
+            f"{_where(doc)}: no date in the headings, the file name or the commit; skipped."
+        )
+        return
+    # The first heading, when it is the shallowest one, is the title, not a section.
+    title_head = None
+    if headings and headings[0].level == min(h.level for h in headings):
+        title_head = headings[0]
+    title = _strip_markup(title_head.text).strip() if title_head else ""
+    name = series_override or series_name(title) or _file_series(doc.path) or "Meetings"
+    start = title_head.index if title_head else 0
+    base_level = title_head.level if title_head else 0
+    warnings: list[str] = []
+    if origin == "commit":
+        warnings.append(result.warnings[-1])
+    result.meetings.append(
+        Meeting(
+            id=f"{doc.source}:{doc.path}:{meeting_date.isoformat()}",
+            source=doc.source,
+            path=doc.path,
+            series=name,
+            title=title or f"{name} {meeting_date.isoformat()}",
+            date=meeting_date,
+            date_origin=origin,
+            line=1,
+            end_line=_last_line(lines, 0, len(lines)),
+            commit=doc.commit,
+            committed_at=doc.committed_at,
+            sections=_sections(tokens, start, len(tokens), base_level, lines, 1),
+            warnings=warnings,
+        )
+    )

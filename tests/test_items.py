@@ -1,0 +1,226 @@
+"""extract_items: what a maintainer expects to be followed, from our notes and Falco's."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from digest.config import TrackingConfig
+from digest.items import extract_items, section_role
+from digest.model import Document, Item
+from digest.parse import parse_document
+
+NOTES = Path(__file__).parent / "notes"
+
+
+def items_of(name: str, *, text: str | None = None, org: str = "orchard-dev") -> list[Item]:
+    body = text if text is not None else (NOTES / name).read_text(encoding="utf-8")
+    doc = Document(source="notes", path=f"notes/{name}", text=body, blob="b", commit="abc")
+    out: list[Item] = []
+    for meeting in parse_document(doc).meetings:
+        out.extend(extract_items(meeting, TrackingConfig(), org=org))
+    return out
+
+
+def by_text(items: list[Item], start: str) -> Item:
+    return next(i for i in items if i.text.startswith(start))
+
+
+@pytest.fixture(scope="module")
+def core_sync() -> list[Item]:
+    return items_of("2025-03-06-Orchard-Core-Sync.md")
+
+
+def test_ignored_sections_give_no_items(core_sync: list[Item]) -> None:
+    assert not [i for i in core_sync if i.section and i.section[0] in ("MC", "Who Joined")]
+    assert {i.role for i in core_sync if i.section == ("Highlights",)} == {"highlight"}
+
+
+def test_grouping_bullet_children_are_the_items_with_their_statuses(
+    core_sync: list[Item],
+) -> None:
+    group = "Some items to check in from last time (see notes from 2025-02-06)"
+    checked = [i for i in core_sync if i.section == ("Agenda", group)]
+    assert [(i.text.split(" ->")[0], i.status, i.status_phrase) for i in checked] == [
+        ("Cache eviction policy", "open", "in flight"),
+        ("ARM64 builds done (finally)", "done", "done"),
+        ("Make error messages friendlier", "open", "TBD"),
+        ("Metrics exporter [to-do] (Ada)", "open", "to-do"),
+        ("Config validation rework -- postponed to 2.6 [bo, chen]", "open", "postponed to 2.6"),
+        ("Old CLI flags removal", "dropped", "dropped"),
+        ("Windows installer partially done", "open", "partially done"),
+    ]
+    assert by_text(checked, "Metrics exporter").owners == ["ada"]
+    assert by_text(checked, "Config validation").owners == ["bo", "chen"]
+    assert not any(i.text.startswith("Some items to check in") for i in core_sync)
+
+
+def test_children_of_a_topic_are_its_detail(core_sync: list[Item]) -> None:
+    flaky = by_text(core_sync, "Status on flaky integration tests")
+    assert flaky.kind == "list"
+    assert flaky.status == "unknown"  # "what can be done about them?" states no status
+    assert flaky.children == [
+        "Retry the network tests once before failing.",
+        "Quarantine the slowest ones. @bolind volunteered to do it.",
+    ]
+    assert flaky.refs == ["orchard-dev/orchard#512"]
+    assert (flaky.line, flaky.end_line) == (21, 23)
+    assert not any(i.text.startswith("Retry the network") for i in core_sync)
+
+
+def test_status_and_owner_from_a_short_child_and_eta(core_sync: list[Item]) -> None:
+    loader = by_text(core_sync, "Plugin loader rewrite")
+    assert (loader.status, loader.status_phrase, loader.owners) == ("open", "in progress", ["chen"])
+    review = by_text(core_sync, "Review of the storage proposal")
+    assert (review.status, review.status_phrase) == ("open", "ETA end of April")
+    # Own references first, then those in the detail; comment anchors and /files dropped.
+    assert review.refs == ["orchard-dev/orchard#530", "orchard-dev/orchard#533"]
+
+
+def test_references_and_links(core_sync: list[Item]) -> None:
+    release = by_text(core_sync, "Release 2.5 planning")
+    assert release.refs == ["orchard-dev/cli#77"]
+    assert release.links == ["https://github.com/orchard-dev/orchard/milestone/9"]
+
+
+def test_todo_detail_line_is_an_action(core_sync: list[Item]) -> None:
+    todo = by_text(core_sync, "TODO: write the release checklist")
+    assert (todo.kind, todo.status, todo.line) == ("action", "open", 37)
+    assert todo.section[0] == "Agenda" and todo.section[1].startswith("Release 2.5 planning")
+
+
+def test_table_rows_carry_the_area_down_and_read_the_status_column(
+    core_sync: list[Item],
+) -> None:
+    rows = [i for i in core_sync if i.kind == "row"]
+    assert [(r.row_key, r.status, r.status_phrase, r.line) for r in rows] == [
+        ("core / pluggable storage backends", "open", "in progress", 42),
+        ("core / streaming api", "open", "not started", 43),
+        ("packaging / signed release artifacts", "done", "Done in 2.3", 44),
+        ("packaging / slim container image", "open", "partially done", 45),
+    ]
+    assert rows[1].text == "**Core** — Streaming API"
+
+
+def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
+    tasks = [i for i in core_sync if i.section == ("Action items",)]
+    assert [(t.kind, t.status, t.status_phrase, t.owners) for t in tasks] == [
+        ("task", "open", "[ ]", ["ada"]),
+        ("task", "done", "[x]", ["bo"]),
+        ("task", "open", "postponed", []),
+    ]
+    assert tasks[0].text == "[ada] open a tracking issue for the eviction policy"
+    assert tasks[0].meeting_id == "notes:notes/2025-03-06-Orchard-Core-Sync.md:2025-03-06"
+    assert (tasks[0].series, tasks[0].commit, tasks[0].path) == (
+        "Orchard Core Sync",
+        "abc",
+        "notes/2025-03-06-Orchard-Core-Sync.md",
+    )
+
+
+def test_action_paragraph_person_lists_and_speakers() -> None:
+    items = items_of("orchard-community-call.md")
+    action = by_text(items, "ACTION: Ada to book")
+    assert (action.kind, action.status, action.owners) == ("action", "open", ["ada"])
+    person = [i for i in items if i.kind == "person"]
+    assert [(p.text, p.status, p.status_phrase, p.owners) for p in person] == [
+        ("the metrics endpoint", "done", "Done", ["chen"]),
+        ("waiting for the CI quota", "open", "Blocked", ["chen"]),
+        ("dashboards", "open", "Next", ["chen"]),
+    ]
+    assert by_text(items, "Vote on the logo contest").owners == ["sc"]
+    triage = by_text(items, "[ada] Triage meeting time change")
+    assert (triage.status, triage.owners) == ("done", ["ada"])
+    assert by_text(items_of("2025-01-09-office-hours.md"), "Bo: we").owners == ["bo"]
+
+
+def test_headingless_meeting_lists_are_tracked() -> None:
+    items = items_of("2025-07-01.md", text="# 2025-07-01 Sync\n\n- one thing\n- another\n")
+    assert [(i.text, i.role) for i in items] == [("one thing", "tracked"), ("another", "tracked")]
+
+
+@pytest.mark.parametrize(
+    ("heading", "role"),
+    [
+        ("Agenda (Please add any items you would like to discuss here)", "tracked"),
+        ("Action items:", "tracked"),
+        ("This week's Highlights", "highlight"),
+        ("Weekly highlights", "highlight"),
+        ("Who joined", "ignored"),
+        ("Next Week MC", "ignored"),
+        ("Proposals / Discussions", "tracked"),
+        ("Decisions", "highlight"),
+        ("Closing", "other"),
+    ],
+)
+def test_section_roles(heading: str, role: str) -> None:
+    assert section_role((heading,), TrackingConfig()) == role
+
+
+def test_configured_sections_and_words() -> None:
+    tracking = TrackingConfig(sections_tracked=["Closing"], done_words=["sorted"])
+    assert section_role(("Closing",), tracking) == "tracked"
+    text = "# 2025-07-01 Sync\n\n## Closing\n\n- Venue booking -> sorted\n"
+    doc = Document(source="s", path="n.md", text=text, blob="b")
+    (meeting,) = parse_document(doc).meetings
+    (item,) = extract_items(meeting, tracking)
+    assert (item.status, item.status_phrase, item.role) == ("done", "sorted", "tracked")
+
+
+# ---- the real Falco history ----------------------------------------------------
+
+
+def falco_items(clone: Path, name: str) -> list[Item]:
+    text = subprocess.run(
+        ["git", "--git-dir", str(clone / ".git"), "show", f"HEAD:meeting-notes/{name}"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode("utf-8", errors="replace")
+    doc = Document(source="falco", path=f"meeting-notes/{name}", text=text, blob="b")
+    out: list[Item] = []
+    for meeting in parse_document(doc).meetings:
+        out.extend(extract_items(meeting, TrackingConfig(), org="falcosecurity"))
+    return out
+
+
+@pytest.mark.corpus
+def test_falco_2023_11_02_check_in_items(falco_clone: Path) -> None:
+    items = falco_items(falco_clone, "2023-11-02-Falco-Core-Maintainers.md")
+    loader = by_text(items, "falcoctl as driver loader")
+    assert (loader.status, loader.status_phrase) == ("open", "in flight")
+    assert loader.section[-1].startswith("Some items to check in from last time")
+    assert by_text(items, "ia32 emulation done").status == "done"
+    exceptions = by_text(items, "Make exceptions more user-friendly")
+    assert (exceptions.status, exceptions.status_phrase) == ("open", "TBD")
+    green = by_text(items, "CNCF TAG Environmental Sustainability")
+    assert (green.status, green.owners) == ("open", ["melissa"])
+    k8s = by_text(items, "Check in on k8s client refactor")
+    assert "falcosecurity/libs#1377" in k8s.refs
+    memleaks = by_text(items, "Status on memleaks")
+    assert len(memleaks.children) == 4
+    assert not any(i.text.startswith("Reject raw pointers") for i in items)
+    assert not any(i.section[:1] == ("Who Joined",) for i in items)
+
+
+@pytest.mark.corpus
+def test_falco_2024_09_05_roadmap_table(falco_clone: Path) -> None:
+    items = falco_items(falco_clone, "docs(meeting-notes): 2024-09-05-Falco-Core-Maintainers.md")
+    rows = {r.row_key: r for r in items if r.kind == "row"}
+    drivers = rows["drivers / make the modern ebpf probe the default driver"]
+    assert (drivers.status, drivers.status_phrase) == ("done", "Done in 0.38")
+    cli = rows["engine / cli args consolidation and standardization"]
+    assert (cli.status, cli.status_phrase) == ("open", "in progress")
+    packages = rows["distribution / packages consolidation"]
+    assert (packages.status, packages.status_phrase) == ("open", "not started")
+    assert len(rows) == 17
+
+
+@pytest.mark.corpus
+def test_falco_references_are_canonical(falco_clone: Path) -> None:
+    items = falco_items(falco_clone, "2023-06-08-Falco-Core-Maintainers.md")
+    refs = {r for i in items for r in i.refs}
+    assert "falcosecurity/falco#1340" in refs
+    tasks = [i for i in items if i.kind == "task"]
+    assert (tasks[0].status, tasks[0].owners) == ("open", ["luca"])

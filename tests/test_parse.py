@@ -1,0 +1,252 @@
+"""parse_document on our own notes (tests/notes/) and on the real Falco history."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.model import Document, ListNode, Paragraph, TableRow
+from digest.parse import find_date, parse_document, series_name
+
+NOTES = Path(__file__).parent / "notes"
+
+
+def note(name: str, *, committed_at: datetime | None = None, text: str | None = None) -> Document:
+    body = text if text is not None else (NOTES / name).read_text(encoding="utf-8")
+    return Document(
+        source="notes",
+        path=f"notes/{name}",
+        text=body,
+        blob="b",
+        commit="c0ffee",
+        committed_at=committed_at,
+    )
+
+
+def test_one_meeting_per_file_takes_date_and_series_from_the_title() -> None:
+    result = parse_document(note("2025-03-06-Orchard-Core-Sync.md"))
+    assert result.warnings == []
+    (meeting,) = result.meetings
+    assert meeting.date == date(2025, 3, 6)
+    assert meeting.date_origin == "heading"
+    assert meeting.series == "Orchard Core Sync"
+    assert meeting.id == "notes:notes/2025-03-06-Orchard-Core-Sync.md:2025-03-06"
+    assert meeting.commit == "c0ffee"
+    assert [s.path for s in meeting.sections] == [
+        ("MC",),
+        ("Who Joined",),
+        ("Highlights",),
+        ("Agenda",),
+        ("Action items",),
+    ]
+    assert (meeting.line, meeting.end_line) == (1, 51)
+
+
+def test_sections_keep_nested_lists_task_boxes_tables_and_lines() -> None:
+    (meeting,) = parse_document(note("2025-03-06-Orchard-Core-Sync.md")).meetings
+    agenda = next(s for s in meeting.sections if s.path == ("Agenda",))
+    assert agenda.line == 17
+    assert isinstance(agenda.blocks[0], Paragraph) and agenda.blocks[0].text == "Notes:"
+    first = agenda.blocks[1]
+    assert isinstance(first, ListNode)
+    assert first.text.startswith("Status on flaky integration tests")
+    assert first.text.endswith("https://github.com/orchard-dev/orchard/issues/512")
+    assert (first.line, first.end_line) == (21, 23)
+    assert [c.text for c in first.children] == [
+        "Retry the network tests once before failing.",
+        "Quarantine the slowest ones. @bolind volunteered to do it.",
+    ]
+    # Inline Markdown is kept as written, links intact.
+    roadmap = next(
+        b for b in agenda.blocks if isinstance(b, ListNode) and b.text.startswith("Roadmap")
+    )
+    assert "[roadmap](https://orchard.example.org/roadmap#goals)" in roadmap.text
+    rows = [b for b in agenda.blocks if isinstance(b, TableRow)]
+    assert [r.line for r in rows] == [42, 43, 44, 45]
+    assert rows[0].header == ["Area", "Goal", "Status"]
+    assert rows[1].cells == {"Area": "", "Goal": "Streaming API", "Status": "not started"}
+    actions = next(s for s in meeting.sections if s.path == ("Action items",))
+    boxes = [(b.checked, b.text) for b in actions.blocks if isinstance(b, ListNode)]
+    assert boxes == [
+        (False, "[ada] open a tracking issue for the eviction policy"),
+        (True, "[bo] publish the 2.4 release notes"),
+        (False, "Write the upgrade guide -> postponed"),
+    ]
+
+
+def test_many_meetings_per_file_newest_first_with_repeated_dates() -> None:
+    result = parse_document(note("orchard-community-call.md"))
+    assert result.warnings == []
+    meetings = result.meetings
+    assert [m.date.isoformat() for m in meetings] == [
+        "2025-02-19",
+        "2025-02-26",
+        "2025-02-12",
+        "2025-02-12",
+    ]
+    assert {m.series for m in meetings} == {"Orchard Community Call"}
+    assert meetings[0].title == "Orchard Community Call 2025-02-19"
+    assert meetings[3].id == "notes:notes/orchard-community-call.md:2025-02-12:2"
+    assert meetings[2].id == "notes:notes/orchard-community-call.md:2025-02-12"
+    # The preamble links belong to no meeting; sections are the H3s.
+    assert meetings[0].line == 6
+    assert meetings[0].end_line == 30
+    assert [s.path for s in meetings[0].sections] == [
+        ("MC",),
+        ("Who joined",),
+        ("Weekly highlights",),
+        ("Agenda",),
+    ]
+
+
+def test_date_only_in_the_file_name() -> None:
+    (meeting,) = parse_document(note("2025-01-09-office-hours.md")).meetings
+    assert meeting.date == date(2025, 1, 9)
+    assert meeting.date_origin == "filename"
+    assert meeting.series == "Orchard Office Hours"
+    assert [s.path for s in meeting.sections] == [("Agenda",)]
+
+
+def test_odd_file_name_is_read_like_any_other() -> None:
+    (meeting,) = parse_document(note("docs(notes): 2025-04-03-Orchard-Core-Sync.md")).meetings
+    assert meeting.date == date(2025, 4, 3)
+    assert meeting.series == "Orchard Core Sync"
+
+
+def test_written_out_dates_and_bold_labels_as_headings() -> None:
+    (meeting,) = parse_document(note("old-style.md")).meetings
+    assert meeting.date == date(2025, 3, 6)
+    assert meeting.series == "Orchard Office Hours"  # same series as "Office Hours"
+    assert [s.path for s in meeting.sections] == [("Who joined",), ("Proposals / Discussions",)]
+
+
+def test_no_date_uses_the_commit_date_with_a_warning() -> None:
+    when = datetime(2025, 5, 2, 10, 30, tzinfo=UTC)
+    result = parse_document(note("undated-notes.md", committed_at=when))
+    (meeting,) = result.meetings
+    assert meeting.date == date(2025, 5, 2)
+    assert meeting.date_origin == "commit"
+    assert meeting.series == "Orchard Planning"
+    assert result.warnings == [
+        "notes:notes/undated-notes.md: no date in the headings or the file name; using the "
+        "commit date 2025-05-02."
+    ]
+
+
+def test_no_date_at_all_gives_no_meeting_and_a_warning() -> None:
+    result = parse_document(note("undated-notes.md"))
+    assert result.meetings == []
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("notes:notes/undated-notes.md: no date")
+
+
+def test_invalid_heading_date_is_a_warning_naming_the_line() -> None:
+    text = "# Sync\n\n## 2025-02-30\n\n- a\n\n## 2025-02-27\n\n- b\n"
+    result = parse_document(note("x.md", text=text))
+    assert [m.date for m in result.meetings] == [date(2025, 2, 27)]
+    assert result.warnings == [
+        "notes:notes/x.md:3: heading '2025-02-30' has '2025-02-30', which is not a valid "
+        "date; ignored."
+    ]
+
+
+def test_series_argument_overrides_everything() -> None:
+    result = parse_document(note("orchard-community-call.md"), series="Weekly")
+    assert {m.series for m in result.meetings} == {"Weekly"}
+
+
+def test_deleted_and_empty_documents_have_no_meetings() -> None:
+    assert parse_document(note("x.md", text="")).meetings == []
+    gone = Document(source="s", path="p.md", text="# 2025-01-01 X", blob="b", deleted=True)
+    assert parse_document(gone).meetings == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2023-11-02 Core", date(2023, 11, 2)),
+        ("2023-8-30", date(2023, 8, 30)),
+        ("2019/06/06", date(2019, 6, 6)),
+        ("2020-Jan-28", date(2020, 1, 28)),
+        ("Meeting 6th June 2019", date(2019, 6, 6)),
+        ("Meeting 4th Sept 2019", date(2019, 9, 4)),
+        ("June 6, 2019", date(2019, 6, 6)),
+        ("6 June 2019", date(2019, 6, 6)),
+        ("Release 0.37.0", None),
+    ],
+)
+def test_find_date(text: str, expected: date | None) -> None:
+    assert find_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("2023-11-02 Core Sync (monthly)", "Core Sync"),
+        ("Office hours - Meeting 6th June 2019", "Office Hours"),
+        ("Community Call - Meeting 08th Jan 2020", "Community Call"),
+        ("2025-01-01", ""),
+    ],
+)
+def test_series_name(title: str, expected: str) -> None:
+    assert series_name(title) == expected
+
+
+# ---- the real Falco history (skipped where ../shared is absent) --------------
+
+
+def falco_file(clone: Path, name: str) -> Document:
+    text = subprocess.run(
+        ["git", "--git-dir", str(clone / ".git"), "show", f"HEAD:meeting-notes/{name}"],
+        check=True,
+        capture_output=True,
+    ).stdout.decode("utf-8", errors="replace")
+    return Document(source="falco", path=f"meeting-notes/{name}", text=text, blob="b")
+
+
+def falco_names(clone: Path) -> list[str]:
+    out = subprocess.run(
+        ["git", "--git-dir", str(clone / ".git"), "ls-tree", "--name-only", "HEAD:meeting-notes"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [n for n in out.splitlines() if n.endswith(".md")]
+
+
+@pytest.mark.corpus
+def test_falco_core_maintainers_files_are_one_meeting_each(falco_clone: Path) -> None:
+    names = [n for n in falco_names(falco_clone) if n.endswith("-Falco-Core-Maintainers.md")]
+    assert len(names) >= 12
+    assert "docs(meeting-notes): 2024-09-05-Falco-Core-Maintainers.md" in names
+    for name in names:
+        result = parse_document(falco_file(falco_clone, name))
+        assert result.warnings == [], name
+        (meeting,) = result.meetings
+        assert meeting.series == "Falco Core Maintainers", name
+        assert meeting.date.isoformat() in name
+        assert meeting.date_origin == "heading"
+
+
+@pytest.mark.corpus
+def test_falco_release_file_holds_several_community_calls(falco_clone: Path) -> None:
+    result = parse_document(falco_file(falco_clone, "release-0.37.0.md"))
+    dates = [m.date for m in result.meetings]
+    assert len(dates) >= 5
+    assert dates[0] == date(2024, 1, 24)
+    assert dates == sorted(dates, reverse=True)  # newest first, as written
+    assert {m.series for m in result.meetings} == {"Falco Community Call"}
+    assert all(("Agenda",) in [s.path for s in m.sections] for m in result.meetings[:3])
+
+
+@pytest.mark.corpus
+def test_every_falco_file_parses_without_losing_meetings(falco_clone: Path) -> None:
+    total = 0
+    for name in falco_names(falco_clone):
+        result = parse_document(falco_file(falco_clone, name))
+        assert result.meetings, name
+        total += len(result.meetings)
+    assert total > 250

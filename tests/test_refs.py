@@ -1,0 +1,48 @@
+"""References: every way of pointing at one GitHub issue/PR is one key."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.refs import canonical_refs, plain_links
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://github.com/Orchard-Dev/Orchard/issues/512",
+        "see https://github.com/orchard-dev/orchard/pull/512/files#diff-3",
+        "https://github.com/orchard-dev/orchard/pull/512#issuecomment-99",
+        "https://github.com/orchard-dev/orchard/pull/512#discussion_r1344311159",
+        "https://github.com/orchard-dev/orchard/issues/512?q=x.",
+        "[the issue](https://github.com/orchard-dev/orchard/discussions/512)",
+        "orchard-dev/orchard#512",
+        "fixed in orchard#512.",
+    ],
+)
+def test_forms_of_one_reference(text: str) -> None:
+    assert canonical_refs(text, "orchard-dev") == ["orchard-dev/orchard#512"]
+
+
+def test_order_dedupe_and_short_form_needs_an_org() -> None:
+    text = "cli#7 then https://github.com/orchard-dev/orchard/issues/1 and orchard#1 and cli#7"
+    assert canonical_refs(text, "orchard-dev") == ["orchard-dev/cli#7", "orchard-dev/orchard#1"]
+    assert canonical_refs("cli#7", "") == []
+
+
+def test_not_references() -> None:
+    text = "https://github.com/orchard-dev/orchard/blob/main/README.md#L10 and #42 and C#"
+    assert canonical_refs(text, "orchard-dev") == []
+
+
+def test_plain_links_drop_fragments_and_github_issues() -> None:
+    text = (
+        "[roadmap](https://orchard.example.org/roadmap#goals), "
+        "https://github.com/orchard-dev/orchard/issues/5 "
+        "https://github.com/orchard-dev/orchard/milestone/9. "
+        "(https://orchard.example.org/roadmap)"
+    )
+    assert plain_links(text) == [
+        "https://orchard.example.org/roadmap",
+        "https://github.com/orchard-dev/orchard/milestone/9",
+    ]
