@@ -8,13 +8,19 @@ the closest valid key. Secrets never live here: see digest.secrets.
 from __future__ import annotations
 
 import difflib
+import email.utils
 import os
+import re
+import string
 import tomllib
 import types
 import typing
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import email_validator
 
 from digest.errors import UserError
 
@@ -82,6 +88,7 @@ class SourceConfig:
     series: str = ""  # force a series name for every meeting of this source
     web_url: str = ""  # "https://host/org/repo/blob/{commit}/{path}#L{line}"
     org: str = ""  # GitHub org for bare "repo#123" references; guessed from url
+    max_note_bytes: int = 5_000_000  # a bigger note is skipped with a warning
 
 
 @dataclass
@@ -123,7 +130,8 @@ class SmtpConfig:
     ca_file: str = ""
     max_connections: int = 2
     max_per_second: float = 5.0
-    retries: int = 5
+    retries: int = 5  # retries of a transient failure, after the first attempt
+    retry_base_seconds: float = 0.5  # first backoff; doubles each retry, capped at 30 s
     messages_per_connection: int = 100
 
 
@@ -221,12 +229,22 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: is not UTF-8 text.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{name}: is not valid TOML: {exc}.") from None
+        raise ConfigError(_toml_error(name, str(exc))) from None
     return parse_config(data, p)
+
+
+def _toml_error(name: str, message: str) -> str:
+    """tomllib's "Expected ... (at line 3, column 5)" as "config.toml, line 3: ..."."""
+    match = re.fullmatch(r"(.*?)\s*\(at line (\d+), column (\d+)\)", message)
+    if match is None:
+        return f"{name}: is not valid TOML ({message[:1].lower()}{message[1:]})."
+    what, line, column = match.groups()
+    return f"{name}, line {line}, column {column}: not valid TOML ({what[:1].lower()}{what[1:]})."
 
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     name = str(path)
+    _refuse_secrets(data, name, "")
     cfg = Config(path=path)
     known = {*_TABLES, "sources"}
     for key, value in data.items():
@@ -246,6 +264,12 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
         src = _build(SourceConfig, table, name, where, cfg.warnings)
         _check_source(src, name, where, i)
         cfg.sources.append(src)
+    if not cfg.sources:
+        # A warning, not an error: `digest history` and `doctor` still work without one.
+        cfg.warnings.append(
+            f"{name}: no [[sources]] table, so there are no notes to read; add one "
+            f'(kind = "git", "dir" or "feed")'
+        )
     names = [s.name for s in cfg.sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
@@ -256,11 +280,56 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     return cfg
 
 
+_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|pass)$", re.IGNORECASE)
+
+
+def _refuse_secrets(data: dict[str, Any], name: str, where: str) -> None:
+    """A secret-looking key anywhere (known table or not) stops the load."""
+    for key, value in data.items():
+        if isinstance(value, dict):
+            _refuse_secrets(value, name, f"[{where[1:-1]}.{key}]" if where else f"[{key}]")
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for i, table in enumerate(value, 1):
+                _refuse_secrets(table, name, f"[[{key}]] #{i}")
+        elif _SECRET_KEY.search(key) or key.lower() in SECRET_KEYS:
+            place = f"{where} " if where else ""
+            raise ConfigError(
+                f"{name}: {place}{key} looks like a secret; secrets never go in the config "
+                f"file: set DIGEST_SMTP_PASSWORD / DIGEST_SECRET in the environment or use "
+                f"a credentials file (password_file, secret_file, $CREDENTIALS_DIRECTORY)."
+            )
+
+
+# Where a git source may live: a URL with one of these schemes, "user@host:path"
+# (scp-like ssh), or a local path.
+_GIT_SCHEMES = ("https", "http", "ssh", "git", "file")
+_FEED_SCHEMES = ("https", "http", "file")
+_SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:")
+_WEB_URL_FIELDS = {"commit", "path", "line", "end_line", "branch"}
+
+
 def _check_source(src: SourceConfig, name: str, where: str, index: int) -> None:
     if src.kind in ("git", "feed") and not src.url:
         raise ConfigError(f'{name}: {where} kind = "{src.kind}" needs url = "...".')
     if src.kind == "dir" and not src.path:
         raise ConfigError(f'{name}: {where} kind = "dir" needs path = "...".')
+    if not src.glob or any(not g.strip() for g in src.glob):
+        raise ConfigError(
+            f'{name}: {where} glob must name at least one pattern, like "**/*.md", '
+            f"got {_show(src.glob) if src.glob else 'an empty list'}."
+        )
+    scheme = src.url.split("://", 1)[0].lower() if "://" in src.url else ""
+    if src.kind == "git" and scheme and scheme not in _GIT_SCHEMES:
+        raise ConfigError(
+            f"{name}: {where} url must be a local path or a git URL (https://, ssh://, "
+            f'git://, file:// or user@host:path), got "{src.url}".'
+        )
+    if src.kind == "feed" and scheme and scheme not in _FEED_SCHEMES:
+        raise ConfigError(
+            f'{name}: {where} url must be a file path or an http(s) URL, got "{src.url}".'
+        )
+    if src.web_url:
+        _check_web_url(src.web_url, name, where)
     if not src.name:
         base = (src.url or src.path).rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
         src.name = base or f"source{index}"
@@ -284,7 +353,18 @@ def _check_values(cfg: Config, name: str) -> None:
         )
     s = cfg.smtp
     if not 0 <= s.port <= 65535:
-        raise ConfigError(f"{name}: [smtp] port must be between 1 and 65535, got {s.port}.")
+        raise ConfigError(
+            f"{name}: [smtp] port must be between 1 and 65535 (or 0 for the usual port of "
+            f"the security mode), got {s.port}."
+        )
+    for key in ("retries",):
+        if getattr(s, key) < 0:
+            raise ConfigError(f"{name}: [smtp] {key} must be 0 or more, got {getattr(s, key)}.")
+    if s.messages_per_connection < 1:
+        raise ConfigError(
+            f"{name}: [smtp] messages_per_connection must be at least 1, got "
+            f"{s.messages_per_connection}."
+        )
     if s.max_connections < 1:
         raise ConfigError(
             f"{name}: [smtp] max_connections must be at least 1, got {s.max_connections}."
@@ -293,8 +373,16 @@ def _check_values(cfg: Config, name: str) -> None:
         raise ConfigError(
             f"{name}: [smtp] max_per_second must be more than 0, got {s.max_per_second}."
         )
+    if s.retry_base_seconds <= 0:
+        raise ConfigError(
+            f"{name}: [smtp] retry_base_seconds must be more than 0, got {s.retry_base_seconds}."
+        )
     if s.timeout <= 0:
         raise ConfigError(f"{name}: [smtp] timeout must be more than 0 seconds, got {s.timeout}.")
+    if s.retry_base_seconds < 0:
+        raise ConfigError(
+            f"{name}: [smtp] retry_base_seconds must be 0 or more, got {s.retry_base_seconds}."
+        )
     start = cfg.schedule.start
     if start and not _is_period(start):
         raise ConfigError(
@@ -307,6 +395,66 @@ def _check_values(cfg: Config, name: str) -> None:
             f"{name}: [mail] unsubscribe_url must start with https://, got "
             f'"{cfg.mail.unsubscribe_url}".'
         )
+    m = cfg.mail
+    for key, value in (
+        ("from", m.sender),
+        ("list_address", m.list_address),
+        ("reply_to", m.reply_to),
+        ("unsubscribe_mailto", m.unsubscribe_mailto.removeprefix("mailto:")),
+    ):
+        problem = _address_problem(value) if value else None
+        if problem:
+            raise ConfigError(f'{name}: [mail] {key} {problem}, got "{value}".')
+    d = cfg.digest
+    try:
+        ZoneInfo(d.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'{name}: [digest] timezone must be a time zone name like "Europe/Berlin" or '
+            f'"UTC", got "{d.timezone}".'
+        ) from None
+    if d.templates_dir and not cfg.resolve(d.templates_dir).is_dir():
+        raise ConfigError(
+            f'{name}: [digest] templates_dir "{d.templates_dir}" is not a folder '
+            f"({cfg.resolve(d.templates_dir)})."
+        )
+
+
+def _check_web_url(url: str, name: str, where: str) -> None:
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(f'{name}: {where} web_url must start with https://, got "{url}".')
+    try:
+        used = {f for _, f, _, _ in string.Formatter().parse(url) if f is not None}
+    except ValueError:
+        raise ConfigError(
+            f'{name}: {where} web_url has an unmatched "{{" or "}}": "{url}".'
+        ) from None
+    unknown = sorted(used - _WEB_URL_FIELDS)
+    if unknown:
+        allowed = ", ".join(f"{{{f}}}" for f in sorted(_WEB_URL_FIELDS))
+        raise ConfigError(
+            f"{name}: {where} web_url uses {{{unknown[0]}}}, which is not one of {allowed}."
+        )
+
+
+def _address_problem(text: str) -> str | None:
+    """Why `text` is not one mail address ("Name <a@b.org>" allowed), or None."""
+    pairs = email.utils.getaddresses([text])
+    if len(pairs) != 1 or not pairs[0][1] or "@" not in pairs[0][1]:
+        return "is not one address like name@example.org"
+    address = pairs[0][1]
+    local, _, domain = address.rpartition("@")
+    if domain.lower().split(".")[-1] in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+        # digest@localhost is fine when the relay is local: check the rest only.
+        address = f"{local}@example.org"
+    try:
+        email_validator.validate_email(
+            address, check_deliverability=False, globally_deliverable=False
+        )
+    except email_validator.EmailNotValidError as exc:
+        reason = str(exc).rstrip(".")
+        return f"is not a valid address ({reason[:1].lower()}{reason[1:]})"
+    return None
 
 
 def _is_period(text: str) -> bool:
@@ -365,6 +513,12 @@ def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:
             value = [value]  # glob = "notes/*.md" is as natural as a list of one
         if not isinstance(value, list):
             raise ConfigError(f"{name}: {where} must be a list, got {_show(value)}.")
+        for element in value:
+            if not _is_instance(element, inner):
+                raise ConfigError(
+                    f"{name}: {where} must be a list of {_TYPE_WORDS.get(inner, 'value')}s, "
+                    f"got {_show(element)} in it."
+                )
         return [_coerce(v, inner, name, where) for v in value]
     if origin in (types.UnionType, typing.Union):
         return value
@@ -385,6 +539,17 @@ def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:
             raise ConfigError(f"{name}: {where} must be a string, got {_show(value)}.")
         return value
     return value
+
+
+_TYPE_WORDS: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}
+
+
+def _is_instance(value: Any, hint: Any) -> bool:
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return not isinstance(hint, type) or isinstance(value, hint)
 
 
 def _show(value: Any) -> str:

@@ -2,6 +2,11 @@
 
 Under systemd ($INVOCATION_ID or $JOURNAL_STREAM set) each line starts with a
 sd-daemon level prefix ("<4>") that journald turns into the entry's priority.
+
+Secrets never reach a log line: whatever loads one (digest.secrets) passes its
+value to `register_secret`, and `SecretRedactor`, attached to every handler set
+up here, replaces it with "[redacted]" in the message, its arguments and any
+traceback text.
 """
 
 from __future__ import annotations
@@ -9,6 +14,49 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+from typing import TextIO
+
+REDACTED = "[redacted]"
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Never log this value (a password, a token key) from now on."""
+    if value:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def redact(text: str) -> str:
+    """`text` with every registered secret replaced by [redacted]."""
+    with _secrets_lock:
+        # Longest first, so a secret containing another is hidden whole.
+        values = sorted(_secrets, key=len, reverse=True)
+    for value in values:
+        if value in text:
+            text = text.replace(value, REDACTED)
+    return text
+
+
+class SecretRedactor(logging.Filter):
+    """Rewrites a record so no registered secret appears in what it formats to."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _secrets:
+            return True
+        message = record.getMessage()  # merges args, so a secret in an arg is caught too
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+            record.exc_info = None  # keep formatters from re-rendering the raw traceback
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
 
 _SD_LEVELS = {
     logging.CRITICAL: 2,
@@ -40,13 +88,15 @@ def under_systemd() -> bool:
     return bool(os.environ.get("INVOCATION_ID") or os.environ.get("JOURNAL_STREAM"))
 
 
-def setup_logging(verbosity: int = 0) -> None:
+def setup_logging(verbosity: int = 0, stream: TextIO | None = None) -> None:
+    """Log digest's events to stderr: -v (verbosity 1) adds debug, -q (-1) keeps warnings."""
     level = logging.INFO
     if verbosity > 0:
         level = logging.DEBUG
     elif verbosity < 0:
         level = logging.WARNING
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.addFilter(SecretRedactor())
     handler.setFormatter(
         JournalFormatter("%(message)s") if under_systemd() else TerminalFormatter("%(message)s")
     )

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.errors import UserError
+from digest.log import register_secret
 
 SMTP_PASSWORD = ("DIGEST_SMTP_PASSWORD", "smtp-password")
 TOKEN_SECRET = ("DIGEST_SECRET", "digest-secret")
+
+
+def _found(value: str, origin: str) -> Secret:
+    # Registered before anyone can log it: every later log line redacts it.
+    register_secret(value)
+    return Secret(value, origin)
 
 
 @dataclass(frozen=True)
@@ -35,14 +42,14 @@ def find_secret(
     env_name, credential = kind
     value = os.environ.get(env_name)
     if value:
-        return Secret(value.strip("\r\n"), f"${env_name}")
+        return _found(value.strip("\r\n"), f"${env_name}")
     if file_setting:
-        return Secret(_read(Path(file_setting), setting_name or file_setting), file_setting)
+        return _found(_read(Path(file_setting), setting_name or file_setting), file_setting)
     creds = os.environ.get("CREDENTIALS_DIRECTORY")
     if creds:
         path = Path(creds) / credential
         if path.exists():
-            return Secret(_read(path, f"credential {credential}"), str(path))
+            return _found(_read(path, f"credential {credential}"), str(path))
     return None
 
 

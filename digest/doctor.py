@@ -1,0 +1,537 @@
+"""`digest doctor`: check everything a monthly run needs, without sending anything.
+
+Each check gives one PASS or FAIL line; a FAIL says how to fix it. The checks
+stop early only when the config itself does not load. Nothing is written: the
+state database is opened read-only and SMTP is walked up to NOOP and QUIT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from digest.config import Config, ConfigError, SourceConfig, load_config
+from digest.errors import UserError
+from digest.model import Digest, Document, Entry, MeetingRef, SourceLink
+
+GIT_TIMEOUT = 60  # seconds for `git ls-remote`: a slow remote, not a hung one
+MIN_SECRET_LENGTH = 16
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str  # "config", "source community", "state", "templates", "smtp", "secret"
+    ok: bool
+    detail: str  # what was found
+    fix: str = ""  # on failure: what to do about it
+
+    def lines(self) -> list[str]:
+        out = [f"{'PASS' if self.ok else 'FAIL'} {self.name}: {self.detail}"]
+        if not self.ok and self.fix:
+            out.append(f"     fix: {self.fix}")
+        return out
+
+
+def run_doctor(config: str | os.PathLike[str] | None) -> list[CheckResult]:
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        return [CheckResult("config", False, str(exc), "correct the file as the message says.")]
+    results = [_check_config(cfg)]
+    for src in cfg.sources:
+        results.extend(check_source(cfg, src))
+    results.append(check_state(cfg))
+    results.append(check_templates(cfg))
+    results.append(check_recipients(cfg))
+    if cfg.mail.transport == "smtp":
+        results.append(check_smtp(cfg))
+    if cfg.mail.subscribers:
+        results.append(check_token_secret(cfg))
+    return results
+
+
+def format_results(results: list[CheckResult]) -> str:
+    lines = [line for r in results for line in r.lines()]
+    failed = sum(not r.ok for r in results)
+    lines.append(f"{failed} of {len(results)} checks failed." if failed else "All checks passed.")
+    return "\n".join(lines)
+
+
+# ---- config ------------------------------------------------------------------------
+
+
+def _check_config(cfg: Config) -> CheckResult:
+    if cfg.warnings:
+        return CheckResult(
+            "config",
+            False,
+            f"{cfg.path} loaded with {len(cfg.warnings)} warning(s): " + "; ".join(cfg.warnings),
+            "fix or remove the keys named above (see the README's configuration reference).",
+        )
+    return CheckResult("config", True, f"{cfg.path} loaded")
+
+
+# ---- sources -------------------------------------------------------------------------
+
+
+def _is_remote(url: str) -> bool:
+    """A clone URL (https://, ssh://, git://, user@host:path) rather than a local path."""
+    if "://" in url:
+        return not url.startswith("file://")
+    return re.match(r"^[\w.+-]+@[\w.-]+:", url) is not None
+
+
+def source_location(cfg: Config, src: SourceConfig) -> str:
+    """The url as given when remote, else the local path resolved against the config file."""
+    if src.kind == "dir":
+        return str(cfg.resolve(src.path))
+    if _is_remote(src.url):
+        return src.url
+    return str(cfg.resolve(src.url.removeprefix("file://")))
+
+
+def check_source(cfg: Config, src: SourceConfig) -> list[CheckResult]:
+    name = f"source {src.name}"
+    where = f"{src.kind} {source_location(cfg, src)}"
+    if src.kind == "feed":
+        return [_check_feed(cfg, src, name)]
+    if src.kind == "dir":
+        folder = Path(source_location(cfg, src))
+        if not folder.is_dir():
+            return [
+                CheckResult(
+                    name,
+                    False,
+                    f"{where}: no such folder",
+                    f"check [[sources]] path in {cfg.path} (relative paths start at the "
+                    f"config file's folder).",
+                )
+            ]
+        return [CheckResult(name, True, f"{where}: folder exists"), _check_notes(cfg, src)]
+    reach = _check_git_reachable(cfg, src, name, where)
+    if not reach.ok:
+        return [reach]
+    return [reach, _check_notes(cfg, src)]
+
+
+def _git_env() -> dict[str, str]:
+    # Never wait for a password or a host-key prompt: fail with git's own message.
+    return {
+        **os.environ,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
+        "LC_ALL": "C",
+    }
+
+
+def _check_git_reachable(cfg: Config, src: SourceConfig, name: str, where: str) -> CheckResult:
+    location = source_location(cfg, src)
+    try:
+        result = subprocess.run(
+            ["git", "ls-remote", "--symref", location, src.branch or "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT,
+            env=_git_env(),
+            stdin=subprocess.DEVNULL,
+        )
+    except FileNotFoundError:
+        return CheckResult(name, False, "git is not installed", "install git.")
+    except subprocess.TimeoutExpired:
+        return CheckResult(
+            name,
+            False,
+            f"{where}: no answer within {GIT_TIMEOUT} s",
+            "check the url and that this host can reach it.",
+        )
+    if result.returncode != 0:
+        reason = _last_line(result.stderr) or f"git exited with {result.returncode}"
+        return CheckResult(
+            name,
+            False,
+            f"{where}: cannot be reached ({reason})",
+            f"check [[sources]] url in {cfg.path}, the network and any credentials git needs.",
+        )
+    if not result.stdout.strip():
+        return CheckResult(
+            name,
+            False,
+            f"{where}: has no branch {src.branch or 'HEAD'}",
+            f"check [[sources]] branch in {cfg.path}.",
+        )
+    return CheckResult(name, True, f"{where}: reachable")
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def glob_matches(path: str, pattern: str) -> bool:
+    """Does a "/"-separated path match a glob? "**/" spans folders, "*" does not."""
+    return re.fullmatch(_glob_regex(pattern), path) is not None
+
+
+def _glob_regex(pattern: str) -> str:
+    out, i = "", 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out, i = out + "(?:.*/)?", i + 3
+        elif pattern.startswith("**", i):
+            out, i = out + ".*", i + 2
+        elif pattern[i] == "*":
+            out, i = out + "[^/]*", i + 1
+        elif pattern[i] == "?":
+            out, i = out + "[^/]", i + 1
+        else:
+            out, i = out + re.escape(pattern[i]), i + 1
+    return out
+
+
+def _documents(cfg: Config, src: SourceConfig) -> Iterator[Document] | None:
+    """The notes a local source holds now, or None for a remote git source."""
+    location = Path(source_location(cfg, src))
+    if src.kind == "dir":
+        return _dir_documents(src, location)
+    if _is_remote(src.url):
+        return None
+    return _git_documents(src, location)
+
+
+def _dir_documents(src: SourceConfig, folder: Path) -> Iterator[Document]:
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if any(glob_matches(relative, g) for g in src.glob):
+            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            text = path.read_text(encoding="utf-8", errors="replace")
+            yield Document(src.name, relative, text, blob="", committed_at=mtime)
+
+
+def _git_documents(src: SourceConfig, repo: Path) -> Iterator[Document]:
+    rev = src.branch or "HEAD"
+    listing = subprocess.run(
+        ["git", "-C", str(repo), "ls-tree", "-r", "-z", "--name-only", rev],
+        capture_output=True,
+        text=True,
+        env=_git_env(),
+        check=False,
+    )
+    stamp = subprocess.run(
+        ["git", "-C", str(repo), "log", "-1", "--format=%ct", rev],
+        capture_output=True,
+        text=True,
+        env=_git_env(),
+        check=False,
+    ).stdout.strip()
+    committed_at = datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() else None
+    for relative in sorted(p for p in listing.stdout.split("\0") if p):
+        if any(glob_matches(relative, g) for g in src.glob):
+            show = subprocess.run(
+                ["git", "-C", str(repo), "show", f"{rev}:{relative}"],
+                capture_output=True,
+                env=_git_env(),
+                check=False,
+            )
+            text = show.stdout.decode("utf-8", errors="replace")
+            yield Document(src.name, relative, text, blob="", committed_at=committed_at)
+
+
+def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
+    from digest.parse import parse_document
+
+    name = f"source {src.name} notes"
+    documents = _documents(cfg, src)
+    if documents is None:
+        return _check_synced_notes(cfg, src, name)
+    notes = meetings = undated = 0
+    for doc in documents:
+        notes += 1
+        parsed = parse_document(doc, series=src.series)
+        meetings += len(parsed.meetings)
+        undated += sum(m.date_origin == "commit" for m in parsed.meetings)
+    globs = ", ".join(f'"{g}"' for g in src.glob)
+    if notes == 0:
+        return CheckResult(
+            name,
+            False,
+            f"no file matches glob {globs}",
+            f"check [[sources]] glob in {cfg.path}: patterns are relative to the "
+            f"{'folder' if src.kind == 'dir' else 'repository root'}.",
+        )
+    detail = f"{notes} note(s) match {globs}, {meetings} meeting(s)"
+    if undated:
+        detail += f", {undated} without a date in the note (dated by their commit or file time)"
+    if meetings == 0:
+        return CheckResult(
+            name,
+            False,
+            detail,
+            "start each note with a dated heading like `# 2026-01-08 Core sync` "
+            "or put the date in the file name.",
+        )
+    return CheckResult(name, True, detail)
+
+
+def _check_synced_notes(cfg: Config, src: SourceConfig, name: str) -> CheckResult:
+    """A remote repository is read through the state DB that `digest sync` fills."""
+    if not cfg.db_path.exists():
+        return CheckResult(name, True, "remote repository: notes are counted after `digest sync`")
+    with _read_only(cfg.db_path) as conn:
+        documents = conn.execute(
+            "SELECT COUNT(*) FROM documents WHERE source = ? AND current = 1 AND deleted = 0",
+            (src.name,),
+        ).fetchone()[0]
+        meetings, undated = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(date_origin = 'commit'), 0) FROM meetings "
+            "WHERE source = ?",
+            (src.name,),
+        ).fetchone()
+    if documents == 0:
+        return CheckResult(
+            name,
+            True,
+            "remote repository: no note synced yet (run `digest sync`; if it finds none, "
+            "check glob)",
+        )
+    detail = f"{documents} note(s) synced, {meetings} meeting(s)"
+    if undated:
+        detail += f", {undated} without a date in the note (dated by their commit)"
+    return CheckResult(name, True, detail)
+
+
+def _check_feed(cfg: Config, src: SourceConfig, name: str) -> CheckResult:
+    import feedparser
+
+    location = source_location(cfg, src)
+    parsed = feedparser.parse(location)
+    entries = len(parsed.get("entries", []))
+    if entries == 0:
+        problem = parsed.get("bozo_exception")
+        reason = f" ({problem})" if problem else ""
+        return CheckResult(
+            name,
+            False,
+            f"feed {location}: no entries could be read{reason}",
+            f"check [[sources]] url in {cfg.path} and that it is an RSS or Atom feed.",
+        )
+    return CheckResult(name, True, f"feed {location}: {entries} entries")
+
+
+# ---- state ---------------------------------------------------------------------------
+
+
+@contextmanager
+def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """The state DB opened read-only: a doctor never changes what it examines."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def check_state(cfg: Config) -> CheckResult:
+    from digest.state import SCHEMA_VERSION
+
+    path = cfg.db_path
+    if not path.exists():
+        folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
+        if folder is None or not os.access(folder, os.W_OK):
+            return CheckResult(
+                "state",
+                False,
+                f"{path} does not exist and {path.parent} cannot be created",
+                "set [digest] state_dir to a folder this user can write "
+                "(under systemd, StateDirectory= provides one).",
+            )
+        return CheckResult("state", True, f"{path} will be created by the first run")
+    try:
+        with _read_only(path) as conn:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    except sqlite3.Error as exc:
+        return CheckResult(
+            "state",
+            False,
+            f"{path} cannot be read as SQLite ({exc})",
+            "restore it from a backup, or move it away to start afresh "
+            "(digests already sent would then be sent again).",
+        )
+    if integrity != ["ok"]:
+        return CheckResult(
+            "state",
+            False,
+            f"{path} is damaged: {'; '.join(integrity[:3])}",
+            "restore it from a backup, or try `sqlite3 state.db .recover`.",
+        )
+    if version > SCHEMA_VERSION:
+        return CheckResult(
+            "state",
+            False,
+            f"{path} has schema version {version}, newer than this digest ({SCHEMA_VERSION})",
+            "upgrade notes-digest.",
+        )
+    if not os.access(path, os.W_OK) or not os.access(path.parent, os.W_OK):
+        return CheckResult(
+            "state",
+            False,
+            f"{path} is not writable by this user",
+            "run digest as the user that owns the state (under systemd: the service's).",
+        )
+    if version < SCHEMA_VERSION:
+        return CheckResult(
+            "state",
+            True,
+            f"{path} integrity ok, schema version {version} (the next run upgrades it to "
+            f"{SCHEMA_VERSION})",
+        )
+    return CheckResult("state", True, f"{path} integrity ok, schema version {version} (latest)")
+
+
+# ---- templates -------------------------------------------------------------------------
+
+
+def sample_digest() -> Digest:
+    """A small digest with every bucket filled, to render the templates once."""
+    link = SourceLink(
+        path="2026-03-05-core-sync.md",
+        line=12,
+        commit="0" * 40,
+        url="https://example.org/notes/blob/main/2026-03-05-core-sync.md#L12",
+    )
+
+    def entry(title: str, status: str, **extra: object) -> Entry:
+        fields: dict[str, object] = {
+            "title": title,
+            "status": status,
+            "status_phrase": None,
+            "owners": ["ada"],
+            "refs": ["example/project#12"],
+            "first_seen": date(2026, 1, 8),
+            "last_seen": date(2026, 3, 5),
+            "times_raised": 3,
+            "source": link,
+            "thread_id": f"sample#{title}",
+        }
+        fields.update(extra)
+        return Entry(**fields)  # type: ignore[arg-type]
+
+    return Digest(
+        series="Core sync",
+        period="2026-03",
+        compared_to="2026-02",
+        meetings=[MeetingRef(title="Core sync", date=date(2026, 3, 5), source=link)],
+        highlights=[entry("Release 2.0 is out", "unknown")],
+        new=[entry("Write the **upgrade** guide", "open")],
+        pending=[entry("Move CI to the new runners", "open", status_phrase="in progress")],
+        resolved=[entry("Fix the flaky test", "done", previous_status="open")],
+        quiet=[entry("Decide on a logo", "open")],
+        late=[entry("Note from February", "open", late=True)],
+    )
+
+
+def check_templates(cfg: Config) -> CheckResult:
+    from digest.render import render_digest
+
+    where = cfg.digest.templates_dir or "the templates shipped with notes-digest"
+    try:
+        rendered = render_digest(sample_digest(), cfg)
+    except Exception as exc:  # a template bug of any kind is a FAIL, not a traceback
+        reason = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+        return CheckResult(
+            "templates",
+            False,
+            f"{where}: a sample digest does not render ({reason})",
+            "fix the template named above, or remove [digest] templates_dir to use the "
+            "shipped ones.",
+        )
+    return CheckResult(
+        "templates",
+        True,
+        f"{where}: a sample digest renders (subject {rendered.subject!r})",
+    )
+
+
+# ---- delivery ---------------------------------------------------------------------------
+
+
+def check_recipients(cfg: Config) -> CheckResult:
+    m = cfg.mail
+    if not m.list_address and not m.subscribers:
+        return CheckResult(
+            "recipients",
+            False,
+            "[mail] has no list_address and subscribers = false: a digest would reach nobody",
+            f"set [mail] list_address or subscribers = true in {cfg.path}.",
+        )
+    if m.subscribers and not (m.unsubscribe_url or m.unsubscribe_mailto):
+        return CheckResult(
+            "recipients",
+            False,
+            "[mail] subscribers = true but no way to unsubscribe is configured",
+            f"set [mail] unsubscribe_url or unsubscribe_mailto in {cfg.path}.",
+        )
+    who = [f"list {m.list_address}"] if m.list_address else []
+    if m.subscribers:
+        who.append("active subscribers")
+    return CheckResult("recipients", True, f"{' and '.join(who)}, via {m.transport}")
+
+
+def check_smtp(cfg: Config) -> CheckResult:
+    from digest.log import register_secret
+    from digest.secrets import SMTP_PASSWORD, find_secret
+    from digest.smtp import check
+
+    try:
+        password = find_secret(SMTP_PASSWORD, cfg.smtp.password_file, "[smtp] password_file")
+        if password is not None:
+            register_secret(password.value)
+        steps = asyncio.run(check(cfg.smtp, password))
+    except UserError as exc:
+        return CheckResult(
+            "smtp",
+            False,
+            str(exc),
+            "check [smtp] host, port, security and username, and the password in "
+            "$DIGEST_SMTP_PASSWORD, [smtp] password_file or the credential smtp-password.",
+        )
+    return CheckResult("smtp", True, "; ".join(steps) if steps else "session ok, no mail sent")
+
+
+def check_token_secret(cfg: Config) -> CheckResult:
+    from digest.log import register_secret
+    from digest.tokens import token_secret
+
+    fix = (
+        "set DIGEST_SECRET, [digest] secret_file, or the systemd credential digest-secret "
+        "to a long random string (e.g. `openssl rand -hex 32`); changing it later breaks "
+        "unsubscribe links already mailed."
+    )
+    try:
+        secret = token_secret(cfg)
+    except UserError as exc:
+        return CheckResult("secret", False, str(exc), fix)
+    if secret is None:
+        return CheckResult(
+            "secret",
+            False,
+            "[mail] subscribers = true needs a secret to sign unsubscribe links; none is set",
+            fix,
+        )
+    register_secret(secret)
+    if len(secret) < MIN_SECRET_LENGTH:
+        return CheckResult(
+            "secret",
+            False,
+            f"the unsubscribe-link secret is only {len(secret)} characters long",
+            fix,
+        )
+    return CheckResult("secret", True, "the unsubscribe-link secret is set")

@@ -1,0 +1,341 @@
+"""Every config mistake ends in one exact sentence naming file, table, key and expectation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.config import ConfigError, load_config
+
+SOURCE = '[[sources]]\nname = "core"\nkind = "dir"\npath = "notes"\n'
+
+
+def write(tmp_path: Path, text: str, *, with_source: bool = True) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text((SOURCE if with_source else "") + text, encoding="utf-8")
+    return path
+
+
+def error_of(tmp_path: Path, text: str, *, with_source: bool = True) -> str:
+    path = write(tmp_path, text, with_source=with_source)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return str(info.value).replace(str(path), "config.toml")
+
+
+def warnings_of(tmp_path: Path, text: str, *, with_source: bool = True) -> list[str]:
+    path = write(tmp_path, text, with_source=with_source)
+    return [w.replace(str(path), "config.toml") for w in load_config(path).warnings]
+
+
+# ---- what loads -------------------------------------------------------------------
+
+
+def test_the_embedded_default_config_loads_without_warnings() -> None:
+    cfg = load_config(Path(__file__).resolve().parents[1] / "config.toml")
+    assert cfg.warnings == []
+    assert cfg.sources[0].name == "lanternfish"
+    assert cfg.mail.transport == "outbox"
+
+
+def test_values_arrive_typed_and_defaults_fill_the_rest(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[smtp]\nport = 2525\ntimeout = 10\nverify = false\n[mail]\nfrom = "Digest <d@x.org>"\n'
+        'list_address = "dev@lists.x.org"\n[tracking]\ndone_words = ["shipped"]\n',
+    )
+    cfg = load_config(path)
+    assert cfg.smtp.port == 2525
+    assert cfg.smtp.timeout == 10.0 and isinstance(cfg.smtp.timeout, float)
+    assert cfg.smtp.verify is False
+    assert cfg.mail.sender == "Digest <d@x.org>"
+    assert cfg.tracking.done_words == ["shipped"]
+    assert cfg.smtp.security == "starttls"
+    assert cfg.schedule.skip_if_no_new_notes is True
+    assert cfg.warnings == []
+
+
+def test_a_single_glob_string_is_a_list_of_one(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, 'glob = "meeting-notes/*.md"\n'))
+    assert cfg.sources[0].glob == ["meeting-notes/*.md"]
+
+
+def test_a_source_without_a_name_is_named_after_its_location(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, '[[sources]]\nkind = "git"\nurl = "https://example.org/acme/community.git"\n'
+    )
+    cfg = load_config(path)
+    assert [s.name for s in cfg.sources] == ["core", "community"]
+
+
+def test_state_dir_follows_systemd_then_xdg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = load_config(write(tmp_path, ""))
+    monkeypatch.setenv("STATE_DIRECTORY", "/var/lib/notes-digest:/var/lib/other")
+    assert cfg.state_dir == Path("/var/lib/notes-digest")
+    monkeypatch.delenv("STATE_DIRECTORY")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    assert cfg.db_path == tmp_path / "xdg" / "notes-digest" / "state.db"
+    cfg = load_config(write(tmp_path, '[digest]\nstate_dir = "here"\n'))
+    assert cfg.state_dir == tmp_path / "here"
+
+
+# ---- one test per kind of key -----------------------------------------------------
+
+
+def test_string_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[digest]\ntitle = 5\n") == (
+        "config.toml: [digest] title must be a string, got 5."
+    )
+
+
+def test_integer_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[smtp]\nport = "abc"\n') == (
+        'config.toml: [smtp] port must be an integer, got "abc".'
+    )
+
+
+def test_integer_key_refuses_a_boolean(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[tracking]\nquiet_after = true\n") == (
+        "config.toml: [tracking] quiet_after must be an integer, got true."
+    )
+
+
+def test_integer_range(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[smtp]\nport = 70000\n") == (
+        "config.toml: [smtp] port must be between 1 and 65535 (or 0 for the usual port of "
+        "the security mode), got 70000."
+    )
+
+
+def test_float_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[smtp]\nmax_per_second = "fast"\n') == (
+        'config.toml: [smtp] max_per_second must be a number, got "fast".'
+    )
+
+
+def test_bool_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[schedule]\nskip_if_no_new_notes = "yes"\n') == (
+        'config.toml: [schedule] skip_if_no_new_notes must be true or false, got "yes".'
+    )
+
+
+def test_list_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[tracking]\ndone_words = 3\n") == (
+        "config.toml: [tracking] done_words must be a list, got 3."
+    )
+
+
+def test_list_element(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[tracking]\ndone_words = ["shipped", 3]\n') == (
+        "config.toml: [tracking] done_words must be a list of strings, got 3 in it."
+    )
+
+
+def test_enum_key(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[smtp]\nsecurity = "ssl"\n') == (
+        'config.toml: [smtp] security must be one of "starttls", "tls", "none", got "ssl".'
+    )
+
+
+def test_enum_key_in_a_source(tmp_path: Path) -> None:
+    text = '[[sources]]\nkind = "svn"\nurl = "x"\n'
+    assert error_of(tmp_path, text, with_source=False) == (
+        'config.toml: [[sources]] #1 kind must be one of "git", "dir", "feed", got "svn".'
+    )
+
+
+def test_table_that_is_not_a_table(tmp_path: Path) -> None:
+    assert error_of(tmp_path, 'smtp = "localhost"\n', with_source=False) == (
+        'config.toml: [smtp] must be a table, got "localhost".'
+    )
+
+
+def test_sources_that_are_not_an_array_of_tables(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[sources]\nkind = "dir"\n', with_source=False) == (
+        "config.toml: sources must be written as [[sources]] tables."
+    )
+
+
+def test_unknown_key_is_a_warning_with_the_closest_valid_key(tmp_path: Path) -> None:
+    assert warnings_of(tmp_path, "[smtp]\nprot = 25\n") == [
+        "config.toml: [smtp] unknown key prot; did you mean port?"
+    ]
+
+
+def test_unknown_key_in_a_source_and_an_unknown_table(tmp_path: Path) -> None:
+    text = 'globs = ["*.md"]\n[shedule]\nstart = "2026-01"\n'
+    assert warnings_of(tmp_path, text) == [
+        "config.toml: unknown key shedule; did you mean schedule?",
+        "config.toml: [[sources]] #1 unknown key globs; did you mean glob?",
+    ]
+
+
+def test_unknown_key_far_from_any_gets_no_guess(tmp_path: Path) -> None:
+    assert warnings_of(tmp_path, "[mail]\nzzz = 1\n") == ["config.toml: [mail] unknown key zzz"]
+
+
+def test_toml_key_from_is_suggested_by_its_toml_name(tmp_path: Path) -> None:
+    assert warnings_of(tmp_path, '[mail]\nfrm = "a@b.org"\nlist_address = "l@b.org"\n') == [
+        "config.toml: [mail] unknown key frm; did you mean from?"
+    ]
+
+
+SECRET_SENTENCE = (
+    "looks like a secret; secrets never go in the config file: set DIGEST_SMTP_PASSWORD / "
+    "DIGEST_SECRET in the environment or use a credentials file (password_file, secret_file, "
+    "$CREDENTIALS_DIRECTORY)."
+)
+
+
+def test_a_password_in_the_config_is_refused(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[smtp]\nusername = "me"\npassword = "hunter2"\n') == (
+        f"config.toml: [smtp] password {SECRET_SENTENCE}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('password = "x"\n', "password"),
+        ('[auth]\ntoken = "x"\n', "[auth] token"),
+        ('[smtp.extra]\nsmtp_password = "x"\n', "[smtp.extra] smtp_password"),
+        ('[[sources]]\nkind = "feed"\nurl = "f.xml"\napi_key = "x"\n', "[[sources]] #1 api_key"),
+    ],
+)
+def test_a_secret_is_refused_anywhere(tmp_path: Path, text: str, where: str) -> None:
+    assert error_of(tmp_path, text, with_source=False) == f"config.toml: {where} {SECRET_SENTENCE}"
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    text = '[[sources]]\nname = "core"\nkind = "git"\n'
+    assert error_of(tmp_path, text, with_source=False) == (
+        'config.toml: [[sources]] #1 kind = "git" needs url = "...".'
+    )
+
+
+def test_missing_sources_is_a_warning(tmp_path: Path) -> None:
+    assert warnings_of(tmp_path, "", with_source=False) == [
+        "config.toml: no [[sources]] table, so there are no notes to read; add one "
+        '(kind = "git", "dir" or "feed")'
+    ]
+
+
+def test_bad_toml_names_the_line(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[smtp]\nhost = "a"\nport 25\n') == (
+        "config.toml, line 7, column 6: not valid TOML "
+        "(expected '=' after a key in a key/value pair)."
+    )
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere.toml"
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == (
+        f"{path}: no such file; write one with `digest init` or pass --config PATH."
+    )
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[digest]\ntitle = "caf\xe9"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(info.value) == f"{path}: is not UTF-8 text."
+
+
+# ---- values checked beyond their type -------------------------------------------
+
+
+def test_sender_address(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[mail]\nfrom = "Digest <digest@example..org>"\n') == (
+        "config.toml: [mail] from is not a valid address (an email address cannot have two "
+        'periods in a row), got "Digest <digest@example..org>".'
+    )
+
+
+def test_list_address_must_be_one_address(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[mail]\nlist_address = "a@x.org, b@x.org"\n') == (
+        "config.toml: [mail] list_address is not one address like name@example.org, got "
+        '"a@x.org, b@x.org".'
+    )
+
+
+def test_a_local_sender_domain_is_accepted(tmp_path: Path) -> None:
+    cfg = load_config(
+        write(tmp_path, '[mail]\nfrom = "d <digest@localhost>"\nlist_address = "l@x.org"\n')
+    )
+    assert cfg.mail.sender == "d <digest@localhost>"
+
+
+def test_timezone(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[digest]\ntimezone = "Mars/Olympus"\n') == (
+        'config.toml: [digest] timezone must be a time zone name like "Europe/Berlin" or '
+        '"UTC", got "Mars/Olympus".'
+    )
+
+
+def test_templates_dir_must_exist(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[digest]\ntemplates_dir = "mytemplates"\n') == (
+        f'config.toml: [digest] templates_dir "mytemplates" is not a folder '
+        f"({tmp_path / 'mytemplates'})."
+    )
+
+
+def test_empty_glob(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "glob = []\n") == (
+        'config.toml: [[sources]] #1 glob must name at least one pattern, like "**/*.md", '
+        "got an empty list."
+    )
+
+
+def test_git_url_scheme(tmp_path: Path) -> None:
+    text = '[[sources]]\nkind = "git"\nurl = "ftp://example.org/notes.git"\n'
+    assert error_of(tmp_path, text, with_source=False) == (
+        "config.toml: [[sources]] #1 url must be a local path or a git URL (https://, ssh://, "
+        'git://, file:// or user@host:path), got "ftp://example.org/notes.git".'
+    )
+
+
+def test_git_urls_that_are_fine(tmp_path: Path) -> None:
+    urls = ["git@github.com:acme/notes.git", "ssh://git@host/x.git", "../notes", "file:///srv/n"]
+    text = "".join(
+        f'[[sources]]\nname = "s{i}"\nkind = "git"\nurl = "{u}"\n' for i, u in enumerate(urls)
+    )
+    assert len(load_config(write(tmp_path, text, with_source=False)).sources) == 4
+
+
+def test_feed_url_scheme(tmp_path: Path) -> None:
+    text = '[[sources]]\nkind = "feed"\nurl = "gopher://x/feed"\n'
+    assert error_of(tmp_path, text, with_source=False) == (
+        "config.toml: [[sources]] #1 url must be a file path or an http(s) URL, got "
+        '"gopher://x/feed".'
+    )
+
+
+def test_web_url_placeholders(tmp_path: Path) -> None:
+    assert error_of(tmp_path, 'web_url = "https://x.org/blob/{sha}/{path}#L{line}"\n') == (
+        "config.toml: [[sources]] #1 web_url uses {sha}, which is not one of {branch}, "
+        "{commit}, {end_line}, {line}, {path}."
+    )
+
+
+def test_two_sources_with_one_name(tmp_path: Path) -> None:
+    assert error_of(tmp_path, SOURCE) == (
+        "config.toml: two [[sources]] share the name 'core'; names must differ."
+    )
+
+
+def test_schedule_start(tmp_path: Path) -> None:
+    assert error_of(tmp_path, '[schedule]\nstart = "2026-13"\n') == (
+        'config.toml: [schedule] start must be a month like "2026-01", got "2026-13".'
+    )
+
+
+def test_tracking_bounds(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[tracking]\nquiet_after = 4\nforget_after = 3\n") == (
+        "config.toml: [tracking] forget_after (3) must not be less than quiet_after (4)."
+    )

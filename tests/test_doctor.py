@@ -1,0 +1,284 @@
+"""`digest doctor` finds what would break the monthly run, and says how to fix it."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from smtp_server import SMTPTestServer
+from typer.testing import CliRunner
+
+from digest.cli import app
+from digest.doctor import CheckResult, format_results, glob_matches, run_doctor
+from digest.render import package_templates_dir
+
+PASSWORD = "correct horse battery staple"
+NOTE = """# 2026-03-05 Harbor sync
+
+## Action items
+
+- [ ] [mira] write the upgrade guide
+- [x] fix the flaky test
+"""
+UNDATED_NOTE = "# Harbor sync\n\n## Agenda\n\n- talk about the logo\n"
+
+
+@pytest.fixture(autouse=True)
+def no_outside_secrets(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DIGEST_SMTP_PASSWORD", "DIGEST_SECRET", "CREDENTIALS_DIRECTORY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+
+
+def project(
+    tmp_path: Path, extra: str = "", *, source: str | None = None, digest: str = ""
+) -> Path:
+    """A config over one dated note; `extra` continues the [mail] table."""
+    notes = tmp_path / "notes"
+    notes.mkdir(exist_ok=True)
+    (notes / "2026-03-05-harbor-sync.md").write_text(NOTE, encoding="utf-8")
+    if source is None:
+        source = '[[sources]]\nname = "harbor"\nkind = "dir"\npath = "notes"\nglob = ["*.md"]\n'
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[digest]\nstate_dir = "state"\n'
+        + digest
+        + source
+        + '[mail]\nfrom = "Harbor digest <digest@harbor.example.org>"\n'
+        + 'list_address = "harbor-dev@lists.example.org"\n'
+        + extra,
+        encoding="utf-8",
+    )
+    return config
+
+
+def by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
+    return {r.name: r for r in results}
+
+
+def smtp_tables(server: SMTPTestServer, username: str = "digest") -> str:
+    # [mail] is already open in project(): transport belongs to it.
+    return (
+        'transport = "smtp"\n[smtp]\nhost = "127.0.0.1"\n'
+        f'port = {server.port}\nsecurity = "{server.tls}"\nusername = "{username}"\n'
+        f'ca_file = "{server.cert_file}"\ntimeout = 5\n'
+    )
+
+
+# ---- the happy path, and the exit code -------------------------------------------
+
+
+def test_a_healthy_setup_passes_every_check_and_exits_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    with SMTPTestServer(tls="starttls", auth={"digest": PASSWORD}) as server:
+        config = project(tmp_path, smtp_tables(server))
+        result = CliRunner().invoke(app, ["--config", str(config), "doctor"])
+        server.wait_idle()
+        assert not server.messages  # doctor never mails
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert all(line.startswith("PASS ") for line in lines[:-1]), result.output
+    assert lines[-1] == "All checks passed."
+    assert f"PASS config: {config} loaded" in lines
+    assert 'PASS source harbor notes: 1 note(s) match "*.md", 1 meeting(s)' in lines
+    smtp = next(line for line in lines if line.startswith("PASS smtp:"))
+    assert "authenticated as 'digest'" in smtp and "no mail sent" in smtp
+    assert PASSWORD not in result.output
+
+
+def test_any_failure_exits_1_and_says_how_to_fix_it(tmp_path: Path) -> None:
+    config = project(tmp_path, source='[[sources]]\nname = "gone"\nkind = "dir"\npath = "nope"\n')
+    result = CliRunner().invoke(app, ["--config", str(config), "doctor"])
+    assert result.exit_code == 1
+    assert f"FAIL source gone: dir {tmp_path / 'nope'}: no such folder" in result.output
+    assert "     fix: check [[sources]] path in" in result.output
+    assert result.output.splitlines()[-1].endswith("checks failed.")
+
+
+def test_a_config_that_does_not_load_is_one_failure(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[smtp]\nport = "abc"\n', encoding="utf-8")
+    results = run_doctor(config)
+    assert [(r.name, r.ok, r.detail) for r in results] == [
+        ("config", False, f'{config}: [smtp] port must be an integer, got "abc".')
+    ]
+
+
+def test_config_warnings_fail_the_config_check(tmp_path: Path) -> None:
+    results = by_name(run_doctor(project(tmp_path, "[smtp]\nprot = 25\n")))
+    assert not results["config"].ok
+    assert "unknown key prot; did you mean port?" in results["config"].detail
+
+
+# ---- SMTP ------------------------------------------------------------------------------
+
+
+def test_smtp_with_a_wrong_password_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "not-the-password")
+    with SMTPTestServer(tls="tls", auth={"digest": PASSWORD}) as server:
+        results = by_name(run_doctor(project(tmp_path, smtp_tables(server))))
+        assert not server.messages
+    smtp = results["smtp"]
+    assert not smtp.ok
+    assert "authentication failed for user 'digest'" in smtp.detail
+    assert "not-the-password" not in format_results(list(results.values()))
+    assert "DIGEST_SMTP_PASSWORD" in smtp.fix
+
+
+def test_smtp_on_a_closed_port_fails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", PASSWORD)
+    with socket.socket() as sock:  # a port that was free a moment ago: nobody listens
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    extra = f'transport = "smtp"\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+    smtp = by_name(run_doctor(project(tmp_path, extra)))["smtp"]
+    assert not smtp.ok
+    assert smtp.detail.startswith(f"127.0.0.1:{port}: cannot open an SMTP session")
+
+
+def test_smtp_is_not_checked_with_the_outbox_transport(tmp_path: Path) -> None:
+    assert "smtp" not in by_name(run_doctor(project(tmp_path)))
+
+
+# ---- sources ---------------------------------------------------------------------------
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def notes_repo(tmp_path: Path) -> Path:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    repo = tmp_path / "community"
+    (repo / "meeting-notes").mkdir(parents=True)
+    (repo / "meeting-notes" / "2026-03-05-harbor-sync.md").write_text(NOTE, encoding="utf-8")
+    (repo / "meeting-notes" / "harbor-retro.md").write_text(UNDATED_NOTE, encoding="utf-8")
+    (repo / "README.md").write_text("# not a note\n", encoding="utf-8")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", ".")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "notes")
+    return repo
+
+
+def test_a_local_git_source_is_reached_and_its_notes_parsed(
+    tmp_path: Path, notes_repo: Path
+) -> None:
+    source = (
+        '[[sources]]\nname = "community"\nkind = "git"\nurl = "community"\n'
+        'glob = ["meeting-notes/**/*.md"]\n'
+    )
+    results = by_name(run_doctor(project(tmp_path, source=source)))
+    assert results["source community"].ok
+    assert results["source community"].detail == f"git {notes_repo}: reachable"
+    notes = results["source community notes"]
+    assert notes.ok
+    assert notes.detail == (
+        '2 note(s) match "meeting-notes/**/*.md", 2 meeting(s), 1 without a date in the note '
+        "(dated by their commit or file time)"
+    )
+
+
+def test_an_unreachable_git_source_fails(tmp_path: Path) -> None:
+    source = '[[sources]]\nname = "community"\nkind = "git"\nurl = "no-such-repo"\n'
+    result = by_name(run_doctor(project(tmp_path, source=source)))["source community"]
+    assert not result.ok
+    assert result.detail.startswith(f"git {tmp_path / 'no-such-repo'}: cannot be reached (")
+    assert "check [[sources]] url" in result.fix
+
+
+def test_a_glob_that_matches_nothing_fails(tmp_path: Path) -> None:
+    source = '[[sources]]\nname = "harbor"\nkind = "dir"\npath = "notes"\nglob = ["*.txt"]\n'
+    result = by_name(run_doctor(project(tmp_path, source=source)))["source harbor notes"]
+    assert (result.ok, result.detail) == (False, 'no file matches glob "*.txt"')
+
+
+@pytest.mark.parametrize(
+    ("path", "pattern", "matches"),
+    [
+        ("meeting-notes/2026-01-08.md", "meeting-notes/**/*.md", True),
+        ("meeting-notes/2024/x.md", "meeting-notes/**/*.md", True),
+        ("x.md", "**/*.md", True),
+        ("a/x.md", "*.md", False),
+        ("meeting-notes/x.md.bak", "meeting-notes/*.md", False),
+    ],
+)
+def test_glob_semantics(path: str, pattern: str, matches: bool) -> None:
+    assert glob_matches(path, pattern) is matches
+
+
+# ---- state, templates, secrets -----------------------------------------------------------
+
+
+def test_a_damaged_state_database_fails(tmp_path: Path) -> None:
+    config = project(tmp_path)
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "state.db").write_bytes(b"this is not SQLite" * 100)
+    state = by_name(run_doctor(config))["state"]
+    assert not state.ok
+    assert "cannot be read as SQLite" in state.detail
+
+
+def test_a_state_database_from_a_newer_digest_fails(tmp_path: Path) -> None:
+    config = project(tmp_path)
+    (tmp_path / "state").mkdir()
+    with sqlite3.connect(tmp_path / "state" / "state.db") as conn:
+        conn.execute("PRAGMA user_version = 999")
+    state = by_name(run_doctor(config))["state"]
+    assert (state.ok, state.fix) == (False, "upgrade notes-digest.")
+
+
+def test_a_current_state_database_passes(tmp_path: Path) -> None:
+    from digest.state import SCHEMA_VERSION, open_db
+
+    config = project(tmp_path)
+    open_db(tmp_path / "state" / "state.db").conn.close()
+    state = by_name(run_doctor(config))["state"]
+    assert state.ok
+    assert state.detail.endswith(f"integrity ok, schema version {SCHEMA_VERSION} (latest)")
+
+
+def test_a_broken_template_fails(tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    shutil.copytree(package_templates_dir(), templates)
+    config = project(tmp_path, digest='templates_dir = "templates"\n')
+    assert by_name(run_doctor(config))["templates"].ok
+    (templates / "subject.j2").write_text("{% if %}", encoding="utf-8")
+    result = by_name(run_doctor(config))
+    assert not result["templates"].ok
+    assert result["templates"].detail.startswith("templates: a sample digest does not render (")
+
+
+def test_subscribers_need_a_long_enough_token_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = 'subscribers = true\nunsubscribe_mailto = "leave@harbor.example.org"\n'
+    config = project(tmp_path, extra)
+    assert not by_name(run_doctor(config))["secret"].ok
+    monkeypatch.setenv("DIGEST_SECRET", "short")
+    secret = by_name(run_doctor(config))["secret"]
+    assert (secret.ok, secret.detail) == (
+        False,
+        "the unsubscribe-link secret is only 5 characters long",
+    )
+    monkeypatch.setenv("DIGEST_SECRET", "f" * 64)
+    assert by_name(run_doctor(config))["secret"].ok
+
+
+def test_nobody_to_mail_fails(tmp_path: Path) -> None:
+    config = project(tmp_path)
+    text = config.read_text(encoding="utf-8").replace(
+        'list_address = "harbor-dev@lists.example.org"\n', ""
+    )
+    config.write_text(text, encoding="utf-8")
+    recipients = by_name(run_doctor(config))["recipients"]
+    assert not recipients.ok
+    assert "a digest would reach nobody" in recipients.detail

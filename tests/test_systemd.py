@@ -1,0 +1,179 @@
+"""The shipped systemd units load cleanly and stay hardened.
+
+`systemd-analyze verify` refuses a unit whose ExecStart binary does not exist,
+and /usr/local/bin/digest exists only on an installed host. So each test copies
+the units to a temporary folder and points ExecStart at this checkout's own
+`digest` script (keeping the arguments), which also proves that script exists.
+--root does not help: it looks for the units inside the root as well.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.systemd
+
+UNITS = Path(__file__).resolve().parents[1] / "systemd"
+INSTALLED_DIGEST = "/usr/local/bin/digest"
+
+
+def _analyze() -> str:
+    tool = shutil.which("systemd-analyze")
+    if tool is None:
+        pytest.skip("systemd-analyze is not installed (Debian package: systemd)")
+    return tool
+
+
+def _digest_script() -> Path:
+    script = Path(sys.executable).parent / "digest"
+    if not script.exists():
+        pytest.skip(f"the digest script is not installed next to {sys.executable}")
+    return script
+
+
+@pytest.fixture
+def units(tmp_path: Path) -> Path:
+    service = (UNITS / "digest.service").read_text(encoding="utf-8")
+    assert f"ExecStart={INSTALLED_DIGEST} " in service
+    service = service.replace(f"ExecStart={INSTALLED_DIGEST} ", f"ExecStart={_digest_script()} ")
+    (tmp_path / "digest.service").write_text(service, encoding="utf-8")
+    shutil.copy(UNITS / "digest.timer", tmp_path / "digest.timer")
+    return tmp_path
+
+
+def test_units_pass_systemd_analyze_verify_without_a_warning(units: Path) -> None:
+    result = subprocess.run(
+        [_analyze(), "verify", "digest.service", "digest.timer"],
+        cwd=units,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # verify only warns (exit 0) about unknown keys and bad values: none allowed.
+    assert result.stderr.strip() == ""
+    assert result.stdout.strip() == ""
+
+
+def test_service_exposure_is_at_most_2(units: Path) -> None:
+    result = subprocess.run(
+        [_analyze(), "security", "--offline=true", "--no-pager", "digest.service"],
+        cwd=units,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    match = re.search(r"Overall exposure level for digest\.service: (\d+(?:\.\d+)?)", output)
+    if match is None and "--offline" in output:
+        pytest.skip("this systemd-analyze has no --offline mode (systemd < 250)")
+    assert match is not None, output
+    assert float(match.group(1)) <= 2.0, output
+
+
+def test_service_runs_send_with_the_system_config_and_credentials() -> None:
+    service = (UNITS / "digest.service").read_text(encoding="utf-8")
+    settings = _settings(service)
+    assert settings["Type"] == ["oneshot"]
+    assert settings["ExecStart"] == [
+        f"{INSTALLED_DIGEST} --config /etc/notes-digest/config.toml send"
+    ]
+    assert settings["StateDirectory"] == ["notes-digest"]
+    assert "smtp-password:/etc/notes-digest/smtp-password" in settings["LoadCredential"]
+    assert "digest-secret:/etc/notes-digest/digest-secret" in settings["LoadCredential"]
+    # The run lock's "already running" exit is not a failed unit.
+    assert settings["SuccessExitStatus"] == ["75"]
+
+
+def test_timer_fires_monthly_and_catches_up_after_downtime() -> None:
+    settings = _settings((UNITS / "digest.timer").read_text(encoding="utf-8"))
+    assert settings["OnCalendar"] == ["*-*-01 06:00:00"]
+    assert settings["Persistent"] == ["true"]
+    assert settings["RandomizedDelaySec"] == ["1h"]
+    assert settings["WantedBy"] == ["timers.target"]
+
+
+def test_timer_calendar_means_the_first_of_each_month() -> None:
+    result = subprocess.run(
+        [_analyze(), "calendar", "--iterations=3", "*-*-01 06:00:00"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    nexts = re.findall(r"\b\d{4}-(\d{2})-(\d{2}) 06:00:00", result.stdout)
+    assert len(nexts) == 3, result.stdout
+    assert all(day == "01" for _, day in nexts)
+    assert len({month for month, _ in nexts}) == 3
+
+
+PR_SET_MDWE = 65
+PR_MDWE_REFUSE_EXEC_GAIN = 1
+
+# Runs in a child under PR_SET_MDWE, the kernel's own form of systemd's
+# MemoryDenyWriteExecute=yes: any write+execute mapping fails from then on.
+_UNDER_MDWE = textwrap.dedent(
+    f"""
+    import ctypes, mmap, sys
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl({PR_SET_MDWE}, {PR_MDWE_REFUSE_EXEC_GAIN}, 0, 0, 0) != 0:
+        sys.exit(77)
+    try:
+        mmap.mmap(-1, 4096, prot=mmap.PROT_READ | mmap.PROT_WRITE | mmap.PROT_EXEC)
+    except OSError:
+        pass
+    else:
+        sys.exit("write+execute memory was allowed: the check proves nothing")
+    import asyncio, re, sqlite3, ssl
+    import css_inline, jinja2, markdown_it, rapidfuzz.fuzz, sqlite_utils
+    import aiosmtplib, email_validator, feedparser
+    assert rapidfuzz.fuzz.token_set_ratio("ship the release", "release shipped") > 50
+    assert "style=" in css_inline.inline("<style>p{{color:red}}</style><p>x</p>")
+    env = jinja2.Environment(autoescape=True)
+    assert env.from_string("{{{{ x }}}}").render(x="<a>") == "&lt;a&gt;"
+    markdown_it.MarkdownIt("commonmark").enable("table").render("| a |\\n|---|\\n| b |")
+    db = sqlite_utils.Database(sqlite3.connect(":memory:"))
+    db["t"].insert({{"x": 1}})
+    ssl.create_default_context()
+    re.compile(r"(\\w+)@(\\w+)").search("a@b")
+    asyncio.run(asyncio.sleep(0))
+    print("ok")
+    """
+)
+
+
+def test_native_code_runs_under_memory_deny_write_execute() -> None:
+    service = (UNITS / "digest.service").read_text(encoding="utf-8")
+    if "MemoryDenyWriteExecute=yes" not in service:
+        pytest.skip("the service does not set MemoryDenyWriteExecute")
+    try:
+        ctypes.CDLL(None).prctl  # noqa: B018 - Linux only
+    except AttributeError:
+        pytest.skip("no prctl on this platform")
+    result = subprocess.run(
+        [sys.executable, "-c", _UNDER_MDWE], capture_output=True, text=True, timeout=120
+    )
+    if result.returncode == 77:
+        pytest.skip("this kernel has no PR_SET_MDWE (Linux < 6.3)")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def _settings(unit: str) -> dict[str, list[str]]:
+    """Key -> values of a unit file (repeated keys accumulate), comments dropped."""
+    settings: dict[str, list[str]] = {}
+    for line in unit.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", ";", "[")):
+            continue
+        key, _, value = line.partition("=")
+        settings.setdefault(key.strip(), []).append(value.strip())
+    return settings
