@@ -1,0 +1,199 @@
+"""Safe rendering of one line of untrusted inline Markdown (an item's text from a note).
+
+Note text comes from anyone who can commit to the notes repository, and it ends up
+in people's mailboxes, so it is treated as hostile:
+
+- raw HTML is never passed through (markdown-it "commonmark" with html disabled
+  escapes it as text);
+- links survive only for http, https and mailto; any other scheme (javascript:,
+  data:, file:, vbscript:, relative paths ...) becomes its plain link text;
+- images are never loaded: an image becomes its alt text;
+- bare http(s) URLs are turned into links, GitHub issue/PR URLs shown short
+  ("org/repo#12"), because notes paste them bare all the time;
+- line breaks and control characters are flattened to single spaces, so a title
+  can never break out of a line (a Subject header, a list bullet).
+
+`inline_html` gives HTML for the HTML digest, `inline_plain` gives the same text with
+the markup stripped for the plain-text digest and the subject line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import Markup
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+# Characters that must never reach a header or break a line: C0/C1 controls, DEL,
+# and the Unicode line/paragraph separators. Tabs and newlines become spaces too.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u0085]+")
+_SPACES = re.compile(r"[ \t]{2,}")
+# A bare URL inside text; trailing punctuation is trimmed below.
+_BARE_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
+_TRAILING = ".,;:!?)]}'\""
+_GITHUB_REF = re.compile(
+    r"^https?://github\.com/([\w.-]+)/([\w.-]+)/(?:issues|pull|discussions)/(\d+)(?:[/?#].*)?$",
+    re.IGNORECASE,
+)
+
+# Internal sentinels of digest.render must never be forgeable from note text.
+_FORBIDDEN_SENTINEL = "DIGEST-UNSUBSCRIBE-"
+
+
+def clean_line(text: str) -> str:
+    """One line of text: control characters and line breaks become single spaces."""
+    text = _CONTROL.sub(" ", text)
+    text = text.replace(_FORBIDDEN_SENTINEL, "DIGEST UNSUBSCRIBE ")
+    return _SPACES.sub(" ", text).strip()
+
+
+def is_safe_url(url: str) -> bool:
+    """True for http(s) and mailto URLs, the only ones a digest ever links to."""
+    candidate = url.strip().lower()
+    if not candidate.startswith(SAFE_SCHEMES):
+        return False
+    # A URL with whitespace or controls inside is not one we wrote or can trust.
+    return not any(ch.isspace() or ord(ch) < 32 for ch in url.strip())
+
+
+def short_url(url: str) -> str:
+    """Display text for a bare URL: GitHub issues/PRs as "org/repo#N", else the URL."""
+    m = _GITHUB_REF.match(url)
+    if m:
+        return f"{m.group(1)}/{m.group(2)}#{m.group(3)}"
+    return url
+
+
+@dataclass(frozen=True)
+class PlainInline:
+    """The plain-text form of inline Markdown: the text and the links it held."""
+
+    text: str
+    links: tuple[str, ...]
+
+
+class _AllLinksMarkdown(MarkdownIt):
+    """Accepts every link at parse time, so that an unsafe one still parses as a link
+    (and becomes its plain text in _safe_tokens) instead of staying as
+    "[text](javascript:...)" source text."""
+
+    def validateLink(self, url: str) -> bool:
+        return True
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    return _AllLinksMarkdown("commonmark", {"html": False, "typographer": False})
+
+
+def _text(content: str) -> Token:
+    return Token("text", "", 0, content=content)
+
+
+def _linkify(content: str) -> list[Token]:
+    """Split a text token on bare http(s) URLs into text and link tokens."""
+    out: list[Token] = []
+    pos = 0
+    for m in _BARE_URL.finditer(content):
+        url = m.group(0)
+        trimmed = url.rstrip(_TRAILING)
+        # Keep a closing parenthesis that belongs to the URL (wiki-style links).
+        while trimmed.count("(") > trimmed.count(")") and len(trimmed) < len(url):
+            trimmed = url[: len(trimmed) + 1]
+        if not trimmed or not is_safe_url(trimmed):
+            continue
+        start = m.start()
+        if start > pos:
+            out.append(_text(content[pos:start]))
+        link = Token("link_open", "a", 1, attrs={"href": trimmed}, markup="linkify")
+        out += [link, _text(short_url(trimmed)), Token("link_close", "a", -1)]
+        pos = start + len(trimmed)
+    if pos < len(content):
+        out.append(_text(content[pos:]))
+    return out
+
+
+def _safe_tokens(text: str) -> list[Token]:
+    """Inline tokens with unsafe links unwrapped, images as alt text, bare URLs linked."""
+    parsed = _parser().parseInline(clean_line(text))
+    children = parsed[0].children or [] if parsed else []
+    out: list[Token] = []
+    unwrap_depth = 0  # > 0 while inside an unsafe link whose tags are dropped
+    link_depth = 0  # > 0 while inside any kept link: no nested linkify there
+    for token in children:
+        if token.type == "link_open":
+            href = str(token.attrs.get("href", ""))
+            if unwrap_depth or link_depth or not is_safe_url(href):
+                unwrap_depth += 1
+                continue
+            link_depth += 1
+            out.append(token)
+        elif token.type == "link_close":
+            if unwrap_depth:
+                unwrap_depth -= 1
+                continue
+            link_depth -= 1
+            out.append(token)
+        elif token.type == "image":
+            out.append(_text(_plain_of(token.children or [])))
+        elif token.type in ("softbreak", "hardbreak"):
+            out.append(_text(" "))
+        elif token.type == "text" and not link_depth and not unwrap_depth:
+            out += _linkify(token.content)
+        elif token.type in ("html_inline", "html_block"):
+            # html is disabled, so these never appear; keep the guarantee anyway.
+            out.append(_text(token.content))
+        else:
+            out.append(token)
+    return out
+
+
+def _plain_of(tokens: list[Token]) -> str:
+    parts: list[str] = []
+    for token in tokens:
+        if token.type in ("text", "code_inline"):
+            parts.append(token.content)
+        elif token.type == "image":
+            parts.append(_plain_of(token.children or []))
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
+
+
+@lru_cache(maxsize=4096)
+def inline_html(text: str) -> Markup:
+    """Safe HTML for one line of inline Markdown from a note."""
+    md = _parser()
+    rendered = md.renderer.render(_safe_tokens(text), md.options, {})
+    return Markup(rendered.strip())
+
+
+@lru_cache(maxsize=4096)
+def inline_plain(text: str) -> PlainInline:
+    """The text with Markdown markup stripped, and the safe links it held, in order.
+
+    A link whose text is not its URL keeps its URL in `links` (the plain-text digest
+    shows it as a footnote); a bare URL stays in the text as written.
+    """
+    tokens = _safe_tokens(text)
+    parts: list[str] = []
+    links: list[str] = []
+    skip_until_close = False  # inside a bare/autolinked URL: its text is the URL itself
+    for token in tokens:
+        if token.type == "link_open":
+            href = str(token.attrs.get("href", ""))
+            if token.markup in ("linkify", "autolink"):
+                parts.append(href)
+                skip_until_close = True
+            elif href not in links:
+                links.append(href)
+        elif token.type == "link_close":
+            skip_until_close = False
+        elif token.type in ("text", "code_inline") and not skip_until_close:
+            parts.append(token.content)
+    return PlainInline(clean_line("".join(parts)), tuple(links))

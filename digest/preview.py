@@ -1,0 +1,246 @@
+"""`digest preview`: sync, compute the digests, and show them without mailing anyone.
+
+text -> the terminal (styled by rich when stdout is a terminal, plain otherwise);
+html -> a file (a temp file unless --output), optionally opened in a browser;
+json -> stdout or --output (one object, or an array when there are several series);
+eml  -> the exact message `digest send` would mail to the list address (or, without
+        one, to the first active subscriber), built by digest.message.build_message.
+
+Text and HTML previews show what the list address receives (the "how to leave the
+list" footer); eml shows the footer of the chosen recipient.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import tempfile
+import webbrowser
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from digest.config import Config
+from digest.errors import UserError
+from digest.model import Digest
+from digest.render import RenderedDigest, month_name, render_digest, terminal_text
+
+OutputFormat = Literal["text", "html", "json", "eml"]
+_SEPARATOR = "=" * 72
+
+log = logging.getLogger("digest")
+
+
+def series_slug(series: str) -> str:
+    """A file-name-safe form of a series name: "Core Maintainers" -> "core-maintainers"."""
+    return re.sub(r"[^a-z0-9]+", "-", series.lower()).strip("-") or "series"
+
+
+def output_paths(output: Path, digests: Sequence[Digest]) -> list[Path]:
+    """One file per digest: FILE itself for one, FILE-<series>.ext for several."""
+    if len(digests) == 1:
+        return [output]
+    return [
+        output.with_name(f"{output.stem}-{series_slug(d.series)}{output.suffix}") for d in digests
+    ]
+
+
+@contextmanager
+def _quiet_sync_logging() -> Iterator[None]:
+    """The preview's own sync reports only problems (warnings), not its progress."""
+    logger = logging.getLogger("digest")
+    level = logger.level
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def collect_digests(
+    cfg: Config, *, period: str | None, series: str | None, now: datetime
+) -> list[Digest]:
+    """Sync the sources (quietly), then compute one digest per matching series."""
+    from digest.report import compute_digests
+    from digest.state import open_db, state_lock
+    from digest.sync import sync
+
+    db = open_db(cfg.db_path)
+    try:
+        with state_lock(cfg.state_dir, "preview"):
+            with _quiet_sync_logging():
+                sync(cfg, db)
+            return compute_digests(cfg, db, period=period, series=series, now=now)
+    finally:
+        db.close()
+
+
+def run_preview(
+    cfg: Config,
+    *,
+    period: str | None = None,
+    series: str | None = None,
+    output_format: OutputFormat = "text",
+    output: Path | None = None,
+    open_browser: bool = False,
+    now: datetime | None = None,
+) -> None:
+    now = now or datetime.now(UTC)
+    digests = collect_digests(cfg, period=period, series=series, now=now)
+    if output_format == "json":
+        from digest.jsonout import dumps
+
+        _write_text(dumps(digests), output)
+        return
+    if not digests:
+        # Without a --series filter, series with no meetings in the period have no digest.
+        from digest.report import local_today, previous_month
+
+        month = month_name(period or previous_month(local_today(cfg, now)))
+        log.warning("no series has meetings in %s: there is nothing to preview.", month)
+        return
+    rendered = [render_digest(d, cfg, now=now) for d in digests]
+    if output_format == "text":
+        _show_text(digests, rendered, output)
+    elif output_format == "html":
+        _write_html(digests, rendered, output, open_browser)
+    else:
+        _write_eml(cfg, digests, rendered, output, now)
+
+
+def _write_text(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    _write_file(output, text.encode("utf-8"))
+    log.info("wrote %s", output)
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise UserError(f"cannot write {path}: {exc.strerror}.") from None
+
+
+def _show_text(
+    digests: Sequence[Digest], rendered: Sequence[RenderedDigest], output: Path | None
+) -> None:
+    bodies = [r.personalize(None)[0] for r in rendered]
+    if output is not None:
+        _write_text(f"\n{_SEPARATOR}\n\n".join(bodies), output)
+        return
+    if not sys.stdout.isatty():
+        sys.stdout.write(f"\n{_SEPARATOR}\n\n".join(bodies))
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True)
+    for i, (digest, body) in enumerate(zip(digests, bodies, strict=True)):
+        if i:
+            console.rule(digest.series)
+        console.print(terminal_text(body), end="")
+
+
+def _write_html(
+    digests: Sequence[Digest],
+    rendered: Sequence[RenderedDigest],
+    output: Path | None,
+    open_browser: bool,
+) -> None:
+    paths: list[Path]
+    if output is not None:
+        paths = output_paths(output, digests)
+    else:
+        folder = Path(tempfile.mkdtemp(prefix="digest-preview-"))
+        paths = [folder / f"{d.period}-{series_slug(d.series)}.html" for d in digests]
+    for path, page in zip(paths, rendered, strict=True):
+        _write_file(path, page.personalize(None)[1].encode("utf-8"))
+        # The path on stdout, so `xdg-open "$(digest preview -f html)"` works.
+        print(path)
+        if open_browser:
+            webbrowser.open(path.resolve().as_uri())
+
+
+def preview_recipient(cfg: Config) -> tuple[str, str | None]:
+    """(address, token) of the recipient the eml preview is built for.
+
+    The list address when there is one (no token: the list handles leaving);
+    else the first active subscriber, with the token `digest send` would use.
+    """
+    if cfg.mail.list_address:
+        return cfg.mail.list_address, None
+    if cfg.mail.subscribers:
+        from digest.state import open_db
+        from digest.subscribers import active_addresses
+        from digest.tokens import make_token, require_token_secret
+
+        db = open_db(cfg.db_path)
+        try:
+            addresses = active_addresses(db)
+        finally:
+            db.close()
+        if addresses:
+            secret = require_token_secret(cfg, "digest preview --format eml")
+            return addresses[0], make_token(addresses[0], secret)
+    raise UserError(
+        f"{cfg.path}: there is no one to build a message for: set [mail] list_address, "
+        "or [mail] subscribers = true and add one with `digest subscribers add`."
+    )
+
+
+def _stored(cfg: Config, digest: Digest) -> RenderedDigest | None:
+    """The frozen body of a digest `digest send` already built: that is what it mails."""
+    from digest.state import open_db
+
+    db = open_db(cfg.db_path)
+    try:
+        row: Any = db.execute(
+            "SELECT subject, text_body, html_body FROM digests WHERE id = ?",
+            [f"{digest.series}|{digest.period}"],
+        ).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        return None
+    return RenderedDigest(subject=row[0], text=row[1], html=row[2])
+
+
+def _write_eml(
+    cfg: Config,
+    digests: Sequence[Digest],
+    rendered: Sequence[RenderedDigest],
+    output: Path | None,
+    now: datetime,
+) -> None:
+    from digest.message import build_message
+    from digest.tokens import unsubscribe_links
+
+    recipient, token = preview_recipient(cfg)
+    url, mailto = unsubscribe_links(cfg, token)
+    messages: list[bytes] = []
+    for digest, fresh in zip(digests, rendered, strict=True):
+        body = _stored(cfg, digest) or fresh
+        message = build_message(
+            body,
+            cfg,
+            digest_id=f"{digest.series}|{digest.period}",
+            recipient=recipient,
+            unsubscribe_url=url,
+            unsubscribe_mailto=mailto,
+            now=now,
+        )
+        messages.append(message.as_bytes())
+    if output is not None:
+        for path, data in zip(output_paths(output, digests), messages, strict=True):
+            _write_file(path, data)
+            print(path)
+        return
+    sys.stdout.flush()
+    separator = f"\r\n{_SEPARATOR}\r\n\r\n".encode()
+    sys.stdout.buffer.write(separator.join(messages))
+    sys.stdout.buffer.flush()

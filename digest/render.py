@@ -1,0 +1,536 @@
+"""Render a Digest into a subject, a plain-text body and an HTML body (Jinja2).
+
+The body is built ONCE per digest. It carries a placeholder for the reader's
+unsubscribe URL and two marked variants of the unsubscribe paragraph (with a link,
+or "how to leave the list"); `RenderedDigest.personalize` picks one and fills in the
+URL with plain string operations, so mailing 10,000 subscribers costs 10,000
+`str.replace` calls, not 10,000 template renders. The markers and the placeholder
+are constants, so a body stored in the state DB can be personalized by a later run.
+
+Templates: `[digest] templates_dir` first (a user may override just one file), then
+the templates shipped with the program (see `package_templates_dir`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import importlib.resources
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import css_inline
+import jinja2
+
+from digest.config import Config, ConfigError
+from digest.errors import UserError
+from digest.markdown_inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
+from digest.model import Digest, Entry, MeetingRef, SourceLink
+
+TEXT_WIDTH = 72
+SUBJECT_MAX = 150  # characters; long subjects are cut with an ellipsis
+
+# Constants (not random): a stored body must be personalizable by a later process.
+# Note text can never produce them (digest.markdown_inline.clean_line defuses them).
+UNSUBSCRIBE_URL = "DIGEST-UNSUBSCRIBE-URL-5b1e0c9d"
+_LINK_START = "[[DIGEST-UNSUBSCRIBE-LINK-5b1e0c9d]]"
+_LINK_END = "[[/DIGEST-UNSUBSCRIBE-LINK-5b1e0c9d]]"
+_LIST_START = "[[DIGEST-UNSUBSCRIBE-LIST-5b1e0c9d]]"
+_LIST_END = "[[/DIGEST-UNSUBSCRIBE-LIST-5b1e0c9d]]"
+
+TEMPLATE_NAMES = ("digest.html.j2", "digest.txt.j2", "subject.j2")
+
+_SECTION_TITLES = {
+    "highlights": "Highlights",
+    "new": "New",
+    "pending": "Still pending",
+    "resolved": "Resolved",
+    "quiet": "Gone quiet",
+    "late": "Late notes",
+}
+_SECTION_BLURBS = {
+    "highlights": "",
+    "new": "Raised for the first time this month.",
+    "pending": "Open before this month and still open.",
+    "resolved": "Closed this month.",
+    "quiet": "Still open, but not mentioned in recent meetings.",
+    "late": "From notes committed after their own month's digest went out.",
+}
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    """A digest rendered once, ready to be personalized per recipient."""
+
+    subject: str  # one line, no CR/LF, length-capped
+    text: str  # plain text, wrapped at 72 columns, with unsubscribe markers
+    html: str  # full HTML document, CSS inlined, with unsubscribe markers
+
+    def personalize(self, unsubscribe_url: str | None) -> tuple[str, str]:
+        """(text, html) for one recipient: their unsubscribe link, or how to leave the list."""
+        if unsubscribe_url is not None and not is_safe_url(unsubscribe_url):
+            raise UserError(
+                f"unsubscribe URL {unsubscribe_url!r} must be an http(s) or mailto URL "
+                "without spaces; check [mail] unsubscribe_url."
+            )
+        keep, drop = (
+            ((_LINK_START, _LINK_END), (_LIST_START, _LIST_END))
+            if unsubscribe_url
+            else ((_LIST_START, _LIST_END), (_LINK_START, _LINK_END))
+        )
+        text = _cut_between(self.text, *drop)
+        page = _cut_between(self.html, *drop)
+        for marker in keep:
+            text = text.replace(marker, "")
+            page = page.replace(marker, "")
+        if unsubscribe_url:
+            text = text.replace(UNSUBSCRIBE_URL, unsubscribe_url)
+            page = page.replace(UNSUBSCRIBE_URL, html.escape(unsubscribe_url, quote=True))
+        return _tidy_text(text), page
+
+
+def _cut_between(body: str, start: str, end: str) -> str:
+    """Remove every start...end span (markers included)."""
+    out: list[str] = []
+    pos = 0
+    while True:
+        i = body.find(start, pos)
+        if i < 0:
+            break
+        j = body.find(end, i)
+        if j < 0:
+            break
+        out.append(body[pos:i])
+        pos = j + len(end)
+    out.append(body[pos:])
+    return "".join(out)
+
+
+_BLANK_RUNS = re.compile(r"\n{3,}")
+
+
+def _tidy_text(text: str) -> str:
+    """Collapse the blank lines left where a marked paragraph was removed."""
+    lines = [line.rstrip() for line in text.split("\n")]
+    return _BLANK_RUNS.sub("\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+# ---- templates ---------------------------------------------------------------
+
+
+def package_templates_dir() -> Path:
+    """The templates shipped with the program.
+
+    In a source checkout or an editable install they are the repository's
+    `templates/` folder next to the `digest` package. In an installed wheel they are
+    package data at `digest/templates/` (pyproject maps `templates/` there).
+    """
+    here = Path(__file__).resolve().parent
+    beside = here.parent / "templates"
+    if (beside / "digest.html.j2").is_file():
+        return beside
+    shipped = Path(str(importlib.resources.files("digest") / "templates"))
+    if (shipped / "digest.html.j2").is_file():
+        return shipped
+    raise UserError(
+        f"the digest templates are missing (looked in {beside} and {shipped}); "
+        "reinstall notes-digest or set [digest] templates_dir."
+    )
+
+
+def _autoescape(name: str | None) -> bool:
+    # HTML templates escape everything; text and subject templates must not (no "&amp;").
+    return name is None or name.endswith((".html.j2", ".html", ".htm"))
+
+
+def template_env(cfg: Config) -> jinja2.Environment:
+    """The Jinja2 environment: the user's templates_dir first, then the shipped ones."""
+    search: list[str] = []
+    if cfg.digest.templates_dir:
+        custom = cfg.resolve(cfg.digest.templates_dir)
+        if not custom.is_dir():
+            raise ConfigError(
+                f"{cfg.path}: [digest] templates_dir {cfg.digest.templates_dir!r} is not a "
+                f"folder ({custom})."
+            )
+        search.append(str(custom))
+    search.append(str(package_templates_dir()))
+    return _environment(tuple(search))
+
+
+@lru_cache(maxsize=8)
+def _environment(search: tuple[str, ...]) -> jinja2.Environment:
+    # Cached: compiling the templates costs more than rendering them. Jinja still
+    # reloads a template whose file changed (auto_reload).
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(list(search)),
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters["md"] = inline_html
+    env.filters["plain"] = lambda text: inline_plain(str(text)).text
+    env.filters["wrap"] = wrap
+    env.filters["month"] = month_name
+    return env
+
+
+def wrap(
+    text: str, indent: str = "", subsequent: str | None = None, width: int = TEXT_WIDTH
+) -> str:
+    """Wrap a paragraph at `width` columns; URLs are never broken, only moved."""
+    import textwrap
+
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=indent if subsequent is None else subsequent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return "\n".join(lines) if lines else indent.rstrip()
+
+
+def month_name(period: str | None) -> str:
+    """ "2026-10" -> "October 2026" (unchanged when it is not a period)."""
+    if not period:
+        return ""
+    try:
+        year, month = (int(p) for p in period.split("-"))
+        return f"{calendar.month_name[month]} {year}"
+    except (ValueError, IndexError):
+        return period
+
+
+def period_end(period: str) -> date:
+    year, month = (int(p) for p in period.split("-"))
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def age_phrase(since: date, until: date) -> str:
+    """How long something has been open, the way a person says it: "open 9 weeks"."""
+    days = max((until - since).days, 0)
+    if days < 14:
+        amount = f"{days} day" + ("" if days == 1 else "s")
+    elif days < 91:
+        amount = f"{days // 7} weeks"
+    elif days < 730:
+        months = round(days / 30.44)
+        amount = f"{months} months"
+    else:
+        years = days // 365
+        amount = f"{years} years"
+    return f"open {amount}"
+
+
+def times_phrase(n: int) -> str:
+    return {1: "raised once", 2: "raised twice"}.get(n, f"raised {n} times")
+
+
+# ---- the view model handed to templates -------------------------------------
+
+
+@dataclass
+class Link:
+    """A link as the templates see it: text, safe URL (or None), footnote number."""
+
+    label: str
+    url: str | None
+    note: int | None = None  # footnote number in the text version
+
+
+@dataclass
+class EntryView:
+    title_html: Any  # Markup
+    title_text: str
+    status: str
+    status_phrase: str
+    previous_status: str
+    owners: list[str]
+    refs: list[Link]
+    first_seen: date
+    last_seen: date
+    times_raised: int
+    times: str
+    age: str
+    late: bool
+    source: Link
+    where: str  # "path:line"
+    title_links: list[Link] = field(default_factory=list)  # links inside the title
+
+    @property
+    def title_notes(self) -> str:
+        """Footnote marks of the title's own links, e.g. "[4] [5]" (text version)."""
+        return " ".join(f"[{link.note}]" for link in self.title_links if link.note)
+
+
+@dataclass
+class SectionView:
+    key: str
+    title: str
+    blurb: str
+    entries: list[EntryView]
+
+
+class _Footnotes:
+    """Numbers URLs for the plain-text version: each distinct URL gets one number."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+
+    def number(self, url: str | None) -> int | None:
+        if not url:
+            return None
+        if url not in self.urls:
+            self.urls.append(url)
+        return self.urls.index(url) + 1
+
+
+def _source_link(source: SourceLink, notes: _Footnotes) -> Link:
+    """The note line an entry comes from; linked only when the URL is http(s)."""
+    where = clean_line(f"{source.path}:{source.line}")
+    url = source.url if is_safe_url(source.url) and source.url.startswith("http") else None
+    return Link(label=where, url=url, note=notes.number(url))
+
+
+# Task boxes are statuses too, but "[x]" reads badly in a sentence.
+_BOX_PHRASES = {"[x]": "box ticked", "[ ]": "open task", "[]": "open task"}
+
+
+def status_words(phrase: str | None) -> str:
+    """A status phrase as shown to readers: one clean line, task boxes in words."""
+    text = clean_line(phrase or "")
+    return _BOX_PHRASES.get(text.lower(), text)
+
+
+def _ref_link(ref: str) -> Link:
+    # Canonical refs are "org/repo#N", normalized from GitHub URLs by digest.refs.
+    m = re.fullmatch(r"([\w.-]+)/([\w.-]+)#(\d+)", ref)
+    url = f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}" if m else None
+    return Link(label=clean_line(ref), url=url)
+
+
+def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
+    plain = inline_plain(entry.title)
+    source = _source_link(entry.source, notes)
+    title_links = [Link(label=short_url(u), url=u, note=notes.number(u)) for u in plain.links]
+    mentioned = plain.text + " " + " ".join(plain.links)
+    # A ref already visible in the title (as a link or "repo#N") is not repeated.
+    refs = [
+        _ref_link(r)
+        for r in entry.refs
+        if f"#{r.rsplit('#', 1)[-1]}" not in mentioned
+        and f"/{r.rsplit('#', 1)[-1]}" not in mentioned
+    ]
+    return EntryView(
+        title_html=inline_html(entry.title),
+        title_text=plain.text,
+        status=entry.status,
+        status_phrase=status_words(entry.status_phrase),
+        previous_status=status_words(entry.previous_status),
+        owners=[clean_line(o) for o in entry.owners if clean_line(o)],
+        refs=refs,
+        first_seen=entry.first_seen,
+        last_seen=entry.last_seen,
+        times_raised=entry.times_raised,
+        times=times_phrase(entry.times_raised),
+        age=age_phrase(entry.first_seen, end),
+        late=entry.late,
+        source=source,
+        where=source.label,
+        title_links=title_links,
+    )
+
+
+def _meeting_view(meeting: MeetingRef, notes: _Footnotes) -> dict[str, Any]:
+    source = _source_link(meeting.source, notes)
+    title = inline_plain(meeting.title).text
+    # Titles usually start with their own date ("2026-10-01 Maintainers"); say it once.
+    day = meeting.date.isoformat()
+    title = title.removeprefix(day).removesuffix(day).strip(" -—:") or title
+    return {
+        "title": title,
+        "date": meeting.date,
+        "source": source,
+    }
+
+
+def summary_counts(digest: Digest) -> list[tuple[int, str]]:
+    """(count, word) for the subject and preheader, zero counts omitted."""
+    counts = [
+        (len(digest.new), "new"),
+        (len(digest.pending), "pending"),
+        (len(digest.resolved), "resolved"),
+        (len(digest.quiet), "quiet"),
+        (len(digest.late), "late"),
+    ]
+    return [(n, word) for n, word in counts if n]
+
+
+def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the templates see. Pure: same digest, config and now, same context."""
+    now = now or datetime.now(UTC)
+    end = period_end(digest.period)
+    notes = _Footnotes()
+    meetings = [_meeting_view(m, notes) for m in sorted(digest.meetings, key=lambda m: m.date)]
+    sections: list[SectionView] = []
+    for key in Digest.BUCKETS:
+        entries: Sequence[Entry] = getattr(digest, key)
+        if entries:
+            sections.append(
+                SectionView(
+                    key=key,
+                    title=_SECTION_TITLES[key],
+                    blurb=_SECTION_BLURBS[key],
+                    entries=[_entry_view(e, end, notes) for e in entries],
+                )
+            )
+    counts = summary_counts(digest)
+    summary = ", ".join(f"{n} {word}" for n, word in counts)
+    mail = cfg.mail
+    return {
+        "title": clean_line(cfg.digest.title),
+        "series": clean_line(digest.series),
+        "period": digest.period,
+        "period_name": month_name(digest.period),
+        "compared_to": digest.compared_to,
+        "compared_to_name": month_name(digest.compared_to),
+        "meetings": meetings,
+        "sections": sections,
+        "is_empty": digest.is_empty() and not digest.meetings,
+        "counts": counts,
+        "summary": summary,
+        "preheader": _preheader(digest, summary),
+        "intro": _intro(digest),
+        "footnotes": list(enumerate(notes.urls, 1)),
+        "built_on": now.date(),
+        "unsubscribe": {
+            "url": UNSUBSCRIBE_URL,
+            "link_start": _LINK_START,
+            "link_end": _LINK_END,
+            "list_start": _LIST_START,
+            "list_end": _LIST_END,
+            "list_address": clean_line(mail.list_address),
+            "mailto": clean_line(mail.unsubscribe_mailto),
+            "sender": clean_line(mail.sender),
+        },
+        "width": TEXT_WIDTH,
+    }
+
+
+def _intro(digest: Digest) -> str:
+    """ "2 meetings in October 2026, compared with September 2026." """
+    month = month_name(digest.period)
+    n = len(digest.meetings)
+    said = f"{n} meeting{'' if n == 1 else 's'} in {month}" if n else f"No meetings in {month}"
+    if digest.compared_to:
+        said += f", compared with {month_name(digest.compared_to)}"
+    return said + "."
+
+
+def _preheader(digest: Digest, summary: str) -> str:
+    month = month_name(digest.period)
+    if not digest.meetings and digest.is_empty():
+        return f"No meetings in {month}."
+    n = len(digest.meetings)
+    meetings = f"{n} meeting" + ("" if n == 1 else "s")
+    return f"{digest.series}, {month}: {meetings}" + (f"; {summary}." if summary else ".")
+
+
+def clean_subject(text: str) -> str:
+    """A subject is one line of at most SUBJECT_MAX characters: no header injection."""
+    line = clean_line(text)
+    if len(line) > SUBJECT_MAX:
+        line = line[: SUBJECT_MAX - 1].rstrip() + "…"
+    return line
+
+
+def render_digest(digest: Digest, cfg: Config, *, now: datetime | None = None) -> RenderedDigest:
+    """Subject, text and HTML of one digest (built once; see RenderedDigest.personalize)."""
+    env = template_env(cfg)
+    context = build_context(digest, cfg, now=now)
+    subject = clean_subject(_render(env, "subject.j2", context))
+    text = _tidy_text(_render(env, "digest.txt.j2", context))
+    page = inline_css(_render(env, "digest.html.j2", context))
+    return RenderedDigest(subject=subject, text=text, html=page)
+
+
+def _render(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise UserError(
+            f"template {exc.filename or name}, line {exc.lineno}: {exc.message}."
+        ) from None
+    except jinja2.TemplateNotFound:
+        raise UserError(f"template {name} is missing from the templates folder.") from None
+    except jinja2.UndefinedError as exc:
+        raise UserError(f"template {name}: {exc.message}.") from None
+
+
+_INLINER = css_inline.CSSInliner(
+    # @media (prefers-color-scheme: dark) cannot be inlined: keep it in <style>.
+    keep_style_tags=False,
+    keep_at_rules=True,
+    load_remote_stylesheets=False,
+)
+
+
+def inline_css(page: str) -> str:
+    """Move the <style> rules onto the elements (many mail clients drop <style>)."""
+    try:
+        return str(_INLINER.inline(page))
+    except ValueError as exc:  # css_inline raises InlineError (a ValueError) on bad CSS
+        raise UserError(f"the HTML template's CSS cannot be inlined: {exc}.") from None
+
+
+def render_all(
+    digests: Iterable[Digest], cfg: Config, *, now: datetime | None = None
+) -> list[RenderedDigest]:
+    return [render_digest(d, cfg, now=now) for d in digests]
+
+
+# ---- the terminal view of `digest preview` -----------------------------------
+
+_HEADING = re.compile(r"^[A-Z0-9][A-Z0-9 —–&'’.,:()-]+ \(\d+\)$|^MEETINGS$")
+_NOTE_MARK = re.compile(r"\[\d+\]")
+
+
+def terminal_text(text: str) -> Any:
+    """The plain-text digest as a rich Text: headings bold, bullets and links coloured.
+
+    Styles are applied to the rendered text (not a second template), so what the
+    terminal shows is word for word what the plain-text mail says.
+    """
+    from rich.text import Text
+
+    out = Text()
+    lines = text.split("\n")
+    in_footnotes = False
+    for number, line in enumerate(lines):
+        styled = Text(line)
+        if number == 1:
+            styled.stylize("bold")
+        elif line == "--":
+            in_footnotes = True
+        elif in_footnotes and line.startswith("["):
+            styled.stylize("blue", line.find("]") + 2)
+        elif _HEADING.match(line):
+            styled.stylize("bold cyan")
+        elif line.startswith("  * "):
+            styled.stylize("bold yellow", 2, 3)
+        for m in _NOTE_MARK.finditer(line):
+            styled.stylize("blue", m.start(), m.end())
+        out.append_text(styled)
+        if number < len(lines) - 1:
+            out.append("\n")
+    return out

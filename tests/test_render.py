@@ -1,0 +1,436 @@
+"""Rendering a digest: subject, plain text, HTML, personalization, hostile note text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, ConfigError
+from digest.markdown_inline import inline_html, inline_plain
+from digest.model import Digest, Entry, MeetingRef, SourceLink
+from digest.render import (
+    TEXT_WIDTH,
+    UNSUBSCRIBE_URL,
+    RenderedDigest,
+    age_phrase,
+    render_digest,
+    template_env,
+)
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+WEB = "https://git.example.org/lanternfish/notes/src/branch/main/"
+NOTE = "2026-10-01-lanternfish-maintainers.md"
+
+
+def link(line: int, path: str = NOTE) -> SourceLink:
+    return SourceLink(path=path, line=line, commit="0f3c2a1", url=f"{WEB}{path}#L{line}")
+
+
+def entry(
+    title: str,
+    *,
+    status: str = "open",
+    phrase: str | None = None,
+    owners: tuple[str, ...] = (),
+    refs: tuple[str, ...] = (),
+    first: date = date(2026, 10, 1),
+    last: date = date(2026, 10, 1),
+    times: int = 1,
+    previous: str | None = None,
+    line: int = 10,
+    source: SourceLink | None = None,
+) -> Entry:
+    return Entry(
+        title=title,
+        status=status,  # type: ignore[arg-type]
+        status_phrase=phrase,
+        owners=list(owners),
+        refs=list(refs),
+        first_seen=first,
+        last_seen=last,
+        times_raised=times,
+        source=source or link(line),
+        previous_status=previous,
+    )
+
+
+def full_digest() -> Digest:
+    """A digest with every bucket filled, about the invented Lanternfish project."""
+    return Digest(
+        series="Lanternfish Maintainers",
+        period="2026-10",
+        compared_to="2026-09",
+        meetings=[
+            MeetingRef("2026-10-01 Lanternfish Maintainers (monthly)", date(2026, 10, 1), link(1))
+        ],
+        highlights=[entry("Lanternfish **1.4.0** is out, with the disk spool", line=9)],
+        new=[
+            entry(
+                "[jun] spike the OTLP exporter, "
+                "https://github.com/lanternfish-dev/lanternfish/issues/231 -> in flight",
+                phrase="in flight",
+                owners=("jun",),
+                refs=("lanternfish-dev/lanternfish#231",),
+                line=24,
+            ),
+        ],
+        pending=[
+            entry(
+                "Kubernetes metadata enrichment for container logs",
+                phrase="in progress",
+                owners=("tkemp", "mara"),
+                refs=("lanternfish-dev/lanternfish#187",),
+                first=date(2026, 8, 6),
+                times=3,
+                previous="TBD",
+                line=19,
+            )
+        ],
+        resolved=[
+            entry(
+                "Reliability — Disk spool for back-pressure",
+                status="done",
+                phrase="Done in 1.4",
+                first=date(2026, 7, 2),
+                times=2,
+                line=36,
+            )
+        ],
+        quiet=[
+            entry(
+                "[jun] Write a blog post about the 1.3 throughput benchmarks",
+                owners=("jun",),
+                first=date(2026, 7, 2),
+                last=date(2026, 8, 6),
+                times=2,
+                source=link(21, "2026-08-06-lanternfish-maintainers.md"),
+            )
+        ],
+        late=[
+            entry(
+                "[priya] write the upgrade notes for the spool.dir rename",
+                owners=("priya",),
+                first=date(2026, 9, 3),
+                last=date(2026, 9, 3),
+                source=link(30, "2026-09-03-lanternfish-maintainers.md"),
+            )
+        ],
+    )
+
+
+def config(tmp_path: Path, **mail: str) -> Config:
+    cfg = Config(path=tmp_path / "config.toml")
+    cfg.digest.title = "Lanternfish meeting digest"
+    cfg.mail.list_address = "lanternfish-dev@lists.example.org"
+    for key, value in mail.items():
+        setattr(cfg.mail, key, value)
+    return cfg
+
+
+class _Tags(HTMLParser):
+    """Collects start tags and their attributes; the stdlib parser never executes anything."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: no <style>, no <title>, whitespace collapsed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "title"):
+            self.skip += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title"):
+            self.skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip:
+            self.parts.append(data)
+
+
+def visible(page: str) -> str:
+    parser = _Visible()
+    parser.feed(page)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(page)
+    parser.close()
+    return parser.tags
+
+
+# ---- the digest a reader gets --------------------------------------------------
+
+
+def test_subject_counts_the_buckets(tmp_path: Path) -> None:
+    rendered = render_digest(full_digest(), config(tmp_path), now=NOW)
+    assert rendered.subject == (
+        "Lanternfish Maintainers digest — October 2026: "
+        "1 new, 1 pending, 1 resolved, 1 quiet, 1 late"
+    )
+
+
+def test_every_bucket_is_in_both_versions(tmp_path: Path) -> None:
+    rendered = render_digest(full_digest(), config(tmp_path), now=NOW)
+    text, html = rendered.personalize(None)
+    page = visible(html)
+    for heading in ("Highlights", "New", "Still pending", "Resolved", "Gone quiet", "Late notes"):
+        assert f"{heading} (1)" in page
+        assert f"{heading.upper()} (1)" in text
+    for body in (text, page):
+        assert "compared with September 2026" in body
+        assert "open 12 weeks" in body  # 2026-08-06 to the end of October
+        assert "tkemp, mara" in body
+        assert "raised 3 times" in body
+        assert "Done in 1.4" in body
+        assert "last mentioned 2026-08-06" in body
+        assert "from notes of 2026-09-03" in body
+    # pending shows the status before the period next to the last one
+    assert "last status “in progress” (was “TBD”)" in page
+    assert 'last status "in progress" (was "TBD")' in " ".join(text.split())
+
+
+def test_entries_link_to_their_source_line(tmp_path: Path) -> None:
+    text, page = render_digest(full_digest(), config(tmp_path), now=NOW).personalize(None)
+    hrefs = [a.get("href") for tag, a in tags(page) if tag == "a"]
+    for line in (1, 9, 24, 19, 36):
+        assert f"{WEB}{NOTE}#L{line}" in hrefs
+    assert f"{WEB}2026-08-06-lanternfish-maintainers.md#L21" in hrefs
+    # the text version numbers the same URLs as footnotes
+    assert f"[1] {WEB}{NOTE}#L1" in text
+    assert "Lanternfish 1.4.0 is out, with the disk spool [2]" in text
+
+
+def test_source_without_web_url_is_shown_not_linked(tmp_path: Path) -> None:
+    digest = full_digest()
+    local = SourceLink(path="notes/2026-10-01.md", line=7, commit=None, url="notes/2026-10-01.md:7")
+    digest.new = [entry("Ship the arm64 images", source=local)]
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    assert "notes/2026-10-01.md:7" in page
+    assert all(a.get("href") != local.url for tag, a in tags(page) if tag == "a")
+    assert "notes/2026-10-01.md:7" in text
+
+
+def test_empty_buckets_are_left_out(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.quiet = []
+    digest.late = []
+    text, html = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    page = visible(html)
+    assert "Gone quiet" not in page and "GONE QUIET" not in text
+    assert "Late notes" not in page and "LATE NOTES" not in text
+
+
+def test_a_month_without_meetings_says_so(tmp_path: Path) -> None:
+    empty = Digest(series="Lanternfish Maintainers", period="2026-12", compared_to="2026-10")
+    rendered = render_digest(empty, config(tmp_path), now=NOW)
+    text, html = rendered.personalize(None)
+    page = visible(html)
+    assert "No meetings in December 2026" in text
+    assert "No meetings in December 2026" in page
+    assert rendered.subject == "Lanternfish Maintainers digest — December 2026: no meetings"
+
+
+def test_html_is_an_email_safe_document(tmp_path: Path) -> None:
+    page = render_digest(full_digest(), config(tmp_path), now=NOW).personalize(None)[1]
+    assert page.lstrip().lower().startswith("<!doctype html>")
+    names = [tag for tag, _ in tags(page)]
+    assert "script" not in names and "img" not in names
+    assert "table" in names
+    # CSS inlined onto the elements, the dark-mode block kept in <style>
+    assert 'class="card"' in page and 'style="' in page
+    assert "@media (prefers-color-scheme: dark)" in page
+    # hidden preheader with the summary, first thing in the body
+    preheader = next(a for tag, a in tags(page) if tag == "div" and a.get("class") == "preheader")
+    assert "display: none" in (preheader.get("style") or "")
+    assert "Lanternfish Maintainers, October 2026: 1 meeting; 1 new" in visible(page)
+
+
+def test_text_reads_at_72_columns(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.new.append(
+        entry(
+            "A very long agenda item that goes on and on about buffering, batching, retries "
+            "and the many ways an output can apply back-pressure to the inputs feeding it",
+            owners=("ossi",),
+        )
+    )
+    text = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[0]
+    for line in text.splitlines():
+        if len(line) > TEXT_WIDTH:
+            # only an unbreakable URL may stick out
+            assert "://" in line and len(line.split()) <= 2, line
+    assert "\r" not in text and "\t" not in text
+
+
+# ---- per-recipient personalization ------------------------------------------
+
+
+def test_personalize_puts_the_readers_link_in_both_parts(tmp_path: Path) -> None:
+    rendered = render_digest(full_digest(), config(tmp_path), now=NOW)
+    url = "https://lanternfish.example.org/unsubscribe?token=abc.def&x=1"
+    text, page = rendered.personalize(url)
+    assert f"Unsubscribe: {url}" in text
+    hrefs = [a.get("href") for tag, a in tags(page) if tag == "a"]
+    assert url in hrefs  # the parser unescapes &amp; back
+    assert "token=abc.def&amp;x=1" in page
+    for body in (text, page):
+        assert "DIGEST-UNSUBSCRIBE" not in body
+        assert "leave the list" not in body
+
+
+def test_without_a_link_the_footer_says_how_to_leave_the_list(tmp_path: Path) -> None:
+    cfg = config(tmp_path, unsubscribe_mailto="digest-unsubscribe@lanternfish.example.org")
+    text, page = render_digest(full_digest(), cfg, now=NOW).personalize(None)
+    for body in (" ".join(text.split()), visible(page)):
+        assert "leave the list lanternfish-dev@lists.example.org" in body
+        assert "digest-unsubscribe@lanternfish.example.org" in body
+        assert "DIGEST-UNSUBSCRIBE" not in body
+        assert "Unsubscribe" not in body
+    assert all(not (a.get("href") or "").startswith("DIGEST") for _, a in tags(page))
+
+
+def test_a_stored_body_can_be_personalized_later(tmp_path: Path) -> None:
+    """send stores subject/text/html; a later run rebuilds RenderedDigest from them."""
+    first = render_digest(full_digest(), config(tmp_path), now=NOW)
+    stored = RenderedDigest(subject=first.subject, text=first.text, html=first.html)
+    url = "https://lanternfish.example.org/u?token=t1"
+    assert stored.personalize(url) == first.personalize(url)
+    assert UNSUBSCRIBE_URL in stored.html
+
+
+def test_personalize_refuses_a_non_web_unsubscribe_link(tmp_path: Path) -> None:
+    rendered = render_digest(full_digest(), config(tmp_path), now=NOW)
+    with pytest.raises(Exception, match="unsubscribe URL"):
+        rendered.personalize("javascript:alert(1)")
+
+
+# ---- hostile note text ------------------------------------------------------
+
+HOSTILE = [
+    "<script>alert('x')</script> release notes",
+    '<img src=x onerror="alert(1)"> broken image',
+    "[click me](javascript:alert(document.cookie)) and [data](data:text/html,hi)",
+    "![tracking pixel](https://evil.example/p.gif) pixel",
+    "Subject line\r\nBcc: victim@example.org",
+    "<a href='https://evil.example'>raw link</a>",
+]
+
+
+def hostile_digest() -> Digest:
+    digest = full_digest()
+    digest.series = "Evil\r\nBcc: x@y"
+    digest.new = [entry(title, owners=("mallory\r\nx",)) for title in HOSTILE]
+    digest.meetings = [MeetingRef("<b>bold</b>\nmeeting", date(2026, 10, 1), link(1))]
+    return digest
+
+
+def test_hostile_titles_cannot_inject_html(tmp_path: Path) -> None:
+    page = render_digest(hostile_digest(), config(tmp_path), now=NOW).personalize(None)[1]
+    found = tags(page)
+    names = [tag for tag, _ in found]
+    assert "script" not in names and "img" not in names and "b" not in names
+    for _, attrs in found:
+        assert not any(k.startswith("on") for k in attrs), attrs
+        href = attrs.get("href")
+        if href is not None:
+            assert href.startswith(("https://", "http://", "mailto:")), href
+    assert "&lt;script&gt;" in page  # shown as text, harmlessly
+    assert (
+        "click me" in page
+        and "javascript:" not in page.split("<body", 1)[1].split("click me")[0][-80:]
+    )
+    assert "tracking pixel pixel" in page  # the image became its alt text
+
+
+def test_hostile_titles_cannot_break_the_subject_or_text(tmp_path: Path) -> None:
+    rendered = render_digest(hostile_digest(), config(tmp_path), now=NOW)
+    assert "\r" not in rendered.subject and "\n" not in rendered.subject
+    assert rendered.subject.startswith("Evil Bcc: x@y digest — October 2026")
+    text = rendered.personalize(None)[0]
+    assert "\r" not in text
+    assert not any(line.startswith("Bcc:") for line in text.splitlines())
+    assert "Subject line Bcc: victim@example.org" in text
+    assert "click me and data" in text  # unsafe links become their words
+
+
+def test_subject_is_capped(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.series = "Lanternfish " * 30
+    subject = render_digest(digest, config(tmp_path), now=NOW).subject
+    assert len(subject) <= 150 and subject.endswith("…")
+
+
+def test_inline_markdown_keeps_only_safe_links() -> None:
+    html = inline_html(
+        "See [docs](https://x.example/d), [mail](mailto:a@x.example), [f](file:///etc)"
+    )
+    assert '<a href="https://x.example/d">docs</a>' in html
+    assert '<a href="mailto:a@x.example">mail</a>' in html
+    assert "file:" not in html and ", f" in html
+    plain = inline_plain("**Bold** `code` [docs](https://x.example/d)")
+    assert plain.text == "Bold code docs"
+    assert plain.links == ("https://x.example/d",)
+
+
+def test_bare_github_links_are_shortened() -> None:
+    html = inline_html("flaky test https://github.com/lanternfish-dev/lanternfish/issues/201.")
+    assert (
+        '<a href="https://github.com/lanternfish-dev/lanternfish/issues/201">'
+        "lanternfish-dev/lanternfish#201</a>." in html
+    )
+
+
+def test_age_is_said_the_way_people_say_it() -> None:
+    start = date(2026, 8, 1)
+    assert age_phrase(start, date(2026, 8, 2)) == "open 1 day"
+    assert age_phrase(start, date(2026, 10, 3)) == "open 9 weeks"
+    assert age_phrase(start, date(2027, 2, 1)) == "open 6 months"
+    assert age_phrase(start, date(2029, 8, 1)) == "open 3 years"
+
+
+# ---- templates --------------------------------------------------------------
+
+
+def test_a_templates_dir_overrides_single_templates(tmp_path: Path) -> None:
+    custom = tmp_path / "my-templates"
+    custom.mkdir()
+    (custom / "subject.j2").write_text("{{ series }} in {{ period_name }}\n")
+    cfg = config(tmp_path)
+    cfg.digest.templates_dir = "my-templates"
+    rendered = render_digest(full_digest(), cfg, now=NOW)
+    assert rendered.subject == "Lanternfish Maintainers in October 2026"
+    assert "Still pending" in rendered.html  # the shipped HTML template is still used
+
+
+def test_a_missing_templates_dir_is_a_config_error(tmp_path: Path) -> None:
+    cfg = config(tmp_path)
+    cfg.digest.templates_dir = "nowhere"
+    with pytest.raises(ConfigError, match=r"\[digest\] templates_dir"):
+        template_env(cfg)
+
+
+def test_a_broken_template_names_its_line(tmp_path: Path) -> None:
+    custom = tmp_path / "t"
+    custom.mkdir()
+    (custom / "subject.j2").write_text("fine\n{% if %}\n")
+    cfg = config(tmp_path)
+    cfg.digest.templates_dir = str(custom)
+    with pytest.raises(Exception, match=r"subject.j2, line 2"):
+        render_digest(full_digest(), cfg, now=NOW)
