@@ -37,6 +37,7 @@ def _v1(db: sqlite_utils.Database) -> None:
             kind TEXT NOT NULL,
             location TEXT NOT NULL,         -- url or path as configured
             last_commit TEXT,               -- git: last processed commit
+            settings TEXT NOT NULL DEFAULT '', -- what was read and how; a change re-reads all
             updated_at TEXT
         )"""
     )
@@ -141,6 +142,7 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS items_series ON items(series, meeting_date)")
     db.execute("CREATE INDEX IF NOT EXISTS meetings_series ON meetings(series, date)")
     db.execute("CREATE INDEX IF NOT EXISTS meetings_doc ON meetings(source, path)")
+    db.execute("CREATE INDEX IF NOT EXISTS items_meeting ON items(meeting_id)")
 
 
 # Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.

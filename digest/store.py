@@ -1,0 +1,389 @@
+"""Reading and writing meetings and items in the state DB.
+
+The read side (load_meetings, load_items, list_series, document_warnings) is what
+the later stages use; the write side is used by digest.sync, always inside one
+`digest.state.transaction` per commit or document.
+
+Only raw SQL on the connection is used here: sqlite-utils' table helpers wrap
+their work in `with conn:`, which would COMMIT the caller's open transaction
+half-way and break the one-transaction-per-commit guarantee.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, cast
+
+import sqlite_utils
+
+from digest.model import DateOrigin, Document, Item, ItemKind, Meeting, SectionRole, Status
+
+# ---- encoding ----------------------------------------------------------------
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC (naive datetimes are taken as UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat()
+
+
+def parse_iso(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _json_list(text: str | None) -> list[str]:
+    if not text:
+        return []
+    value = json.loads(text)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    cursor = db.conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# ---- read side -----------------------------------------------------------------
+
+
+def _meeting(row: dict[str, Any]) -> Meeting:
+    return Meeting(
+        id=row["id"],
+        source=row["source"],
+        path=row["path"],
+        series=row["series"],
+        title=row["title"],
+        date=date.fromisoformat(row["date"]),
+        date_origin=cast(DateOrigin, row["date_origin"]),
+        line=row["line"],
+        end_line=row["end_line"],
+        commit=row["commit_sha"],
+        committed_at=parse_iso(row["committed_at"]),
+        sections=[],
+        warnings=_json_list(row["warnings"]),
+    )
+
+
+def load_meetings(db: sqlite_utils.Database, *, series: str | None = None) -> list[Meeting]:
+    """Meetings of the current notes (sections are not stored: empty), ordered by date.
+
+    committed_at is when the meeting FIRST appeared in the source, whatever later
+    edits its file had; commit is the commit of the version its lines refer to.
+    """
+    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
+    sql = f"SELECT * FROM meetings {where} ORDER BY date, series, source, path, line, id"
+    return [_meeting(r) for r in _rows(db, sql, params)]
+
+
+def _item(row: dict[str, Any]) -> Item:
+    return Item(
+        meeting_id=row["meeting_id"],
+        series=row["series"],
+        meeting_date=date.fromisoformat(row["meeting_date"]),
+        kind=cast(ItemKind, row["kind"]),
+        role=cast(SectionRole, row["role"]),
+        section=tuple(_json_list(row["section"])),
+        text=row["text"],
+        children=_json_list(row["children"]),
+        owners=_json_list(row["owners"]),
+        refs=_json_list(row["refs"]),
+        links=_json_list(row["links"]),
+        status=cast(Status, row["status"]),
+        status_phrase=row["status_phrase"],
+        row_key=row["row_key"],
+        path=row["path"],
+        line=row["line"],
+        end_line=row["end_line"],
+        commit=row["commit_sha"],
+        committed_at=parse_iso(row["committed_at"]),
+        source=row["source"],
+    )
+
+
+def load_items(db: sqlite_utils.Database, *, series: str | None = None) -> list[Item]:
+    """Items of the current meetings, ordered by meeting_date, meeting_id, line."""
+    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
+    sql = f"SELECT * FROM items {where} ORDER BY meeting_date, meeting_id, line, key"
+    return [_item(r) for r in _rows(db, sql, params)]
+
+
+def list_series(db: sqlite_utils.Database) -> list[str]:
+    """Series names that have at least one current meeting, sorted."""
+    return [r[0] for r in db.conn.execute("SELECT DISTINCT series FROM meetings ORDER BY series")]
+
+
+def document_warnings(db: sqlite_utils.Database) -> list[str]:
+    """Warnings stored with the current version of every note (bad input, parse problems)."""
+    sql = (
+        "SELECT warnings FROM documents WHERE current = 1 AND deleted = 0 "
+        "AND warnings != '[]' ORDER BY source, path"
+    )
+    return [w for (text,) in db.conn.execute(sql) for w in _json_list(text)]
+
+
+def counts(db: sqlite_utils.Database) -> tuple[int, int]:
+    """(meetings, items) in the current view."""
+    meetings = db.conn.execute("SELECT count(*) FROM meetings").fetchone()[0]
+    items = db.conn.execute("SELECT count(*) FROM items").fetchone()[0]
+    return int(meetings), int(items)
+
+
+# ---- write side (digest.sync) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredSource:
+    name: str
+    kind: str
+    location: str
+    last_commit: str | None
+    settings: str
+
+
+def get_source(db: sqlite_utils.Database, name: str) -> StoredSource | None:
+    rows = _rows(db, "SELECT * FROM sources WHERE name = ?", [name])
+    if not rows:
+        return None
+    r = rows[0]
+    return StoredSource(r["name"], r["kind"], r["location"], r["last_commit"], r["settings"])
+
+
+def stored_source_names(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.conn.execute("SELECT name FROM sources ORDER BY name")]
+
+
+def set_source(
+    db: sqlite_utils.Database,
+    name: str,
+    *,
+    kind: str,
+    location: str,
+    last_commit: str | None,
+    settings: str,
+    now: datetime,
+) -> None:
+    db.conn.execute(
+        "INSERT INTO sources (name, kind, location, last_commit, settings, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, "
+        "location = excluded.location, last_commit = excluded.last_commit, "
+        "settings = excluded.settings, updated_at = excluded.updated_at",
+        (name, kind, location, last_commit, settings, iso(now)),
+    )
+
+
+def current_blobs(db: sqlite_utils.Database, source: str) -> dict[str, str]:
+    """path -> blob of the current, not deleted, version of each note of a source."""
+    sql = "SELECT path, blob FROM documents WHERE source = ? AND current = 1 AND deleted = 0"
+    return {path: blob for path, blob in db.conn.execute(sql, (source,))}
+
+
+def _upsert_document(
+    db: sqlite_utils.Database, doc: Document, warnings: Sequence[str], seen_at: datetime
+) -> None:
+    """Make (source, path, blob) the current version of its path.
+
+    A version seen before (a revert) keeps its first commit and seen_at: its line
+    numbers are the same at that commit, so permalinks stay right.
+    """
+    conn = db.conn
+    conn.execute(
+        "UPDATE documents SET current = 0 WHERE source = ? AND path = ? AND blob != ?",
+        (doc.source, doc.path, doc.blob),
+    )
+    conn.execute(
+        "INSERT INTO documents (source, path, blob, commit_sha, committed_at, seen_at, "
+        "deleted, current, warnings) VALUES (?, ?, ?, ?, ?, ?, 0, 1, ?) "
+        "ON CONFLICT(source, path, blob) DO UPDATE SET deleted = 0, current = 1, "
+        "warnings = excluded.warnings",
+        (
+            doc.source,
+            doc.path,
+            doc.blob,
+            doc.commit,
+            iso(doc.committed_at),
+            iso(seen_at),
+            json.dumps(list(warnings)),
+        ),
+    )
+
+
+def record_unreadable(
+    db: sqlite_utils.Database, doc: Document, warnings: Sequence[str], seen_at: datetime
+) -> None:
+    """A version that cannot be read (binary, not UTF-8, empty, too big).
+
+    It becomes the current version (so it is not re-read and re-warned next run),
+    but the meetings of the last readable version are kept: one bad commit does
+    not wipe a file's history from the digest.
+    """
+    _upsert_document(db, doc, warnings, seen_at)
+
+
+def mark_deleted(db: sqlite_utils.Database, source: str, path: str) -> int:
+    """The note is gone: its meetings and items leave the current view; the row stays."""
+    conn = db.conn
+    conn.execute(
+        "UPDATE documents SET deleted = 1 WHERE source = ? AND path = ? AND current = 1",
+        (source, path),
+    )
+    return _delete_meetings(db, source, path)
+
+
+def _delete_meetings(db: sqlite_utils.Database, source: str, path: str) -> int:
+    conn = db.conn
+    conn.execute(
+        "DELETE FROM items WHERE meeting_id IN "
+        "(SELECT id FROM meetings WHERE source = ? AND path = ?)",
+        (source, path),
+    )
+    return conn.execute(
+        "DELETE FROM meetings WHERE source = ? AND path = ?", (source, path)
+    ).rowcount
+
+
+def first_committed_at(db: sqlite_utils.Database, source: str, path: str) -> datetime | None:
+    """When the first stored version of a note was committed (or its first mtime)."""
+    row = db.conn.execute(
+        "SELECT min(committed_at) FROM documents WHERE source = ? AND path = ?", (source, path)
+    ).fetchone()
+    return parse_iso(row[0]) if row else None
+
+
+@dataclass(frozen=True)
+class FirstSeen:
+    committed_at: datetime | None
+    seen_at: datetime | None
+
+
+def first_seen(
+    db: sqlite_utils.Database,
+    source: str,
+    meetings: Sequence[Meeting],
+    *,
+    leaving_paths: Sequence[str] = (),
+) -> dict[str, FirstSeen]:
+    """When each of these meetings first appeared, if it is already known.
+
+    Matched by id first. A meeting new under its id inherits the earliest
+    appearance of a current meeting of the same source and date that is either in
+    the same series (moved to another file) or in a file deleted by the same
+    commit (a rename, even one that also changed the series): a rename never makes
+    an old meeting look "late".
+    """
+    conn = db.conn
+    marks = ",".join("?" * len(leaving_paths))
+    leaving = f" OR path IN ({marks})" if leaving_paths else ""
+    known: dict[str, FirstSeen] = {}
+    for m in meetings:
+        row = conn.execute(
+            "SELECT committed_at, seen_at FROM meetings WHERE id = ?", (m.id,)
+        ).fetchone()
+        if row is None:
+            row = conn.execute(
+                "SELECT min(committed_at), min(seen_at) FROM meetings "
+                f"WHERE source = ? AND date = ? AND (series = ?{leaving}) "
+                "AND committed_at IS NOT NULL",
+                (source, m.date.isoformat(), m.series, *leaving_paths),
+            ).fetchone()
+            if row is None or row[0] is None:
+                continue
+        known[m.id] = FirstSeen(parse_iso(row[0]), parse_iso(row[1]))
+    return known
+
+
+def replace_document(
+    db: sqlite_utils.Database,
+    doc: Document,
+    meetings: Sequence[Meeting],
+    items: Iterable[Item],
+    warnings: Sequence[str],
+    seen_at: datetime,
+    first: Mapping[str, FirstSeen],
+) -> None:
+    """Store a readable version: its documents row, and its meetings/items replace the old.
+
+    Each meeting's committed_at is stored as given (the caller sets it to the first
+    appearance, from first_seen); seen_at is the first sighting from `first`, else now.
+    """
+    conn = db.conn
+    _upsert_document(db, doc, warnings, seen_at)
+    _delete_meetings(db, doc.source, doc.path)
+    conn.executemany(
+        "INSERT OR REPLACE INTO meetings (id, source, path, blob, series, title, date, "
+        "date_origin, line, end_line, commit_sha, committed_at, seen_at, warnings) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                m.id,
+                doc.source,
+                doc.path,
+                doc.blob,
+                m.series,
+                m.title,
+                m.date.isoformat(),
+                m.date_origin,
+                m.line,
+                m.end_line,
+                m.commit,
+                iso(m.committed_at),
+                iso(first[m.id].seen_at if m.id in first else None) or iso(seen_at),
+                json.dumps(m.warnings),
+            )
+            for m in meetings
+        ],
+    )
+    conn.executemany(
+        "INSERT OR REPLACE INTO items (key, meeting_id, series, meeting_date, kind, role, "
+        "section, text, children, owners, refs, links, status, status_phrase, row_key, "
+        "source, path, line, end_line, commit_sha, committed_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                it.key,
+                it.meeting_id,
+                it.series,
+                it.meeting_date.isoformat(),
+                it.kind,
+                it.role,
+                json.dumps(list(it.section)),
+                it.text,
+                json.dumps(it.children),
+                json.dumps(it.owners),
+                json.dumps(it.refs),
+                json.dumps(it.links),
+                it.status,
+                it.status_phrase,
+                it.row_key,
+                it.source or doc.source,
+                it.path or doc.path,
+                it.line,
+                it.end_line,
+                it.commit,
+                iso(it.committed_at),
+            )
+            for it in items
+        ],
+    )
+
+
+def forget_source(db: sqlite_utils.Database, name: str) -> int:
+    """A source removed from the config: its meetings leave the view; returns how many."""
+    conn = db.conn
+    conn.execute(
+        "DELETE FROM items WHERE meeting_id IN (SELECT id FROM meetings WHERE source = ?)",
+        (name,),
+    )
+    removed = conn.execute("DELETE FROM meetings WHERE source = ?", (name,)).rowcount
+    conn.execute("UPDATE documents SET deleted = 1 WHERE source = ? AND current = 1", (name,))
+    conn.execute("DELETE FROM sources WHERE name = ?", (name,))
+    return int(removed)

@@ -1,0 +1,335 @@
+"""`digest sync`: read what is new in every source into the state DB.
+
+For each source: scan (digest.sources), parse each new note version
+(digest.parse), extract its items (digest.items), and store them (digest.store).
+One transaction per batch (a git commit, or one file/feed entry) writes the
+documents row, replaces the meetings and items of that note, and advances the
+source's cursor — so a run killed at any point leaves a consistent state and the
+next run redoes only what is left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+import sqlite_utils
+
+from digest import store
+from digest.config import Config, SourceConfig
+from digest.errors import UserError
+from digest.sources import (
+    GitError,
+    NoteVersion,
+    SourceError,
+    scan_source,
+    source_location,
+    source_org,
+    source_settings,
+)
+from digest.state import transaction
+
+log = logging.getLogger("digest.sync")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class SourceSummary:
+    new_notes: int = 0  # notes added or changed (and readable) this run
+    deleted_notes: int = 0  # notes that were stored before and are gone now
+    meetings: int = 0  # meetings (re)written this run
+    items: int = 0  # items (re)written this run
+    warnings: int = 0
+    error: str | None = None  # the source could not be read this run
+    # path -> deleted?, for the notes touched this run: counts notes, not versions
+    changed: dict[str, bool] = field(default_factory=dict, repr=False)
+
+
+@dataclass
+class SyncReport:
+    new_notes: int = 0
+    deleted_notes: int = 0
+    meetings: int = 0  # in the current view after the sync
+    items: int = 0  # in the current view after the sync
+    warnings: list[str] = field(default_factory=list)  # new this run; each once
+    per_source: dict[str, SourceSummary] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name, s in self.per_source.items() if s.error]
+
+    def summary(self) -> str:
+        """One line, e.g. `synced 3 sources: 12 new notes, 40 meetings, 523 items, 2 warnings`."""
+        n = len(self.per_source)
+        parts = [_plural(self.new_notes, "new note")]
+        if self.deleted_notes:
+            parts.append(_plural(self.deleted_notes, "deleted note"))
+        parts += [
+            _plural(self.meetings, "meeting"),
+            _plural(self.items, "item"),
+            _plural(len(self.warnings), "warning"),
+        ]
+        failed = f" ({_plural(len(self.failed), 'source')} failed)" if self.failed else ""
+        return f"synced {_plural(n, 'source')}: {', '.join(parts)}{failed}"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def sync(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    *,
+    progress: Progress | None = None,
+    full: bool = False,
+    now: datetime | None = None,
+) -> SyncReport:
+    """Bring the state up to date with every configured source.
+
+    full=True re-reads every note (after an upgrade of the parser, say). A source
+    that fails (cannot fetch, folder missing) is one warning; the others still sync.
+    """
+    seen_at = now or datetime.now(UTC)
+    report = SyncReport()
+    configured = {s.name for s in cfg.sources}
+    for name in store.stored_source_names(db):
+        if name not in configured:
+            # Renamed or removed from the config: its meetings would otherwise stay
+            # in every digest (and twice, under a renamed source).
+            with transaction(db):
+                removed = store.forget_source(db, name)
+            log.info('source "%s" is no longer configured: forgot its %d meetings', name, removed)
+    counter = _Counter(progress)
+    for src in cfg.sources:
+        summary = SourceSummary()
+        report.per_source[src.name] = summary
+        _sync_source(cfg, db, src, summary, report.warnings, counter, seen_at, full)
+        report.new_notes += summary.new_notes
+        report.deleted_notes += summary.deleted_notes
+    report.meetings, report.items = store.counts(db)
+    return report
+
+
+class _Counter:
+    """Progress over all sources: the total grows as each source is scanned."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.done = 0
+        self.total = 0
+
+    def add(self, total: int) -> None:
+        self.total += total
+        self.tick(0)
+
+    def tick(self, n: int = 1) -> None:
+        self.done += n
+        if self.progress and self.total:
+            self.progress(min(self.done, self.total), self.total)
+
+
+def _sync_source(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    src: SourceConfig,
+    summary: SourceSummary,
+    warnings: list[str],
+    counter: _Counter,
+    seen_at: datetime,
+    full: bool,
+) -> None:
+    before = set(store.current_blobs(db, src.name))
+    _read_source(cfg, db, src, summary, warnings, counter, seen_at, full)
+    # A note added then deleted within the run (first sync of a long history) is neither.
+    summary.new_notes = sum(1 for gone in summary.changed.values() if not gone)
+    summary.deleted_notes = sum(1 for p, gone in summary.changed.items() if gone and p in before)
+
+
+def _read_source(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    src: SourceConfig,
+    summary: SourceSummary,
+    warnings: list[str],
+    counter: _Counter,
+    seen_at: datetime,
+    full: bool,
+) -> None:
+    stored = store.get_source(db, src.name)
+    settings = source_settings(src)
+    # New settings (url, glob, series, org...) change what is read or how: start over.
+    start_over = stored is not None and (full or stored.settings != settings)
+    if start_over:
+        log.info('source "%s": reading every note again', src.name)
+    last_commit = stored.last_commit if stored and not start_over else None
+    blobs = {} if start_over else store.current_blobs(db, src.name)
+
+    def save_cursor(cursor: str | None) -> None:
+        nonlocal start_over
+        if start_over:
+            # Forgotten in the same transaction as the first new data: a failed
+            # fetch or a kill before it leaves the old view in place.
+            store.forget_source(db, src.name)
+            start_over = False
+        store.set_source(
+            db,
+            src.name,
+            kind=src.kind,
+            location=source_location(src),
+            last_commit=cursor,
+            settings=settings,
+            now=seen_at,
+        )
+
+    def warn(message: str) -> None:
+        # Logged as it happens (a scheduled `digest send` shows it in the journal) and
+        # returned in the report; each note's warnings come once, with its new version.
+        log.warning("%s", message)
+        warnings.append(message)
+        summary.warnings += 1
+
+    try:
+        scan = scan_source(cfg, src, last_commit=last_commit, stored_blobs=blobs)
+    except SourceError as exc:
+        summary.error = str(exc)
+        warn(str(exc))
+        return
+    for message in scan.warnings:
+        warn(message)
+    reported = len(scan.warnings)  # a scan may add warnings while its batches are read
+    counter.add(scan.total)
+    cursor = last_commit
+    org = source_org(src)
+    try:
+        for batch in scan.batches:
+            with transaction(db):
+                if start_over:
+                    save_cursor(None)
+                # Readable versions first: a file renamed in this commit still has
+                # its old meetings in the DB, so they pass on their first-seen date.
+                leaving = [v.document.path for v in batch.versions if v.document.deleted]
+                for version in sorted(batch.versions, key=lambda v: v.document.deleted):
+                    _store_version(cfg, db, version, org, summary, warn, seen_at, leaving)
+                if batch.cursor is not None:
+                    cursor = batch.cursor
+                save_cursor(cursor)
+            counter.tick()
+    except (SourceError, GitError) as exc:
+        message = str(exc) if isinstance(exc, UserError) else exc.stderr.strip()
+        summary.error = f'source "{src.name}": reading stopped: {message}'
+        warn(summary.error)
+        return
+    for message in scan.warnings[reported:]:
+        warn(message)
+    if scan.cursor is not None:
+        cursor = scan.cursor
+    if start_over or stored is None or cursor != (stored.last_commit if stored else None):
+        with transaction(db):
+            save_cursor(cursor)
+
+
+def _store_version(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    version: NoteVersion,
+    org: str,
+    summary: SourceSummary,
+    warn: Callable[[str], None],
+    seen_at: datetime,
+    leaving_paths: Sequence[str] = (),
+) -> None:
+    from digest.items import extract_items
+    from digest.parse import parse_document
+
+    doc = version.document
+    if version.problem:
+        store.record_unreadable(db, doc, [version.problem], seen_at)
+        warn(version.problem)
+        return
+    if doc.deleted:
+        store.mark_deleted(db, doc.source, doc.path)
+        summary.changed[doc.path] = True
+        return
+    src = next(s for s in cfg.sources if s.name == doc.source)
+    # A note dated by its commit keeps the date of its FIRST version, so editing
+    # it later does not move the meeting (nor change its id).
+    first_commit = store.first_committed_at(db, doc.source, doc.path)
+    parse_doc = doc
+    if first_commit and doc.committed_at and first_commit < doc.committed_at:
+        parse_doc = dataclasses.replace(doc, committed_at=first_commit)
+    try:
+        result = parse_document(parse_doc, series=src.series)
+        first = store.first_seen(db, doc.source, result.meetings, leaving_paths=leaving_paths)
+        for meeting in result.meetings:
+            meeting.commit = doc.commit
+            known = first.get(meeting.id)
+            dates = [d for d in (known.committed_at if known else None, doc.committed_at) if d]
+            meeting.committed_at = min(dates) if dates else None
+        items = [it for m in result.meetings for it in extract_items(m, cfg.tracking, org=org)]
+    except Exception as exc:  # a bug in the parser must not stop every later note
+        log.debug("parsing %s:%s failed", doc.source, doc.path, exc_info=True)
+        problem = (
+            f'source "{doc.source}": {doc.path} could not be read ({type(exc).__name__}: '
+            f"{exc}); this is a bug in notes-digest: please report it, and run "
+            f"`digest sync --full` after upgrading."
+        )
+        store.record_unreadable(db, doc, [problem], seen_at)
+        warn(problem)
+        return
+    store.replace_document(db, doc, result.meetings, items, result.warnings, seen_at, first)
+    summary.changed[doc.path] = False
+    summary.meetings += len(result.meetings)
+    summary.items += len(items)
+    for message in result.warnings:
+        warn(message)
+
+
+class TerminalProgress:
+    """A rich progress bar on stderr, shown only when stderr is a terminal and work is long."""
+
+    MIN_TOTAL = 20
+
+    def __init__(self, description: str = "syncing notes") -> None:
+        self.description = description
+        self._bar: Any = None
+        self._task: Any = None
+        self._streams: list[tuple[logging.StreamHandler[Any], Any]] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._bar is None:
+            if total < self.MIN_TOTAL or not sys.stderr.isatty():
+                return
+            from rich.console import Console
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(console=Console(stderr=True), transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task(self.description, total=total)
+            # While the bar is live, sys.stderr is rich's proxy that prints above the
+            # bar: point the log handlers at it so warnings do not garble the bar.
+            for handler in logging.getLogger("digest").handlers:
+                if isinstance(handler, logging.StreamHandler):
+                    self._streams.append((handler, handler.setStream(sys.stderr)))
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __enter__(self) -> TerminalProgress:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for handler, stream in self._streams:
+            handler.setStream(stream)
+        if self._bar is not None:
+            self._bar.stop()

@@ -1,0 +1,438 @@
+"""`digest sync`: new notes into the state, once, consistently, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from git_notes import GitNotes, git_source, make_config, note
+
+from digest import store
+from digest.config import Config
+from digest.state import open_db
+from digest.sync import SyncReport, sync
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(cfg: Config) -> tuple[SyncReport, sqlite_utils.Database]:
+    db = open_db(cfg.db_path)
+    return sync(cfg, db), db
+
+
+def view(db: sqlite_utils.Database) -> dict[str, Any]:
+    """The current view, without the columns that depend on when a sync ran."""
+    meetings = db.conn.execute(
+        "SELECT id, path, blob, series, title, date, line, end_line, commit_sha, committed_at "
+        "FROM meetings ORDER BY id"
+    ).fetchall()
+    items = db.conn.execute(
+        "SELECT key, text, status, owners, refs, commit_sha, committed_at FROM items ORDER BY key"
+    ).fetchall()
+    documents = db.conn.execute(
+        "SELECT source, path, blob, commit_sha, committed_at, deleted, current, warnings "
+        "FROM documents ORDER BY source, path, blob"
+    ).fetchall()
+    cursor = db.conn.execute("SELECT name, last_commit FROM sources ORDER BY name").fetchall()
+    return {"meetings": meetings, "items": items, "documents": documents, "sources": cursor}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitNotes:
+    return GitNotes(tmp_path / "kelpie-notes")
+
+
+def test_first_sync_then_one_new_commit_processed_alone(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/2026-01-08.md", note("2026-01-08", "[ ] [ana] tide model", "[ ] [bo] docs"))
+    repo.write("notes/2026-02-05.md", note("2026-02-05", "[x] [ana] tide model"))
+    repo.commit("two notes", "2026-02-06T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+
+    report, db = run(cfg)
+    assert (report.new_notes, report.meetings, report.items, report.warnings) == (2, 2, 3, [])
+    assert report.summary() == "synced 1 source: 2 new notes, 2 meetings, 3 items, 0 warnings"
+
+    repo.write("notes/2026-03-05.md", note("2026-03-05", "[ ] [cy] moon phases -> in flight"))
+    new_head = repo.commit("march", "2026-03-06T09:00:00Z")
+    report, db = run(cfg)
+    assert report.new_notes == 1
+    assert report.per_source["kelpie"].items == 1
+    (march,) = store.load_meetings(db, series=None)[-1:]
+    assert (march.date, march.commit) == (date(2026, 3, 5), new_head)
+    assert march.committed_at == datetime(2026, 3, 6, 9, tzinfo=UTC)
+    assert store.get_source(db, "kelpie").last_commit == new_head  # type: ignore[union-attr]
+
+    again, _ = run(cfg)
+    assert (again.new_notes, again.deleted_notes, again.warnings) == (0, 0, [])
+
+
+def test_an_edit_replaces_items_but_keeps_when_the_meeting_first_appeared(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    repo.write("notes/2026-01-08.md", note("2026-01-08", "[ ] [ana] tide model"))
+    repo.commit("first", "2026-01-09T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    run(cfg)
+    repo.write("notes/2026-01-08.md", note("2026-01-08", "[x] [ana] tide model", "[ ] [bo] docs"))
+    edit = repo.commit("late edit", "2026-02-20T09:00:00Z")
+
+    report, db = run(cfg)
+    assert report.new_notes == 1
+    (meeting,) = store.load_meetings(db)
+    assert meeting.committed_at == datetime(2026, 1, 9, 9, tzinfo=UTC)  # the first version's
+    assert meeting.commit == edit  # line numbers refer to the new version
+    items = store.load_items(db)
+    assert [(i.text, i.status, i.line) for i in items] == [
+        ("[ana] tide model", "done", 5),
+        ("[bo] docs", "open", 6),
+    ]
+    assert all(i.commit == edit for i in items)
+
+
+def test_a_deleted_note_leaves_the_view_but_its_row_stays(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/a.md", note("2026-01-08", "[ ] one"))
+    repo.write("notes/b.md", note("2026-01-15", "[ ] two"))
+    repo.commit("both", "2026-01-16T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    run(cfg)
+    repo.remove("notes/b.md")
+    repo.commit("drop b", "2026-01-20T09:00:00Z")
+
+    report, db = run(cfg)
+    assert report.deleted_notes == 1
+    assert [m.path for m in store.load_meetings(db)] == ["notes/a.md"]
+    assert [i.path for i in store.load_items(db)] == ["notes/a.md"]
+    deleted = db.conn.execute("SELECT deleted FROM documents WHERE path = 'notes/b.md'").fetchall()
+    assert deleted == [(1,)]
+
+
+def test_a_rename_keeps_the_first_appearance(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/jan-8.md", note("2026-01-08", "[ ] one"))
+    repo.commit("first", "2026-01-09T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    run(cfg)
+    repo.git("mv", "notes/jan-8.md", "notes/2026-01-08-kelpie-sync.md")
+    repo.commit("rename", "2026-03-01T09:00:00Z")
+
+    _, db = run(cfg)
+    (meeting,) = store.load_meetings(db)
+    assert meeting.path == "notes/2026-01-08-kelpie-sync.md"
+    assert meeting.committed_at == datetime(2026, 1, 9, 9, tzinfo=UTC)
+
+
+def test_force_push_neither_duplicates_nor_loses_meetings(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/a.md", note("2026-01-08", "[ ] one"))
+    repo.commit("a", "2026-01-09T09:00:00Z")
+    repo.write("notes/b.md", note("2026-01-15", "[ ] two"))
+    repo.commit("b", "2026-01-16T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    run(cfg)
+    # Rewrite: drop b's commit, edit a, add c, as a force-push would.
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write("notes/a.md", note("2026-01-08", "[x] one"))
+    repo.write("notes/c.md", note("2026-01-22", "[ ] three"))
+    repo.commit("rewritten", "2026-01-23T09:00:00Z")
+
+    report, db = run(cfg)
+    assert any("was rewritten" in w for w in report.warnings)
+    clean_cfg = make_config(tmp_path / "clean", git_source(repo))
+    _, clean_db = run(clean_cfg)
+    assert [m.id for m in store.load_meetings(db)] == [m.id for m in store.load_meetings(clean_db)]
+    assert [(i.key, i.status) for i in store.load_items(db)] == [
+        (i.key, i.status) for i in store.load_items(clean_db)
+    ]
+    a = next(m for m in store.load_meetings(db) if m.path == "notes/a.md")
+    assert a.committed_at == datetime(2026, 1, 9, 9, tzinfo=UTC)  # not lost, not re-dated
+
+    assert run(cfg)[0].warnings == []  # reported once
+
+
+def test_bad_files_warn_once_and_the_rest_syncs(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/binary.md", b"\x00\x01\x02")
+    repo.write("notes/latin1.md", "# 2026-01-08 caf\u00e9\n".encode("latin-1"))
+    repo.write("notes/empty.md", "")
+    repo.write("notes/huge.md", note("2026-01-08", *(f"[ ] item {n}" for n in range(100))))
+    odd = "notes/docs(notes): 2026-01-08 Kelpie Sync ü.md"
+    repo.write(odd, note("2026-01-08", "[ ] [ana] odd but fine"))
+    repo.commit("mixed", "2026-01-09T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo, max_note_bytes=1000))
+
+    report, db = run(cfg)
+    assert len(report.warnings) == 4
+    for path in ("binary.md", "latin1.md", "empty.md", "huge.md"):
+        assert sum(f'source "kelpie": notes/{path} at ' in w for w in report.warnings) == 1
+    assert [m.path for m in store.load_meetings(db)] == [odd]
+    assert len(store.document_warnings(db)) == 4
+    assert run(cfg)[0].warnings == []
+
+
+def test_a_failing_source_is_one_sentence_and_others_still_sync(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    repo.write("notes/a.md", note("2026-01-08", "[ ] one"))
+    repo.commit("a", "2026-01-09T09:00:00Z")
+    missing = git_source(tmp_path / "gone", name="gone")
+    cfg = make_config(tmp_path, missing, git_source(repo))
+
+    report, db = run(cfg)
+    assert report.warnings == [
+        f'source "gone": cannot fetch {tmp_path / "gone"}: no such file or folder.'
+    ]
+    assert report.failed == ["gone"]
+    assert report.summary().endswith("(1 source failed)")
+    assert len(store.load_meetings(db)) == 1
+
+
+def test_dir_source_syncs_by_content_hash(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "2026-01-08.md").write_text(note("2026-01-08", "[ ] one"))
+    (folder / "2026-01-15.md").write_text(note("2026-01-15", "[ ] two"))
+    cfg = make_config(tmp_path, {"name": "folder", "kind": "dir", "path": "notes"})
+    assert run(cfg)[0].new_notes == 2
+
+    os.utime(folder / "2026-01-08.md")
+    (folder / "2026-01-15.md").write_text(note("2026-01-15", "[x] two"))
+    (folder / "2026-01-08.md").unlink()
+    report, db = run(cfg)
+    assert (report.new_notes, report.deleted_notes) == (1, 1)
+    assert [(i.meeting_date, i.status) for i in store.load_items(db)] == [
+        (date(2026, 1, 15), "done")
+    ]
+    # The folder disappears (an unmounted disk): a warning, and nothing is deleted.
+    folder.rename(tmp_path / "elsewhere")
+    report, db = run(cfg)
+    assert report.failed == ["folder"]
+    assert len(store.load_meetings(db)) == 1
+
+
+def test_feed_source_syncs_entries(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_text(
+        """<?xml version="1.0"?><rss version="2.0"><channel><title>Kelpie</title>
+        <item><title>2026-02-05 Kelpie Sync</title><guid>urn:kelpie:1</guid>
+        <pubDate>Fri, 06 Feb 2026 10:00:00 GMT</pubDate>
+        <description>&lt;h2&gt;Action items&lt;/h2&gt;&lt;ul&gt;&lt;li&gt;[ana] tide
+        tables -&amp;gt; in progress&lt;/li&gt;&lt;/ul&gt;</description></item>
+        </channel></rss>""",
+        encoding="utf-8",
+    )
+    cfg = make_config(tmp_path, {"name": "calls", "kind": "feed", "url": "feed.xml"})
+    report, db = run(cfg)
+    assert report.new_notes == 1
+    (item,) = store.load_items(db)
+    assert (item.meeting_date, item.owners, item.status) == (date(2026, 2, 5), ["ana"], "open")
+    assert item.committed_at == datetime(2026, 2, 6, 10, tzinfo=UTC)
+    assert run(cfg)[0].new_notes == 0
+
+
+def test_changed_settings_or_a_removed_source_rebuild_the_view(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    repo.write("notes/a.md", note("2026-01-08", "[ ] one"))
+    repo.write("other/b.md", note("2026-01-15", "[ ] two"))
+    repo.commit("a and b", "2026-01-16T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    assert run(cfg)[0].meetings == 1
+
+    wider = make_config(tmp_path, git_source(repo, glob=["notes/*.md", "other/*.md"]))
+    report, db = run(wider)
+    assert report.meetings == 2
+    assert {m.path for m in store.load_meetings(db)} == {"notes/a.md", "other/b.md"}
+
+    renamed = make_config(tmp_path, git_source(repo, name="kelpie-notes"))
+    report, db = run(renamed)
+    assert report.meetings == 1  # not twice under two names
+    assert {m.source for m in store.load_meetings(db)} == {"kelpie-notes"}
+
+
+def test_the_sync_command_prints_a_summary(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/a.md", note("2026-01-08", "[ ] one"))
+    repo.write("notes/bad.md", b"\xff\xfe")
+    repo.commit("a", "2026-01-09T09:00:00Z")
+    config = write_config(tmp_path, repo.path)
+    proc = digest_cli(config, "sync")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert lines[-1] == "synced 1 source: 1 new note, 1 meeting, 1 item, 1 warning"
+    assert lines[0].startswith('warning: source "kelpie": notes/bad.md at ')
+    assert "Traceback" not in proc.stderr
+
+
+def write_config(tmp_path: Path, url: Path) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[digest]\nstate_dir = "state"\n\n[[sources]]\nname = "kelpie"\nkind = "git"\n'
+        f'url = "{url}"\nglob = ["notes/*.md"]\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def digest_cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "digest", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def fast_import_notes(repo: GitNotes, count: int, items: int) -> None:
+    """`count` commits of one note each, in one `git fast-import` (fast to build)."""
+    stream: list[bytes] = []
+    for n in range(count):
+        day = date.fromordinal(date(2024, 1, 1).toordinal() + 7 * n)
+        text = note(
+            day.isoformat(), *(f"[ ] [ana] task {n}.{k} for the tides" for k in range(items))
+        )
+        data = text.encode()
+        stamp = int(datetime(day.year, day.month, day.day, 18, tzinfo=UTC).timestamp())
+        message = f"note {n}".encode()
+        stream += [
+            b"commit refs/heads/main\n",
+            b"committer Test Writer <writer@example.org> %d +0000\n" % stamp,
+            b"data %d\n%s\n" % (len(message), message),
+            b"M 100644 inline notes/%s.md\n" % day.isoformat().encode(),
+            b"data %d\n%s\n" % (len(data), data),
+        ]
+    subprocess.run(
+        ["git", "-C", str(repo.path), "fast-import", "--quiet"],
+        input=b"".join(stream),
+        check=True,
+    )
+    repo.git("reset", "-q", "--hard", "main")
+
+
+def test_sigkill_mid_sync_then_rerun_equals_a_clean_sync(tmp_path: Path, repo: GitNotes) -> None:
+    commits = 60
+    fast_import_notes(repo, commits, items=6)
+    config = write_config(tmp_path, repo.path)
+    db_path = tmp_path / "state" / "state.db"
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digest", "--config", str(config), "sync"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    done = 0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = processed_commits(db_path)
+        if done >= 3:
+            break
+        time.sleep(0.002)  # polling a condition, with a deadline
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    partial = processed_commits(db_path)
+    assert 3 <= partial < commits, f"the sync was not caught half-way ({partial})"
+
+    # The partial state is consistent: each stored note has exactly its meeting.
+    db = sqlite3.connect(db_path)
+    notes = db.execute("SELECT count(*) FROM documents WHERE current = 1").fetchone()[0]
+    meetings = db.execute("SELECT count(*) FROM meetings").fetchone()[0]
+    assert notes == meetings == partial
+    db.close()
+
+    rerun = digest_cli(config, "sync")
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"{commits - partial} new notes" in rerun.stderr
+
+    clean_cfg = make_config(tmp_path / "clean", git_source(repo))
+    _, clean_db = run(clean_cfg)
+    resumed = open_db(db_path)
+    assert view(resumed) == view(clean_db)
+
+
+def processed_commits(db_path: Path) -> int:
+    if not db_path.exists():
+        return 0
+    try:
+        db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
+        try:
+            return int(db.execute("SELECT count(*) FROM documents").fetchone()[0])
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return 0  # not created or migrated yet
+
+
+# ---- the real corpus (skipped where absent) -------------------------------------------------
+
+CORE_DATES = [
+    "2023-06-08",
+    "2023-07-06",
+    "2023-08-03",
+    "2023-09-07",
+    "2023-10-05",
+    "2023-11-02",
+    "2023-12-14",
+    "2024-02-01",
+    "2024-03-07",
+    "2024-06-06",
+    "2024-09-05",
+    "2025-02-20",
+]
+
+
+@pytest.mark.corpus
+def test_corpus_sync(falco_bundle: Path, tmp_path: Path) -> None:
+    clone = GitNotes.__new__(GitNotes)
+    clone.path = tmp_path / "falco"
+    subprocess.run(["git", "clone", "-q", str(falco_bundle), str(clone.path)], check=True)
+    clone.git("config", "user.name", "Test Writer")
+    clone.git("config", "user.email", "writer@example.org")
+    source = {
+        "name": "falco",
+        "kind": "git",
+        "url": str(clone.path),
+        "glob": ["meeting-notes/*.md"],
+    }
+    cfg = make_config(tmp_path, source)
+
+    started = time.monotonic()
+    report, db = run(cfg)
+    assert time.monotonic() - started < 30
+    core = store.load_meetings(db, series="Falco Core Maintainers")
+    assert [m.date.isoformat() for m in core] == CORE_DATES
+    odd = next(m for m in core if m.date == date(2024, 9, 5))
+    assert odd.path == "meeting-notes/docs(meeting-notes): 2024-09-05-Falco-Core-Maintainers.md"
+    calls = [m for m in store.load_meetings(db) if m.path == "meeting-notes/release-0.37.0.md"]
+    assert len(calls) >= 5
+    assert {m.series for m in calls} == {"Falco Community Call"}
+    assert len(store.load_meetings(db, series="Falco Community Call")) > 100
+    assert "Falco Core Maintainers" in store.list_series(db)
+    assert any(i.refs for i in store.load_items(db, series="Falco Core Maintainers"))
+    # A meeting keeps the date it was FIRST committed, through later edits.
+    seed = next(m for m in core if m.date == date(2023, 11, 2))
+    assert seed.committed_at is not None and seed.committed_at.date() == date(2023, 11, 24)
+
+    started = time.monotonic()
+    again, _ = run(cfg)
+    assert again.new_notes == 0 and again.warnings == []
+    assert time.monotonic() - started < 1.0
+
+    clone.write("meeting-notes/2026-02-05-Falco-Core-Maintainers.md", KELPIE_STYLE_NOTE)
+    clone.commit("a new note", "2026-02-06T10:00:00Z")
+    report, db = run(cfg)
+    assert (report.new_notes, report.per_source["falco"].meetings) == (1, 1)
+    assert store.load_meetings(db, series="Falco Core Maintainers")[-1].date == date(2026, 2, 5)
+
+
+# Written for this test (not corpus text), in the corpus's one-meeting-per-file shape.
+KELPIE_STYLE_NOTE = """\
+# 2026-02-05 Falco Core Maintainers (monthly)
+
+## Action items
+
+- [ ] [ana] check the new test note gets synced alone
+"""
