@@ -1,0 +1,675 @@
+"""`digest send`: the ledger that makes mailing idempotent and resumable.
+
+For each (series, period) the digest is rendered once and stored in `digests`;
+from then on it is frozen: a resumed or repeated run mails the stored body, never
+a re-computed one. One `deliveries` row per recipient is written (pending) in one
+transaction before the first message leaves. Each result is committed on its own
+the moment the transport returns it, so after a crash at most one message per
+open connection can have been accepted by the server without the ledger knowing
+(it is mailed again by the next run); everyone else is mailed exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.message
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+import sqlite_utils
+
+from digest.errors import UserError
+from digest.message import build_message, message_id, one_line
+from digest.state import open_db, state_lock, transaction
+from digest.subscribers import InvalidAddress, active_addresses, normalize_address
+from digest.tokens import make_token, require_token_secret, unsubscribe_links
+from digest.transport import Transport, batch_folder, make_transport
+
+if TYPE_CHECKING:
+    from digest.config import Config
+    from digest.model import Digest
+    from digest.render import RenderedDigest
+
+log = logging.getLogger("digest.send")
+
+RecipientKind = Literal["list", "subscriber", "test"]
+# A digest's status: built (stored, nothing mailed yet), sending, sent (everyone),
+# partial (some failed or still pending), skipped (nothing to say that month).
+# A delivery's status: pending, sent, failed (permanent), cancelled (unsubscribed
+# before it was mailed).
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str  # lower-cased
+    kind: RecipientKind
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """A digest as frozen in the `digests` table."""
+
+    id: str
+    series: str
+    period: str
+    subject: str
+    text: str
+    html: str
+    status: str
+
+    def rendered(self) -> RenderedDigest:
+        from digest.render import RenderedDigest
+
+        return RenderedDigest(subject=self.subject, text=self.text, html=self.html)
+
+
+@dataclass(frozen=True)
+class Failure:
+    digest_id: str
+    recipient: str
+    reply: str
+    pending: bool  # a transient failure: the next run tries again
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """One line of a dry run: who would get what."""
+
+    digest_id: str
+    recipient: str
+    subject: str
+    message_id: str
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    already_sent: int = 0  # skipped: mailed by an earlier run
+    failures: list[Failure] = field(default_factory=list)
+    skipped_digests: list[str] = field(default_factory=list)  # "series|period: reason"
+    digests: list[str] = field(default_factory=list)  # ids of digests mailed in this run
+    planned: list[PlannedMessage] = field(default_factory=list)  # --dry-run
+    elapsed: float = 0.0
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
+
+    @property
+    def rate(self) -> float:
+        return self.sent / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def digest_id(series: str, period: str) -> str:
+    return f"{series}|{period}"
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# ---- digests table ------------------------------------------------------------
+
+
+def load_stored(db: sqlite_utils.Database, id_: str) -> StoredDigest | None:
+    rows = list(db.query("SELECT * FROM digests WHERE id = ?", [id_]))
+    if not rows:
+        return None
+    r = rows[0]
+    return StoredDigest(
+        id=r["id"],
+        series=r["series"],
+        period=r["period"],
+        subject=r["subject"],
+        text=r["text_body"],
+        html=r["html_body"],
+        status=r["status"],
+    )
+
+
+def store_digest(
+    db: sqlite_utils.Database,
+    digest: Digest,
+    rendered: RenderedDigest,
+    *,
+    json_body: str,
+    now: datetime,
+) -> StoredDigest:
+    """Freeze a rendered digest (once): later runs mail exactly this body."""
+    id_ = digest_id(digest.series, digest.period)
+    with transaction(db):
+        db.execute(
+            # OR REPLACE: only ever replaces a "skipped" row (--resend of a skipped month).
+            "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
+            "html_body, json_body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built')",
+            [
+                id_,
+                digest.series,
+                digest.period,
+                _stamp(now),
+                rendered.subject,
+                rendered.text,
+                rendered.html,
+                json_body,
+            ],
+        )
+    stored = load_stored(db, id_)
+    assert stored is not None
+    return stored
+
+
+def record_skipped(
+    db: sqlite_utils.Database, series: str, period: str, reason: str, *, now: datetime
+) -> None:
+    """A period with nothing to say: remembered so the schedule does not offer it again."""
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
+            "html_body, json_body, status) VALUES (?, ?, ?, ?, '', '', '', ?, 'skipped')",
+            [
+                digest_id(series, period),
+                series,
+                period,
+                _stamp(now),
+                json.dumps({"skipped": reason}),
+            ],
+        )
+
+
+def finished_periods(db: sqlite_utils.Database) -> set[str]:
+    """Periods whose every digest is finished: sent, skipped, or partial with nothing pending.
+
+    A period with a digest still built/sending (a crash) or with pending (transient)
+    deliveries is not finished, so the schedule offers it again and the run resumes.
+    """
+    open_periods = {
+        row["period"]
+        for row in db.query(
+            "SELECT DISTINCT d.period FROM digests d WHERE d.status NOT IN ('sent', 'partial', "
+            "'skipped') OR EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
+            "AND l.status = 'pending')"
+        )
+    }
+    all_periods = {row["period"] for row in db.query("SELECT DISTINCT period FROM digests")}
+    return all_periods - open_periods
+
+
+# ---- recipients and the ledger -------------------------------------------------
+
+
+def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient]:
+    """The list address (if any), then every active subscriber (if enabled)."""
+    recipients: list[Recipient] = []
+    if cfg.mail.list_address:
+        try:
+            address = normalize_address(cfg.mail.list_address)
+        except InvalidAddress as exc:
+            raise UserError(f"{cfg.path}: [mail] list_address: {exc}.") from None
+        recipients.append(Recipient(address, "list"))
+    if cfg.mail.subscribers:
+        seen = {r.address for r in recipients}
+        recipients += [Recipient(a, "subscriber") for a in active_addresses(db) if a not in seen]
+    return recipients
+
+
+def prepare_ledger(
+    db: sqlite_utils.Database,
+    digest: StoredDigest,
+    recipients: Sequence[Recipient],
+    *,
+    sender: str,
+    resend: bool,
+    now: datetime,
+) -> None:
+    """Write the deliveries rows for a digest, in one transaction.
+
+    First time: one pending row per recipient; the recipient set is then fixed for
+    this digest (someone subscribing later gets the next one). On a resume,
+    pending rows of people who meanwhile unsubscribed are cancelled. With resend,
+    every current recipient is set back to pending.
+    """
+    stamp = _stamp(now)
+    current = {r.address for r in recipients}
+    with transaction(db):
+        existing = {
+            row["recipient"]: row["status"]
+            for row in db.query(
+                "SELECT recipient, status FROM deliveries WHERE digest_id = ?", [digest.id]
+            )
+        }
+        first_time = not existing
+        for r in recipients:
+            if r.address not in existing:
+                if first_time or resend:
+                    db.execute(
+                        "INSERT INTO deliveries (digest_id, recipient, kind, message_id, status, "
+                        "attempts, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
+                        [
+                            digest.id,
+                            r.address,
+                            r.kind,
+                            message_id(digest.id, r.address, sender),
+                            stamp,
+                        ],
+                    )
+            elif resend or existing[r.address] == "cancelled":
+                # resend: everyone again; cancelled: unsubscribed, then subscribed again.
+                db.execute(
+                    "UPDATE deliveries SET status = 'pending', kind = ?, updated_at = ? "
+                    "WHERE digest_id = ? AND recipient = ?",
+                    [r.kind, stamp, digest.id, r.address],
+                )
+        for address, status in existing.items():
+            if address not in current and status == "pending":
+                # Unsubscribed (or no longer the list address) since the digest was frozen.
+                db.execute(
+                    "UPDATE deliveries SET status = 'cancelled', updated_at = ? "
+                    "WHERE digest_id = ? AND recipient = ?",
+                    [stamp, digest.id, address],
+                )
+        if resend:
+            db.execute("UPDATE digests SET status = 'built' WHERE id = ?", [digest.id])
+
+
+def pending_deliveries(db: sqlite_utils.Database, id_: str) -> list[Recipient]:
+    return [
+        Recipient(row["recipient"], row["kind"])
+        for row in db.query(
+            "SELECT recipient, kind FROM deliveries WHERE digest_id = ? AND status = 'pending' "
+            "ORDER BY kind, recipient",
+            [id_],
+        )
+    ]
+
+
+def count_sent(db: sqlite_utils.Database, id_: str) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE digest_id = ? AND status = 'sent'", [id_]
+    ).fetchone()
+    return int(row[0])
+
+
+def record_result(
+    db: sqlite_utils.Database, id_: str, recipient: str, status: str, reply: str, now: datetime
+) -> None:
+    """Commit one result at once (autocommit): the ledger is never behind by more than one."""
+    db.execute(
+        "UPDATE deliveries SET status = ?, reply = ?, attempts = attempts + 1, updated_at = ? "
+        "WHERE digest_id = ? AND recipient = ?",
+        [status, reply, _stamp(now), id_, recipient],
+    )
+
+
+def settle_digest(db: sqlite_utils.Database, id_: str) -> str:
+    """sent when every (not cancelled) recipient has it, partial otherwise."""
+    row = db.execute(
+        "SELECT COUNT(*), SUM(status = 'sent') FROM deliveries "
+        "WHERE digest_id = ? AND status != 'cancelled'",
+        [id_],
+    ).fetchone()
+    total, sent = int(row[0]), int(row[1] or 0)
+    status = "sent" if sent == total else "partial"
+    db.execute("UPDATE digests SET status = ? WHERE id = ?", [status, id_])
+    return status
+
+
+# ---- sending --------------------------------------------------------------------
+
+
+Advance = Callable[[], None]
+
+
+class MessageFactory:
+    """Builds each recipient's message on demand from the digest rendered once."""
+
+    def __init__(
+        self, cfg: Config, rendered: RenderedDigest, id_: str, secret: str | None, now: datetime
+    ) -> None:
+        self.cfg = cfg
+        self.rendered = rendered
+        self.id = id_
+        self.secret = secret
+        self.now = now
+
+    def build(self, recipient: Recipient) -> email.message.EmailMessage:
+        token = None
+        if recipient.kind != "list" and self.secret is not None:
+            token = make_token(recipient.address, self.secret)
+        url, mailto = unsubscribe_links(self.cfg, token)
+        return build_message(
+            self.rendered,
+            self.cfg,
+            digest_id=self.id,
+            recipient=recipient.address,
+            unsubscribe_url=url,
+            unsubscribe_mailto=mailto,
+            now=self.now,
+        )
+
+
+async def deliver(
+    db: sqlite_utils.Database,
+    transport: Transport,
+    factory: MessageFactory,
+    recipients: Sequence[Recipient],
+    *,
+    report: SendReport,
+    advance: Advance = lambda: None,
+    record: bool = True,
+) -> None:
+    """Mail each recipient, up to transport.concurrency at once, committing each result."""
+    queue: Iterator[Recipient] = iter(recipients)
+
+    async def worker() -> None:
+        # All workers share one iterator: each takes the next recipient when it is free,
+        # and the message is built only then (never all messages up front).
+        for recipient in queue:
+            message = factory.build(recipient)
+            result = await transport.send(message, recipient.address)
+            now = datetime.now(UTC)
+            if record:
+                status = "pending" if result.status == "retry" else result.status
+                record_result(db, factory.id, recipient.address, status, result.reply, now)
+            if result.status == "sent":
+                report.sent += 1
+            else:
+                report.failures.append(
+                    Failure(factory.id, recipient.address, result.reply, result.status == "retry")
+                )
+            advance()
+
+    workers = max(1, min(transport.concurrency, len(recipients)))
+    try:
+        async with transport, asyncio.TaskGroup() as group:
+            for _ in range(workers):
+                group.create_task(worker())
+    except BaseExceptionGroup as errors:
+        # A UserError (authentication refused, server unreachable) stops every worker;
+        # show its sentence rather than a group traceback.
+        user_errors = errors.subgroup(UserError)
+        if user_errors is not None:
+            first = user_errors.exceptions[0]
+            while isinstance(first, BaseExceptionGroup):
+                first = first.exceptions[0]
+            raise first from None
+        raise
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int, description: str) -> Iterator[Advance]:
+    """A rich progress bar on stderr, only when stderr is a terminal."""
+    if not enabled or total == 0 or not sys.stderr.isatty():
+        yield lambda: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda: progress.advance(task)
+
+
+# ---- the command ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    period: str | None = None
+    series: str | None = None
+    dry_run: bool = False
+    resend: bool = False
+    to: str | None = None
+    progress: bool = True
+
+
+def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) -> SendReport:
+    """Sync, work out the due periods, freeze their digests and mail them."""
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    report = SendReport()
+    test_to = _checked_to(options.to)
+    if not test_to and not cfg.mail.list_address and not cfg.mail.subscribers:
+        raise UserError(
+            f"{cfg.path}: [mail] names no recipients; set list_address or subscribers = true."
+        )
+    secret = None
+    if cfg.mail.subscribers:
+        secret = require_token_secret(cfg, "[mail] subscribers = true")
+        if not (cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto):
+            raise UserError(
+                f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
+                f"unsubscribe_mailto, so every reader can leave."
+            )
+    with state_lock(cfg.state_dir, "send"):
+        db = open_db(cfg.db_path)
+        try:
+            from digest.sync import sync
+
+            sync(cfg, db)
+            for period in _periods(cfg, db, options, now):
+                _send_period(cfg, db, period, options, test_to, secret, now, report)
+        finally:
+            db.conn.close()
+    report.elapsed = time.monotonic() - started
+    return report
+
+
+def _checked_to(to: str | None) -> str | None:
+    if not to:
+        return None
+    try:
+        return normalize_address(to)
+    except InvalidAddress as exc:
+        raise UserError(f"--to: {exc}.") from None
+
+
+def _periods(
+    cfg: Config, db: sqlite_utils.Database, options: SendOptions, now: datetime
+) -> list[str]:
+    from digest.report import check_period, local_today, previous_month
+    from digest.schedule import due_periods
+
+    if options.period:
+        return [check_period(options.period)]
+    if options.to:
+        # A test send without --period: the last complete month.
+        return [previous_month(local_today(cfg, now))]
+    local_now = datetime.combine(local_today(cfg, now), now.timetz())
+    due = due_periods(now=local_now, start=cfg.schedule.start or None, sent=finished_periods(db))
+    if not due:
+        log.info("nothing is due: every complete month has been sent or skipped")
+    return due
+
+
+def _send_period(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    period: str,
+    options: SendOptions,
+    test_to: str | None,
+    secret: str | None,
+    now: datetime,
+    report: SendReport,
+) -> None:
+    from digest.report import compute_digests, match_series
+    from digest.store import list_series
+
+    digests = compute_digests(cfg, db, period=period, series=options.series, now=now)
+    # compute_digests leaves out series with nothing that month. With skip_if_no_new_notes
+    # they are recorded as skipped (so the schedule does not offer the period again);
+    # without it, their (empty) digest is computed and mailed like any other.
+    by_series: dict[str, Digest | None] = {d.series: d for d in digests}
+    for name in match_series(list_series(db), options.series):
+        if name not in by_series:
+            by_series[name] = None
+            if not cfg.schedule.skip_if_no_new_notes:
+                found = compute_digests(cfg, db, period=period, series=name, now=now)
+                by_series[name] = next((d for d in found if d.series == name), None)
+    for name in sorted(by_series):
+        _send_one(cfg, db, name, period, by_series[name], options, test_to, secret, now, report)
+
+
+def _send_one(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    series: str,
+    period: str,
+    digest: Digest | None,
+    options: SendOptions,
+    test_to: str | None,
+    secret: str | None,
+    now: datetime,
+    report: SendReport,
+) -> None:
+    from digest.schedule import should_skip
+
+    id_ = digest_id(series, period)
+    stored = load_stored(db, id_)
+    if stored is not None and stored.status == "skipped" and not options.resend:
+        log.debug("%s %s: skipped earlier, nothing to send", series, period)
+        return
+    if stored is None or stored.status == "skipped":
+        reason = (
+            f"no meetings of {series} in {period} and no late notes"
+            if digest is None
+            else should_skip(digest, skip_if_no_new_notes=cfg.schedule.skip_if_no_new_notes)
+        )
+        if digest is None and test_to:
+            log.info("%s %s: nothing to send to %s (%s)", series, period, test_to, reason)
+            return
+        if reason and not test_to:
+            log.info("skipping %s %s: %s", series, period, reason)
+            report.skipped_digests.append(f"{id_}: {reason}")
+            if not options.dry_run:
+                record_skipped(db, series, period, reason, now=now)
+            return
+        assert digest is not None
+        rendered = _render(cfg, digest, now)
+        if not options.dry_run and not test_to:
+            stored = store_digest(db, digest, rendered, json_body=_digest_json(digest), now=now)
+    else:
+        rendered = stored.rendered()
+
+    factory = MessageFactory(cfg, rendered, id_, secret, now)
+    if test_to:
+        _send_test(cfg, db, factory, test_to, options, report)
+        return
+    sender = cfg.mail.sender
+    recipients = current_recipients(cfg, db)
+    if options.dry_run:
+        report.planned += _plan(db, stored, id_, recipients, rendered, cfg, options.resend)
+        return
+    assert stored is not None
+    prepare_ledger(db, stored, recipients, sender=sender, resend=options.resend, now=now)
+    pending = pending_deliveries(db, id_)
+    report.already_sent += count_sent(db, id_)
+    if not pending:
+        settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
+        log.info("%s %s: everyone has it already", series, period)
+        return
+    db.execute("UPDATE digests SET status = 'sending' WHERE id = ?", [id_])
+    report.digests.append(id_)
+    transport = make_transport(cfg, batch=batch_folder(period, series))
+    log.info("%s %s: mailing %d recipient(s)", series, period, len(pending))
+    with _progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
+        asyncio.run(deliver(db, transport, factory, pending, report=report, advance=advance))
+    status = settle_digest(db, id_)
+    log.info("%s %s: %s", series, period, status)
+
+
+def _send_test(
+    cfg: Config,
+    db: sqlite_utils.Database,
+    factory: MessageFactory,
+    address: str,
+    options: SendOptions,
+    report: SendReport,
+) -> None:
+    """--to: mail one address, outside the ledger (the real recipients are not affected)."""
+    recipient = Recipient(address, "test")
+    if options.dry_run:
+        msg = factory.build(recipient)
+        report.planned.append(
+            PlannedMessage(factory.id, address, str(msg["Subject"]), str(msg["Message-ID"]))
+        )
+        return
+    series, _, period = factory.id.partition("|")
+    transport = make_transport(cfg, batch=batch_folder(period, series))
+    asyncio.run(deliver(db, transport, factory, [recipient], report=report, record=False))
+
+
+def _plan(
+    db: sqlite_utils.Database,
+    stored: StoredDigest | None,
+    id_: str,
+    recipients: Sequence[Recipient],
+    rendered: RenderedDigest,
+    cfg: Config,
+    resend: bool,
+) -> list[PlannedMessage]:
+    """Who a real run would mail now, without writing anything."""
+    targets = [r.address for r in recipients]
+    if stored is not None and not resend:
+        statuses = {
+            row["recipient"]: row["status"]
+            for row in db.query(
+                "SELECT recipient, status FROM deliveries WHERE digest_id = ?", [id_]
+            )
+        }
+        if statuses:
+            targets = [a for a in targets if statuses.get(a) in ("pending", "cancelled")]
+    subject = build_subject(cfg, rendered)
+    return [PlannedMessage(id_, a, subject, message_id(id_, a, cfg.mail.sender)) for a in targets]
+
+
+def build_subject(cfg: Config, rendered: RenderedDigest) -> str:
+    """The Subject header build_message writes."""
+    return one_line(f"{cfg.mail.subject_prefix} {rendered.subject}")
+
+
+def _render(cfg: Config, digest: Digest, now: datetime) -> RenderedDigest:
+    from digest.render import render_digest
+
+    return render_digest(digest, cfg, now=now)
+
+
+def _digest_json(digest: Digest) -> str:
+    from digest.jsonout import digest_to_json
+
+    return json.dumps(digest_to_json(digest), ensure_ascii=False, sort_keys=True)
+
+
+def summary_lines(report: SendReport) -> list[str]:
+    """The final summary: counts, time, rate, then each failure with its reply."""
+    lines = [
+        f"sent {report.sent}, failed {report.failed}, skipped {report.already_sent} "
+        f"(already sent) in {report.elapsed:.1f} s ({report.rate:.1f} msgs/s)"
+    ]
+    for f in report.failures:
+        when = "will be retried by the next run" if f.pending else "not retried"
+        lines.append(f"  {f.recipient} ({f.digest_id}): {f.reply} [{when}]")
+    return lines
+
+
+def plan_lines(report: SendReport) -> list[str]:
+    lines = [f"{p.recipient}\t{p.subject}\t{p.message_id}" for p in report.planned]
+    lines += [f"skip {s}" for s in report.skipped_digests]
+    return lines

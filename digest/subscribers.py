@@ -1,0 +1,268 @@
+"""The digest's own subscribers: validated addresses with a status, in the state DB.
+
+Addresses are checked with email-validator (syntax only: no DNS, so adding a
+subscriber never touches the network), internationalized domains are stored in
+their ASCII form, and the whole address is lower-cased so "Alice@X.org" and
+"alice@x.org" are one subscriber.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal, cast
+
+import email_validator
+import sqlite_utils
+
+from digest.errors import UserError
+from digest.state import transaction
+
+SubscriberStatus = Literal["active", "unsubscribed", "bounced"]
+STATUSES: tuple[SubscriberStatus, ...] = ("active", "unsubscribed", "bounced")
+
+
+_SPECIAL_USE = set(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+
+
+class InvalidAddress(ValueError):
+    """str() says why, as a clause: "'bob@' is not a valid address (...)"."""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    address: str
+    name: str
+    status: SubscriberStatus
+    created_at: str
+    updated_at: str
+
+
+def normalize_address(text: str) -> str:
+    """The canonical form of an address, or InvalidAddress saying what is wrong."""
+    raw = text.strip()
+    if not raw:
+        raise InvalidAddress("the address is empty")
+    local, at, domain = raw.rpartition("@")
+    # An internal relay's domains (localhost, corp.local, lists.test) are real places
+    # to deliver to for this tool: check the local part and syntax, not the TLD.
+    internal = bool(at and domain) and (
+        "." not in domain or domain.lower().rsplit(".", 1)[-1] in _SPECIAL_USE
+    )
+    try:
+        # No SMTPUTF8: a non-ASCII local part would need it from every server on the
+        # way, and most relays refuse it; internationalized domains are fine (IDNA).
+        valid = email_validator.validate_email(
+            f"{local}@example.org" if internal else raw,
+            check_deliverability=False,
+            allow_smtputf8=False,
+            globally_deliverable=False,
+        )
+    except email_validator.EmailNotValidError as exc:
+        reason = str(exc).rstrip(".")
+        raise InvalidAddress(f"{raw!r} is not a valid address ({reason})") from None
+    if internal:
+        if not re.fullmatch(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?", domain):
+            raise InvalidAddress(f"{raw!r} is not a valid address (bad domain {domain!r})")
+        return f"{valid.local_part}@{domain}".lower()
+    return str(valid.ascii_email or valid.normalized).lower()
+
+
+def _now_text(now: datetime | None) -> str:
+    return (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _row_to_subscriber(row: dict[str, object]) -> Subscriber:
+    return Subscriber(
+        address=str(row["address"]),
+        name=str(row["name"] or ""),
+        status=cast(SubscriberStatus, row["status"]),
+        created_at=str(row["created_at"]),
+        updated_at=str(row["updated_at"]),
+    )
+
+
+def get_subscriber(db: sqlite_utils.Database, address: str) -> Subscriber | None:
+    rows = list(db.query("SELECT * FROM subscribers WHERE address = ?", [address]))
+    return _row_to_subscriber(rows[0]) if rows else None
+
+
+def list_subscribers(
+    db: sqlite_utils.Database, status: SubscriberStatus | None = None
+) -> list[Subscriber]:
+    if status:
+        rows = db.query("SELECT * FROM subscribers WHERE status = ? ORDER BY address", [status])
+    else:
+        rows = db.query("SELECT * FROM subscribers ORDER BY address")
+    return [_row_to_subscriber(r) for r in rows]
+
+
+def active_addresses(db: sqlite_utils.Database) -> list[str]:
+    return [s.address for s in list_subscribers(db, "active")]
+
+
+UpsertOutcome = Literal["added", "updated", "unchanged"]
+
+
+def upsert_subscriber(
+    db: sqlite_utils.Database,
+    address: str,
+    *,
+    name: str | None = None,
+    status: SubscriberStatus | None = None,
+    now: datetime | None = None,
+) -> UpsertOutcome:
+    """Add or change one subscriber (address already normalized).
+
+    None leaves a field as it is; a new subscriber defaults to active with no name.
+    """
+    stamp = _now_text(now)
+    existing = get_subscriber(db, address)
+    if existing is None:
+        db.execute(
+            "INSERT INTO subscribers (address, name, status, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [address, name or "", status or "active", stamp, stamp],
+        )
+        return "added"
+    new_name = existing.name if name is None else name
+    new_status = existing.status if status is None else status
+    if (new_name, new_status) == (existing.name, existing.status):
+        return "unchanged"
+    db.execute(
+        "UPDATE subscribers SET name = ?, status = ?, updated_at = ? WHERE address = ?",
+        [new_name, new_status, stamp, address],
+    )
+    return "updated"
+
+
+def add_subscriber(
+    db: sqlite_utils.Database, address: str, name: str | None = None, *, now: datetime | None = None
+) -> tuple[str, UpsertOutcome]:
+    """`subscribers add`: an explicit add makes the address active again."""
+    normalized = _checked(address)
+    with transaction(db):
+        return normalized, upsert_subscriber(db, normalized, name=name, status="active", now=now)
+
+
+def remove_subscriber(db: sqlite_utils.Database, address: str) -> str:
+    """Forget a subscriber entirely; UserError when there is none."""
+    normalized = _checked(address)
+    with transaction(db):
+        cursor = db.execute("DELETE FROM subscribers WHERE address = ?", [normalized])
+    if cursor.rowcount == 0:
+        raise UserError(f"{normalized} is not a subscriber; `digest subscribers list` shows them.")
+    return normalized
+
+
+def unsubscribe_address(
+    db: sqlite_utils.Database, address: str, *, now: datetime | None = None
+) -> UpsertOutcome:
+    """Mark an address unsubscribed, recording it even when it was never subscribed.
+
+    The row is kept (not deleted) so a later CSV import cannot silently re-add it.
+    """
+    normalized = _checked(address)
+    with transaction(db):
+        return upsert_subscriber(db, normalized, status="unsubscribed", now=now)
+
+
+def _checked(address: str) -> str:
+    try:
+        return normalize_address(address)
+    except InvalidAddress as exc:
+        raise UserError(f"{exc}.") from None
+
+
+@dataclass
+class ImportReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    address: str
+    name: str | None
+    status: SubscriberStatus | None
+
+
+def parse_subscriber_csv(text: str) -> tuple[list[CsvRow], list[tuple[int, str]]]:
+    """Rows of address[,name][,status] (a header row naming the columns is optional).
+
+    Pure: returns the valid rows and (line, reason) for each invalid one.
+    """
+    reader = csv.reader(io.StringIO(text))
+    columns = ["address", "name", "status"]
+    rows: list[CsvRow] = []
+    invalid: list[tuple[int, str]] = []
+    first = True
+    for cells in reader:
+        line = reader.line_num
+        cells = [c.strip() for c in cells]
+        if not any(cells) or cells[0].startswith("#"):
+            continue
+        if first:
+            first = False
+            lowered = [c.lower() for c in cells]
+            if "address" in lowered or "email" in lowered:
+                columns = ["address" if c == "email" else c for c in lowered]
+                unknown = [c for c in columns if c not in ("address", "name", "status")]
+                if unknown:
+                    invalid.append((line, f"unknown column {unknown[0]!r} (address, name, status)"))
+                    return [], invalid
+                continue
+        values = dict(zip(columns, cells, strict=False))
+        if len(cells) > len(columns):
+            invalid.append((line, f"{len(cells)} columns, expected at most {len(columns)}"))
+            continue
+        try:
+            address = normalize_address(values.get("address", ""))
+        except InvalidAddress as exc:
+            invalid.append((line, str(exc)))
+            continue
+        status_text = values.get("status", "").lower()
+        if status_text and status_text not in STATUSES:
+            invalid.append(
+                (line, f"unknown status {values['status']!r} (active, unsubscribed, bounced)")
+            )
+            continue
+        name = values.get("name")
+        status: SubscriberStatus | None = status_text if status_text else None
+        rows.append(CsvRow(line, address, name if "name" in values else None, status))
+    return rows, invalid
+
+
+def import_subscribers(
+    db: sqlite_utils.Database, text: str, *, now: datetime | None = None
+) -> ImportReport:
+    """Import a CSV in one transaction: invalid rows are reported and skipped.
+
+    A row without a status adds a new address as active but leaves an existing
+    subscriber's status alone: re-importing an old list must not undo anyone's
+    unsubscription.
+    """
+    rows, invalid = parse_subscriber_csv(text)
+    report = ImportReport(invalid=invalid)
+    with transaction(db):
+        for row in rows:
+            outcome = upsert_subscriber(db, row.address, name=row.name, status=row.status, now=now)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+    return report
+
+
+def export_subscribers(subscribers: Iterable[Subscriber]) -> str:
+    """CSV with a header row, the format `subscribers import` reads back."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["address", "name", "status"])
+    for s in subscribers:
+        writer.writerow([s.address, s.name, s.status])
+    return out.getvalue()

@@ -1,0 +1,181 @@
+"""`digest send` against a real SMTP server: failures, retries, the frozen digest, the lock."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from notes_project import SECRET, make_project, run_digest
+from smtp_server import Faults, SMTPTestServer
+
+from digest.state import state_lock
+
+
+def _ledger(config: Path) -> dict[str, tuple[str, int, str]]:
+    with sqlite3.connect(config.parent / "state" / "state.db") as conn:
+        rows = conn.execute(
+            "SELECT recipient, status, attempts, reply FROM deliveries "
+            "WHERE digest_id = 'Quillwort Sync|2026-10'"
+        ).fetchall()
+    return {r: (s, a, reply or "") for r, s, a, reply in rows}
+
+
+def _digest_status(config: Path) -> str:
+    with sqlite3.connect(config.parent / "state" / "state.db") as conn:
+        row = conn.execute(
+            "SELECT status FROM digests WHERE id = 'Quillwort Sync|2026-10'"
+        ).fetchone()
+    return str(row[0])
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SECRET", SECRET)
+
+
+def _subscribe(config: Path, *addresses: str) -> None:
+    for address in addresses:
+        assert run_digest(config, "subscribers", "add", address).code == 0
+
+
+def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> None:
+    faults = Faults(rcpt_permfail={"gone@example.org"})
+    with SMTPTestServer(faults=faults) as server:
+        config = make_project(tmp_path, smtp_port=server.port)
+        _subscribe(config, "ann@example.org", "gone@example.org")
+        run = run_digest(config, "send", "--period", "2026-10")
+        assert run.code == 1
+        assert "sent 2, failed 1, skipped 0 (already sent)" in run.err
+        assert (
+            "  gone@example.org (Quillwort Sync|2026-10): 550 5.1.1 <gone@example.org>: "
+            "mailbox unavailable [not retried]" in run.err
+        )
+        assert sorted(server.count_by_recipient()) == [
+            "ann@example.org",
+            "quillwort-dev@lists.example.org",
+        ]
+        assert _ledger(config)["gone@example.org"][0] == "failed"
+        assert _digest_status(config) == "partial"
+
+        # A permanent failure is not retried by the next run: no one is mailed twice.
+        again = run_digest(config, "send", "--period", "2026-10")
+        assert again.code == 0
+        assert "sent 0, failed 0, skipped 2 (already sent)" in again.err
+        assert len(server.messages) == 2
+
+
+def test_a_transient_failure_stays_pending_and_the_next_run_delivers_it(tmp_path: Path) -> None:
+    faults = Faults(rcpt_tempfail={"busy@example.org"})  # 451 every time, for now
+    with SMTPTestServer(faults=faults) as server:
+        config = make_project(tmp_path, smtp_port=server.port)
+        _subscribe(config, "ann@example.org", "busy@example.org")
+        run = run_digest(config, "send")
+        assert run.code == 1
+        assert "busy@example.org (Quillwort Sync|2026-10): 451" in run.err
+        assert "[will be retried by the next run]" in run.err
+        assert _ledger(config)["busy@example.org"][0] == "pending"
+
+        faults.rcpt_tempfail = set()  # the mailbox is back
+        again = run_digest(config, "send")  # no --period: the schedule resumes 2026-10
+        assert again.code == 0, again.err
+        # busy@ was pending for both due months, 2026-09 and 2026-10.
+        assert "sent 2, failed 0, skipped 4 (already sent)" in again.err
+        assert _ledger(config)["busy@example.org"][0] == "sent"
+        assert _digest_status(config) == "sent"
+        delivered = Counter(
+            (r, str(m.message["Message-ID"])) for m in server.messages for r in m.rcpt_tos
+        )
+        assert len(delivered) == 6 and set(delivered.values()) == {1}
+
+
+def test_a_stored_digest_is_frozen_and_follows_its_recipient_set(tmp_path: Path) -> None:
+    faults = Faults(rcpt_tempfail={"late@example.org"})
+    with SMTPTestServer(faults=faults) as server:
+        config = make_project(tmp_path, smtp_port=server.port)
+        _subscribe(config, "ann@example.org", "late@example.org", "leaving@example.org")
+        faults.rcpt_permfail = set()
+        run_digest(config, "send", "--period", "2026-10")
+        first_subject = server.messages[0].message["Subject"]
+
+        # Between runs: the notes change, one reader leaves, one joins.
+        note = config.parent / "notes" / "2026-10-07-quillwort-sync.md"
+        note.write_text(note.read_text() + "- [ ] [kim] an item added after sending\n")
+        run_digest(config, "unsubscribe", "leaving@example.org")
+        _subscribe(config, "newcomer@example.org")
+        faults.rcpt_tempfail = set()
+        before = len(server.messages)
+        run_digest(config, "send", "--period", "2026-10")
+
+        resumed = server.messages[before:]
+        assert [m.rcpt_tos for m in resumed] == [["late@example.org"]]
+        assert resumed[0].message["Subject"] == first_subject  # the stored body, not a new one
+        assert "an item added after sending" not in resumed[0].data.decode()
+        ledger = _ledger(config)
+        assert "newcomer@example.org" not in ledger  # gets the next digest
+        assert ledger["leaving@example.org"][0] in ("sent", "cancelled")
+
+
+def test_someone_who_unsubscribes_before_a_resume_is_not_mailed(tmp_path: Path) -> None:
+    faults = Faults(rcpt_tempfail={"leaving@example.org"})
+    with SMTPTestServer(faults=faults) as server:
+        config = make_project(tmp_path, smtp_port=server.port)
+        _subscribe(config, "leaving@example.org")
+        run_digest(config, "send", "--period", "2026-10")
+        run_digest(config, "unsubscribe", "leaving@example.org")
+        faults.rcpt_tempfail = set()
+        run = run_digest(config, "send", "--period", "2026-10")
+        assert run.code == 0
+        assert server.count_by_recipient()["leaving@example.org"] == 0
+        assert _ledger(config)["leaving@example.org"][0] == "cancelled"
+        assert _digest_status(config) == "sent"
+
+
+def test_wrong_smtp_password_stops_with_one_sentence_and_sends_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SMTPTestServer(auth={"digest": "right"}) as server:
+        config = make_project(tmp_path, smtp_port=server.port, smtp_extra='username = "digest"')
+        monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
+        run = run_digest(config, "send", "--period", "2026-10")
+        assert run.code == 1
+        assert run.err.startswith("digest: ") and "authentication failed" in run.err
+        assert "wrong" not in run.err
+        assert server.messages == []
+        assert _ledger(config)["quillwort-dev@lists.example.org"][0] == "pending"
+
+
+def test_subscribers_without_a_secret_is_a_clear_sentence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGEST_SECRET")
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    config = make_project(tmp_path)
+    run = run_digest(config, "send")
+    assert run.code == 1
+    assert run.err.startswith(
+        "digest: [mail] subscribers = true needs a secret to sign unsubscribe links: "
+        "set DIGEST_SECRET, [digest] secret_file in "
+    )
+
+
+def test_a_month_without_meetings_is_skipped_and_recorded(tmp_path: Path) -> None:
+    config = make_project(tmp_path, subscribers=False)
+    run = run_digest(config, "send", "--period", "2026-11")
+    assert run.code == 0
+    assert "skipping Quillwort Sync 2026-11: no meetings of Quillwort Sync in 2026-11" in run.err
+    with sqlite3.connect(config.parent / "state" / "state.db") as conn:
+        assert conn.execute("SELECT id, status FROM digests").fetchall() == [
+            ("Quillwort Sync|2026-11", "skipped")
+        ]
+    assert not (config.parent / "outbox").exists()
+
+
+def test_a_second_send_while_one_runs_exits_75_with_the_lock_sentence(tmp_path: Path) -> None:
+    config = make_project(tmp_path, subscribers=False)
+    with state_lock(config.parent / "state", "send"):
+        run = run_digest(config, "send")
+    assert run.code == 75
+    assert run.err.startswith("digest: another digest is already running on ")
+    assert run.err.endswith("this send did nothing.")

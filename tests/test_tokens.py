@@ -1,0 +1,90 @@
+"""Unsubscribe tokens: only the holder of the secret can make one for an address."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, MailConfig
+from digest.errors import UserError
+from digest.tokens import (
+    make_token,
+    require_token_secret,
+    token_from_url,
+    unsubscribe_links,
+    verify_token,
+)
+
+SECRET = "a-long-random-secret"
+
+
+def test_a_token_verifies_to_its_address() -> None:
+    token = make_token("alice@example.org", SECRET)
+    assert verify_token(token, SECRET) == "alice@example.org"
+
+
+def test_a_token_is_url_safe() -> None:
+    token = make_token("o'brien+digest@example.org", SECRET)
+    assert all(c.isalnum() or c in "-_." for c in token)
+    assert verify_token(token, SECRET) == "o'brien+digest@example.org"
+
+
+def test_a_changed_signature_is_refused() -> None:
+    token = make_token("alice@example.org", SECRET)
+    head, sig = token.split(".")
+    flipped = sig[:-1] + ("A" if sig[-1] != "A" else "B")
+    assert verify_token(f"{head}.{flipped}", SECRET) is None
+
+
+def test_a_token_cannot_be_moved_to_another_address() -> None:
+    _, sig = make_token("alice@example.org", SECRET).split(".")
+    other = base64.urlsafe_b64encode(b"mallory@example.org").rstrip(b"=").decode()
+    assert verify_token(f"{other}.{sig}", SECRET) is None
+
+
+def test_a_token_signed_with_another_secret_is_refused() -> None:
+    assert verify_token(make_token("alice@example.org", "old-secret"), SECRET) is None
+
+
+@pytest.mark.parametrize("garbage", ["", ".", "abc", "abc.", ".abc", "!!!.???", "a.b.c", "é.é"])
+def test_malformed_tokens_are_refused_not_crashing(garbage: str) -> None:
+    assert verify_token(garbage, SECRET) is None
+
+
+def _cfg(**mail: str) -> Config:
+    return Config(path=Path("config.toml"), mail=MailConfig(**mail))  # type: ignore[arg-type]
+
+
+def test_links_fill_the_token_into_the_configured_url_and_mailto() -> None:
+    cfg = _cfg(
+        unsubscribe_url="https://x.example.org/u?t={token}",
+        unsubscribe_mailto="leave@x.example.org",
+    )
+    assert unsubscribe_links(cfg, "TOK.SIG") == (
+        "https://x.example.org/u?t=TOK.SIG",
+        "mailto:leave@x.example.org?subject=unsubscribe%20TOK.SIG",
+    )
+    # The list address gets no personal link, and a mailto that names no one.
+    assert unsubscribe_links(cfg, None) == (None, "mailto:leave@x.example.org?subject=unsubscribe")
+
+
+def test_a_whole_unsubscribe_url_is_accepted_as_a_token() -> None:
+    cfg = _cfg(unsubscribe_url="https://x.example.org/u?t={token}&from=digest")
+    token = make_token("alice@example.org", SECRET)
+    assert token_from_url(cfg, f"https://x.example.org/u?t={token}&from=digest") == token
+    assert token_from_url(cfg, token) == token
+
+
+def test_no_secret_is_one_sentence_saying_how_to_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DIGEST_SECRET", raising=False)
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    with pytest.raises(UserError) as err:
+        require_token_secret(_cfg(), "[mail] subscribers = true")
+    assert str(err.value).startswith(
+        "[mail] subscribers = true needs a secret to sign unsubscribe links: set DIGEST_SECRET, "
+        "[digest] secret_file in config.toml, or the systemd credential digest-secret"
+    )
