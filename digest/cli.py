@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -64,12 +64,338 @@ def load() -> object:
 # ---- commands: each body belongs to the module named in its comment ---------
 
 
+# sync: digest.sync (brief B)
+@app.command()
+def sync(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Read every note again (e.g. after upgrading notes-digest)."),
+    ] = False,
+) -> None:
+    """Read what is new in every source (git, folder, feed) into the state."""
+    import logging
+
+    from digest.config import Config
+    from digest.state import open_db, state_lock
+    from digest.sync import TerminalProgress
+    from digest.sync import sync as run_sync
+
+    cfg = load()
+    assert isinstance(cfg, Config)
+    with state_lock(cfg.state_dir, "sync"):
+        db = open_db(cfg.db_path)
+        with TerminalProgress() as progress:
+            report = run_sync(cfg, db, progress=progress, full=full)
+    # Warnings were logged as they happened; the summary counts them.
+    logging.getLogger("digest").info(report.summary())
+    if cfg.sources and len(report.failed) == len(cfg.sources):
+        raise typer.Exit(1)  # nothing could be read: let a timer/cron see the failure
+
+
+# preview: digest.render / digest.jsonout (brief D)
+@app.command()
+def preview(
+    period: Annotated[
+        str | None,
+        typer.Option(help="Month to preview, YYYY-MM (default: the last complete month)."),
+    ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
+    ] = None,
+    output_format: Annotated[
+        Literal["text", "html", "json", "eml"],
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (terminal), html (a file), json (for scripts) or eml (the message).",
+        ),
+    ] = "text",
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to FILE (html: default a temp file)."),
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the HTML preview in a web browser.")
+    ] = False,
+) -> None:
+    """See the digest before anything is sent: in the terminal, as HTML, JSON or .eml."""
+    from digest.config import Config
+    from digest.preview import run_preview
+
+    cfg = load()
+    assert isinstance(cfg, Config)
+    run_preview(
+        cfg,
+        period=period,
+        series=series,
+        output_format=output_format,
+        output=output,
+        open_browser=open_browser,
+    )
+
+
+# send: digest.send (brief E1)
+@app.command()
+def send(
+    period: Annotated[
+        str | None,
+        typer.Option(help="Month to send, YYYY-MM (default: every month that is due)."),
+    ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List who would get what; store and mail nothing.")
+    ] = False,
+    resend: Annotated[
+        bool, typer.Option("--resend", help="Mail everyone again, even those who have it.")
+    ] = False,
+    to: Annotated[
+        str | None,
+        typer.Option(
+            "--to",
+            metavar="ADDRESS",
+            help="Mail only ADDRESS (a test send, not recorded in the ledger).",
+        ),
+    ] = None,
+) -> None:
+    """Mail the digest; running it twice never mails anyone twice."""
+    from digest.send import SendOptions, plan_lines, run_send, summary_lines
+
+    report = run_send(
+        load(),  # type: ignore[arg-type]
+        SendOptions(period=period, series=series, dry_run=dry_run, resend=resend, to=to),
+    )
+    if dry_run:
+        for line in plan_lines(report):
+            typer.echo(line)
+        typer.echo(f"{len(report.planned)} message(s) would be sent.", err=True)
+        return
+    for line in summary_lines(report):
+        typer.echo(line, err=True)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# subscribers: digest.subscribers (brief E1)
+@subscribers_app.command("add")
+def subscribers_add(
+    address: Annotated[str, typer.Argument(help="The email address.")],
+    name: Annotated[str | None, typer.Option(help="The subscriber's name.")] = None,
+) -> None:
+    """Add a subscriber (or make an unsubscribed one active again)."""
+    from digest.state import open_db
+    from digest.subscribers import add_subscriber
+
+    cfg = load()
+    normalized, outcome = add_subscriber(open_db(cfg.db_path), address, name)  # type: ignore[attr-defined]
+    typer.echo(f"{normalized}: {outcome}.")
+
+
+@subscribers_app.command("remove")
+def subscribers_remove(address: Annotated[str, typer.Argument(help="The email address.")]) -> None:
+    """Forget a subscriber entirely (to keep them from being re-imported, use unsubscribe)."""
+    from digest.state import open_db
+    from digest.subscribers import remove_subscriber
+
+    cfg = load()
+    typer.echo(f"{remove_subscriber(open_db(cfg.db_path), address)}: removed.")  # type: ignore[attr-defined]
+
+
+@subscribers_app.command("list")
+def subscribers_list(
+    status: Annotated[
+        Literal["active", "unsubscribed", "bounced"] | None,
+        typer.Option(help="Only subscribers with this status."),
+    ] = None,
+) -> None:
+    """List subscribers: address, name, status (tab-separated)."""
+    from digest.state import open_db
+    from digest.subscribers import list_subscribers
+
+    cfg = load()
+    subscribers = list_subscribers(open_db(cfg.db_path), status)  # type: ignore[attr-defined]
+    for s in subscribers:
+        typer.echo(f"{s.address}\t{s.name}\t{s.status}")
+    typer.echo(f"{len(subscribers)} subscriber(s).", err=True)
+
+
+@subscribers_app.command("import")
+def subscribers_import(
+    file: Annotated[Path, typer.Argument(help="CSV: address[,name][,status], header optional.")],
+) -> None:
+    """Import subscribers from CSV; invalid rows are reported by line and skipped."""
+    from digest.state import open_db
+    from digest.subscribers import import_subscribers
+
+    cfg = load()
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{file}: cannot be read as UTF-8 text ({exc}).") from None
+    report = import_subscribers(open_db(cfg.db_path), text)  # type: ignore[attr-defined]
+    for line, reason in report.invalid:
+        typer.echo(f"{file}:{line}: {reason}; skipped.", err=True)
+    typer.echo(
+        f"{file}: added {report.added}, updated {report.updated}, unchanged "
+        f"{report.unchanged}, invalid {len(report.invalid)}."
+    )
+    if report.invalid:
+        raise typer.Exit(1)
+
+
+@subscribers_app.command("export")
+def subscribers_export() -> None:
+    """Write every subscriber as CSV (address,name,status) to stdout."""
+    from digest.state import open_db
+    from digest.subscribers import export_subscribers, list_subscribers
+
+    cfg = load()
+    sys.stdout.write(export_subscribers(list_subscribers(open_db(cfg.db_path))))  # type: ignore[attr-defined]
+
+
+# unsubscribe: digest.subscribers / digest.tokens (brief E1)
+@app.command()
+def unsubscribe(
+    who: Annotated[
+        str, typer.Argument(metavar="ADDRESS|TOKEN", help="An address, a token or its URL.")
+    ],
+) -> None:
+    """Unsubscribe an address, or the reader an unsubscribe token (or link) belongs to."""
+    from digest.state import open_db
+    from digest.subscribers import unsubscribe_address
+    from digest.tokens import require_token_secret, token_from_url, verify_token
+
+    cfg = load()
+    address = who
+    if "@" not in who or who.startswith(("http://", "https://")):
+        secret = require_token_secret(cfg, "checking an unsubscribe token")  # type: ignore[arg-type]
+        found = verify_token(token_from_url(cfg, who.strip()), secret)  # type: ignore[arg-type]
+        if found is None:
+            raise UserError(
+                "this unsubscribe token is not valid: it was cut short, changed, or signed "
+                "with another secret."
+            )
+        address = found
+    outcome = unsubscribe_address(open_db(cfg.db_path), address)  # type: ignore[attr-defined]
+    typer.echo(
+        f"{address}: unsubscribed."
+        if outcome != "unchanged"
+        else f"{address}: was already unsubscribed."
+    )
+
+
+# items: digest.report / digest.threads (brief C)
+@app.command()
+def items(
+    series: Annotated[
+        str | None,
+        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
+    ] = None,
+    only_open: Annotated[
+        bool, typer.Option("--open", help="Only items still open (or followed without status).")
+    ] = False,
+    owner: Annotated[
+        str | None, typer.Option(help="Only items owned by this handle or name.")
+    ] = None,
+    output_format: Annotated[
+        Literal["table", "json"],
+        typer.Option("--format", "-f", help="table (terminal) or json (for scripts)."),
+    ] = "table",
+    explain: Annotated[
+        str | None,
+        typer.Option(
+            "--explain", metavar="ID", help="Show one item's mentions and why they were joined."
+        ),
+    ] = None,
+) -> None:
+    """The items followed from meeting to meeting: status, owners, age, history."""
+    from digest.config import Config
+    from digest.report import run_items
+    from digest.state import open_db
+
+    cfg = load()
+    assert isinstance(cfg, Config)
+    db = open_db(cfg.db_path)
+    run_items(
+        cfg,
+        db,
+        series=series,
+        only_open=only_open,
+        owner=owner,
+        output_format=output_format,
+        explain=explain,
+    )
+
+
+# doctor: digest.doctor (brief F)
+@app.command()
+def doctor() -> None:
+    """Check config, sources, state, templates, SMTP and secrets; send nothing.
+
+    One PASS/FAIL line per check, with the fix on failure; exits 1 if any failed.
+    """
+    from digest.doctor import format_results, run_doctor
+
+    results = run_doctor(Globals.config)
+    typer.echo(format_results(results))
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+# init: digest.init (brief F)
+@app.command()
+def init(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="File to write (default: --config, else $DIGEST_CONFIG, else ./config.toml).",
+            show_default=False,
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter config to edit."""
+    from digest.config import config_path
+    from digest.init import write_starter_config
+
+    target = write_starter_config(path or config_path(Globals.config), force=force)
+    typer.echo(f"Wrote {target}: edit the [[sources]] and [mail] tables, then run `digest doctor`.")
+
+
+# history: digest.history (brief F)
+@app.command()
+def history(
+    output_format: Annotated[
+        Literal["table", "json"],
+        typer.Option("--format", "-f", help="table (terminal) or json (for scripts)."),
+    ] = "table",
+    series: Annotated[
+        str | None, typer.Option(help="Only the series with exactly this name.")
+    ] = None,
+) -> None:
+    """List the digests built and sent: period, series, status, recipients, deliveries."""
+    from digest.config import Config
+    from digest.history import history_json, history_table, load_history
+    from digest.state import open_db
+
+    cfg = load()
+    assert isinstance(cfg, Config)
+    # Listing never creates a state database: no file means nothing was built yet.
+    rows = load_history(open_db(cfg.db_path), series=series) if cfg.db_path.exists() else []
+    typer.echo(history_json(rows) if output_format == "json" else history_table(rows))
+
+
 def main() -> None:
     try:
         app()
     except UserError as exc:
         # One sentence, no traceback: the user can fix this.
-        print(f"digest: {exc}", file=sys.stderr)
+        from digest.log import redact
+
+        print(f"digest: {redact(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print(

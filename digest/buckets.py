@@ -1,0 +1,374 @@
+"""The digest of one series for one month (pipeline stage 5). Pure.
+
+Each thread lands in at most one bucket, decided from its items up to the end of
+the period (later notes never change an earlier month's digest) and the state at
+the end of the previous period (its items dated before the period):
+
+- late: the thread's only news is in notes of an earlier month that were first
+  committed after that month's digest was built (so nobody has seen them yet);
+- highlights: items of the period's Highlights sections, plus tracked items of the
+  period that record a decision ("agreed", "decided", "decision:") or a release
+  ("released X", "X is out"); the thread then appears nowhere else;
+- resolved: closed (done/dropped) in the period, after being open or unknown before;
+  a thread that is new in the period and already closed there is resolved too (it
+  is news that it got done). Closed before and still closed: nowhere;
+- new: first mentioned in the period, and worth following: it has an open status,
+  an owner, a reference, a task box, or is an action; a bare remark raised once
+  is discussion, not an item;
+- pending: first mentioned before the period and still open at its end, mentioned
+  within the last `quiet_after` meetings; an item without any status counts as
+  open once it has an owner, a task box, an action, or was raised in two meetings;
+- quiet: open but not mentioned for `quiet_after` or more series meetings (here an
+  item without status must have been raised in two meetings to count as open);
+  after `forget_after` meetings it is dropped from every bucket.
+
+Finally one topic is listed once, even when it is two threads (see _fill).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from digest.config import TrackingConfig
+from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
+from digest.threads import (
+    FOLLOW_UP_SLACK,
+    TopicText,
+    Vocabulary,
+    effective_status,
+    normalize_tokens,
+)
+
+ACTION_SECTIONS = ("action", "actions", "action items", "todo", "to do", "to-do", "next steps")
+_DECISION = re.compile(
+    r"\b(agreed|decided|decision\s*:|(everybody|everyone|all)\s+agrees?\b)", re.IGNORECASE
+)
+_RELEASE = re.compile(
+    r"\breleased\b\s+\S|\b(is|are)\s+(now\s+)?out\b|\bhas\s+been\s+released\b", re.IGNORECASE
+)
+MAX_AUTO_HIGHLIGHTS = 8  # decisions/releases found in tracked items; keep the digest short
+
+
+def period_bounds(period: str) -> tuple[date, date]:
+    """First day of the period and first day of the next one."""
+    year, month = (int(p) for p in period.split("-"))
+    start = date(year, month, 1)
+    end = date(year + month // 12, month % 12 + 1, 1)
+    return start, end
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def is_closed(status: Status) -> bool:
+    return status in ("done", "dropped")
+
+
+def is_action(item: Item) -> bool:
+    if item.kind in ("task", "action"):
+        return True
+    return any(part.lower().rstrip(": ").strip() in ACTION_SECTIONS for part in item.section)
+
+
+def has_words(item: Item) -> bool:
+    """False for a bare link or markup (a meeting link is never an entry), and for a
+    short label that only introduces its sub-bullets ("Requests status:")."""
+    words = normalize_tokens(item.text)
+    if item.text.rstrip(" *_").endswith(":") and len(words) <= 4 and item.status == "unknown":
+        return False
+    return bool(words) or bool(item.refs and item.status != "unknown")
+
+
+def tracked_open(items: Sequence[Item]) -> bool:
+    """Open, or without status but clearly followed (owner, task, action, raised twice)."""
+    if not items:
+        return False
+    status = effective_status(items)
+    if status == "open":
+        return True
+    if status != "unknown":
+        return False
+    meetings = {i.meeting_id for i in items}
+    return len(meetings) >= 2 or any(i.owners or is_action(i) for i in items)
+
+
+def worth_following(items: Sequence[Item]) -> bool:
+    """What makes a first mention an item rather than a remark."""
+    return any(
+        i.status != "unknown" or i.owners or i.refs or is_action(i) or i.row_key for i in items
+    ) and any(has_words(i) for i in items)
+
+
+def is_decision_or_release(item: Item) -> bool:
+    if _RELEASE.search(item.text):
+        return True
+    return bool(_DECISION.search(item.text) or any(_DECISION.search(c) for c in item.children))
+
+
+@dataclass
+class _Placed:
+    bucket: str
+    entry: Entry
+    order: tuple[object, ...]
+    item: Item  # the item whose text is the entry's title
+
+
+def build_digest(
+    threads: Sequence[Thread],
+    meetings: Sequence[Meeting],
+    *,
+    series: str,
+    period: str,
+    tracking: TrackingConfig,
+    highlights: Sequence[Item],
+    built_at: Mapping[str, datetime],
+    link: Callable[[Item], SourceLink],
+    meeting_link: Callable[[Meeting], SourceLink] | None = None,
+) -> Digest:
+    """The digest of `series` for `period` ("YYYY-MM"); same input, same digest."""
+    start, end = period_bounds(period)
+    series_meetings = sorted(
+        (m for m in meetings if m.series == series and m.date < end),
+        key=lambda m: (m.date, m.id),
+    )
+    ordinal = {m.id: n for n, m in enumerate(series_meetings)}
+    total = len(series_meetings)
+    earlier = [period_of(m.date) for m in series_meetings if m.date < start]
+    late_meetings = _late_meetings(series_meetings, start, period, built_at)
+
+    digest = Digest(series=series, period=period, compared_to=max(earlier, default=None))
+    for m in series_meetings:
+        if m.date >= start:
+            src = meeting_link(m) if meeting_link else SourceLink(m.path, m.line, m.commit, "")
+            if not src.url:
+                src = SourceLink(m.path, m.line, m.commit, f"{m.path}:{m.line}")
+            digest.meetings.append(MeetingRef(title=m.title, date=m.date, source=src))
+
+    placed: list[_Placed] = []
+    auto_highlights = 0
+    for thread in threads:
+        if thread.series != series:
+            continue
+        upto = [i for i in thread.items if i.meeting_date < end]
+        if not upto:
+            continue
+        before = [i for i in upto if i.meeting_date < start]
+        during = [i for i in upto if i.meeting_date >= start]
+        entry_of = _entry_maker(thread, upto, before, during, link)
+
+        if not during and any(i.meeting_id in late_meetings for i in before):
+            late_items = [i for i in before if i.meeting_id in late_meetings]
+            # Only what a reader would have wanted to know back then.
+            if worth_following(late_items) or tracked_open(before):
+                entry = entry_of(latest=late_items[-1])
+                entry.late = True
+                placed.append(
+                    _Placed("late", entry, (late_items[-1].meeting_date, thread.id), late_items[-1])
+                )
+            continue
+        if (
+            during
+            and auto_highlights < MAX_AUTO_HIGHLIGHTS
+            and any(is_decision_or_release(i) for i in during)
+        ):
+            auto_highlights += 1
+            hit = next(i for i in reversed(during) if is_decision_or_release(i))
+            placed.append(
+                _Placed(
+                    "highlights",
+                    entry_of(latest=hit),
+                    (1, hit.meeting_date, hit.line, thread.id),
+                    hit,
+                )
+            )
+            continue
+        bucket = _bucket(upto, before, during, ordinal, total, tracking)
+        if bucket is None:
+            continue
+        entry = entry_of(latest=None)
+        order: tuple[object, ...]
+        if bucket == "new":
+            order = (entry.first_seen, thread.first.meeting_id, thread.first.line)
+        elif bucket == "pending":
+            order = (entry.first_seen, thread.id)
+        else:
+            order = (entry.last_seen, thread.id)
+        placed.append(_Placed(bucket, entry, order, upto[-1]))
+
+    for item in highlights:
+        if item.series == series and start <= item.meeting_date < end and has_words(item):
+            entry = _item_entry(item, link)
+            placed.append(_Placed("highlights", entry, _item_order(item), item))
+
+    vocabulary = Vocabulary(
+        normalize_tokens(i.text, i.status_phrase)
+        for t in threads
+        if t.series == series
+        for i in t.items
+    )
+    _fill(digest, placed, vocabulary, tracking.similarity - FOLLOW_UP_SLACK)
+    return digest
+
+
+def _late_meetings(
+    series_meetings: Sequence[Meeting], start: date, period: str, built_at: Mapping[str, datetime]
+) -> set[str]:
+    """Meetings of earlier months that missed their own digest and no later one showed."""
+    built = sorted((p, t) for p, t in built_at.items() if p < period)
+    this_built = built_at.get(period)
+    late: set[str] = set()
+    for m in series_meetings:
+        if m.date >= start or m.committed_at is None:
+            continue
+        own = period_of(m.date)
+        if own not in built_at or m.committed_at <= built_at[own]:
+            continue
+        if this_built is not None and m.committed_at > this_built:
+            continue  # arrived after this digest was built: the next one shows it
+        # An intermediate digest built after the note arrived has shown it already.
+        if any(own < p and t >= m.committed_at for p, t in built):
+            continue
+        late.add(m.id)
+    return late
+
+
+def _bucket(
+    upto: list[Item],
+    before: list[Item],
+    during: list[Item],
+    ordinal: Mapping[str, int],
+    total: int,
+    tracking: TrackingConfig,
+) -> str | None:
+    end_status = effective_status(upto)
+    if not before:  # first mentioned in the period
+        if not worth_following(during):
+            return None
+        return "resolved" if is_closed(end_status) else "new"
+    if is_closed(end_status):
+        reopened = any(i.status == "open" for i in during)
+        if during and (not is_closed(effective_status(before)) or reopened):
+            return "resolved"
+        return None
+    if not tracked_open(upto) or not any(has_words(i) for i in upto):
+        return None
+    last = ordinal.get(upto[-1].meeting_id)
+    # Series meetings held since the last mention, up to the end of the period.
+    gap = total - 1 - last if last is not None else 0
+    if gap >= tracking.forget_after:
+        return None
+    if gap >= tracking.quiet_after:
+        # Gone quiet is worth a line only for what was clearly open: an open status,
+        # or raised in two meetings; a remark with an owner raised once just fades.
+        explicit = effective_status(upto) == "open"
+        return "quiet" if explicit or len({i.meeting_id for i in upto}) >= 2 else None
+    return "pending"
+
+
+def _entry_maker(
+    thread: Thread,
+    upto: list[Item],
+    before: list[Item],
+    during: list[Item],
+    link: Callable[[Item], SourceLink],
+) -> Callable[..., Entry]:
+    def make(latest: Item | None) -> Entry:
+        last = latest or upto[-1]
+        shown = latest or (during[-1] if during else upto[-1])
+        owners: list[str] = []
+        for item in reversed(upto):
+            owners.extend(o for o in item.owners if o not in owners)
+        refs: list[str] = []
+        for item in upto:
+            refs.extend(r for r in item.refs if r not in refs)
+        status = effective_status(upto) if latest is None else latest.status
+        phrase = next((i.status_phrase for i in reversed(upto) if i.status_phrase), None)
+        if latest is not None:
+            phrase = latest.status_phrase
+        return Entry(
+            title=last.text,
+            status=status,
+            status_phrase=phrase,
+            owners=owners,
+            refs=refs,
+            first_seen=upto[0].meeting_date,
+            last_seen=upto[-1].meeting_date,
+            times_raised=len({i.meeting_id for i in upto}),
+            source=link(shown),
+            thread_id=thread.id,
+            previous_status=_previous_status(before),
+        )
+
+    return make
+
+
+def _previous_status(before: list[Item]) -> str | None:
+    if not before:
+        return None
+    for item in reversed(before):
+        if item.status != "unknown":
+            return item.status_phrase or item.status
+    return "unknown"
+
+
+def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
+    return Entry(
+        title=item.text,
+        status=item.status,
+        status_phrase=item.status_phrase,
+        owners=list(item.owners),
+        refs=list(item.refs),
+        first_seen=item.meeting_date,
+        last_seen=item.meeting_date,
+        times_raised=1,
+        source=link(item),
+    )
+
+
+def _item_order(item: Item) -> tuple[object, ...]:
+    # The humans' own highlights come before the decisions and releases found for them.
+    return (0, item.meeting_date, item.meeting_id, item.line)
+
+
+# Which of two entries about one topic stays: the humans' highlights, then the most
+# recent news, then the more telling bucket, then the longer (more informative) title.
+_KEEP_FIRST = ("highlights", "resolved", "new", "pending", "quiet", "late")
+
+
+def _fill(digest: Digest, placed: list[_Placed], vocabulary: Vocabulary, cutoff: float) -> None:
+    """Drop an entry whose topic is already in the digest, then sort each bucket.
+
+    Two threads can be one topic: a status-table row and a bullet about the same
+    work in the same meeting (one meeting never joins a thread twice), or a wording
+    too different to join. `cutoff` is `similarity` less FOLLOW_UP_SLACK.
+    """
+    preference = sorted(
+        placed,
+        key=lambda p: (
+            p.bucket != "highlights",
+            -p.entry.last_seen.toordinal(),
+            _KEEP_FIRST.index(p.bucket),
+            -len(p.entry.title),
+            p.entry.thread_id,
+            _sortable(p.order),
+        ),
+    )
+    kept: list[tuple[_Placed, TopicText]] = []
+    for p in preference:
+        text = vocabulary.item_text(p.item)
+        if not any(
+            text.words == other.words or vocabulary.similarity(text, other) >= cutoff
+            for _, other in kept
+        ):
+            kept.append((p, text))
+    rank = {b: n for n, b in enumerate(Digest.BUCKETS)}
+    for p, _text in sorted(kept, key=lambda k: (rank[k[0].bucket], _sortable(k[0].order))):
+        getattr(digest, p.bucket).append(p.entry)
+
+
+def _sortable(order: tuple[object, ...]) -> tuple[str, ...]:
+    return tuple(str(x) for x in order)

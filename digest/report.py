@@ -1,0 +1,363 @@
+"""Digests from the state DB: the I/O edge that ties threads and buckets together."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from digest.buckets import build_digest, tracked_open, worth_following
+from digest.config import Config, ConfigError
+from digest.errors import UserError
+from digest.links import meeting_link, source_link
+from digest.model import Digest, Item, Meeting, SourceLink, Status, Thread
+from digest.threads import build_threads, effective_status
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def previous_month(today: date) -> str:
+    """The last complete calendar month before `today`, as "YYYY-MM"."""
+    if today.month == 1:
+        return f"{today.year - 1:04d}-12"
+    return f"{today.year:04d}-{today.month - 1:02d}"
+
+
+def check_period(period: str) -> str:
+    if not _PERIOD.match(period):
+        raise UserError(f'--period must be a month like "2026-10", got "{period}".')
+    return period
+
+
+def local_today(cfg: Config, now: datetime) -> date:
+    """Today in the digest's timezone ([digest] timezone), which decides the month."""
+    try:
+        zone = ZoneInfo(cfg.digest.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'{cfg.path}: [digest] timezone "{cfg.digest.timezone}" is not a known time zone '
+            f'(use a name like "Europe/Rome" or "UTC").'
+        ) from None
+    return now.astimezone(zone).date()
+
+
+def match_series(known: Sequence[str], wanted: str | None) -> list[str]:
+    """Series whose name contains `wanted` (case-insensitive); all when None."""
+    if not wanted:
+        return list(known)
+    hits = [s for s in known if wanted.lower() in s.lower()]
+    if not hits:
+        names = ", ".join(known) or "none (run `digest sync` first)"
+        raise UserError(f"no series matches '{wanted}'; known: {names}.")
+    return hits
+
+
+def load_built_at(db: Any) -> dict[str, dict[str, datetime]]:
+    """series -> period -> when that digest was built (the `digests` table)."""
+    out: dict[str, dict[str, datetime]] = {}
+    for series, period, built in db.execute("SELECT series, period, built_at FROM digests"):
+        stamp = datetime.fromisoformat(built)
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        out.setdefault(series, {})[period] = stamp
+    return out
+
+
+def compute_digests(
+    cfg: Config,
+    db: Any,
+    *,
+    period: str | None = None,
+    series: str | None = None,
+    now: datetime | None = None,
+) -> list[Digest]:
+    """One digest per series (matching `series`) for `period` (default: last full month).
+
+    Without a series filter, only series with meetings in the period, or notes that
+    arrived late for it, get a digest; with one, every matching series does.
+    """
+    from digest.store import list_series, load_items, load_meetings
+
+    now = now or datetime.now(UTC)
+    period = check_period(period) if period else previous_month(local_today(cfg, now))
+    chosen = match_series(list_series(db), series)
+    meetings = load_meetings(db)
+    items = load_items(db)
+    return digests_from(
+        cfg,
+        meetings,
+        items,
+        period=period,
+        series=chosen,
+        built_at=load_built_at(db),
+        keep_empty=series is not None,
+    )
+
+
+def digests_from(
+    cfg: Config,
+    meetings: Sequence[Meeting],
+    items: Sequence[Item],
+    *,
+    period: str,
+    series: Sequence[str],
+    built_at: Mapping[str, Mapping[str, datetime]],
+    keep_empty: bool = False,
+    threads: Sequence[Thread] | None = None,
+) -> list[Digest]:
+    """The pure part of compute_digests: digests from meetings and items in memory.
+
+    `threads` may be passed when building many months from the same items.
+    """
+    wanted = set(series)
+    if threads is None:
+        threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
+    highlights = [i for i in items if i.role == "highlight" and i.series in wanted]
+    digests: list[Digest] = []
+    for name in sorted(wanted):
+        digest = build_digest(
+            [t for t in threads if t.series == name],
+            [m for m in meetings if m.series == name],
+            series=name,
+            period=period,
+            tracking=cfg.tracking,
+            highlights=[i for i in highlights if i.series == name],
+            built_at=built_at.get(name, {}),
+            link=lambda item: source_link(cfg, item),
+            meeting_link=lambda meeting: meeting_link(cfg, meeting),
+        )
+        if keep_empty or digest.meetings or digest.late:
+            digests.append(digest)
+    return digests
+
+
+# ---- `digest items`: the followed threads, for a maintainer ------------------
+
+
+@dataclass
+class ThreadRow:
+    """One line of `digest items`: a thread as it stands now."""
+
+    short_id: str
+    thread: Thread
+    status: Status
+    status_phrase: str | None
+    owners: list[str]
+    first_seen: date
+    last_seen: date
+    times_raised: int
+    title: str
+    source: SourceLink
+
+    def age_days(self, today: date) -> int:
+        return max(0, (today - self.first_seen).days)
+
+    def to_json(self, today: date) -> dict[str, Any]:
+        return {
+            "id": self.short_id,
+            "thread_id": self.thread.id,
+            "series": self.thread.series,
+            "status": self.status,
+            "status_phrase": self.status_phrase,
+            "owners": self.owners,
+            "first_seen": self.first_seen.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "age_days": self.age_days(today),
+            "times_raised": self.times_raised,
+            "title": self.title,
+            "source": {
+                "path": self.source.path,
+                "line": self.source.line,
+                "commit": self.source.commit,
+                "url": self.source.url,
+            },
+        }
+
+
+def short_id(thread_id: str) -> str:
+    """8 hex digits, stable for a thread (its id is the long key of its first item)."""
+    return hashlib.sha1(thread_id.encode("utf-8")).hexdigest()[:8]
+
+
+def format_age(days: int) -> str:
+    if days < 14:
+        return f"{days}d"
+    return f"{days // 7}w"
+
+
+def thread_rows(
+    cfg: Config,
+    threads: Sequence[Thread],
+    *,
+    only_open: bool = False,
+    owner: str | None = None,
+) -> list[ThreadRow]:
+    """Threads worth listing (followed items, not one-off remarks), newest mention first."""
+    wanted_owner = owner.lower().lstrip("@") if owner else None
+    rows: list[ThreadRow] = []
+    for thread in threads:
+        items = thread.items
+        followed = tracked_open(items)
+        if only_open and not followed:
+            continue
+        if not (followed or worth_following(items) or effective_status(items) != "unknown"):
+            continue
+        owners: list[str] = []
+        for item in reversed(items):
+            owners.extend(o for o in item.owners if o not in owners)
+        if wanted_owner and wanted_owner not in owners:
+            continue
+        last = thread.last
+        rows.append(
+            ThreadRow(
+                short_id=short_id(thread.id),
+                thread=thread,
+                status=effective_status(items),
+                status_phrase=next(
+                    (i.status_phrase for i in reversed(items) if i.status_phrase), None
+                ),
+                owners=owners,
+                first_seen=thread.first.meeting_date,
+                last_seen=last.meeting_date,
+                times_raised=len({i.meeting_id for i in items}),
+                title=last.text,
+                source=source_link(cfg, last),
+            )
+        )
+    rows.sort(key=lambda r: (r.thread.series, -r.last_seen.toordinal(), r.first_seen, r.thread.id))
+    return rows
+
+
+def find_thread(threads: Sequence[Thread], wanted: str) -> Thread:
+    """The thread whose short id (or full id) is, or starts with, `wanted`."""
+    hits = [t for t in threads if t.id == wanted]
+    if not hits:
+        hits = [t for t in threads if short_id(t.id).startswith(wanted.lower())]
+    if not hits:
+        raise UserError(f"no item has the id '{wanted}'; `digest items` lists the ids.")
+    if len(hits) > 1:
+        raise UserError(f"the id '{wanted}' matches {len(hits)} items; give more characters.")
+    return hits[0]
+
+
+def load_threads(cfg: Config, db: Any, *, series: str | None = None) -> list[Thread]:
+    from digest.store import list_series, load_items
+
+    chosen = set(match_series(list_series(db), series))
+    items = [i for i in load_items(db) if i.series in chosen]
+    return build_threads(items, cfg.tracking)
+
+
+def run_items(
+    cfg: Config,
+    db: Any,
+    *,
+    series: str | None = None,
+    only_open: bool = False,
+    owner: str | None = None,
+    output_format: str = "table",
+    explain: str | None = None,
+    now: datetime | None = None,
+    console: Console | None = None,
+) -> None:
+    """`digest items`: print the followed threads, or how one thread was put together."""
+    now = now or datetime.now(UTC)
+    today = local_today(cfg, now)
+    console = console or Console(highlight=False, soft_wrap=False)
+    threads = load_threads(cfg, db, series=series)
+    if explain:
+        thread = find_thread(threads, explain)
+        if output_format == "json":
+            print(json.dumps(_explain_json(cfg, thread), indent=2, ensure_ascii=False))
+        else:
+            _print_explain(cfg, thread, console)
+        return
+    rows = thread_rows(cfg, threads, only_open=only_open, owner=owner)
+    if output_format == "json":
+        print(json.dumps([r.to_json(today) for r in rows], indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        console.print("No items (run `digest sync` first, or loosen --open/--owner/--series).")
+        return
+    multi = len({r.thread.series for r in rows}) > 1
+    header = ("id", "status", "owners", "age", "raised", "last seen", "title")
+    lines = [
+        (
+            r.short_id,
+            _short_status(r),
+            ", ".join(r.owners),
+            format_age(r.age_days(today)),
+            str(r.times_raised),
+            r.last_seen.isoformat(),
+            f"[{r.thread.series}] {r.title}" if multi else r.title,
+        )
+        for r in rows
+    ]
+    if not console.is_terminal:
+        # Piped or redirected: one line per item, nothing cut, easy to grep.
+        widths = [max(len(line[n]) for line in [header, *lines]) for n in range(6)]
+        for line in [header, *lines]:
+            cells = [cell.ljust(width) for cell, width in zip(line[:6], widths, strict=True)]
+            print("  ".join([*cells, line[6]]).rstrip())
+        return
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
+    for name in header:
+        table.add_column(
+            name, justify="right" if name in ("age", "raised") else "left", no_wrap=name != "title"
+        )
+    for line in lines:
+        table.add_row(*line[:6], Text(line[6]))
+    console.print(table)
+
+
+def _short_status(row: ThreadRow, width: int = 24) -> str:
+    phrase = row.status_phrase if row.status_phrase and row.status != "unknown" else row.status
+    return phrase if len(phrase) <= width else phrase[: width - 1] + "…"
+
+
+def _explain_json(cfg: Config, thread: Thread) -> dict[str, Any]:
+    return {
+        "id": short_id(thread.id),
+        "thread_id": thread.id,
+        "series": thread.series,
+        "items": [
+            {
+                "date": item.meeting_date.isoformat(),
+                "path": item.path,
+                "line": item.line,
+                "url": source_link(cfg, item).url,
+                "status": item.status,
+                "status_phrase": item.status_phrase,
+                "text": item.text,
+                "join": {"reason": join.reason, "detail": join.detail, "score": join.score},
+            }
+            for item, join in zip(thread.items, thread.joins, strict=True)
+        ],
+    }
+
+
+def _print_explain(cfg: Config, thread: Thread, console: Console) -> None:
+    lines = [(f"{short_id(thread.id)}  {thread.series}  ({thread.id})", "bold")]
+    for item, join in zip(thread.items, thread.joins, strict=True):
+        status = item.status if not item.status_phrase else f"{item.status} ({item.status_phrase})"
+        why = join.detail if join.reason == "first" else f"{join.reason}: {join.detail}"
+        lines += [
+            (f"{item.meeting_date}  {item.path}:{item.line}  {status}", ""),
+            (f"    {item.text}", ""),
+            (f"    joined by {why}", "dim"),
+        ]
+    for text, style in lines:
+        if console.is_terminal:
+            console.print(Text(text, style=style), soft_wrap=True)
+        else:
+            print(text)

@@ -1,0 +1,403 @@
+"""Threads: the same item followed across the meetings of a series (pipeline stage 4).
+
+Pure: `build_threads(items, tracking)` walks each series' meetings in date order and,
+for every tracked item, decides which earlier thread it continues, in this order:
+
+1. a shared canonical reference ("org/repo#123"), looked up in an index ref -> threads.
+   A "hub" reference (a tracking issue mentioned by many unrelated items) stops being
+   a join key on its own once it is in HUB_THREADS threads: then it also needs text
+   that looks alike (HUB_SIMILARITY below the configured similarity). So does a
+   reference found only in an item's detail lines, on either side: a parent bullet
+   ("Discuss outstanding tasks for 0.37") is not the topic of each link under it;
+2. the same status-table row (Item.row_key);
+3. text similarity of at least `tracking.similarity`: rapidfuzz's token_set_ratio
+   on normalized words, capped by a weighted overlap (rare shared words count more,
+   see Vocabulary). Compared only with the series' threads seen in the last
+   `forget_after` meetings, or still open and seen in the last OPEN_LOOKBACK x
+   forget_after meetings, so the cost stays near-linear in the number of items.
+   Under a heading saying the items follow up on an earlier meeting, FOLLOW_UP_SLACK
+   points less are enough and the sub-bullets of earlier items are candidates too.
+
+A thread takes at most one item per meeting; when several items of one meeting
+claim the same thread, the strongest claim (row, then reference, then text; higher
+score first) wins and the others try their next candidate or start a thread.
+Every decision is recorded as a Join, which `digest items --explain` prints.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from digest.config import TrackingConfig
+from digest.model import Item, Join, Status, Thread
+
+HUB_THREADS = 3  # a reference found in this many threads is a hub, not a join key alone
+HUB_SIMILARITY = 25  # a hub reference still joins when the text is this close to `similarity`
+OPEN_LOOKBACK = 4  # open threads stay candidates for text joins this many x forget_after
+TEXT_CANDIDATES = 5  # text candidates kept per item (for when its best one is taken)
+
+# Words that say nothing about *what* an item is: English glue, meeting verbs and
+# status words (a status changing must not stop an item from being recognized).
+_STOPWORD_TEXT = """
+    a about above after again all also am an and any are as at be been before being
+    below between both but by can could did do does doing down during each else even
+    ever few for from further get got had has have having he her here hers him his how
+    i if in into is it its itself just let lets let's me more most my no nor not now of
+    off on once only or other our ours out over own same she should so some such than
+    that the their them then there these they this those through to too under until up
+    us very was we were what when where which while who whom why will with would you
+    your yours e.g eg i.e ie etc via re vs per maybe still already
+    discuss discussed discussion discussing status update updates updated check checking
+    checked follow follow-up followup consider considering need needs needed work
+    working worked item items topic topics please see note notes question questions
+    done complete completed finished merged released shipped resolved fixed closed
+    open opened todo to-do tbd wip pending blocked hold progress flight started
+    starting ongoing postponed delayed late bit dropped cancelled canceled abandoned
+    rejected eta assigned partially stable wohoo yay
+    agenda minutes highlight highlights action actions meeting call weekly monthly
+    anyone someone somebody anybody everyone everybody interested owner owning volunteer
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_URL = re.compile(r"(?:https?://|www\.)\S+")
+_BRACKETS = re.compile(r"\[[^\]]{0,40}\]")  # [luca], [to-do], [proposal]
+_HANDLE = re.compile(r"(?<![\w.])@[\w-]+")
+_REF = re.compile(r"\b[\w.-]+/[\w.-]+#\d+|\B#\d+\b")
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b(19|20)\d\d\b")
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.+*_-]*")
+# Headings under which notes re-list earlier items ("Some items to check in from
+# last time", "Follow-ups", "Carried over"): there a looser text match is enough.
+_FOLLOW_UP = re.compile(
+    r"\b(from last time|last time|last meeting|check[- ]?ins?\b|follow[- ]?ups?|"
+    r"carr(y|ied)[- ]?over|previous(ly)?|open items from)",
+    re.IGNORECASE,
+)
+FOLLOW_UP_SLACK = 15  # points below `similarity` accepted for items under such headings
+
+
+def normalize_tokens(text: str, status_phrase: str | None = None) -> list[str]:
+    """The words of an item that say what it is about, in order, deduplicated.
+
+    Lower case; Markdown links reduced to their text; URLs, references, owners and
+    status words removed; plurals folded ("overrides" == "override").
+    """
+    text = text.lower()
+    if status_phrase:
+        text = text.replace(status_phrase.lower(), " ")
+    text = _MD_LINK.sub(r" \1 ", text)
+    text = _URL.sub(" ", text)
+    text = _REF.sub(" ", text)
+    text = _BRACKETS.sub(" ", text)
+    text = _HANDLE.sub(" ", text)
+    text = _DATE.sub(" ", text)
+    seen: dict[str, None] = {}
+    for raw in _TOKEN.findall(text):
+        word = raw.strip(".-_+*")
+        if not word or word in STOPWORDS or (len(word) == 1 and not word.isdigit()):
+            continue
+        seen.setdefault(_fold(word), None)
+    return list(seen)
+
+
+def _fold(word: str) -> str:
+    """A crude plural fold, enough to match "overrides"/"override", "policies"/"policy"."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def effective_status(items: Iterable[Item]) -> Status:
+    """The last known status: a mention without a status does not reopen or close."""
+    status: Status = "unknown"
+    for item in items:
+        if item.status != "unknown":
+            status = item.status
+    return status
+
+
+@dataclass(frozen=True)
+class TopicText:
+    """One text as the matcher sees it."""
+
+    fuzzy: str  # normalized words, for rapidfuzz
+    words: frozenset[str]  # every normalized word, for the weighted overlap
+    # Words of the headings/grouping bullets above it ("Falco rules maturity framework
+    # and configs:"): they may match the other text's words, never count against it.
+    context: frozenset[str] = frozenset()
+
+
+class Vocabulary:
+    """How rare each word is in a series: rare shared words say more than common ones."""
+
+    def __init__(self, texts: Iterable[list[str]]) -> None:
+        # Each distinct wording counts once: an item restated in ten meetings must not
+        # make its own words look common.
+        distinct = {frozenset(words) for words in texts}
+        self.df: Counter[str] = Counter()
+        for words in distinct:
+            self.df.update(words)
+        self.total = len(distinct)
+
+    def weight(self, word: str) -> float:
+        return math.log((self.total + 1) / (self.df.get(word, 0) + 0.5))
+
+    def text(
+        self, raw: str, status_phrase: str | None = None, section: Sequence[str] = ()
+    ) -> TopicText:
+        words = normalize_tokens(raw, status_phrase)
+        fuzzy = " ".join(words)
+        context = {w for part in section for w in normalize_tokens(part)}
+        return TopicText(fuzzy, frozenset(words), frozenset(context))
+
+    def item_text(self, item: Item) -> TopicText:
+        """An item's text; a table row's leading cells ("Storage — …") are context."""
+        if item.kind == "row" and " — " in item.text:
+            *labels, goal = item.text.split(" — ")
+            return self.text(goal, item.status_phrase, [*item.section, *labels])
+        return self.text(item.text, item.status_phrase, item.section)
+
+    def _contained(self, a: TopicText, b: TopicText) -> float:
+        total = sum(self.weight(w) for w in a.words)
+        if total <= 0:
+            return 0.0
+        return sum(self.weight(w) for w in a.words & (b.words | b.context)) / total
+
+    def shared_weight(self, a: TopicText, b: TopicText) -> float:
+        return sum(self.weight(w) for w in a.words & b.words)
+
+    def overlap(self, a: TopicText, b: TopicText) -> float:
+        """0-100: how much of one text (by word weight) the other one contains."""
+        return 100.0 * max(self._contained(a, b), self._contained(b, a))
+
+    def similarity(self, a: TopicText, b: TopicText, fuzzy_score: float | None = None) -> float:
+        """rapidfuzz's token_set_ratio, capped by the weighted overlap.
+
+        token_set_ratio alone scores "k8s" against "k8s metadata client refactor" 100:
+        one shared word is enough when a text is short. The overlap weighs what is
+        shared by how rare it is, so only a shared *specific* subject scores high.
+        """
+        if not a.fuzzy or not b.fuzzy:
+            return 0.0
+        if fuzzy_score is None:
+            fuzzy_score = float(fuzz.token_set_ratio(a.fuzzy, b.fuzzy))
+        return min(fuzzy_score, self.overlap(a, b))
+
+
+@dataclass
+class _Open:
+    """A thread being built, with what the joining rules need to know about it."""
+
+    thread: Thread
+    last_meeting: int  # ordinal of the series meeting it was last seen in
+    status: Status
+    texts: list[TopicText] = field(default_factory=list)  # its first and last text
+    details: list[TopicText] = field(default_factory=list)  # child lines of its last item
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    index: int  # thread
+    text: TopicText
+    detail_line: bool
+
+
+def build_threads(items: Sequence[Item], tracking: TrackingConfig) -> list[Thread]:
+    """Group tracked items into threads, per series, in meeting order. Deterministic."""
+    by_series: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        if item.role == "tracked":
+            by_series[item.series].append(item)
+    threads: list[Thread] = []
+    for series in sorted(by_series):
+        threads.extend(_series_threads(series, by_series[series], tracking))
+    return threads
+
+
+def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) -> list[Thread]:
+    items = sorted(items, key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key))
+    vocabulary = Vocabulary(normalize_tokens(i.text, i.status_phrase) for i in items)
+    texts = {item.key: vocabulary.item_text(item) for item in items}
+
+    building: list[_Open] = []
+    by_ref: dict[str, list[int]] = defaultdict(list)
+    own_refs: dict[int, set[str]] = defaultdict(set)  # refs in a thread's own texts
+    by_row: dict[str, int] = {}
+    meeting_items: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        meeting_items[item.meeting_id].append(item)
+
+    active: list[int] = []  # threads still inside the look-back window, oldest first
+    # dicts keep insertion order: meetings come in date order.
+    for ordinal, batch in enumerate(meeting_items.values()):
+        # Prune once per meeting, so each meeting looks at a bounded window of threads,
+        # never at the whole history: the cost stays near-linear in the number of items.
+        horizon = ordinal - OPEN_LOOKBACK * tracking.forget_after
+        active = [i for i in active if building[i].last_meeting >= horizon]
+        candidates = _text_candidates(building, active, ordinal, tracking)
+        proposals: list[tuple[int, float, int, int, Join]] = []
+        for pos, item in enumerate(batch):
+            for rank, index, join in _proposals(
+                item,
+                texts[item.key],
+                vocabulary,
+                building,
+                (by_ref, own_refs),
+                by_row,
+                candidates,
+                tracking,
+            ):
+                proposals.append((rank, -join.score, pos, index, join))
+        proposals.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
+        placed: dict[int, tuple[int, Join]] = {}  # item position -> (thread index, join)
+        taken: set[int] = set()
+        for _rank, _score, pos, index, join in proposals:
+            if pos in placed or index in taken:
+                continue
+            placed[pos] = (index, join)
+            taken.add(index)
+        for pos, item in enumerate(batch):
+            if pos in placed:
+                index, join = placed[pos]
+                state = building[index]
+            else:
+                index, join = len(building), Join(item.key, "first", "first mention", 100.0)
+                state = _Open(Thread(id=item.key, series=series), ordinal, "unknown")
+                building.append(state)
+                active.append(index)
+            state.thread.items.append(item)
+            state.thread.joins.append(join)
+            state.last_meeting = ordinal
+            if item.status != "unknown":
+                state.status = item.status
+            text = texts[item.key]
+            state.texts = [state.texts[0], text] if state.texts else [text]
+            state.details = [vocabulary.text(c) for c in item.children]
+            for ref in item.refs:
+                if index not in by_ref[ref]:
+                    by_ref[ref].append(index)
+                if ref_in_text(ref, item.text):
+                    own_refs[index].add(ref)
+            if item.row_key:
+                by_row[item.row_key] = index
+    return [state.thread for state in building]
+
+
+def ref_in_text(ref: str, text: str) -> bool:
+    """Whether "org/repo#123" is written in the text itself (as a link or a short form)."""
+    repo, _, number = ref.partition("#")
+    name = repo.rsplit("/", 1)[-1]
+    pattern = rf"{re.escape(name)}(/(issues|pull|discussions)/|#){number}(?!\d)"
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def is_follow_up(item: Item) -> bool:
+    """Whether the note itself says this item continues an earlier meeting's."""
+    return any(_FOLLOW_UP.search(part) for part in item.section)
+
+
+def _text_candidates(
+    building: list[_Open], active: list[int], ordinal: int, tracking: TrackingConfig
+) -> list[_Candidate]:
+    """The texts of the threads a text match may join.
+
+    Detail lines (the children of a thread's last item) are candidates too: a topic
+    that was a sub-bullet last time is often a bullet of its own the next.
+    """
+    recent = ordinal - tracking.forget_after
+    open_since = ordinal - OPEN_LOOKBACK * tracking.forget_after
+    out: list[_Candidate] = []
+    for index in active:
+        state = building[index]
+        if state.last_meeting >= recent or (
+            state.status == "open" and state.last_meeting >= open_since
+        ):
+            out.extend(_Candidate(index, t, False) for t in dict.fromkeys(state.texts) if t.fuzzy)
+            out.extend(_Candidate(index, t, True) for t in dict.fromkeys(state.details) if t.fuzzy)
+    return out
+
+
+def _proposals(
+    item: Item,
+    text: TopicText,
+    vocabulary: Vocabulary,
+    building: list[_Open],
+    ref_index: tuple[dict[str, list[int]], dict[int, set[str]]],
+    by_row: dict[str, int],
+    candidates: list[_Candidate],
+    tracking: TrackingConfig,
+) -> list[tuple[int, int, Join]]:
+    """Every thread this item could join: (rank, thread index, join); lower rank is stronger."""
+    out: list[tuple[int, int, Join]] = []
+    if item.row_key and item.row_key in by_row:
+        out.append((0, by_row[item.row_key], Join(item.key, "row", f"row {item.row_key}")))
+    seen: set[int] = set()
+    by_ref, own_refs = ref_index
+    for ref in item.refs:
+        threads = by_ref.get(ref, [])
+        hub = len(threads) >= HUB_THREADS
+        own = ref_in_text(ref, item.text)
+        for index in threads:
+            if index in seen:
+                continue
+            score = max(
+                (vocabulary.similarity(text, t) for t in building[index].texts), default=0.0
+            )
+            weak = hub or not own or ref not in own_refs[index]
+            if weak and score < tracking.similarity - HUB_SIMILARITY:
+                continue
+            seen.add(index)
+            what = "hub reference" if hub else "shares" if not weak else "a detail line shares"
+            out.append((2 if weak else 1, index, Join(item.key, "ref", f"{what} {ref}", score)))
+    if not text.fuzzy or not candidates:
+        return out
+    follow_up = is_follow_up(item)
+    cutoff = max(tracking.similarity - (FOLLOW_UP_SLACK if follow_up else 0), 0)
+    # rapidfuzz picks the few close texts fast; the weighted overlap then checks them.
+    matches = process.extract(
+        text.fuzzy,
+        [c.text.fuzzy for c in candidates],
+        scorer=fuzz.token_set_ratio,
+        score_cutoff=cutoff,
+        limit=None,
+    )
+    scored: list[tuple[float, float, int, _Candidate]] = []
+    for _choice, fuzzy_score, position in matches:
+        candidate = candidates[position]
+        # A one-word text ("Review <link>") matches too much: only when both say the
+        # same, or when a note following up on earlier items names a detail line of
+        # one ("Work on DNS?" under last time's bullet, now "Work on DNS refactor?").
+        one_word = min(len(text.words), len(candidate.text.words)) < 2
+        same = text.words == candidate.text.words
+        if one_word and not same and not (follow_up and candidate.detail_line):
+            continue
+        score = vocabulary.similarity(text, candidate.text, float(fuzzy_score))
+        if score >= cutoff:
+            evidence = vocabulary.shared_weight(text, candidate.text)
+            scored.append((score, evidence, position, candidate))
+    # Equal scores: the text sharing more (and rarer) words wins, then the newer thread.
+    scored.sort(key=lambda s: (-s[0], -s[1], -s[3].index, s[2]))
+    for score, _evidence, _position, candidate in scored[:TEXT_CANDIDATES]:
+        if candidate.index in seen:
+            continue
+        seen.add(candidate.index)
+        first = building[candidate.index].thread.first.text
+        what = "a detail line of" if candidate.detail_line else "with"
+        detail = f"similarity {score:.0f} {what} {_short(first)!r}"
+        if follow_up and score < tracking.similarity:
+            detail += " (under a follow-up heading)"
+        rank = 4 if candidate.detail_line else 3
+        out.append((rank, candidate.index, Join(item.key, "text", detail, score)))
+    return out
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,290 @@
+"""The digest buckets of one series for one month, from hand-built items."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from test_threads import item
+
+from digest.buckets import build_digest
+from digest.config import TrackingConfig
+from digest.model import Digest, Entry, Item, Meeting, SourceLink
+from digest.threads import build_threads
+
+TRACKING = TrackingConfig()
+SERIES = "Otter Maintainers"
+
+
+def meeting(day: str, committed: datetime | None = None) -> Meeting:
+    return Meeting(
+        id=f"otter:notes/{day}.md:{day}",
+        source="otter",
+        path=f"notes/{day}.md",
+        series=SERIES,
+        title=f"{day} Otter Maintainers",
+        date=date.fromisoformat(day),
+        date_origin="heading",
+        line=1,
+        end_line=40,
+        commit="c0ffee",
+        committed_at=committed,
+    )
+
+
+def link(it: Item) -> SourceLink:
+    return SourceLink(it.path, it.line, it.commit, f"{it.path}:{it.line}")
+
+
+def digest_for(
+    period: str,
+    items: Sequence[Item],
+    days: Sequence[str],
+    *,
+    tracking: TrackingConfig = TRACKING,
+    built_at: dict[str, datetime] | None = None,
+    meetings: Sequence[Meeting] | None = None,
+) -> Digest:
+    return build_digest(
+        build_threads(items, tracking),
+        meetings if meetings is not None else [meeting(d) for d in days],
+        series=SERIES,
+        period=period,
+        tracking=tracking,
+        highlights=[i for i in items if i.role == "highlight"],
+        built_at=built_at or {},
+        link=link,
+    )
+
+
+def titles(entries: list[Entry]) -> list[str]:
+    return [e.title for e in entries]
+
+
+def bucket_of(digest: Digest, text: str) -> list[str]:
+    return [b for b in Digest.BUCKETS if any(text in e.title for e in getattr(digest, b))]
+
+
+MONTHS = ["2031-01-07", "2031-02-04", "2031-03-04", "2031-04-01"]
+
+
+def task(day: str, text: str, checked: bool, **kw: Any) -> Item:
+    return item(
+        day,
+        text,
+        kind="task",
+        status="done" if checked else "open",
+        status_phrase="[x]" if checked else "[ ]",
+        **kw,
+    )
+
+
+def test_a_box_checked_two_meetings_later_is_pending_then_resolved() -> None:
+    items = [
+        task(MONTHS[0], "[mara] Publish the arm64 images", False, owners=["mara"]),
+        task(MONTHS[1], "[mara] Publish the arm64 images", False, owners=["mara"]),
+        task(MONTHS[2], "[mara] Publish the arm64 images", True, owners=["mara"]),
+    ]
+    january = digest_for("2031-01", items, MONTHS)
+    assert titles(january.new) == ["[mara] Publish the arm64 images"]
+    february = digest_for("2031-02", items, MONTHS)
+    assert bucket_of(february, "arm64") == ["pending"]
+    entry = february.pending[0]
+    assert (entry.first_seen, entry.times_raised, entry.owners) == (
+        date(2031, 1, 7),
+        2,
+        ["mara"],
+    )
+    assert entry.previous_status == "[ ]"
+    march = digest_for("2031-03", items, MONTHS)
+    assert bucket_of(march, "arm64") == ["resolved"]
+    assert march.resolved[0].status == "done"
+    assert march.resolved[0].source.path == f"notes/{MONTHS[2]}.md"
+    april = digest_for("2031-04", items, MONTHS)
+    assert april.is_empty()
+
+
+def row(day: str, goal: str, status: str, phrase: str) -> Item:
+    return item(
+        day,
+        f"Storage — {goal}",
+        kind="row",
+        row_key=f"storage / {goal.lower()}",
+        status=status,  # type: ignore[arg-type]
+        status_phrase=phrase,
+        section=("Agenda", "Roadmap"),
+    )
+
+
+def test_status_table_rows_between_two_restatements() -> None:
+    days = ["2031-01-07", "2031-06-03"]
+    items = [
+        row(days[0], "Tiered compaction", "open", "in progress"),
+        row(days[0], "Encrypted backups", "open", "not started"),
+        row(days[0], "Streaming replication", "done", "Done in 1.4"),
+        row(days[1], "Tiered compaction", "done", "done"),
+        row(days[1], "Encrypted backups", "open", "in progress"),
+        row(days[1], "Streaming replication", "done", "Done in 1.4"),
+    ]
+    june = digest_for("2031-06", items, days, tracking=TrackingConfig(forget_after=10))
+    assert bucket_of(june, "Tiered compaction") == ["resolved"]
+    assert bucket_of(june, "Encrypted backups") == ["pending"]
+    assert june.pending[0].previous_status == "not started"
+    assert june.pending[0].status_phrase == "in progress"
+    assert bucket_of(june, "Streaming replication") == []
+    assert june.compared_to == "2031-01"
+
+
+def test_quiet_after_two_meetings_and_forgotten_after_six() -> None:
+    days = [f"2031-{m:02d}-05" for m in range(1, 10)]
+    items = [item(days[0], "Rotate the signing key [ ]", status="open", owners=["ossi"])]
+    # Something else is discussed every month, so the series has meetings.
+    items += [item(d, f"Grant request number {n} for travel") for n, d in enumerate(days[1:])]
+    buckets = {
+        f"2031-{m:02d}": bucket_of(digest_for(f"2031-{m:02d}", items, days), "signing key")
+        for m in range(1, 10)
+    }
+    assert buckets == {
+        "2031-01": ["new"],
+        "2031-02": ["pending"],  # 1 meeting without a mention
+        "2031-03": ["quiet"],  # 2 meetings
+        "2031-04": ["quiet"],
+        "2031-05": ["quiet"],
+        "2031-06": ["quiet"],  # 5 meetings
+        "2031-07": [],  # 6 meetings: forgotten
+        "2031-08": [],
+        "2031-09": [],
+    }
+
+
+def test_a_series_that_skips_months_compares_with_its_last_meeting() -> None:
+    days = ["2031-01-07", "2031-05-06"]
+    items = [
+        item(
+            days[0], "Rotate the signing key -> in flight", status="open", status_phrase="in flight"
+        ),
+        item(days[1], "Rotate signing key -> in flight", status="open", status_phrase="in flight"),
+    ]
+    may = digest_for("2031-05", items, days)
+    assert may.compared_to == "2031-01"
+    assert bucket_of(may, "signing key") == ["pending"]
+    assert [m.date for m in may.meetings] == [date(2031, 5, 6)]
+
+
+def test_a_note_committed_after_its_months_digest_is_late_once() -> None:
+    days = ["2031-01-07", "2031-01-21", "2031-02-04"]
+    built = {"2031-01": datetime(2031, 2, 1, 6, tzinfo=UTC)}
+    meetings = [
+        meeting(days[0], datetime(2031, 1, 8, tzinfo=UTC)),
+        meeting(days[1], datetime(2031, 2, 3, tzinfo=UTC)),  # after the January digest
+        meeting(days[2], datetime(2031, 2, 5, tzinfo=UTC)),
+    ]
+    items = [
+        item(days[0], "Rotate the signing key [ ]", status="open"),
+        item(days[1], "[ossi] Write the 2.0 upgrade guide", owners=["ossi"], status="open"),
+        item(days[2], "Grant request for travel"),
+    ]
+    february = digest_for("2031-02", items, days, built_at=built, meetings=meetings)
+    assert titles(february.late) == ["[ossi] Write the 2.0 upgrade guide"]
+    assert february.late[0].late
+    assert bucket_of(february, "upgrade guide") == ["late"]
+    # Once February's digest went out (and showed it), March does not repeat it.
+    built["2031-02"] = datetime(2031, 3, 1, tzinfo=UTC)
+    march_days = [*days, "2031-03-04"]
+    march = digest_for(
+        "2031-03",
+        [*items, item("2031-03-04", "Grant request for travel")],
+        march_days,
+        built_at=built,
+        meetings=[*meetings, meeting("2031-03-04", datetime(2031, 3, 5, tzinfo=UTC))],
+    )
+    assert march.late == []
+    # Still open, two meetings without a mention since: gone quiet, not late again.
+    assert bucket_of(march, "upgrade guide") == ["quiet"]
+
+
+def test_discussion_remarks_are_not_new_but_followed_things_are() -> None:
+    day = "2031-01-07"
+    items = [
+        item(day, "We talked about the conference booth", 10),
+        item(day, "Drop support for the 0.x client [ ]", 12, status="open"),
+        item(day, "[ossi] Write the migration guide", 14, owners=["ossi"]),
+        item(day, "Flaky test in the replication suite otter#301", 16, refs=["otterdb/otter#301"]),
+        item(day, "Send the survey", 18, section=("Action items",)),
+        item(day, "[Zoom link](https://zoom.example/j/1)", 20),
+    ]
+    january = digest_for("2031-01", items, [day])
+    assert titles(january.new) == [
+        "Drop support for the 0.x client [ ]",
+        "[ossi] Write the migration guide",
+        "Flaky test in the replication suite otter#301",
+        "Send the survey",
+    ]
+
+
+def test_unknown_status_raised_in_several_meetings_is_pending() -> None:
+    days = MONTHS[:3]
+    items = [
+        item(days[0], "Shrink the container image"),
+        item(days[1], "Shrink the container image, maybe distroless"),
+        item(days[2], "Grant request for travel"),
+    ]
+    assert bucket_of(digest_for("2031-01", items, days), "container image") == []
+    assert bucket_of(digest_for("2031-02", items, days), "container image") == ["pending"]
+    # Not mentioned in March, still open and only one meeting ago.
+    assert bucket_of(digest_for("2031-03", items, days), "container image") == ["pending"]
+
+
+def test_highlights_decisions_and_releases_each_once() -> None:
+    day = "2031-01-07"
+    items = [
+        item(day, "Otter 2.1 is out", 5, role="highlight", section=("Highlights",)),
+        item(day, "Otter 2.1 is out", 30, role="highlight", section=("Highlights",)),
+        item(day, "Released otterctl 0.9 with the new config loader", 10),
+        item(day, "Archive the old python client?", 12, children=["everybody agrees"]),
+        item(day, "[mara] Rotate the signing key [ ]", 14, status="open", owners=["mara"]),
+    ]
+    january = digest_for("2031-01", items, [day])
+    assert titles(january.highlights) == [
+        "Otter 2.1 is out",
+        "Released otterctl 0.9 with the new config loader",
+        "Archive the old python client?",
+    ]
+    assert titles(january.new) == ["[mara] Rotate the signing key [ ]"]
+
+
+def test_every_thread_is_in_one_bucket_and_the_digest_is_stable() -> None:
+    items = [
+        task(MONTHS[0], "[mara] Publish the arm64 images", False, owners=["mara"]),
+        task(MONTHS[1], "[mara] Publish the arm64 images", True, owners=["mara"]),
+        item(MONTHS[1], "Rotate the signing key [ ]", 20, status="open"),
+        item(MONTHS[1], "Rotate the signing key [ ]", 22, status="open"),
+    ]
+    one = digest_for("2031-02", items, MONTHS)
+    two = digest_for("2031-02", list(reversed(items)), MONTHS)
+    assert one == two
+    everything = [e.title for b in Digest.BUCKETS for e in getattr(one, b)]
+    assert sorted(everything) == ["Rotate the signing key [ ]", "[mara] Publish the arm64 images"]
+
+
+def test_a_table_row_and_a_bullet_on_one_topic_are_listed_once() -> None:
+    days = ["2031-01-07", "2031-02-04"]
+    items = [
+        row(days[0], "Tiered compaction", "open", "not started"),
+        row(days[1], "Tiered compaction", "open", "in progress"),
+        item(
+            days[1],
+            "Tiered compaction: start with the cold tier otter#90 -> in flight [mara]",
+            30,
+            status="open",
+            status_phrase="in flight",
+            owners=["mara"],
+            refs=["otterdb/otter#90"],
+        ),
+        item(days[1], "Encrypted backups for the cold tier [ ]", 32, status="open"),
+    ]
+    february = digest_for("2031-02", items, days)
+    listed = [e.title for b in Digest.BUCKETS for e in getattr(february, b)]
+    assert sum("Tiered compaction" in t for t in listed) == 1
+    assert "Encrypted backups for the cold tier [ ]" in listed

@@ -1,0 +1,151 @@
+"""Acceptance: the digest of the real Falco meeting notes reaches the maintainers' own
+conclusions. Skipped where ../shared/corpus is absent.
+
+The maintainers' check-in list of 2023-11-02 ("Some items to check in from last
+time (see notes from 2023-10-05)") is the human-written diff the 2023-11 digest
+must agree with. Only short topic keywords of the notes appear here.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, SourceConfig
+from digest.model import Digest, Entry
+from digest.report import compute_digests, digests_from
+from digest.state import open_db
+from digest.store import load_items, load_meetings
+from digest.sync import sync
+from digest.threads import build_threads, normalize_tokens
+
+pytestmark = pytest.mark.corpus
+CORE = "Falco Core Maintainers"
+
+
+@pytest.fixture(scope="module")
+def falco(falco_bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Config, object]:
+    base = tmp_path_factory.mktemp("falco-state")
+    cfg = Config(path=base / "config.toml")
+    cfg.digest.state_dir = str(base / "state")
+    cfg.sources = [
+        SourceConfig(
+            name="falco",
+            kind="git",
+            url=str(falco_bundle),
+            glob=["meeting-notes/*.md"],
+            org="falcosecurity",
+            web_url="https://github.com/falcosecurity/community/blob/{commit}/{path}#L{line}",
+        )
+    ]
+    db = open_db(cfg.db_path)
+    sync(cfg, db)
+    return cfg, db
+
+
+def core_digest(falco: tuple[Config, object], period: str) -> Digest:
+    cfg, db = falco
+    (digest,) = compute_digests(cfg, db, period=period, series="core maintainers")
+    assert digest.series == CORE
+    return digest
+
+
+def buckets_with(digest: Digest, pattern: str) -> list[str]:
+    found = re.compile(pattern, re.IGNORECASE)
+    return [b for b in Digest.BUCKETS for e in getattr(digest, b) if found.search(e.title)]
+
+
+def entries(digest: Digest) -> list[Entry]:
+    return [e for b in Digest.BUCKETS for e in getattr(digest, b)]
+
+
+def assert_forwardable(digest: Digest) -> None:
+    """What a maintainer would object to: attendance, detail bullets, one topic twice."""
+    all_entries = entries(digest)
+    threads = [e.thread_id for e in all_entries if e.thread_id]
+    assert len(threads) == len(set(threads)), "a thread appears in two buckets"
+    topics = [" ".join(sorted(normalize_tokens(e.title))) for e in all_entries]
+    assert len(topics) == len(set(topics)), "one topic appears twice"
+    for e in all_entries:
+        # Attendance lines are "Name ([@handle](https://github.com/handle))".
+        assert not re.fullmatch(r"[\w .-]+\(?\[@?\w+\]\(https://github\.com/\w+\)\)?", e.title)
+        assert normalize_tokens(e.title), e.title  # words, not a bare link
+        assert e.source.url.startswith("https://github.com/falcosecurity/community/blob/")
+
+
+def test_2023_11_agrees_with_the_maintainers_check_in_list(
+    falco: tuple[Config, object],
+) -> None:
+    november = core_digest(falco, "2023-11")
+    assert november.compared_to == "2023-10"
+    assert [str(m.date) for m in november.meetings] == ["2023-11-02"]
+    assert buckets_with(november, r"ia32") == ["resolved"]
+    for topic in (
+        r"falcoctl as driver loader",
+        r"partial rules overrides",
+        r"DNS refactor",
+        r"exceptions",
+        r"TAG Environmental Sustainability",
+    ):
+        assert buckets_with(november, topic) == ["pending"], topic
+    # Pending means it was open at the end of October: it was raised before.
+    assert all(e.first_seen.isoformat() < "2023-11-01" for e in november.pending)
+    assert_forwardable(november)
+
+
+def test_2023_11_detail_bullets_are_never_entries(falco: tuple[Config, object]) -> None:
+    november = core_digest(falco, "2023-11")
+    # Sub-bullets of "Status on memleaks / segfaults" are discussion detail.
+    assert buckets_with(november, r"raw pointers") == []
+    assert buckets_with(november, r"memleaks") == ["new"]
+
+
+def test_2025_02_roadmap_rows(falco: tuple[Config, object]) -> None:
+    february = core_digest(falco, "2025-02")
+    assert february.compared_to == "2024-09"
+    for done in (
+        r"CLI args consolidation",
+        r"no-driver",
+        r"non-Kubernetes use cases",
+        r"Plugin Framework to the Falco stream",
+    ):
+        assert buckets_with(february, done) == ["resolved"], done
+    for still_open in (
+        r"adoption and depreciation policies",
+        r"Streamlining falco\.yaml",
+        r"Packages consolidation",
+        r"Publish signatures",
+        r"container runtime integration",
+    ):
+        assert buckets_with(february, still_open) == ["pending"], still_open
+    # "Done in 0.38" in 2024-09 and still done: no news, in no bucket.
+    assert buckets_with(february, r"modern eBPF probe the default driver") == []
+    assert_forwardable(february)
+
+
+def test_2023_12_and_2024_02_read_as_a_maintainer_would_forward(
+    falco: tuple[Config, object],
+) -> None:
+    december = core_digest(falco, "2023-12")
+    # "Deprecate/Archive kilt" -> "everybody agrees": a decision, highlighted once.
+    assert buckets_with(december, r"kilt") == ["highlights"]
+    assert_forwardable(december)
+    february = core_digest(falco, "2024-02")
+    assert february.compared_to == "2023-12"
+    assert buckets_with(february, r"driver loader") == ["pending"]
+    assert_forwardable(february)
+
+
+def test_every_month_of_every_series_builds(falco: tuple[Config, object]) -> None:
+    cfg, db = falco
+    meetings, items = load_meetings(db), load_items(db)
+    threads = build_threads(items, cfg.tracking)
+    series = sorted({m.series for m in meetings})
+    months = sorted({f"{m.date.year:04d}-{m.date.month:02d}" for m in meetings})
+    for month in months:
+        for digest in digests_from(
+            cfg, meetings, items, period=month, series=series, built_at={}, threads=threads
+        ):
+            assert_forwardable(digest)

@@ -1,0 +1,215 @@
+"""Threads: which mentions in later meetings are the same item."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from digest.config import TrackingConfig
+from digest.model import Item, Thread
+from digest.threads import build_threads, effective_status, normalize_tokens
+
+TRACKING = TrackingConfig()
+
+
+def item(day: str, text: str, line: int = 10, **kw: Any) -> Item:
+    """A tracked item of the "Otter Maintainers" meeting held on `day`."""
+    d = date.fromisoformat(day)
+    defaults: dict[str, Any] = {
+        "meeting_id": f"otter:notes/{day}.md:{day}",
+        "series": "Otter Maintainers",
+        "meeting_date": d,
+        "kind": "list",
+        "role": "tracked",
+        "section": ("Agenda",),
+        "text": text,
+        "path": f"notes/{day}.md",
+        "line": line,
+        "end_line": line,
+        "source": "otter",
+    }
+    defaults.update(kw)
+    return Item(**defaults)
+
+
+def thread_of(threads: list[Thread], it: Item) -> Thread:
+    return next(t for t in threads if any(i.key == it.key for i in t.items))
+
+
+def test_renamed_item_sharing_an_issue_link_is_one_thread() -> None:
+    first = item(
+        "2031-03-04",
+        "Shrink the snapshot format [otter#88](https://github.com/otterdb/otter/issues/88)",
+        refs=["otterdb/otter#88"],
+    )
+    renamed = item(
+        "2031-04-01",
+        "Compaction of on-disk snapshots, see otter#88 -> in progress",
+        refs=["otterdb/otter#88"],
+        status="open",
+        status_phrase="in progress",
+    )
+    threads = build_threads([first, renamed], TRACKING)
+    assert len(threads) == 1
+    assert [i.key for i in threads[0].items] == [first.key, renamed.key]
+    assert threads[0].id == first.key
+    join = threads[0].joins[1]
+    assert join.reason == "ref"
+    assert "otterdb/otter#88" in join.detail
+
+
+def test_different_items_with_similar_words_are_not_joined() -> None:
+    a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
+    b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
+    threads = build_threads([a, b], TRACKING)
+    assert len(threads) == 2
+
+
+def test_same_item_with_a_new_status_joins_by_text() -> None:
+    a = item(
+        "2031-03-04", "Move the CI runners to the new cluster (in flight @mara)", owners=["mara"]
+    )
+    b = item(
+        "2031-04-01",
+        "Move CI runners to new cluster -> done",
+        status="done",
+        status_phrase="done",
+    )
+    (thread,) = build_threads([a, b], TRACKING)
+    assert thread.joins[1].reason == "text"
+    assert thread.joins[1].score >= TRACKING.similarity
+
+
+def test_table_rows_join_by_row_key_whatever_their_text() -> None:
+    a = item("2031-03-04", "Storage — Tiered compaction", kind="row", row_key="storage / tiered")
+    b = item(
+        "2031-05-06", "Storage — Tiered (cold) compaction", kind="row", row_key="storage / tiered"
+    )
+    (thread,) = build_threads([a, b], TRACKING)
+    assert thread.joins[1].reason == "row"
+
+
+def test_one_item_per_meeting_joins_a_thread_and_the_closer_one_wins() -> None:
+    a = item("2031-03-04", "Rotate the signing key for release artifacts", refs=["otterdb/otter#5"])
+    loose = item(
+        "2031-04-01", "Audit log retention, related to otter#5", 10, refs=["otterdb/otter#5"]
+    )
+    close = item(
+        "2031-04-01", "Rotate the release artifacts signing key", 12, refs=["otterdb/otter#5"]
+    )
+    threads = build_threads([a, loose, close], TRACKING)
+    assert thread_of(threads, a) is thread_of(threads, close)
+    assert thread_of(threads, loose) is not thread_of(threads, a)
+    assert len(threads) == 2
+
+
+def test_a_hub_reference_alone_stops_joining_unrelated_items() -> None:
+    hub = ["otterdb/otter#1000"]  # the 1.0 tracking issue, mentioned everywhere
+    first = [
+        item("2031-03-04", "Drop the legacy wire protocol (otter#1000)", 10, refs=hub),
+        item("2031-03-04", "Stabilize the plugin API for 1.0 (otter#1000)", 12, refs=hub),
+        item("2031-03-04", "Document the upgrade path to 1.0 (otter#1000)", 14, refs=hub),
+    ]
+    unrelated = item("2031-04-01", "Fuzz the query parser nightly (otter#1000)", 10, refs=hub)
+    related = item("2031-04-01", "Plugin API stabilization for 1.0 (otter#1000)", 12, refs=hub)
+    threads = build_threads([*first, unrelated, related], TRACKING)
+    assert len(thread_of(threads, unrelated).items) == 1
+    assert thread_of(threads, related) is thread_of(threads, first[1])
+
+
+def test_text_joins_only_look_back_forget_after_meetings() -> None:
+    tracking = TrackingConfig(quiet_after=1, forget_after=2)
+    days = ["2031-01-07", "2031-02-04", "2031-03-04", "2031-04-01", "2031-05-06"]
+    items = [item(days[0], "Migrate the website to the new static generator")]
+    items += [item(d, f"Unrelated topic number {n} about budgets") for n, d in enumerate(days[1:4])]
+    items.append(item(days[4], "Migrate website to new static generator"))
+    threads = build_threads(items, tracking)
+    assert len(thread_of(threads, items[0]).items) == 1
+
+
+def test_open_threads_stay_candidates_longer_than_forgotten_ones() -> None:
+    tracking = TrackingConfig(quiet_after=1, forget_after=2)
+    days = ["2031-01-07", "2031-02-04", "2031-03-04", "2031-04-01"]
+    a = item(days[0], "Migrate the website to the new static generator [ ]", status="open")
+    filler = [item(d, f"Budget line {n} for travel grants") for n, d in enumerate(days[1:3])]
+    b = item(days[3], "Migrate website to new static generator")
+    threads = build_threads([a, *filler, b], tracking)
+    assert thread_of(threads, a) is thread_of(threads, b)
+
+
+def test_highlights_and_other_series_are_not_mixed_in() -> None:
+    a = item("2031-03-04", "Rotate the signing key")
+    h = item("2031-04-01", "Rotate the signing key", role="highlight")
+    other = item("2031-04-01", "Rotate the signing key", series="Otter Community Call")
+    threads = build_threads([a, h, other], TRACKING)
+    assert sorted(len(t.items) for t in threads) == [1, 1]
+    assert {t.series for t in threads} == {"Otter Maintainers", "Otter Community Call"}
+
+
+def test_same_input_gives_the_same_threads_in_any_order() -> None:
+    items = [
+        item("2031-03-04", "Rotate the signing key", 10),
+        item("2031-03-04", "Shrink snapshot format otter#88", 12, refs=["otterdb/otter#88"]),
+        item("2031-04-01", "Snapshot format v3 (otter#88)", 10, refs=["otterdb/otter#88"]),
+        item("2031-04-01", "Rotate signing key -> done", 12, status="done"),
+    ]
+    forward = build_threads(items, TRACKING)
+    backward = build_threads(list(reversed(items)), TRACKING)
+    assert [(t.id, [i.key for i in t.items]) for t in forward] == [
+        (t.id, [i.key for i in t.items]) for t in backward
+    ]
+    assert len(forward) == 2
+
+
+def test_normalize_drops_links_owners_status_and_folds_plurals() -> None:
+    words = normalize_tokens(
+        "[mara] Partial rule overrides [docs](https://x.example/y) @ossi -> in progress",
+        "in progress",
+    )
+    assert words == ["partial", "rule", "override", "doc"]
+
+
+def test_effective_status_ignores_mentions_without_status() -> None:
+    a = item("2031-03-04", "x", status="open")
+    b = item("2031-04-01", "x")
+    assert effective_status([a, b]) == "open"
+    assert effective_status([b]) == "unknown"
+
+
+def test_a_reference_only_in_sub_bullets_needs_similar_text() -> None:
+    umbrella = item(
+        "2031-03-04",
+        "Plan the 2.0 release",
+        refs=["otterdb/otter#77"],
+        children=["see otter#77 for the storage rework"],
+    )
+    unrelated = item(
+        "2031-04-01",
+        "Conference talk proposals",
+        refs=["otterdb/otter#77"],
+        children=["one of them about otter#77"],
+    )
+    threads = build_threads([umbrella, unrelated], TRACKING)
+    assert len(threads) == 2
+
+
+def test_under_a_follow_up_heading_a_looser_match_and_sub_bullets_count() -> None:
+    section = ("Agenda", "Items to check in from last time")
+    last_time = item(
+        "2031-03-04",
+        "Longer-term ideas",
+        children=["Work on IPv6?", "Other signals we need more urgently?"],
+    )
+    overrides = item("2031-03-04", "Consolidated approach to partial config overrides", 12)
+    follow_ups = [
+        item("2031-04-01", "Work on IPv6 listener? -> TBD", 20, section=section, status="open"),
+        item("2031-04-01", "Configs for partial overrides in flight", 21, section=section),
+    ]
+    threads = build_threads([last_time, overrides, *follow_ups], TRACKING)
+    assert thread_of(threads, follow_ups[0]) is thread_of(threads, last_time)
+    assert "detail line" in thread_of(threads, last_time).joins[1].detail
+    assert thread_of(threads, follow_ups[1]) is thread_of(threads, overrides)
+    # The same words outside such a heading start their own thread.
+    plain = [item(d.meeting_date.isoformat(), d.text, d.line) for d in follow_ups]
+    threads = build_threads([last_time, overrides, *plain], TRACKING)
+    assert len(thread_of(threads, plain[0]).items) == 1
