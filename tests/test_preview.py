@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 from digest.config import load_config
+from digest.model import Digest
 from digest.preview import run_preview
 
 REPO = Path(__file__).resolve().parents[1]
@@ -104,6 +107,30 @@ def test_eml_preview_is_the_message_for_the_list(project: Path) -> None:
     assert kinds == ["text/plain", "text/html"]
     text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "STILL PENDING" in text
+
+
+def plain_words(text: str) -> str:
+    return " ".join(re.sub(r"https?://\S+|[\[\]()*`_]", " ", text).split())
+
+
+def test_eml_text_and_html_parts_carry_the_same_entries(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    preview(project, series="maint", output_format="json")
+    data = json.loads(capsys.readouterr().out)
+    out = project / "same-entries.eml"
+    preview(project, series="maint", output_format="eml", output=out)
+    msg = email.message_from_bytes(out.read_bytes(), policy=email.policy.default)
+    text = plain_words(msg.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    html_part = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    html_words = plain_words(html.unescape(re.sub(r"<[^>]+>", " ", html_part)))
+    entries = [e for bucket in Digest.BUCKETS for e in data[bucket]]
+    assert len(entries) >= 10
+    for entry in entries:
+        # The first words of each title, markup stripped, are in both parts.
+        words = " ".join(plain_words(entry["title"]).split()[:4])
+        assert words in text, f"{words!r} missing from the text part"
+        assert words in html_words, f"{words!r} missing from the HTML part"
 
 
 def test_a_month_without_meetings_is_said_not_failed(project: Path) -> None:
