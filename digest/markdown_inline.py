@@ -178,7 +178,9 @@ def inline_plain(text: str) -> PlainInline:
     """The text with Markdown markup stripped, and the safe links it held, in order.
 
     A link whose text is not its URL keeps its URL in `links` (the plain-text digest
-    shows it as a footnote); a bare URL stays in the text as written.
+    shows it as a footnote). A bare GitHub issue/PR URL is shown short, "org/repo#N"
+    as in the HTML digest, and its full URL (comment anchor included) goes to `links`;
+    any other bare URL stays in the text as written.
     """
     tokens = _safe_tokens(text)
     parts: list[str] = []
@@ -188,7 +190,10 @@ def inline_plain(text: str) -> PlainInline:
         if token.type == "link_open":
             href = str(token.attrs.get("href", ""))
             if token.markup in ("linkify", "autolink"):
-                parts.append(href)
+                shown = short_url(href)
+                parts.append(shown)
+                if shown != href and href not in links:
+                    links.append(href)
                 skip_until_close = True
             elif href not in links:
                 links.append(href)

@@ -34,6 +34,9 @@ from digest.model import Digest, Entry, MeetingRef, SourceLink
 
 TEXT_WIDTH = 72
 SUBJECT_MAX = 150  # characters; long subjects are cut with an ellipsis
+# An entry shows its first few references and "+N more": a roadmap row in the real
+# notes cites 20 issues, which would drown the digest; the note line has them all.
+MAX_REFS = 3
 
 # Constants (not random): a stored body must be personalizable by a later process.
 # Note text can never produce them (digest.markdown_inline.clean_line defuses them).
@@ -186,18 +189,26 @@ def _environment(search: tuple[str, ...]) -> jinja2.Environment:
 def wrap(
     text: str, indent: str = "", subsequent: str | None = None, width: int = TEXT_WIDTH
 ) -> str:
-    """Wrap a paragraph at `width` columns; URLs are never broken, only moved."""
+    """Wrap a paragraph at `width` columns; URLs are never broken, only moved.
+
+    A footnote mark stays on the line of the word before it: a lone "[4]" on a line
+    of its own reads like a stray. (textwrap breaks only at ASCII whitespace, so a
+    NUL, which clean_line keeps out of note text, glues the two until the end.)
+    """
     import textwrap
 
     lines = textwrap.wrap(
-        text,
+        _FOOTNOTE_MARK.sub("\0\\1", text),
         width=width,
         initial_indent=indent,
         subsequent_indent=indent if subsequent is None else subsequent,
         break_long_words=False,
         break_on_hyphens=False,
     )
-    return "\n".join(lines) if lines else indent.rstrip()
+    return "\n".join(line.replace("\0", " ") for line in lines) if lines else indent.rstrip()
+
+
+_FOOTNOTE_MARK = re.compile(r" (\[\d+\])")
 
 
 def month_name(period: str | None) -> str:
@@ -256,7 +267,8 @@ class EntryView:
     status_phrase: str
     previous_status: str
     owners: list[str]
-    refs: list[Link]
+    owners_in_title: bool  # every owner is already named in the title ("[jun] ...")
+    refs: list[Link]  # all references not already visible in the title
     first_seen: date
     last_seen: date
     times_raised: int
@@ -266,6 +278,16 @@ class EntryView:
     source: Link
     where: str  # "path:line"
     title_links: list[Link] = field(default_factory=list)  # links inside the title
+
+    @property
+    def shown_refs(self) -> list[Link]:
+        """The references the digest shows: the first MAX_REFS."""
+        return self.refs[:MAX_REFS]
+
+    @property
+    def more_refs(self) -> int:
+        """How many references are left out ("+17 more")."""
+        return max(len(self.refs) - MAX_REFS, 0)
 
     @property
     def title_notes(self) -> str:
@@ -296,10 +318,15 @@ class _Footnotes:
 
 
 def _source_link(source: SourceLink, notes: _Footnotes) -> Link:
-    """The note line an entry comes from; linked only when the URL is http(s)."""
-    where = clean_line(f"{source.path}:{source.line}")
+    """The note line an entry comes from; linked only when the URL is http(s).
+
+    A linked source is labelled with the file name only ("release-0.37.0.md:118"):
+    the folder is the same for every entry and the link holds the full path. Without
+    a link the full path is the only way to find the line, so it is kept.
+    """
     url = source.url if is_safe_url(source.url) and source.url.startswith("http") else None
-    return Link(label=where, url=url, note=notes.number(url))
+    path = source.path.rsplit("/", 1)[-1] if url else source.path
+    return Link(label=clean_line(f"{path}:{source.line}"), url=url, note=notes.number(url))
 
 
 # Task boxes are statuses too, but "[x]" reads badly in a sentence.
@@ -310,6 +337,20 @@ def status_words(phrase: str | None) -> str:
     """A status phrase as shown to readers: one clean line, task boxes in words."""
     text = clean_line(phrase or "")
     return _BOX_PHRASES.get(text.lower(), text)
+
+
+def _previous_words(phrase: str | None) -> str:
+    # "unknown" means the item had no status word before; "(was “unknown”)" says nothing.
+    words = status_words(phrase)
+    return "" if words.lower() == "unknown" else words
+
+
+def _named_in(owners: Sequence[str], text: str) -> bool:
+    """True when every owner already appears in the text as a word ("[Andrea] ...")."""
+    return bool(owners) and all(
+        re.search(rf"(?<![\w-]){re.escape(owner)}(?![\w-])", text, re.IGNORECASE)
+        for owner in owners
+    )
 
 
 def _ref_link(ref: str) -> Link:
@@ -324,20 +365,22 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
     source = _source_link(entry.source, notes)
     title_links = [Link(label=short_url(u), url=u, note=notes.number(u)) for u in plain.links]
     mentioned = plain.text + " " + " ".join(plain.links)
-    # A ref already visible in the title (as a link or "repo#N") is not repeated.
+    # A ref already visible in the title (as a link or "repo#N") is not repeated;
+    # "#12" must not hide a ref to #123, hence the digit look-ahead.
     refs = [
         _ref_link(r)
         for r in entry.refs
-        if f"#{r.rsplit('#', 1)[-1]}" not in mentioned
-        and f"/{r.rsplit('#', 1)[-1]}" not in mentioned
+        if not re.search(rf"[#/]{re.escape(r.rsplit('#', 1)[-1])}(?!\d)", mentioned)
     ]
+    owners = [clean_line(o) for o in entry.owners if clean_line(o)]
     return EntryView(
         title_html=inline_html(entry.title),
         title_text=plain.text,
         status=entry.status,
         status_phrase=status_words(entry.status_phrase),
-        previous_status=status_words(entry.previous_status),
-        owners=[clean_line(o) for o in entry.owners if clean_line(o)],
+        previous_status=_previous_words(entry.previous_status),
+        owners=owners,
+        owners_in_title=_named_in(owners, plain.text),
         refs=refs,
         first_seen=entry.first_seen,
         last_seen=entry.last_seen,
@@ -346,17 +389,21 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
         age=age_phrase(entry.first_seen, end),
         late=entry.late,
         source=source,
-        where=source.label,
+        where=clean_line(f"{entry.source.path}:{entry.source.line}"),
         title_links=title_links,
     )
 
 
-def _meeting_view(meeting: MeetingRef, notes: _Footnotes) -> dict[str, Any]:
+def _meeting_view(meeting: MeetingRef, series: str, notes: _Footnotes) -> dict[str, Any]:
     source = _source_link(meeting.source, notes)
     title = inline_plain(meeting.title).text
     # Titles usually start with their own date ("2026-10-01 Maintainers"); say it once.
     day = meeting.date.isoformat()
     title = title.removeprefix(day).removesuffix(day).strip(" -—:") or title
+    # A title that only repeats the series ("Falco Community Call" five times in the
+    # same digest) is left out: the date says which meeting it is.
+    if title.casefold() == clean_line(series).casefold():
+        title = ""
     return {
         "title": title,
         "date": meeting.date,
@@ -381,7 +428,10 @@ def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -
     now = now or datetime.now(UTC)
     end = period_end(digest.period)
     notes = _Footnotes()
-    meetings = [_meeting_view(m, notes) for m in sorted(digest.meetings, key=lambda m: m.date)]
+    meetings = [
+        _meeting_view(m, digest.series, notes)
+        for m in sorted(digest.meetings, key=lambda m: m.date)
+    ]
     sections: list[SectionView] = []
     for key in Digest.BUCKETS:
         entries: Sequence[Entry] = getattr(digest, key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -165,7 +166,7 @@ class _Visible(HTMLParser):
 def visible(page: str) -> str:
     parser = _Visible()
     parser.feed(page)
-    return " ".join(" ".join(parser.parts).split())
+    return " ".join("".join(parser.parts).split())
 
 
 def tags(page: str) -> list[tuple[str, dict[str, str | None]]]:
@@ -279,6 +280,104 @@ def test_text_reads_at_72_columns(tmp_path: Path) -> None:
     assert "\r" not in text and "\t" not in text
 
 
+def test_a_footnote_mark_is_never_alone_on_a_line(tmp_path: Path) -> None:
+    digest = full_digest()
+    title = "Document the API and the data flow between the agent and its outputs"
+    assert len("  * " + title) == TEXT_WIDTH  # the mark would fall on a line of its own
+    digest.new = [entry(title, line=27)]
+    text = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[0]
+    assert not [line for line in text.splitlines() if re.fullmatch(r"\s*\[\d+\]", line)]
+    assert "    outputs [" in text
+
+
+def test_an_entry_shows_three_references_and_counts_the_rest(tmp_path: Path) -> None:
+    """A roadmap row citing 20 issues must not drown the digest."""
+    digest = full_digest()
+    refs = tuple(f"lanternfish-dev/lanternfish#{n}" for n in range(301, 321))
+    digest.quiet = [entry("Rework the filter language", refs=refs, owners=("ossi",), line=44)]
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    flat = " ".join(text.split())
+    assert (
+        "lanternfish-dev/lanternfish#301 · lanternfish-dev/lanternfish#302 · "
+        "lanternfish-dev/lanternfish#303 · +17 more"
+    ) in flat
+    assert "#304" not in text
+    hrefs = [a.get("href") for tag, a in tags(page) if tag == "a"]
+    issues = [h for h in hrefs if h and "/issues/3" in h]
+    assert issues == [
+        f"https://github.com/lanternfish-dev/lanternfish/issues/{n}" for n in (301, 302, 303)
+    ]
+    assert "+17 more" in visible(page)
+    # "+17 more" leads to the note line, where all of them are listed
+    more = page.split("+17 more")[0].rsplit("<a", 1)[1]
+    assert f'href="{WEB}{NOTE}#L44"' in more
+
+
+def test_a_reference_shown_in_the_title_is_not_repeated(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.new = [
+        entry(
+            "Fix the retry loop, see #12",
+            refs=("lanternfish-dev/lanternfish#12", "lanternfish-dev/lanternfish#123"),
+        )
+    ]
+    text = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[0]
+    assert "lanternfish-dev/lanternfish#123" in text  # "#12" does not hide #123
+    assert not re.search(r"lanternfish#12(?!\d)", text)  # already in the title
+
+
+def test_owners_are_labelled_and_not_repeated_from_the_title(tmp_path: Path) -> None:
+    digest = full_digest()
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    for body in (" ".join(text.split()), visible(page)):
+        assert "owners: tkemp, mara" in body
+        # "[jun] spike the OTLP exporter" already names its owner
+        assert "owner: jun" not in body and "owners: jun" not in body
+
+
+def test_no_earlier_status_is_not_shown_as_unknown(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.pending[0].previous_status = "unknown"
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    for body in (" ".join(text.split()), visible(page)):
+        assert "last status" in body
+        assert "unknown" not in body
+
+
+def test_bare_github_links_read_short_in_the_text_version(tmp_path: Path) -> None:
+    url = "https://github.com/lanternfish-dev/lanternfish/pull/240#issuecomment-1914957979"
+    digest = full_digest()
+    digest.new = [entry(f"Comment on the spool PR: {url} before Friday", line=27)]
+    text = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[0]
+    flat = " ".join(text.split())
+    assert "Comment on the spool PR: lanternfish-dev/lanternfish#240 before Friday" in flat
+    number = next(line for line in text.splitlines() if line.endswith(url)).split("]")[0]
+    assert f"links {number}]" in flat  # the exact URL, comment anchor included, is a footnote
+
+
+def test_linked_sources_are_labelled_by_file_name(tmp_path: Path) -> None:
+    digest = full_digest()
+    nested = SourceLink(
+        path="meeting-notes/2026-10-01.md", line=12, commit="0f3c2a1", url=f"{WEB}x.md#L12"
+    )
+    digest.new = [entry("Ship the arm64 images", source=nested)]
+    page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[1]
+    assert f'href="{WEB}x.md#L12"' in page.split(">2026-10-01.md:12</a>")[0].rsplit("<a ", 1)[1]
+    assert "meeting-notes/2026-10-01.md" not in visible(page)
+
+
+def test_meeting_titles_that_repeat_the_series_are_left_out(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.series = "Lanternfish Community Call"
+    digest.meetings = [
+        MeetingRef("Lanternfish Community Call", date(2026, 10, d), link(d)) for d in (7, 21)
+    ]
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    assert "  - 2026-10-07 [1]" in text and "  - 2026-10-21 [2]" in text
+    assert "2026-10-07 Lanternfish" not in visible(page)
+    assert f'href="{WEB}{NOTE}#L7"' in page.split(">2026-10-07</a>")[0].rsplit("<a ", 1)[1]
+
+
 # ---- per-recipient personalization ------------------------------------------
 
 
@@ -299,11 +398,35 @@ def test_without_a_link_the_footer_says_how_to_leave_the_list(tmp_path: Path) ->
     cfg = config(tmp_path, unsubscribe_mailto="digest-unsubscribe@lanternfish.example.org")
     text, page = render_digest(full_digest(), cfg, now=NOW).personalize(None)
     for body in (" ".join(text.split()), visible(page)):
-        assert "leave the list lanternfish-dev@lists.example.org" in body
-        assert "digest-unsubscribe@lanternfish.example.org" in body
+        assert (
+            "This monthly digest sums up the notes of the Lanternfish Maintainers meetings; "
+            "every entry links to the line of the note it comes from."
+        ) in body
+        assert (
+            "You are receiving it because you are on the mailing list "
+            "lanternfish-dev@lists.example.org. To stop, leave the list or write to "
+            "digest-unsubscribe@lanternfish.example.org."
+        ) in body
         assert "DIGEST-UNSUBSCRIBE" not in body
-        assert "Unsubscribe" not in body
+        assert "Unsubscribe" not in body and "subscribed to it" not in body
     assert all(not (a.get("href") or "").startswith("DIGEST") for _, a in tags(page))
+
+
+def test_a_subscriber_footer_does_not_mention_the_list(tmp_path: Path) -> None:
+    url = "https://lanternfish.example.org/u?token=t1"
+    text, page = render_digest(full_digest(), config(tmp_path), now=NOW).personalize(url)
+    for body in (" ".join(text.split()), visible(page)):
+        assert "You are receiving it because you subscribed to it." in body
+        assert "lanternfish-dev@lists.example.org" not in body
+        assert "mailing list" not in body
+
+
+def test_without_list_or_link_the_footer_says_how_to_stop(tmp_path: Path) -> None:
+    cfg = config(tmp_path, list_address="")
+    text, page = render_digest(full_digest(), cfg, now=NOW).personalize(None)
+    for body in (" ".join(text.split()), visible(page)):
+        assert "To stop receiving it, reply and ask to be removed." in body
+        assert "mailing list" not in body
 
 
 def test_a_stored_body_can_be_personalized_later(tmp_path: Path) -> None:
