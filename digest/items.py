@@ -13,8 +13,9 @@ joined, links) give no items. Exceptions, all seen in real notes:
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from digest.config import TrackingConfig
@@ -72,26 +73,51 @@ _ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead",
 _ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"}
 _ROW_STATUS_HEADERS = {"status", "state", "progress"}
 
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_PARENS = re.compile(r"\([^()]*\)")
+_EMPHASIS = re.compile(r"[*_`~]+")
+_NOT_HEADING_CHAR = re.compile(r"[^\w\s/&+'-]")
+_HEADING_PARTS = re.compile(r"\s*(?:/|&|\+|\band\b)\s*")
+_URL = re.compile(r"https?://\S+")
+_WORD = re.compile(r"[^\W_][\w'.-]*")
+_BOLD_MARKS = re.compile(r"(\*\*|__)")
+_ALL_BOLD = re.compile(r"(\*\*|__)[^*_]+\1:?")
+_PERSON_NAME = re.compile(r"[A-Z][\w.-]*(?: [A-Z][\w.-]*)?")
+_HANDLES_AND_BRACKETS = re.compile(r"@[\w-]+|\[[^\]]*\]")
+_HEADING_MARKUP = re.compile(r"[\[\]*_]")
+_OWNER_SEPARATORS = re.compile(r"[,/&]")
 
+# Headings repeat from meeting to meeting, and every section asks for its role:
+# their normalized forms are cached (pure functions of a string).
+
+
+@functools.lru_cache(maxsize=4096)
 def _norm_heading(text: str) -> str:
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"\([^()]*\)", " ", text)  # "Agenda (please add items)", "Notes (optional)"
-    text = re.sub(r"[*_`~]+", "", text).lower()
-    text = re.sub(r"[^\w\s/&+'-]", " ", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _PARENS.sub(" ", text)  # "Agenda (please add items)", "Notes (optional)"
+    text = _EMPHASIS.sub("", text).lower()
+    text = _NOT_HEADING_CHAR.sub(" ", text)
     return " ".join(text.split())
 
 
+@functools.lru_cache(maxsize=4096)
 def _singular(words: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words.split())
 
 
-def _matches(heading: str, names: list[str], *, suffix: bool) -> bool:
+_OPEN_BY_DEFAULT_SINGULAR = frozenset(_singular(name) for name in _OPEN_BY_DEFAULT)
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted(names: tuple[str, ...]) -> tuple[str, ...]:
+    """Configured section names as headings are compared: normalized, singular."""
+    return tuple(w for w in (_singular(_norm_heading(name)) for name in names) if w)
+
+
+def _matches(heading: str, names: Sequence[str], *, suffix: bool) -> bool:
     """Heading equals a configured name, or (suffix=True) ends with it as whole words."""
     head = _singular(heading)
-    for name in names:
-        want = _singular(_norm_heading(name))
-        if not want:
-            continue
+    for want in _wanted(tuple(names)):
         if head == want or (suffix and head.endswith(" " + want)):
             return True
     return False
@@ -107,7 +133,7 @@ def section_role(path: tuple[str, ...], tracking: TrackingConfig) -> SectionRole
     if not path:
         return "other"
     heading = _norm_heading(path[-1])
-    candidates = [heading, *(p.strip() for p in re.split(r"\s*(?:/|&|\+|\band\b)\s*", heading))]
+    candidates = [heading, *(p.strip() for p in _HEADING_PARTS.split(heading))]
     candidates = [c for c in dict.fromkeys(candidates) if c]
     order: list[tuple[SectionRole, list[str]]] = [
         ("ignored", tracking.sections_ignored),
@@ -122,15 +148,15 @@ def section_role(path: tuple[str, ...], tracking: TrackingConfig) -> SectionRole
 
 
 def _words(text: str) -> list[str]:
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"https?://\S+", " ", text)
-    return re.findall(r"[^\W_][\w'.-]*", text)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    return _WORD.findall(text)
 
 
 def _label(text: str) -> str:
     """Text without a leading owner bracket and emphasis: "[jason] **Topics:**" -> "Topics:"."""
     text = _OWNER_PREFIX.sub("", text)
-    return re.sub(r"(\*\*|__)", "", text).strip()
+    return _BOLD_MARKS.sub("", text).strip()
 
 
 def _is_group(node: ListNode) -> bool:
@@ -154,7 +180,7 @@ def _is_group(node: ListNode) -> bool:
     if _LINK_OR_URL.search(label) or "?" in label:
         return False
     bare = _OWNER_PREFIX.sub("", node.text).strip()
-    if re.fullmatch(r"(\*\*|__)[^*_]+\1:?", bare):
+    if _ALL_BOLD.fullmatch(bare):
         return True
     if any(_is_person_list(c) for c in node.children):
         return True  # "Updates" over "[chen]" over "Done: …"
@@ -173,9 +199,7 @@ def _is_person_list(node: ListNode) -> bool:
         return False
     # The parent names a person: "[luca]", "@luca", "Luca", "**Luca Rossi**:".
     name = _label(node.text).rstrip(":").strip()
-    return bool(find_owners(node.text)) or bool(
-        re.fullmatch(r"[A-Z][\w.-]*(?: [A-Z][\w.-]*)?", name)
-    )
+    return bool(find_owners(node.text)) or bool(_PERSON_NAME.fullmatch(name))
 
 
 @dataclass
@@ -249,7 +273,7 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
     for child in children:
         if child.startswith(" "):
             continue  # a grandchild: detail of the detail
-        words = _words(re.sub(r"@[\w-]+|\[[^\]]*\]", " ", child))
+        words = _words(_HANDLES_AND_BRACKETS.sub(" ", child))
         if 0 < len(words) <= 3 and find_status(child, tracking):
             return child
     return None
@@ -314,7 +338,7 @@ def _nested_actions(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> 
 
 def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
     person = find_owners(node.text) or [_label(node.text).rstrip(":").strip().lower()]
-    heading = re.sub(r"[\[\]*_]", "", node.text).rstrip(":").strip()
+    heading = _HEADING_MARKUP.sub("", node.text).rstrip(":").strip()
     for child in node.children:
         m = _PERSON_LABEL.match(child.text)
         if not m:
@@ -363,6 +387,7 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
     yield from _nested_actions(ctx, node, ctx.section)
 
 
+@functools.lru_cache(maxsize=1024)
 def _header_kind(name: str) -> str:
     low = _norm_heading(name)
     first = low.split()[0] if low.split() else ""
@@ -413,7 +438,9 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
             if kinds[h] == "owner":
                 cell = cells.get(h, "")
                 named = find_owners(cell) or [
-                    p.strip().lstrip("@").lower() for p in re.split(r"[,/&]", cell) if p.strip()
+                    p.strip().lstrip("@").lower()
+                    for p in _OWNER_SEPARATORS.split(cell)
+                    if p.strip()
                 ]
                 owners.extend(n for n in named if n not in owners)
         if not owners:
@@ -441,9 +468,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
         if role == "ignored":
             continue
         last = _norm_heading(section.path[-1]) if section.path else ""
-        default: Status = (
-            "open" if _singular(last) in {_singular(n) for n in _OPEN_BY_DEFAULT} else "unknown"
-        )
+        default: Status = "open" if _singular(last) in _OPEN_BY_DEFAULT_SINGULAR else "unknown"
         ctx = _Context(meeting, tracking, org, role, section.path, default)
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:

@@ -99,6 +99,7 @@ _NOT_PEOPLE = {
     "q4",
 }
 _HANDLE = r"@?[A-Za-z][\w.-]{0,38}"
+_HANDLE_ONLY = re.compile(_HANDLE)
 # "[luca]", "[melissa, jason]" — not followed by "(" or "[" (links, reference links).
 _BRACKETS = re.compile(r"(?<![\]!\\])\[(?P<inner>[^\[\]\n]{1,80})\](?![(\[:])")
 _LINKED_MENTION = re.compile(r"\[(@[A-Za-z0-9][\w-]{0,38})\]\([^)]*\)")
@@ -123,7 +124,7 @@ def _as_people(inner: str) -> list[str] | None:
         return None
     names = []
     for part in parts:
-        if not re.fullmatch(_HANDLE, part):
+        if not _HANDLE_ONLY.fullmatch(part):
             return None
         if part.lstrip("@").lower() in _NOT_PEOPLE or part.lstrip("@").isdigit():
             return None

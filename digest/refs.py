@@ -20,6 +20,7 @@ _URL = re.compile(r"https?://[^\s<>()\[\]\"'`]+", re.I)
 # "org/repo#123" and "repo#123", not inside a word or a path ("a/b/c#1").
 _FULL_REF = re.compile(r"(?<![\w./-])(?P<org>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+)#(?P<num>\d+)\b")
 _SHORT_REF = re.compile(r"(?<![\w./#-])(?P<repo>[A-Za-z][\w.-]*)#(?P<num>\d+)\b")
+_SCHEME_ONLY = re.compile(r"https?://", re.I)
 _TRAILING_PUNCT = ".,;:!?*_'\""
 
 
@@ -55,7 +56,7 @@ def plain_links(text: str) -> list[str]:
         url = _clean_url(m.group(0))
         if _GITHUB_URL.fullmatch(url) or _GITHUB_URL.match(m.group(0)):
             continue
-        if re.fullmatch(r"https?://", url, re.I):
+        if _SCHEME_ONLY.fullmatch(url):
             continue
         links.append(url)
     return list(dict.fromkeys(links))

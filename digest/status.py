@@ -9,8 +9,11 @@ or as the whole of a short text (a table cell, a "- done" child).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from digest.config import TrackingConfig
 from digest.model import Status
@@ -119,9 +122,12 @@ _MAX_SHORT_WORDS = 6
 
 def status_words(tracking: TrackingConfig | None = None) -> list[tuple[str, Status]]:
     """All phrases with their status, longest first (so "not done" beats "done")."""
-    extra_done = tracking.done_words if tracking else []
-    extra_open = tracking.open_words if tracking else []
-    extra_dropped = tracking.dropped_words if tracking else []
+    return list(_matcher(tracking).words)
+
+
+def _word_pairs(
+    extra_done: tuple[str, ...], extra_open: tuple[str, ...], extra_dropped: tuple[str, ...]
+) -> list[tuple[str, Status]]:
     pairs: list[tuple[str, Status]] = []
     for words, status in (
         (DEFAULT_OPEN + list(extra_open), "open"),
@@ -135,86 +141,206 @@ def status_words(tracking: TrackingConfig | None = None) -> list[tuple[str, Stat
     return pairs
 
 
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_URL = re.compile(r"https?://\S+")
+_CODE = re.compile(r"`[^`]*`")
+_EMPHASIS = re.compile(r"[*_~]+")
+
+
 def _plain(text: str) -> str:
     """Text without links' targets, URLs and emphasis, so "[done](url)" reads "done"."""
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)
-    text = re.sub(r"https?://\S+", " ", text)
-    text = re.sub(r"`[^`]*`", " ", text)
-    text = re.sub(r"[*_~]+", "", text)
+    text = _LINK.sub(r"\1", text)
+    text = _URL.sub(" ", text)
+    text = _CODE.sub(" ", text)
+    text = _EMPHASIS.sub("", text)
     return text
 
 
-def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+def _phrase_body(phrase: str) -> str:
     body = re.escape(phrase).replace(r"\ ", r"[\s-]+")
-    start = r"(?<![\w'-])" if phrase[0].isalnum() else ""
     end = r"(?![\w'-])" if phrase[-1].isalnum() else ""
-    return re.compile(start + body + end, re.I)
+    return body + end
 
 
-_PATTERN_CACHE: dict[str, re.Pattern[str]] = {}
+_WORD_START = r"(?<![\w'-])"
 
 
-def _pattern(phrase: str) -> re.Pattern[str]:
-    if phrase not in _PATTERN_CACHE:
-        _PATTERN_CACHE[phrase] = _phrase_pattern(phrase)
-    return _PATTERN_CACHE[phrase]
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    start = _WORD_START if phrase[0].isalnum() else ""
+    return re.compile(start + _phrase_body(phrase), re.I)
+
+
+def _trie(phrases: list[str]) -> str:
+    """The alternation of the phrases' bodies, common prefixes factored out.
+
+    It matches exactly where one of the bodies would ("do(?:ne(?![\\w'-])|…)"), and
+    the regex engine tries ~20 first letters at a position instead of ~100 phrases.
+    """
+    root: dict[str, Any] = {}
+    for phrase in phrases:
+        node = root
+        for char in phrase:
+            node = node.setdefault(char, {})
+        node[""] = phrase  # a phrase ends here
+
+    def alternatives(node: dict[str, Any]) -> str:
+        options = [
+            (r"[\s-]+" if char == " " else re.escape(char)) + alternatives(child)
+            for char, child in sorted(node.items())
+            if char
+        ]
+        if "" in node:
+            options.append(r"(?![\w'-])" if node[""][-1].isalnum() else "")
+        return options[0] if len(options) == 1 else "(?:" + "|".join(options) + ")"
+
+    return alternatives(root)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    text: str
+    status: Status
+    pattern: re.Pattern[str]
+    end_only: bool  # a status only at the end of the text: "PR open", not "Open up …"
+
+
+class _Matcher:
+    """One word list, compiled once: finding statuses is the parser's hot spot.
+
+    `starts` finds, in one regex pass, every position where some phrase matches
+    (a lookahead over the alternation of all phrases). Only there are the phrases
+    tried one by one, and only those that can begin with the character found
+    there, so a zone with no status word costs one regex search instead of one
+    per phrase. The result is exactly that of trying every phrase everywhere.
+    """
+
+    def __init__(self, words: list[tuple[str, Status]]) -> None:
+        self.words = words
+        self.phrases = [
+            _Phrase(text, status, _phrase_pattern(text), text in _END_ONLY)
+            for text, status in words
+        ]
+        words_first = [p for p, _ in words if p[0].isalnum()]
+        others = dict.fromkeys(_phrase_pattern(p).pattern for p, _ in words if not p[0].isalnum())
+        branches = [_WORD_START + _trie(words_first)] if words_first else []
+        branches += others
+        self.starts = re.compile("(?=" + "|".join(branches) + ")", re.I) if branches else None
+        # Phrases (indexes, in list order) that may match at an ASCII character, by
+        # that character lower-cased. Under re.I an ASCII character matches only its
+        # ASCII case variants, or a non-ASCII pattern character (the Kelvin sign
+        # matches "k"): phrases beginning with a non-ASCII character are always tried,
+        # and so is every phrase at a non-ASCII character.
+        unusual = [k for k, (p, _) in enumerate(words) if not p[0].isascii()]
+        firsts = {p[0] for p, _ in words if p[0].isascii()}
+        self.by_first = {
+            c: sorted({k for k, (p, _) in enumerate(words) if p[0] == c} | set(unusual))
+            for c in firsts
+        }
+        self.unusual = unusual
+        self.everything = list(range(len(words)))
+
+    def candidates(self, char: str) -> list[int]:
+        if char.isascii():
+            return self.by_first.get(char.lower(), self.unusual)
+        return self.everything
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(
+    extra_done: tuple[str, ...], extra_open: tuple[str, ...], extra_dropped: tuple[str, ...]
+) -> _Matcher:
+    return _Matcher(_word_pairs(extra_done, extra_open, extra_dropped))
+
+
+def _matcher(tracking: TrackingConfig | None) -> _Matcher:
+    if tracking is None:
+        return _compiled((), (), ())
+    return _compiled(
+        tuple(tracking.done_words), tuple(tracking.open_words), tuple(tracking.dropped_words)
+    )
+
+
+_ARROW = re.compile(r"->|→|=>")
+_PARENS = re.compile(r"\(([^()]*)\)")
+_BRACKETS = re.compile(r"\[([^\[\]]*)\]")
+_DASH = re.compile(r"\s(?:-|--|–|—)\s")
+_TAIL = re.compile(r"(?:\s*(?:\([^()]*\)|\[[^\[\]]*\]))+\s*[.!]?\s*$")
+_NON_SPACE = re.compile(r"\S+")
 
 
 def _zones(text: str) -> Iterable[tuple[int, int]]:
     """Spans of `text` where a status is written, most telling first."""
-    arrows = list(re.finditer(r"->|→|=>", text))
+    arrows = list(_ARROW.finditer(text))
     if arrows:
         yield arrows[-1].end(), len(text)
-    for m in reversed(list(re.finditer(r"\(([^()]*)\)", text))):
+    for m in reversed(list(_PARENS.finditer(text))):
         yield m.start(1), m.end(1)
-    for m in re.finditer(r"\[([^\[\]]*)\]", text):
+    for m in _BRACKETS.finditer(text):
         yield m.start(1), m.end(1)
-    dashes = list(re.finditer(r"\s(?:-|--|–|—)\s", text))
+    dashes = list(_DASH.finditer(text))
     if dashes:
         yield dashes[-1].end(), len(text)
     if len(text.split()) <= _MAX_SHORT_WORDS:
         yield 0, len(text)
     # The end of the sentence, before trailing "(remarks)" and "[owners]":
     # "… overrides in flight / assigned", "ia32 support done".
-    tail = re.search(r"(?:\s*(?:\([^()]*\)|\[[^\[\]]*\]))+\s*[.!]?\s*$", text)
+    tail = _TAIL.search(text)
     end = tail.start() if tail else len(text)
-    words = list(re.finditer(r"\S+", text[:end]))
+    words = list(_NON_SPACE.finditer(text[:end]))
     if words:
         yield words[-min(4, len(words))].start(), end
 
 
-def _search(
-    text: str, span: tuple[int, int], words: list[tuple[str, Status]]
-) -> tuple[Status, str] | None:
+_COLON_NEXT = re.compile(r"\s*:")
+_PHRASE_END = re.compile(r"[,;()\[\]]|\s(?:-|--|–|—)\s|->")
+
+
+def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status, str] | None:
     lo, hi = span
     zone = text[lo:hi]
+    if matcher.starts is None:
+        return None
+    # The first phrase match (leftmost, then longest, then first in the word list)
+    # that is not a look-alike. Each phrase counts with its first acceptable match,
+    # its matches taken left to right without overlap (as re.finditer gives them).
+    resume: dict[int, int] = {}  # phrase -> where its next match may start
     best: tuple[int, int, Status, str] | None = None  # (start, -length, status, phrase)
-    for phrase, status in words:
-        for m in _pattern(phrase).finditer(zone):
-            after = zone[m.end() :]
-            if phrase in _END_ONLY and after.strip(" .!:;,"):
+    for start_match in matcher.starts.finditer(zone):
+        pos = start_match.start()
+        if best is not None:
+            break  # a later start never beats an earlier one
+        for k in matcher.candidates(zone[pos]):
+            if resume.get(k, 0) > pos:
                 continue
-            if status == "done" and re.match(r"\s*:", after):
+            phrase = matcher.phrases[k]
+            m = phrase.pattern.match(zone, pos)
+            if m is None:
+                continue
+            resume[k] = m.end() if m.end() > pos else pos + 1
+            after = zone[m.end() :]
+            if phrase.end_only and after.strip(" .!:;,"):
+                continue
+            if phrase.status == "done" and _COLON_NEXT.match(after):
                 continue  # "Done: …" heads a list, it is no status of its own
             if _NOT_A_STATUS_BEFORE.search(text[: lo + m.start()]):
                 continue
-            candidate = (m.start(), -(m.end() - m.start()), status, m.group(0))
+            resume[k] = len(zone) + 1  # its first acceptable match: this phrase is done
+            candidate = (m.start(), -(m.end() - m.start()), phrase.status, m.group(0))
             if best is None or candidate[:2] < best[:2]:
                 best = candidate
-            break
     if best is None:
         return None
-    start, _, status, phrase = best
-    questioned = zone[start + len(phrase) :].startswith("?")
-    if phrase.lower().split()[0] in _EXTENDABLE:
+    start, _, status, found = best
+    questioned = zone[start + len(found) :].startswith("?")
+    if found.lower().split()[0] in _EXTENDABLE:
         # Keep the words that say when: "Done in 0.38", "ETA end of November 2023".
-        rest = re.split(r"[,;()\[\]]|\s(?:-|--|–|—)\s|->", zone[start:], maxsplit=1)[0]
+        rest = _PHRASE_END.split(zone[start:], maxsplit=1)[0]
         extended = " ".join(rest.split()[:6]).rstrip(".:!?")
-        if extended.lower().startswith(phrase.lower()):
-            phrase = extended
+        if extended.lower().startswith(found.lower()):
+            found = extended
     if status == "done" and (questioned or _TENTATIVE.search(zone)):
         status = "open"  # "stable tentatively for 0.40", "merged?"
-    return status, phrase.strip()
+    return status, found.strip()
 
 
 def find_status(text: str, tracking: TrackingConfig | None = None) -> tuple[Status, str] | None:
@@ -222,9 +348,9 @@ def find_status(text: str, tracking: TrackingConfig | None = None) -> tuple[Stat
     plain = _plain(text).strip()
     if not plain:
         return None
-    words = status_words(tracking)
+    matcher = _matcher(tracking)
     for span in _zones(plain):
-        found = _search(plain, span, words)
+        found = _search(plain, span, matcher)
         if found:
             return found
     return None

@@ -1,0 +1,506 @@
+"""notes-digest benchmarks: `.venv/bin/python bench/run.py [--quick]`.
+
+Speed and memory targets live here, not in timed tests. Every figure is printed
+with a baseline measured in the same run on the same machine, so two runs (before
+and after a change, or on two machines) compare by their ratios:
+
+- corpus: cold `digest sync` of the real Falco notes history (a git source on
+  ../shared/corpus/falco-community-notes.bundle; skipped, saying why, where it is
+  absent): wall time, peak RSS, meetings and items; the warm second sync; a sync
+  of one new commit; the 2023-11 digest. Run in a child process each, so the peak
+  RSS is that of the sync alone. Baselines: a child that only imports digest, and
+  `git clone` of the bundle.
+- parse: parse + item extraction of a synthetic history (bench/synth.py, invented
+  text), items/s. Baseline: markdown-it tokenizing the same text.
+- threads: digest.threads.build_threads on growing synthetic series vs a naive
+  all-pairs rapidfuzz comparison (measured up to --naive-max items; beyond that the
+  quadratic cost is only extrapolated, and said so).
+
+No dependency beyond the project's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BUNDLE = REPO_ROOT.parent / "shared" / "corpus" / "falco-community-notes.bundle"
+THIS = Path(__file__).resolve()
+
+# Written for the benchmark (not corpus text), in the corpus's one-meeting-per-file shape.
+NEW_NOTE = """\
+# 2026-02-05 Falco Core Maintainers (monthly)
+
+## Action items
+
+- [ ] [ana] check that one new note is synced on its own
+- Measure the benchmark runner on a slow disk -> in progress
+"""
+
+
+@dataclass
+class Row:
+    section: str
+    measure: str
+    value: str
+    baseline: str = ""
+    note: str = ""
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.0f} MiB"
+
+
+def _rate(count: int, seconds: float, unit: str) -> str:
+    return f"{count / seconds:,.0f} {unit}/s" if seconds > 0 else "-"
+
+
+def _print_table(rows: Sequence[Row]) -> None:
+    head = Row("section", "measure", "value", "baseline (same run)", "note")
+    cells = [[r.section, r.measure, r.value, r.baseline, r.note] for r in (head, *rows)]
+    widths = [max(len(c[i]) for c in cells) for i in range(5)]
+
+    def line(values: Sequence[str]) -> str:
+        return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + " |"
+
+    print(line(cells[0]))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for c in cells[1:]:
+        print(line(c))
+
+
+def _progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def _peak_rss_kib() -> int:
+    # ru_maxrss is KiB on Linux, bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+
+
+# ---- workers (child processes, so peak RSS and imports are their own) ---------
+
+
+def _corpus_config(state: Path, url: Path) -> Any:
+    from digest.config import parse_config
+
+    data = {
+        "digest": {"state_dir": str(state)},
+        "sources": [
+            {
+                "name": "falco",
+                "kind": "git",
+                "url": str(url),
+                "glob": ["meeting-notes/*.md"],
+                "org": "falcosecurity",
+                "web_url": "https://github.com/falcosecurity/community/blob/{commit}/{path}#L{line}",
+            }
+        ],
+    }
+    return parse_config(data, state.parent / "config.toml")
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(
+        [
+            "git",
+            "-C",
+            str(repo),
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.org",
+            *args,
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def worker_idle() -> dict[str, Any]:
+    """The floor: an interpreter that imported what a sync imports, and did nothing."""
+    started = time.perf_counter()
+    import digest.items
+    import digest.parse
+    import digest.report
+    import digest.sync  # noqa: F401
+
+    return {"import_s": time.perf_counter() - started, "rss_kib": _peak_rss_kib()}
+
+
+def worker_corpus(bundle: Path, work: Path, traced: bool) -> dict[str, Any]:
+    """Cold, warm and one-new-commit syncs of a clone of the bundle, then a digest."""
+    import tracemalloc
+
+    from digest import store
+    from digest.report import compute_digests
+    from digest.state import open_db
+    from digest.sync import sync
+
+    notes = work / "notes"
+    subprocess.run(["git", "clone", "-q", str(bundle), str(notes)], check=True)
+    cfg = _corpus_config(work / "state", notes)
+    db = open_db(cfg.db_path)
+    out: dict[str, Any] = {}
+    if traced:
+        tracemalloc.start()
+    started = time.perf_counter()
+    cold = sync(cfg, db)
+    out["cold_s"] = time.perf_counter() - started
+    if traced:
+        out["traced_peak_bytes"] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return out
+    out["rss_kib"] = _peak_rss_kib()
+    out.update(
+        notes=cold.new_notes,
+        meetings=cold.meetings,
+        items=cold.items,
+        warnings=len(cold.warnings),
+    )
+
+    started = time.perf_counter()
+    warm = sync(cfg, db)
+    out["warm_s"] = time.perf_counter() - started
+    out["warm_new"] = warm.new_notes
+
+    started = time.perf_counter()
+    meetings, items = store.load_meetings(db), store.load_items(db)
+    out["load_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    digests = compute_digests(cfg, db, period="2023-11")
+    out["digest_s"] = time.perf_counter() - started
+    out["digest_series"] = len(digests)
+    out["digest_entries"] = sum(len(getattr(d, b)) for d in digests for b in d.BUCKETS)
+    out["loaded"] = [len(meetings), len(items)]
+
+    path = notes / "meeting-notes" / "2026-02-05-Falco-Core-Maintainers.md"
+    path.write_text(NEW_NOTE, encoding="utf-8")
+    _git(notes, "add", "-A")
+    _git(notes, "commit", "-q", "-m", "bench: one new note")
+    started = time.perf_counter()
+    one = sync(cfg, db)
+    out["one_s"] = time.perf_counter() - started
+    out["one_new"] = one.new_notes
+    return out
+
+
+def _run_worker(name: str, *args: str) -> tuple[dict[str, Any], float]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(THIS), "--worker", name, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"worker {name} failed:\n{done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1]), wall
+
+
+# ---- sections ----------------------------------------------------------------
+
+
+def bench_corpus(rows: list[Row], bundle: Path, *, traced: bool) -> None:
+    if not bundle.is_file():
+        rows.append(Row("corpus", "all", "skipped", note=f"no Falco corpus at {bundle}"))
+        return
+    if shutil.which("git") is None:
+        rows.append(Row("corpus", "all", "skipped", note="git is not installed"))
+        return
+    _progress("corpus: idle child and git clone baselines")
+    idle, idle_wall = _run_worker("idle")
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        started = time.perf_counter()
+        subprocess.run(["git", "clone", "-q", str(bundle), f"{tmp}/clone"], check=True)
+        clone_s = time.perf_counter() - started
+    _progress("corpus: cold, warm and one-commit syncs, 2023-11 digest")
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        res, _ = _run_worker("corpus", tmp, "--corpus", str(bundle))
+    counts = f"{res['notes']} notes, {res['meetings']} meetings, {res['items']} items"
+    rows += [
+        Row(
+            "corpus",
+            "cold sync, wall",
+            _seconds(res["cold_s"]),
+            f"git clone of the bundle {_seconds(clone_s)}",
+            counts,
+        ),
+        Row(
+            "corpus",
+            "cold sync, peak RSS",
+            _mib(res["rss_kib"]),
+            f"import-only child {_mib(idle['rss_kib'])}",
+            f"child process; startup+imports {_seconds(idle_wall)}",
+        ),
+    ]
+    if traced:
+        _progress("corpus: cold sync under tracemalloc")
+        with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+            mem, _ = _run_worker("corpus", tmp, "--corpus", str(bundle), "--traced")
+        rows.append(
+            Row(
+                "corpus",
+                "cold sync, Python heap peak",
+                _mib(mem["traced_peak_bytes"] // 1024),
+                "",
+                "tracemalloc, separate run (its time is not counted)",
+            )
+        )
+    rows += [
+        Row(
+            "corpus",
+            "warm sync (nothing new)",
+            _seconds(res["warm_s"]),
+            "target < 1 s",
+            f"{res['warm_new']} new notes",
+        ),
+        Row(
+            "corpus",
+            "sync of one new commit",
+            _seconds(res["one_s"]),
+            f"warm sync {_seconds(res['warm_s'])}",
+            f"{res['one_new']} new note",
+        ),
+        Row(
+            "corpus",
+            "compute_digests 2023-11",
+            _seconds(res["digest_s"]),
+            f"load meetings+items alone {_seconds(res['load_s'])}",
+            f"{res['digest_series']} series, {res['digest_entries']} entries",
+        ),
+    ]
+
+
+def _time(fn: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    value = fn()
+    return value, time.perf_counter() - started
+
+
+def bench_parse(rows: list[Row], meetings: int, seed: int) -> list[Any]:
+    """Parse + extract a synthetic history; returns its items for the thread benchmark."""
+    import synth  # bench/synth.py, next to this file
+    from markdown_it import MarkdownIt
+
+    from digest.config import TrackingConfig
+    from digest.items import extract_items
+    from digest.parse import parse_document
+
+    _progress(f"parse: generating {meetings:,} synthetic meetings")
+    docs = synth.documents(meetings, seed=seed)
+    size = sum(len(d.text.encode()) for d in docs)
+    tracking = TrackingConfig()
+    _progress("parse: parse_document + extract_items")
+    results, parse_s = _time(lambda: [parse_document(d) for d in docs])
+    parsed = [m for r in results for m in r.meetings]
+    items: list[Any]
+    items, extract_s = _time(
+        lambda: [i for m in parsed for i in extract_items(m, tracking, org="kestrel-dev")]
+    )
+    total = parse_s + extract_s
+    markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
+    _, tokenize_s = _time(lambda: [markdown.parse(d.text) for d in docs])
+    rows += [
+        Row(
+            "parse",
+            "parse + extract",
+            _rate(len(items), total, "items"),
+            f"markdown-it tokenize alone {_rate(size // 1024, tokenize_s, 'KiB')}",
+            f"{len(parsed):,} meetings, {len(items):,} items, {size / 2**20:.1f} MiB "
+            f"in {_seconds(total)} ({_rate(size // 1024, total, 'KiB')})",
+        ),
+        Row(
+            "parse",
+            "  of which parse_document",
+            _seconds(parse_s),
+            f"markdown-it tokenize alone {_seconds(tokenize_s)}",
+            f"{len(docs):,} documents",
+        ),
+        Row("parse", "  of which extract_items", _seconds(extract_s), "", ""),
+    ]
+    return items
+
+
+def _growth(sizes: Sequence[int], times: Sequence[float]) -> list[str]:
+    """log-log slope between consecutive sizes: ~1 is linear, ~2 quadratic."""
+    out = [""]
+    for k in range(1, len(sizes)):
+        slope = math.log(times[k] / times[k - 1]) / math.log(sizes[k] / sizes[k - 1])
+        out.append(f"growth x^{slope:.2f} from {sizes[k - 1]:,}")
+    return out
+
+
+def bench_threads(
+    rows: list[Row], items: Sequence[Any], sizes: Sequence[int], naive_max: int
+) -> None:
+    try:
+        from digest.threads import build_threads, normalize_tokens
+    except ImportError as exc:
+        rows.append(Row("threads", "all", "skipped", note=f"digest.threads: {exc}"))
+        return
+    from rapidfuzz import fuzz, process
+
+    from digest.config import TrackingConfig
+
+    tracking = TrackingConfig()
+    by_series: dict[str, list[Any]] = {}
+    for item in items:
+        if item.role == "tracked":
+            by_series.setdefault(item.series, []).append(item)
+    series, pool = max(by_series.items(), key=lambda kv: len(kv[1]))
+    pool.sort(key=lambda i: (i.meeting_date, i.line))
+    usable = [n for n in sizes if n <= len(pool)]
+    if len(usable) < len(sizes):
+        dropped = ", ".join(f"{n:,}" for n in sizes if n > len(pool))
+        rows.append(
+            Row("threads", f"sizes {dropped}", "skipped", note=f"only {len(pool):,} items made")
+        )
+    measured: list[tuple[int, float, int]] = []
+    for n in usable:
+        _progress(f"threads: build_threads on {n:,} items")
+        threads, seconds = _time(functools.partial(build_threads, pool[:n], tracking))
+        measured.append((n, seconds, len(threads)))
+    naive: list[tuple[int, float]] = []
+    for n in [n for n in usable if n <= naive_max]:
+        _progress(f"threads: naive all-pairs on {n:,} items")
+        texts = [" ".join(normalize_tokens(i.text, i.status_phrase)) for i in pool[:n]]
+
+        def all_pairs(texts: list[str] = texts) -> None:
+            # Every item against every earlier one: n(n-1)/2 rapidfuzz calls (in C).
+            for k in range(1, len(texts)):
+                process.extract(
+                    texts[k],
+                    texts[:k],
+                    scorer=fuzz.token_set_ratio,
+                    limit=None,
+                    score_cutoff=tracking.similarity,
+                )
+
+        naive.append((n, _time(all_pairs)[1]))
+    growth = _growth([m[0] for m in measured], [m[1] for m in measured])
+    naive_time = dict(naive)
+    for (n, seconds, count), slope in zip(measured, growth, strict=True):
+        if n in naive_time:
+            base = f"naive all-pairs {_seconds(naive_time[n])}"
+        elif naive:
+            # Quadratic from the largest measured naive size: an estimate, not a run.
+            n0, t0 = naive[-1]
+            base = f"naive all-pairs ~{_seconds(t0 * (n / n0) ** 2)} (est. n², not run)"
+        else:
+            base = ""
+        note = f"{count:,} threads, {seconds / n * 1e6:.0f} µs/item"
+        rows.append(
+            Row(
+                "threads", f"build_threads {n:,} items", _seconds(seconds), base, f"{note}; {slope}"
+            )
+        )
+    if len(naive) >= 2:
+        slope = _growth([n for n, _ in naive], [t for _, t in naive])[-1]
+        rows.append(Row("threads", "naive all-pairs", "", "", slope))
+    rows.append(Row("threads", "series used", series, "", "synthetic, tracked items only"))
+
+
+# ---- main ----------------------------------------------------------------------
+
+
+def _revision() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" + local changes" if dirty else "")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes (about 15 s)")
+    parser.add_argument("--meetings", type=int, help="synthetic meetings (default 5000)")
+    parser.add_argument(
+        "--sizes", help="thread benchmark sizes, comma-separated (default 1000,5000,20000)"
+    )
+    parser.add_argument(
+        "--naive-max", type=int, help="largest size run all-pairs (default 5000, quick 1000)"
+    )
+    parser.add_argument("--seed", type=int, default=7, help="synthetic history seed (default 7)")
+    parser.add_argument(
+        "--corpus", type=Path, default=BUNDLE, help=f"the Falco notes bundle (default {BUNDLE})"
+    )
+    parser.add_argument(
+        "--only", choices=["corpus", "parse", "threads"], action="append", help="run only these"
+    )
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("workdir", nargs="?", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.worker == "idle":
+        print(json.dumps(worker_idle()))
+        return 0
+    if args.worker == "corpus":
+        print(json.dumps(worker_corpus(args.corpus, Path(args.workdir), args.traced)))
+        return 0
+
+    meetings = args.meetings or (1000 if args.quick else 5000)
+    sizes_text = args.sizes or ("1000,5000" if args.quick else "1000,5000,20000")
+    sizes = [int(s) for s in sizes_text.split(",") if s.strip()]
+    naive_max = args.naive_max if args.naive_max is not None else (1000 if args.quick else 5000)
+    only = set(args.only or ["corpus", "parse", "threads"])
+    if "threads" in only:
+        # The thread sizes need enough synthetic items (about 7 tracked per meeting).
+        meetings = max(meetings, math.ceil(max(sizes) / 6))
+
+    print(
+        f"notes-digest benchmarks — {_revision()} — Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+    )
+    rows: list[Row] = []
+    started = time.perf_counter()
+    if "corpus" in only:
+        bench_corpus(rows, args.corpus, traced=not args.quick)
+    items: list[Any] = []
+    if only & {"parse", "threads"}:
+        items = bench_parse(rows, meetings, args.seed)
+    if "threads" in only:
+        bench_threads(rows, items, sizes, naive_max)
+    _print_table(rows)
+    print(f"total {_seconds(time.perf_counter() - started)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(THIS.parent))  # bench/synth.py
+    sys.exit(main())
