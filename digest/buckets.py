@@ -16,11 +16,13 @@ the end of the previous period (its items dated before the period):
   an owner, a reference, a task box, or is an action; a bare remark raised once
   is discussion, not an item;
 - pending: first mentioned before the period and still open at its end, mentioned
-  within the last `quiet_after` meetings; an item without any status counts as
+  within the last `quiet_after` months with meetings; an item without any status counts as
   open once it has an owner, a task box, an action, or was raised in two meetings;
-- quiet: open but not mentioned for `quiet_after` or more series meetings (here an
-  item without status must have been raised in two meetings to count as open);
-  after `forget_after` meetings it is dropped from every bucket.
+- quiet: open but not mentioned in `quiet_after` or more months in which the series
+  met (a weekly call's item goes quiet after two silent months, not two weeks; for a
+  monthly series months and meetings are the same). Here an item without status must
+  have been raised in two meetings to count as open. After `forget_after` such
+  months it is dropped from every bucket.
 
 Finally one topic is listed once, even when it is two threads (see _fill).
 """
@@ -29,22 +31,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from digest.config import TrackingConfig
+from digest.items import section_role
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
 from digest.threads import (
     FOLLOW_UP_SLACK,
     TopicText,
     Vocabulary,
     effective_status,
+    follow_up_date,
+    is_follow_up,
     normalize_tokens,
 )
 
 ACTION_SECTIONS = ("action", "actions", "action items", "todo", "to do", "to-do", "next steps")
 _DECISION = re.compile(
     r"\b(agreed|decided|decision\s*:|(everybody|everyone|all)\s+agrees?\b)", re.IGNORECASE
+)
+# "if we all agree we can…", "once everybody agrees…", "agreed?": a proposal, not a decision.
+_TENTATIVE = re.compile(
+    r"\b(if|once|when|unless|whether|until|maybe|perhaps|should we|can we)\b[^.;!?]*$"
+    r"|(\bnot|n't|\bnever)\s+(yet\s+)?$",
+    re.IGNORECASE,
 )
 _RELEASE = re.compile(
     r"\breleased\b\s+\S|\b(is|are)\s+(now\s+)?out\b|\bhas\s+been\s+released\b", re.IGNORECASE
@@ -93,20 +104,33 @@ def tracked_open(items: Sequence[Item]) -> bool:
     if status != "unknown":
         return False
     meetings = {i.meeting_id for i in items}
-    return len(meetings) >= 2 or any(i.owners or is_action(i) for i in items)
+    return len(meetings) >= 2 or any(i.owners or is_action(i) or is_follow_up(i) for i in items)
 
 
 def worth_following(items: Sequence[Item]) -> bool:
     """What makes a first mention an item rather than a remark."""
     return any(
-        i.status != "unknown" or i.owners or i.refs or is_action(i) or i.row_key for i in items
+        i.status != "unknown" or i.owners or i.refs or is_action(i) or i.row_key or is_follow_up(i)
+        for i in items
     ) and any(has_words(i) for i in items)
 
 
 def is_decision_or_release(item: Item) -> bool:
     if _RELEASE.search(item.text):
         return True
-    return bool(_DECISION.search(item.text) or any(_DECISION.search(c) for c in item.children))
+    return any(states_decision(text) for text in [item.text, *item.children])
+
+
+def states_decision(text: str) -> bool:
+    """A decision stated as made ("everybody agrees", "decided to…"), not one proposed
+    ("if we all agree we can proceed…") or asked about ("agreed?")."""
+    for match in _DECISION.finditer(text):
+        before = text[: match.start()]
+        after = text[match.end() :].lstrip()
+        if _TENTATIVE.search(before) or after.startswith("?"):
+            continue
+        return True
+    return False
 
 
 @dataclass
@@ -135,8 +159,13 @@ def build_digest(
         (m for m in meetings if m.series == series and m.date < end),
         key=lambda m: (m.date, m.id),
     )
-    ordinal = {m.id: n for n, m in enumerate(series_meetings)}
-    total = len(series_meetings)
+    # Quiet/forget count the months in which the series met, not its meetings: a
+    # weekly call's item is not "gone quiet" after two weeks of a monthly digest, and
+    # for a monthly series the two counts are the same.
+    held = sorted({period_of(m.date) for m in series_meetings})
+    period_index = {p: n for n, p in enumerate(held)}
+    ordinal = {m.id: period_index[period_of(m.date)] for m in series_meetings}
+    total = len(held)
     earlier = [period_of(m.date) for m in series_meetings if m.date < start]
     late_meetings = _late_meetings(series_meetings, start, period, built_at)
 
@@ -158,7 +187,8 @@ def build_digest(
             continue
         before = [i for i in upto if i.meeting_date < start]
         during = [i for i in upto if i.meeting_date >= start]
-        entry_of = _entry_maker(thread, upto, before, during, link)
+        carried = carried_since(thread, series_meetings)
+        entry_of = _entry_maker(thread, upto, before, during, link, carried)
 
         if not during and any(i.meeting_id in late_meetings for i in before):
             late_items = [i for i in before if i.meeting_id in late_meetings]
@@ -186,7 +216,15 @@ def build_digest(
                 )
             )
             continue
-        bucket = _bucket(upto, before, during, ordinal, total, tracking)
+        bucket = _bucket(
+            upto,
+            before,
+            during,
+            ordinal,
+            total,
+            tracking,
+            carried=carried is not None and carried < start,
+        )
         if bucket is None:
             continue
         entry = entry_of(latest=None)
@@ -199,8 +237,9 @@ def build_digest(
             order = (entry.last_seen, thread.id)
         placed.append(_Placed(bucket, entry, order, upto[-1]))
 
-    for item in highlights:
-        if item.series == series and start <= item.meeting_date < end and has_words(item):
+    in_period = [i for i in highlights if i.series == series and start <= i.meeting_date < end]
+    for item in highlight_bullets(in_period, tracking):
+        if has_words(item):
             entry = _item_entry(item, link)
             placed.append(_Placed("highlights", entry, _item_order(item), item))
 
@@ -212,6 +251,19 @@ def build_digest(
     )
     _fill(digest, placed, vocabulary, tracking.similarity - FOLLOW_UP_SLACK)
     return digest
+
+
+def carried_since(thread: Thread, series_meetings: Sequence[Meeting]) -> date | None:
+    """When a thread that starts under a follow-up heading was, by the note's own word,
+    first raised: the meeting the heading names ("see notes from 2023-10-05"), else
+    the series' previous meeting. None for any other thread."""
+    first = thread.first
+    if not is_follow_up(first):
+        return None
+    named = follow_up_date(first)
+    if named is None:
+        named = max((m.date for m in series_meetings if m.date < first.meeting_date), default=None)
+    return named if named is not None and named < first.meeting_date else None
 
 
 def _late_meetings(
@@ -243,8 +295,16 @@ def _bucket(
     ordinal: Mapping[str, int],
     total: int,
     tracking: TrackingConfig,
+    *,
+    carried: bool = False,
 ) -> str | None:
     end_status = effective_status(upto)
+    if not before and carried:
+        # Listed as carried over from a meeting before the period, under a heading
+        # like "Items to check in from last time": open before by the humans' word.
+        if is_closed(end_status):
+            return "resolved"
+        return "pending" if any(has_words(i) for i in upto) else None
     if not before:  # first mentioned in the period
         if not worth_following(during):
             return None
@@ -257,7 +317,7 @@ def _bucket(
     if not tracked_open(upto) or not any(has_words(i) for i in upto):
         return None
     last = ordinal.get(upto[-1].meeting_id)
-    # Series meetings held since the last mention, up to the end of the period.
+    # Months with series meetings since the month of the last mention, up to the period.
     gap = total - 1 - last if last is not None else 0
     if gap >= tracking.forget_after:
         return None
@@ -275,6 +335,7 @@ def _entry_maker(
     before: list[Item],
     during: list[Item],
     link: Callable[[Item], SourceLink],
+    carried: date | None = None,
 ) -> Callable[..., Entry]:
     def make(latest: Item | None) -> Entry:
         last = latest or upto[-1]
@@ -295,7 +356,7 @@ def _entry_maker(
             status_phrase=phrase,
             owners=owners,
             refs=refs,
-            first_seen=upto[0].meeting_date,
+            first_seen=min(upto[0].meeting_date, carried or upto[0].meeting_date),
             last_seen=upto[-1].meeting_date,
             times_raised=len({i.meeting_id for i in upto}),
             source=link(shown),
@@ -312,7 +373,7 @@ def _previous_status(before: list[Item]) -> str | None:
     for item in reversed(before):
         if item.status != "unknown":
             return item.status_phrase or item.status
-    return "unknown"
+    return None  # raised before, but never with a status: nothing to compare with
 
 
 def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
@@ -327,6 +388,46 @@ def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
         times_raised=1,
         source=link(item),
     )
+
+
+def highlight_bullets(items: Sequence[Item], tracking: TrackingConfig) -> list[Item]:
+    """The meeting's own highlight bullets: the children of a grouping bullet under a
+    Highlights heading ("Falco issue discussion:" over "feel free to comment…", "if we
+    all agree…") are its discussion, so the group is one highlight, titled by its label
+    and linked to its first line, with the children's references and owners."""
+    out: list[Item] = []
+    groups: dict[tuple[str, tuple[str, ...]], Item] = {}
+    for item in items:
+        grouped = (
+            len(item.section) >= 2
+            and section_role(item.section, tracking) != "highlight"
+            and section_role(item.section[:-1], tracking) == "highlight"
+        )
+        if not grouped:
+            out.append(item)
+            continue
+        key = (item.meeting_id, item.section)
+        group = groups.get(key)
+        if group is None:
+            group = replace(
+                item,
+                kind="list",
+                text=item.section[-1],
+                section=item.section[:-1],
+                children=[item.text],
+                owners=list(item.owners),
+                refs=list(item.refs),
+                status="unknown",
+                status_phrase=None,
+            )
+            groups[key] = group
+            out.append(group)
+            continue
+        group.children.append(item.text)
+        group.owners.extend(o for o in item.owners if o not in group.owners)
+        group.refs.extend(r for r in item.refs if r not in group.refs)
+        group.end_line = max(group.end_line, item.end_line)
+    return out
 
 
 def _item_order(item: Item) -> tuple[object, ...]:

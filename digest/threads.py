@@ -31,6 +31,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from rapidfuzz import fuzz, process
 
@@ -75,11 +76,19 @@ _TOKEN = re.compile(r"[a-z0-9][a-z0-9.+*_-]*")
 # Headings under which notes re-list earlier items ("Some items to check in from
 # last time", "Follow-ups", "Carried over"): there a looser text match is enough.
 _FOLLOW_UP = re.compile(
-    r"\b(from last time|last time|last meeting|check[- ]?ins?\b|follow[- ]?ups?|"
-    r"carr(y|ied)[- ]?over|previous(ly)?|open items from)",
+    r"\b(from last time|last time|last (meeting|call|week|month)|check[- ]?ins?\b|"
+    r"follow[- ]?ups?|carr(y|ied)[- ]?over|previous (meeting|call|time|notes|action items|items)|"
+    r"open items from|from (the )?(previous|last|earlier) (meeting|call|notes)|"
+    r"see notes from)",
     re.IGNORECASE,
 )
+# The meeting a follow-up heading names: "(see notes from 2023-10-05)".
+_NAMED_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 FOLLOW_UP_SLACK = 15  # points below `similarity` accepted for items under such headings
+# A follow-up item may also continue a thread of the meeting it follows up on when they
+# share the item's most distinctive word ("ia32 emulation done" after "ia32 support")
+# and this much of one text's word weight is in the other.
+FOLLOW_UP_OVERLAP = 40.0
 
 
 def normalize_tokens(text: str, status_phrase: str | None = None) -> list[str]:
@@ -201,6 +210,7 @@ class _Open:
     status: Status
     texts: list[TopicText] = field(default_factory=list)  # its first and last text
     details: list[TopicText] = field(default_factory=list)  # child lines of its last item
+    meetings: set[int] = field(default_factory=set)  # ordinals of the meetings it was seen in
 
 
 @dataclass(frozen=True)
@@ -236,6 +246,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         meeting_items[item.meeting_id].append(item)
 
     active: list[int] = []  # threads still inside the look-back window, oldest first
+    meeting_ordinal: dict[date, int] = {}  # a meeting date -> its (last) ordinal
     # dicts keep insertion order: meetings come in date order.
     for ordinal, batch in enumerate(meeting_items.values()):
         # Prune once per meeting, so each meeting looks at a bounded window of threads,
@@ -243,6 +254,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         horizon = ordinal - OPEN_LOOKBACK * tracking.forget_after
         active = [i for i in active if building[i].last_meeting >= horizon]
         candidates = _text_candidates(building, active, ordinal, tracking)
+        meeting_ordinal[batch[0].meeting_date] = ordinal
         proposals: list[tuple[int, float, int, int, Join]] = []
         for pos, item in enumerate(batch):
             for rank, index, join in _proposals(
@@ -256,6 +268,12 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 tracking,
             ):
                 proposals.append((rank, -join.score, pos, index, join))
+            if is_follow_up(item):
+                followed = _followed_meeting(item, ordinal, meeting_ordinal)
+                for index, join in _follow_up_proposals(
+                    item, texts[item.key], vocabulary, candidates, building, followed
+                ):
+                    proposals.append((5, -join.score, pos, index, join))
         proposals.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
         placed: dict[int, tuple[int, Join]] = {}  # item position -> (thread index, join)
         taken: set[int] = set()
@@ -269,13 +287,14 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 index, join = placed[pos]
                 state = building[index]
             else:
-                index, join = len(building), Join(item.key, "first", "first mention", 100.0)
+                index, join = len(building), Join(item.key, "first", _first_detail(item), 100.0)
                 state = _Open(Thread(id=item.key, series=series), ordinal, "unknown")
                 building.append(state)
                 active.append(index)
             state.thread.items.append(item)
             state.thread.joins.append(join)
             state.last_meeting = ordinal
+            state.meetings.add(ordinal)
             if item.status != "unknown":
                 state.status = item.status
             text = texts[item.key]
@@ -302,6 +321,89 @@ def ref_in_text(ref: str, text: str) -> bool:
 def is_follow_up(item: Item) -> bool:
     """Whether the note itself says this item continues an earlier meeting's."""
     return any(_FOLLOW_UP.search(part) for part in item.section)
+
+
+def follow_up_date(item: Item) -> date | None:
+    """The earlier meeting a follow-up heading names ("see notes from 2023-10-05")."""
+    for part in reversed(item.section):
+        if not _FOLLOW_UP.search(part):
+            continue
+        for match in _NAMED_DATE.finditer(part):
+            try:
+                named = date(*(int(g) for g in match.groups()))
+            except ValueError:
+                continue
+            if named < item.meeting_date:
+                return named
+    return None
+
+
+def _first_detail(item: Item) -> str:
+    """Why an item starts a thread; a follow-up says which meeting it carries over from."""
+    if not is_follow_up(item):
+        return "first mention"
+    heading = next(p for p in reversed(item.section) if _FOLLOW_UP.search(p))
+    named = follow_up_date(item)
+    since = f"the meeting of {named}" if named else "an earlier meeting"
+    return (
+        f"first mention in these notes, but listed under {_short(heading)!r}: "
+        f"carried over from {since}, so followed as open since then"
+    )
+
+
+def _followed_meeting(item: Item, ordinal: int, meeting_ordinal: dict[date, int]) -> int | None:
+    """The ordinal of the meeting a follow-up item continues: the one its heading names,
+    else the previous meeting of the series ("from last time")."""
+    named = follow_up_date(item)
+    if named is not None:
+        return meeting_ordinal.get(named)
+    return ordinal - 1 if ordinal > 0 else None
+
+
+def _follow_up_proposals(
+    item: Item,
+    text: TopicText,
+    vocabulary: Vocabulary,
+    candidates: list[_Candidate],
+    building: list[_Open],
+    followed: int | None,
+) -> list[tuple[int, Join]]:
+    """Threads of the followed meeting that a follow-up item may continue.
+
+    The humans said the item continues that meeting's business, so a weaker match
+    than text similarity is enough there (and only there): at least
+    FOLLOW_UP_OVERLAP % of the item's word weight (rare words weigh more) is in the
+    thread's text or a detail line of it (not in its headings). "ia32 emulation done"
+    continues "ia32 support"; "libsinsp metrics extension" continues "finalizing
+    metrics … libsinsp". The best such thread comes first.
+    """
+    if followed is None or not text.words:
+        return []
+    total = sum(vocabulary.weight(w) for w in text.words)
+    if total <= 0:
+        return []
+    best: dict[int, tuple[float, float, str]] = {}
+    for candidate in candidates:
+        if followed not in building[candidate.index].meetings:
+            continue
+        shared = text.words & candidate.text.words
+        weight = sum(vocabulary.weight(w) for w in shared)
+        contained = 100.0 * weight / total
+        if contained < FOLLOW_UP_OVERLAP:
+            continue
+        words = ", ".join(sorted(shared))
+        if (contained, weight) > best.get(candidate.index, (0.0, 0.0, ""))[:2]:
+            best[candidate.index] = (contained, weight, words)
+    ranked = sorted(best.items(), key=lambda b: (-b[1][0], -b[1][1], -b[0]))
+    out: list[tuple[int, Join]] = []
+    for index, (contained, _weight, words) in ranked[:TEXT_CANDIDATES]:
+        first = building[index].thread.first.text
+        detail = (
+            f"follows up on {_short(first)!r} of the meeting it names: "
+            f"{contained:.0f}% of its words by weight are there ({words})"
+        )
+        out.append((index, Join(item.key, "text", detail, contained)))
+    return out
 
 
 def _text_candidates(

@@ -288,3 +288,133 @@ def test_a_table_row_and_a_bullet_on_one_topic_are_listed_once() -> None:
     listed = [e.title for b in Digest.BUCKETS for e in getattr(february, b)]
     assert sum("Tiered compaction" in t for t in listed) == 1
     assert "Encrypted backups for the cold tier [ ]" in listed
+
+
+# ---- carry-overs, highlights and weekly series: notes written for these tests ----
+
+
+def notes_digest(period: str, notes: dict[str, str], series: str = "") -> Digest:
+    """The digest of `period` for notes {file name: Markdown}, parsed and extracted."""
+    from digest.items import extract_items
+    from digest.model import Document
+    from digest.parse import parse_document
+
+    meetings: list[Meeting] = []
+    for name, text in notes.items():
+        doc = Document(source="otter", path=f"notes/{name}", text=text, blob=name)
+        meetings += parse_document(doc, series=series).meetings
+    items = [i for m in meetings for i in extract_items(m, TRACKING, org="otterdb")]
+    (name,) = {m.series for m in meetings}
+    return build_digest(
+        build_threads(items, TRACKING),
+        meetings,
+        series=name,
+        period=period,
+        tracking=TRACKING,
+        highlights=[i for i in items if i.role == "highlight"],
+        built_at={},
+        link=link,
+    )
+
+
+MARCH_NOTE = """# 2031-03-04 Otter Maintainers
+
+## Agenda
+
+- Plans for the 2.0 cycle
+  - ARM64 builds for the release
+  - Rework of the snapshot compaction
+- Decide on the storage layout of the wal segments
+"""
+
+APRIL_NOTE = """# 2031-04-01 Otter Maintainers
+
+## Highlights
+
+- Docs site moved to the new domain
+- Release process discussion:
+  - feel free to comment on the draft in the issue
+  - if we all agree we can proceed with the rename next week
+
+## Agenda
+
+- Some items to check in from last time (see notes from 2031-03-04):
+  - Quota enforcement for tenants -- keeps coming up, maybe after 2.0
+  - ARM64 builds finished (yay) done
+  - Storage layout of the wal segments -> in progress
+  - Benchmarks on the new hardware
+- Garbage collection pauses in the replica
+"""
+
+
+def test_check_in_items_are_carried_over_never_new() -> None:
+    april = notes_digest("2031-04", {"2031-03-04.md": MARCH_NOTE, "2031-04-01.md": APRIL_NOTE})
+    # The humans listed them as carried over from March: pending (or resolved when
+    # done), first seen at the meeting the heading names, even when March's notes
+    # do not say them in the same words (or at all).
+    assert bucket_of(april, "Quota enforcement") == ["pending"]
+    assert bucket_of(april, "Benchmarks on the new hardware") == ["pending"]
+    assert bucket_of(april, "Storage layout") == ["pending"]
+    assert bucket_of(april, "ARM64 builds") == ["resolved"]
+    for entry in april.pending:
+        assert entry.first_seen == date(2031, 3, 4), entry.title
+    # A remark outside the check-in list is still just a remark (not new).
+    assert bucket_of(april, "Garbage collection") == []
+    assert not any("Quota" in e.title or "Benchmarks" in e.title for e in april.new)
+    quota = next(e for e in april.pending if "Quota" in e.title)
+    assert quota.previous_status is None  # never had a status: nothing to compare with
+
+
+def test_a_carried_over_item_stays_followed_the_month_after() -> None:
+    may_note = "# 2031-05-06 Otter Maintainers\n\n## Agenda\n\n- Unrelated: vendor the parser\n"
+    may = notes_digest(
+        "2031-05",
+        {"2031-03-04.md": MARCH_NOTE, "2031-04-01.md": APRIL_NOTE, "2031-05-06.md": may_note},
+    )
+    assert bucket_of(may, "Quota enforcement") == ["pending"]
+
+
+def test_highlights_are_the_top_level_bullets_and_stated_decisions() -> None:
+    april = notes_digest("2031-04", {"2031-03-04.md": MARCH_NOTE, "2031-04-01.md": APRIL_NOTE})
+    assert titles(april.highlights) == [
+        "Docs site moved to the new domain",
+        "Release process discussion",
+    ]
+    # The grouped discussion is not repeated line by line anywhere.
+    assert bucket_of(april, "feel free") == []
+    assert bucket_of(april, "if we all agree") == []
+
+
+def test_a_proposed_agreement_is_not_a_decision() -> None:
+    days = ["2031-03-04", "2031-04-01"]
+    items = [
+        item(days[0], "Rename the CLI binary", status="open", owners=["ossi"]),
+        item(
+            days[1],
+            "Rename the CLI binary",
+            children=["if we all agree we can proceed with the rename"],
+        ),
+        item(days[1], "Drop the legacy importer", 20, children=["everybody agrees"]),
+    ]
+    april = digest_for("2031-04", items, days)
+    assert bucket_of(april, "Rename the CLI") == ["pending"]
+    assert bucket_of(april, "legacy importer") == ["highlights"]
+
+
+def test_a_weekly_call_goes_quiet_after_two_silent_months_not_two_weeks() -> None:
+    weeks = [f"2031-01-{d:02d}" for d in (6, 13, 20, 27)] + [
+        f"2031-{m:02d}-{d:02d}" for m in (2, 3, 4) for d in (3, 17)
+    ]
+    items = [item(weeks[0], "Rotate the signing key", status="open", owners=["ossi"])]
+    items += [item(d, f"Grant request number {n} for travel") for n, d in enumerate(weeks[1:])]
+    buckets = {
+        p: bucket_of(digest_for(p, items, weeks), "signing key")
+        for p in ("2031-01", "2031-02", "2031-03", "2031-04")
+    }
+    # Three more January calls without a mention: still pending in January's digest.
+    assert buckets == {
+        "2031-01": ["new"],
+        "2031-02": ["pending"],
+        "2031-03": ["quiet"],
+        "2031-04": ["quiet"],
+    }

@@ -95,6 +95,57 @@ def test_2023_11_agrees_with_the_maintainers_check_in_list(
     assert_forwardable(november)
 
 
+# The ten topics of the 2023-11-02 check-in list, and what the maintainers said of each.
+CHECK_IN = {
+    r"TAG Environmental Sustainability": "pending",
+    r"code removals in libs re udig and mesos": "pending",
+    r"LSM hooks for open\* syscall replacement": "pending",
+    r"falcoctl as driver loader": "pending",
+    r"partial rules overrides": "pending",
+    r"libsinsp metrics extension": "pending",
+    r"ia32": "resolved",
+    r"exceptions more user-friendly": "pending",
+    r"DNS refactor": "pending",
+    r"docs for rules onboarding": "pending",
+}
+
+
+def test_2023_11_every_check_in_topic_is_pending_or_resolved(
+    falco: tuple[Config, object],
+) -> None:
+    november = core_digest(falco, "2023-11")
+    for topic, bucket in CHECK_IN.items():
+        assert buckets_with(november, topic) == [bucket], topic
+    # Carried over from 2023-10-05 by the humans' own word: never "new".
+    assert not any(re.search(t, e.title, re.IGNORECASE) for t in CHECK_IN for e in november.new)
+    lsm = next(e for e in november.pending if "LSM hooks" in e.title)
+    assert lsm.first_seen.isoformat() <= "2023-10-05"
+    assert lsm.previous_status is None
+
+
+def test_2023_11_check_in_items_join_their_october_threads(
+    falco: tuple[Config, object],
+) -> None:
+    november = core_digest(falco, "2023-11")
+    ia32 = next(e for e in november.resolved if "ia32" in e.title)
+    metrics = next(e for e in november.pending if "metrics extension" in e.title)
+    # Joined to October's "ia32 support" and "finalizing metrics …" bullets.
+    assert (ia32.times_raised, metrics.times_raised) == (2, 2)
+    assert "falcosecurity/libs#1196" in ia32.refs
+
+
+def test_2024_01_community_call_highlights_are_the_highlight_bullets(
+    falco: tuple[Config, object],
+) -> None:
+    cfg, db = falco
+    (january,) = compute_digests(cfg, db, period="2024-01", series="Community Call")
+    titles = [e.title for e in january.highlights]
+    assert any("Falco 0.37.0 is out" in t for t in titles)
+    assert "Falco issue discussion" in titles
+    for discussion in ("feel free to comment", "if we all agree", "maybe we could create"):
+        assert not any(discussion in t for t in titles), discussion
+
+
 def test_2023_11_detail_bullets_are_never_entries(falco: tuple[Config, object]) -> None:
     november = core_digest(falco, "2023-11")
     # Sub-bullets of "Status on memleaks / segfaults" are discussion detail.

@@ -213,3 +213,36 @@ def test_under_a_follow_up_heading_a_looser_match_and_sub_bullets_count() -> Non
     plain = [item(d.meeting_date.isoformat(), d.text, d.line) for d in follow_ups]
     threads = build_threads([last_time, overrides, *plain], TRACKING)
     assert len(thread_of(threads, plain[0]).items) == 1
+
+
+def test_a_check_in_item_continues_the_meeting_its_heading_names() -> None:
+    section = ("Agenda", "Some items to check in from last time (see notes from 2031-03-04)")
+    march = [
+        item("2031-03-04", "riscv64 support", 10),
+        item("2031-03-04", "finalizing histograms and the perf CI (extend histograms later)", 11),
+        item("2031-03-04", "perf cleanups?", 12),
+    ]
+    # Another meeting in between: the heading names March, not "the previous one".
+    between = item("2031-03-18", "Triage the Debian packaging bug", 10)
+    april = [
+        item("2031-04-01", "riscv64 emulation done (wohoo)", 20, section=section, status="done"),
+        item("2031-04-01", "perf histograms extension -> in progress", 21, section=section),
+        item("2031-04-01", "Quota enforcement for tenants", 22, section=section),
+    ]
+    threads = build_threads([*march, between, *april], TRACKING)
+    assert thread_of(threads, april[0]) is thread_of(threads, march[0])
+    assert "follows up on 'riscv64 support'" in thread_of(threads, april[0]).joins[1].detail
+    # The text sharing more of the item's weighted words wins over "perf cleanups?".
+    assert thread_of(threads, april[1]) is thread_of(threads, march[1])
+    # Not found: its own thread, and the join says where the humans say it comes from.
+    quota = thread_of(threads, april[2])
+    assert len(quota.items) == 1
+    assert "carried over from the meeting of 2031-03-04" in quota.joins[0].detail
+
+
+def test_the_same_words_outside_a_check_in_list_do_not_join_loosely() -> None:
+    march = item("2031-03-04", "riscv64 support", 10)
+    april = item("2031-04-01", "riscv64 emulation done (wohoo)", 20, status="done")
+    threads = build_threads([march, april], TRACKING)
+    assert thread_of(threads, april) is not thread_of(threads, march)
+    assert thread_of(threads, april).joins[0].detail == "first mention"
