@@ -45,6 +45,17 @@ DEFAULT_SECTIONS_TRACKED = [
     "status",
     "updates",
     "roadmap",
+    # Seen in real notes: "Proposals", "Proposals/Issues", "Agenda / Open Discussion",
+    # "Follow-ups from last meeting", "Items from last time".
+    "proposals",
+    "issues",
+    "open discussion",
+    "check-ins",
+    "from last meeting",
+    "from last time",
+    "from the last meeting",
+    "from previous meeting",
+    "carried over",
 ]
 DEFAULT_SECTIONS_HIGHLIGHT = [
     "highlights",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from digest.config import TrackingConfig
 from digest.model import Item, ItemKind, ListNode, Meeting, Paragraph, SectionRole, Status, TableRow
-from digest.owners import find_owners
+from digest.owners import find_owners, project_names
 from digest.refs import canonical_refs, plain_links
 from digest.status import find_status
 
@@ -69,6 +69,10 @@ _LINK_OR_URL = re.compile(r"\]\(|https?://")
 _OWNER_PREFIX = re.compile(r"^\s*(?:\[[^\[\]()]{1,80}\]\s*)+(?!\()")
 _STATUS_BOX = {True: "[x]", False: "[ ]"}
 _MAX_STATUS_CHILD_WORDS = 6
+# Words that say nothing next to a status: "- PR merged", "- it is done now".
+_STATUS_FILLER = frozenset(
+    {"pr", "prs", "it", "is", "was", "are", "now", "already", "all", "the", "this", "that", "here"}
+)
 _ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead", "leads", "dri"}
 _ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"}
 _ROW_STATUS_HEADERS = {"status", "state", "progress"}
@@ -83,6 +87,7 @@ _WORD = re.compile(r"[^\W_][\w'.-]*")
 _BOLD_MARKS = re.compile(r"(\*\*|__)")
 _ALL_BOLD = re.compile(r"(\*\*|__)[^*_]+\1:?")
 _PERSON_NAME = re.compile(r"[A-Z][\w.-]*(?: [A-Z][\w.-]*)?")
+_REF = re.compile(r"[\w./-]*#\d+")
 _HANDLES_AND_BRACKETS = re.compile(r"@[\w-]+|\[[^\]]*\]")
 _HEADING_MARKUP = re.compile(r"[\[\]*_]")
 _OWNER_SEPARATORS = re.compile(r"[,/&]")
@@ -210,6 +215,10 @@ class _Context:
     role: SectionRole
     section: tuple[str, ...]
     default_status: Status
+    not_people: frozenset[str] = frozenset()  # the project's own names ("falco")
+
+    def owners(self, text: str) -> list[str]:
+        return find_owners(text, not_people=self.not_people)
 
 
 def _item(
@@ -241,9 +250,9 @@ def _item(
             status_value = "open"
         if status_child and owners is not None:
             # "- in progress @luca": who reported the status owns the work.
-            owners = owners + [o for o in find_owners(status_child) if o not in owners]
+            owners = owners + [o for o in ctx.owners(status_child) if o not in owners]
     everything = "\n".join([text, *children])
-    who = list(owners) if owners is not None else find_owners(_ACTION.sub("", text, count=1))
+    who = list(owners) if owners is not None else ctx.owners(_ACTION.sub("", text, count=1))
     return Item(
         meeting_id=m.id,
         series=m.series,
@@ -269,12 +278,26 @@ def _item(
 
 
 def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
-    """The first direct child that is mostly a status: "- done", "- in progress @luca"."""
+    """The first direct child that is mostly a status: "- done", "- in progress @luca".
+
+    Mostly: the status phrase is more than half of the child's words, not counting
+    owners, brackets, "(remarks)", links' targets and filler ("PR", "is", "now").
+    "- merged: https://…" qualifies; "- Released `tool` https://…/v0.7.1" (a
+    sentence about another thing that happens to start with a status word) does not.
+    """
     for child in children:
         if child.startswith(" "):
             continue  # a grandchild: detail of the detail
-        words = _words(_HANDLES_AND_BRACKETS.sub(" ", child))
-        if 0 < len(words) <= 3 and find_status(child, tracking):
+        # "(wohoo)" is a remark, "(already merged)" the status itself.
+        bare = _PARENS.sub(
+            lambda m: m.group(0) if find_status(m.group(0)[1:-1], tracking) else " ", child
+        )
+        bare = _REF.sub(" ", _HANDLES_AND_BRACKETS.sub(" ", bare))
+        words = [w for w in _words(bare) if w.lower() not in _STATUS_FILLER]
+        if not 0 < len(words) <= _MAX_STATUS_CHILD_WORDS:
+            continue
+        found = find_status(child, tracking)
+        if found and 2 * len(_words(found[1])) > len(words):
             return child
     return None
 
@@ -308,7 +331,7 @@ def _node_item(
             status = later  # "- [ ] Docs -> postponed" keeps its phrase
     elif action:
         kind = "action"
-    owners = find_owners(_ACTION.sub("", text, count=1)) or list(inherited)
+    owners = ctx.owners(_ACTION.sub("", text, count=1)) or list(inherited)
     return _item(
         ctx,
         kind=kind,
@@ -337,7 +360,7 @@ def _nested_actions(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> 
 
 
 def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
-    person = find_owners(node.text) or [_label(node.text).rstrip(":").strip().lower()]
+    person = ctx.owners(node.text) or [_label(node.text).rstrip(":").strip().lower()]
     heading = _HEADING_MARKUP.sub("", node.text).rstrip(":").strip()
     for child in node.children:
         m = _PERSON_LABEL.match(child.text)
@@ -362,7 +385,7 @@ def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> It
                 line=source.line,
                 end_line=source.end_line,
                 status=status,
-                owners=list(dict.fromkeys(person + find_owners(text))),
+                owners=list(dict.fromkeys(person + ctx.owners(text))),
                 section=(*section, heading),
             )
 
@@ -375,7 +398,7 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
         # The header's text is kept as context in the section path; an owner on the
         # header ("[jason] **Topics**") is the owner of children that name none.
         section = (*ctx.section, _label(node.text).rstrip(":").strip())
-        inherited = find_owners(node.text)
+        inherited = ctx.owners(node.text)
         for child in node.children:
             if _is_person_list(child):
                 yield from _person_items(ctx, child, section)
@@ -437,14 +460,14 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         for h in row.header:
             if kinds[h] == "owner":
                 cell = cells.get(h, "")
-                named = find_owners(cell) or [
+                named = ctx.owners(cell) or [
                     p.strip().lstrip("@").lower()
                     for p in _OWNER_SEPARATORS.split(cell)
                     if p.strip()
                 ]
                 owners.extend(n for n in named if n not in owners)
         if not owners:
-            owners = find_owners(" ".join(keys))
+            owners = ctx.owners(" ".join(keys))
         yield _item(
             ctx,
             kind="row",
@@ -461,6 +484,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
 def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") -> list[Item]:
     """Items of `meeting`, in document order, according to the section rules in `tracking`."""
     items: list[Item] = []
+    not_people = project_names(org)
     # A meeting written without sub-headings is all agenda: its lists are tracked.
     headingless = all(not s.path for s in meeting.sections)
     for section in meeting.sections:
@@ -469,7 +493,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             continue
         last = _norm_heading(section.path[-1]) if section.path else ""
         default: Status = "open" if _singular(last) in _OPEN_BY_DEFAULT_SINGULAR else "unknown"
-        ctx = _Context(meeting, tracking, org, role, section.path, default)
+        ctx = _Context(meeting, tracking, org, role, section.path, default, not_people)
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:
             if isinstance(block, TableRow):

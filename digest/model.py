@@ -15,6 +15,10 @@ Status = Literal["open", "done", "dropped", "unknown"]
 DateOrigin = Literal["heading", "filename", "commit", "feed"]
 SectionRole = Literal["tracked", "highlight", "ignored", "other"]
 ItemKind = Literal["list", "task", "row", "action", "person"]
+# Where a meeting's series name came from: a title heading, the source's `series`
+# setting, or a guess (file-name words, else "Meetings") that sync may replace by
+# the series of the note's siblings (digest.sync).
+SeriesOrigin = Literal["title", "override", "fallback"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class Meeting:
     committed_at: datetime | None
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    series_origin: SeriesOrigin = "title"
 
 
 # ---- items -----------------------------------------------------------------

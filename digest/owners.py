@@ -4,16 +4,27 @@ Forms understood: "[luca]", "[melissa, jason]", "[FedeDP/leogr]" at any place
 (not link texts "[text](url)", not tags like "[to-do]" or "[proposal]", not
 footnotes "[^1]"); "@handle" (also as a link text "[@handle](https://…)");
 a trailing "(Melissa)", "(JK)" or "(in flight @luca)"; a leading speaker
-"Luca:" / "SC:" / "**Luca**:". Names are normalized: "@" removed, lower-case.
+"Luca:" / "SC:" / "**Luca**:"; a leading "Melissa to …" / "Luca will …".
+Names are normalized: "@" removed, lower-case.
+
+Only "@handle" is unambiguous; every other form is also how people write tags
+("[URGENT]", "[driverkit]"), places ("(London)"), labels ("Decided: …") and
+sentence starts ("Try to open …", "Items to be reviewed …"). So a name found in
+those forms must also look like a person (`_looks_like_person`): not a word of
+the stop lists below (common words that start a note's sentence or label it,
+software and event words, places, tags), not the project's own name (see
+`project_names`), not shouting ("URGENT": initials are two or three letters),
+not an "-ing" word ("Tracking"), not an identifier ("CVE-2021-3156").
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from digest.status import DEFAULT_DONE, DEFAULT_DROPPED, DEFAULT_OPEN
 
-__all__ = ["find_owners"]
+__all__ = ["find_owners", "project_names"]
 
 # Bracket and prefix words that are tags, labels or acronyms, never people.
 _NOT_PEOPLE = {
@@ -98,6 +109,95 @@ _NOT_PEOPLE = {
     "q3",
     "q4",
 }
+# Words that start a sentence or label a line in meeting notes ("Decided: …", "Try to
+# …", "Items to be reviewed …", "We will …"), software, event and place words seen in
+# brackets and parentheses ("[userspace]", "(KubeCon)", "(London)"). First names that
+# are also words (Mark, Will, May, Grace, Jack) are deliberately absent.
+_COMMON_WORDS_TEXT = """
+    a about above after again all also an and another any anyone anything are as at
+    be because been before being both but by can cannot could did do does doing each
+    either even every everybody everything few for from had has have having he her
+    here hers him his how i if in into is it its itself just least less let like many
+    me might more most must my neither never no nobody none nor not nothing now of
+    off often on once one only or other others our ours out over own perhaps please
+    quite rather same several shall she should since so some someone something soon
+    still such than that the their them then there these they this those though
+    through thus to too under until up upon us very was we were what whatever when
+    where whether which while who whom whose why with within without would yes yet
+    you your
+    today tomorrow yesterday later earlier next last first second third finally
+    overall generally currently recently basically already again maybe probably
+    accept accepted add added adding agree agreed aligned announce announced approve
+    approved ask asked bring build built call called cancel change changed check
+    checked close collect confirm confirmed consider continue create created cutover
+    decide decided define deprecate deprecated discuss discussed discussing document
+    drop enable ensure explore finish follow gather get give go going help implement
+    implemented improve include included investigate keep look make mention
+    mentioned merge move moved moving need needed needs noted open organize plan
+    planned prepare propose proposed provide publish push reach remember remind
+    remove reply request requested review reviewed run schedule scheduled see send
+    set share start started stop submit support switch take talk test think track
+    try update updated upgrade use vote wait want work write
+    big current different early general good great happy important main new old
+    possible recent same small upcoming urgent
+    action actions agenda announcement announcements answer area background blocker
+    blockers bug bugs comment comments concern context correction decision decisions
+    default demo description design discussion discussions doc docs document
+    documentation event events example feature features feedback goal goals idea
+    ideas issue issues item items link links meeting meetings milestone milestones
+    minutes news note notes outcome overview plan planning plans preview problem
+    problems proposal proposals question questions recap recording reference
+    references related release releases reminder request requests requirements
+    resources result results roadmap summary survey task tasks thanks thank topic
+    topics tracker tracking welcome
+    api apis app apps arm arm64 build builds ci cd cli cloud cluster code config
+    container containers core cve dashboard dependencies deps docker driver drivers
+    driverkit ebpf engine golang helm infra infrastructure java kernel kubernetes
+    libs library libraries linux macos metrics module modules performance plugin
+    plugins python rule rules rust scala sdk security server shadow test tests
+    testing tooling ui userspace website windows
+    cncf toc incubation graduation kubecon cloudnativecon fosdem summit conference
+    meetup webinar workshop online virtual remote
+    london paris amsterdam barcelona berlin valencia copenhagen chicago detroit
+    boston seattle austin tokyo shanghai china india japan europe ireland emea apac
+    usa uk eu
+    poc mvp dbg qa rc os vm
+    """
+_COMMON_WORDS = frozenset(_COMMON_WORDS_TEXT.split())
+_SHOUTING = re.compile(r"[A-Z][A-Z0-9]{3,}")  # "URGENT", "MITRE"; initials are 2-3 letters
+_IDENTIFIER = re.compile(r"[A-Za-z]+-\d[\d-]*|v?\d+(?:\.\d+)*")  # "CVE-2021-3156", "v1.2"
+_ING_WORD = re.compile(r"[A-Za-z][a-z]{2,}ing")  # "Tracking", "Moving" (handles are kept)
+# Org name endings that are not part of the project's name: "falcosecurity" -> "falco".
+_ORG_SUFFIXES = ("security", "project", "projects", "community", "foundation", "labs", "dev", "hq")
+
+
+def project_names(org: str) -> frozenset[str]:
+    """The project's own names from its GitHub org, never a person: {"falcosecurity", "falco"}."""
+    org = org.strip().lower()
+    if not org:
+        return frozenset()
+    names = {org}
+    for suffix in _ORG_SUFFIXES:
+        stem = org.removesuffix(suffix).rstrip("-_.")
+        if stem != org and len(stem) >= 3:
+            names.add(stem)
+    return frozenset(names)
+
+
+def _looks_like_person(name: str, not_people: Collection[str] = ()) -> bool:
+    """Whether a word in brackets, parentheses or a speaker prefix can be a person."""
+    bare = name.lstrip("@")
+    low = bare.lower()
+    if not bare or low in _NOT_PEOPLE or low in _COMMON_WORDS or _IDENTIFIER.fullmatch(bare):
+        return False
+    # The project and its components: "Falco", "falcoctl", "Falcosidekick".
+    if any(low == p or (len(p) >= 4 and low.startswith(p)) for p in not_people):
+        return False
+    if name.startswith("@"):
+        return True  # an explicit handle: "[@jk]"
+    return not (_SHOUTING.fullmatch(bare) or _ING_WORD.fullmatch(bare))
+
+
 _HANDLE = r"@?[A-Za-z][\w.-]{0,38}"
 _HANDLE_ONLY = re.compile(_HANDLE)
 # "[luca]", "[melissa, jason]" — not followed by "(" or "[" (links, reference links).
@@ -117,7 +217,7 @@ _VOLUNTEER = re.compile(
 _SEPARATORS = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
 
 
-def _as_people(inner: str) -> list[str] | None:
+def _as_people(inner: str, not_people: Collection[str] = ()) -> list[str] | None:
     """The names in "melissa, jason" or None when any part is not a name."""
     parts = [p.strip() for p in _SEPARATORS.split(inner.strip()) if p.strip()]
     if not parts:
@@ -126,7 +226,7 @@ def _as_people(inner: str) -> list[str] | None:
     for part in parts:
         if not _HANDLE_ONLY.fullmatch(part):
             return None
-        if part.lstrip("@").lower() in _NOT_PEOPLE or part.lstrip("@").isdigit():
+        if not _looks_like_person(part, not_people):
             return None
         names.append(part)
     return names
@@ -136,30 +236,33 @@ def _normal(name: str) -> str:
     return name.strip().lstrip("@").lower()
 
 
-def find_owners(text: str) -> list[str]:
-    """Owners named in `text`, normalized (no "@", lower-case), first seen first."""
+def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
+    """Owners named in `text`, normalized (no "@", lower-case), first seen first.
+
+    `not_people`: lower-case names that are never owners, e.g. `project_names(org)`.
+    """
     found: list[tuple[int, str]] = []
     for m in _LINKED_MENTION.finditer(text):
         found.append((m.start(), m.group(1)))
     bare = _LINK.sub(lambda m: " " * len(m.group(0)), text)  # keep offsets
     bare = _URL.sub(lambda m: " " * len(m.group(0)), bare)
     for m in _BRACKETS.finditer(bare):
-        people = _as_people(m.group("inner"))
+        people = _as_people(m.group("inner"), not_people)
         if people and not m.group("inner").startswith("^"):
             found.extend((m.start(), p) for p in people)
     for m in _MENTION.finditer(bare):
         found.append((m.start(), m.group("handle")))
     trailing = _TRAILING_PARENS.search(bare)
     if trailing:
-        people = _as_people(trailing.group("inner"))
+        people = _as_people(trailing.group("inner"), not_people)
         # "(Melissa)", "(JK)", "(@luca)" — a lower-case "(wohoo)" is a remark, not a name.
         if people and all(p[0].isupper() or p[0] == "@" for p in people):
             found.extend((trailing.start(), p) for p in people)
     volunteer = _VOLUNTEER.match(bare)
-    if volunteer and volunteer.group("name").lower() not in _NOT_PEOPLE:
+    if volunteer and _looks_like_person(volunteer.group("name"), not_people):
         found.append((volunteer.start(), volunteer.group("name")))
     speaker = _SPEAKER.match(bare)
-    if speaker and speaker.group("name").lower() not in _NOT_PEOPLE:
+    if speaker and _looks_like_person(speaker.group("name"), not_people):
         found.append((speaker.start(), speaker.group("name")))
     ordered = [_normal(name) for _, name in sorted(found, key=lambda f: f[0])]
     return list(dict.fromkeys(n for n in ordered if n))

@@ -28,10 +28,18 @@ from digest.model import (
     Meeting,
     Paragraph,
     Section,
+    SeriesOrigin,
     TableRow,
 )
 
-__all__ = ["ParseResult", "find_date", "parse_document", "series_name"]
+__all__ = [
+    "ParseResult",
+    "fallback_series",
+    "file_shape",
+    "find_date",
+    "parse_document",
+    "series_name",
+]
 
 
 @dataclass
@@ -77,7 +85,6 @@ _DATE_PATTERNS = [
         re.I,
     ),
 ]
-_FILE_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -115,13 +122,8 @@ def find_date(text: str) -> date | None:
 
 
 def _file_date(path: str) -> date | None:
-    base = path.rsplit("/", 1)[-1]
-    for m in _FILE_DATE.finditer(base):
-        try:
-            return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-        except ValueError:
-            continue
-    return None
+    """A date in the file's name: "2023-11-02-Core.md", also "2019-Oct-02.md"."""
+    return find_date(path.rsplit("/", 1)[-1])
 
 
 # ---- series names ----------------------------------------------------------
@@ -176,7 +178,8 @@ def series_name(title: str) -> str:
 def _file_series(path: str) -> str:
     base = path.rsplit("/", 1)[-1]
     base = re.sub(r"\.(md|markdown|txt)$", "", base, flags=re.I)
-    base = _FILE_DATE.sub(" ", base)
+    for match in reversed(_match_dates(base)):  # "2019-Oct-02" too, not only ISO
+        base = base[: match.span[0]] + " " + base[match.span[1] :]
     base = re.sub(r"\d+(?:\.\d+)+", " ", base)  # version numbers: release-0.37.0
     words = [
         w
@@ -186,6 +189,25 @@ def _file_series(path: str) -> str:
     return _title_case(" ".join(words))
 
 
+def fallback_series(path: str) -> str:
+    """The series of a note without a title: its file name's words, else "Meetings"."""
+    return _file_series(path) or "Meetings"
+
+
+def file_shape(path: str) -> str:
+    """The file's path with digits removed: notes named alike belong together.
+
+    "notes/release-0.29.0.md" -> "notes/release-..md", "notes/2019-Oct-02.md" and
+    "notes/2019-10-09.md" -> "notes/.md"; sync gives a titleless note the series of
+    its titled siblings of the same shape.
+    """
+    folder, _, base = path.rpartition("/")
+    for match in reversed(_match_dates(base)):
+        base = base[: match.span[0]] + base[match.span[1] :]
+    base = re.sub(r"\d+", "", base)
+    return f"{folder}/{base}" if folder else base
+
+
 # ---- tokens ----------------------------------------------------------------
 
 # Only the block structure is read (inline tokens' `content` is the source text the
@@ -193,6 +215,8 @@ def _file_series(path: str) -> str:
 # halves the parse time and changes no token this module reads.
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table").disable(["inline", "text_join"])
 _TASK_BOX = re.compile(r"^\[( |x|X)\]\s+")
+# A box written at the end instead: "Write the migration guide [ ]", "… [x]".
+_TRAILING_TASK_BOX = re.compile(r"\s+\[( |x|X)\]\s*$")
 # A bold-only short paragraph used as a heading: "**Who joined**", "**Discussion**:".
 _PSEUDO_HEADING = re.compile(r"^\s*(\*\*|__)(?P<label>[^*_\n]{1,60}?):?\s*\1\s*:?\s*$")
 
@@ -262,9 +286,13 @@ def _list_items(
         text = " ".join(t for t in texts if t)
         checked: bool | None = None
         box = _TASK_BOX.match(text)
+        trailing_box = _TRAILING_TASK_BOX.search(text)
         if box:
             checked = box.group(1) != " "
             text = text[box.end() :]
+        elif trailing_box and trailing_box.start() > 0:
+            checked = trailing_box.group(1) != " "
+            text = text[: trailing_box.start()]
         line0, end0 = tok.map if tok.map else (0, 1)
         nodes.append(
             ListNode(
@@ -475,13 +503,9 @@ def _parse(doc: Document, series_override: str) -> ParseResult:
         # The heading's own words name the series only when it is the document's title
         # ("# 2023-11-02 Core Sync"), not in "## 2025-09-10 No call this week!".
         heading_is_title = level == 1 or len(meeting_heads) == 1
-        name = (
-            series_override
-            or (series_name(title) if title else "")
-            or (own_series if heading_is_title else "")
-            or _file_series(doc.path)
-            or "Meetings"
-        )
+        titled = (series_name(title) if title else "") or (own_series if heading_is_title else "")
+        name = series_override or titled or fallback_series(doc.path)
+        origin: SeriesOrigin = "override" if series_override else "title" if titled else "fallback"
         heading_title = _strip_markup(h.text).strip()
         meeting_title = heading_title if own_series else f"{name} {heading_title}".strip()
         n = seen[meeting_date] = seen.get(meeting_date, 0) + 1
@@ -502,6 +526,7 @@ def _parse(doc: Document, series_override: str) -> ParseResult:
                 commit=doc.commit,
                 committed_at=doc.committed_at,
                 sections=_sections(tokens, h.index, end_index, level, lines, h.line),
+                series_origin=origin,
             )
         )
     return result
@@ -535,7 +560,11 @@ def _whole_file_meeting(
     if headings and headings[0].level == min(h.level for h in headings):
         title_head = headings[0]
     title = _strip_markup(title_head.text).strip() if title_head else ""
-    name = series_override or series_name(title) or _file_series(doc.path) or "Meetings"
+    titled = series_name(title)
+    name = series_override or titled or fallback_series(doc.path)
+    series_origin: SeriesOrigin = (
+        "override" if series_override else "title" if titled else "fallback"
+    )
     start = title_head.index if title_head else 0
     base_level = title_head.level if title_head else 0
     warnings: list[str] = []
@@ -556,5 +585,6 @@ def _whole_file_meeting(
             committed_at=doc.committed_at,
             sections=_sections(tokens, start, len(tokens), base_level, lines, 1),
             warnings=warnings,
+            series_origin=series_origin,
         )
     )

@@ -291,11 +291,60 @@ def _zones(text: str) -> Iterable[tuple[int, int]]:
         yield words[-min(4, len(words))].start(), end
 
 
-_COLON_NEXT = re.compile(r"\s*:")
+_COLON_NEXT = re.compile(r"\s*:\s*\S")  # "Done: the endpoint", not "merged: <url>"
+# A status word followed by a noun is an adjective, not a status: "dropped events",
+# "blocked syscalls", "done right". What may follow a status: nothing, punctuation,
+# "(remarks)", "@owner", a version ("released 0.37"), or one of these words.
+_NEXT_WORD = re.compile(r"\s*([^\W\d_][\w'-]*)")
+_VERSION = re.compile(r"v\d[\w.-]*")
+_REF_NEXT = re.compile(r"\s*[\w./-]*#\d")  # "merged falco#1172"
+# A verb with its object, not an adjective: "we just released libs 0.18", "has merged X".
+_SUBJECT_BEFORE = re.compile(
+    r"\b(?:we|i|they|he|she|it|who|has|have|had|just|finally|already|successfully)\s+$", re.I
+)
+# Labels, not adjectives: "TODO write the guide", "ETA end of May", "WIP cache layer".
+_LABELS = frozenset({"eta", "todo", "to-do", "wip", "tbd", "tbc"})
+_MAY_FOLLOW_TEXT = """
+    in on to by for until till since with after before as at and but or so yet via
+    from per upstream already now too today yesterday soon this next last again
+    yet still review reviews approval approvals merge release feedback decision
+    confirmation vote ci tests
+    """
+_MAY_FOLLOW = frozenset(_MAY_FOLLOW_TEXT.split())
 _PHRASE_END = re.compile(r"[,;()\[\]]|\s(?:-|--|–|—)\s|->")
 
 
-def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status, str] | None:
+def _acceptable(text: str, lo: int, zone: str, m: re.Match[str], phrase: _Phrase) -> bool:
+    """Whether phrase match `m` in `zone` (= text[lo:…]) states a status, not a look-alike."""
+    after = zone[m.end() :]
+    if phrase.end_only and after.strip(" .!:;,"):
+        return False  # "Open up the plugin system"
+    if phrase.status == "done" and _COLON_NEXT.match(after):
+        return False  # "Done: …" heads a list, it is no status of its own
+    if " " not in phrase.text and phrase.text not in _LABELS:
+        following = _NEXT_WORD.match(after)
+        word = following.group(1).lower() if following else ""
+        if (
+            word
+            and word not in _MAY_FOLLOW
+            and not _VERSION.fullmatch(word)
+            and not _REF_NEXT.match(after)
+            and not _SUBJECT_BEFORE.search(text[: lo + m.start()])
+        ):
+            return False  # "dropped events", "blocked syscalls", "pending PRs"
+    # "can be done", "the pending PR": the word is about the future or is an adjective.
+    return not _NOT_A_STATUS_BEFORE.search(text[: lo + m.start()])
+
+
+_Match = tuple[int, int, Status, str]  # (start in the zone, -length, status, matched text)
+
+
+def _first_match(text: str, span: tuple[int, int], matcher: _Matcher) -> _Match | None:
+    """The first acceptable phrase match in text[span]: leftmost, then longest, then first listed.
+
+    Exactly what trying every phrase's matches left to right would give (see the
+    property test in tests/test_status.py), but only where some phrase can start.
+    """
     lo, hi = span
     zone = text[lo:hi]
     if matcher.starts is None:
@@ -304,7 +353,7 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
     # that is not a look-alike. Each phrase counts with its first acceptable match,
     # its matches taken left to right without overlap (as re.finditer gives them).
     resume: dict[int, int] = {}  # phrase -> where its next match may start
-    best: tuple[int, int, Status, str] | None = None  # (start, -length, status, phrase)
+    best: _Match | None = None
     for start_match in matcher.starts.finditer(zone):
         pos = start_match.start()
         if best is not None:
@@ -317,19 +366,20 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
             if m is None:
                 continue
             resume[k] = m.end() if m.end() > pos else pos + 1
-            after = zone[m.end() :]
-            if phrase.end_only and after.strip(" .!:;,"):
-                continue
-            if phrase.status == "done" and _COLON_NEXT.match(after):
-                continue  # "Done: …" heads a list, it is no status of its own
-            if _NOT_A_STATUS_BEFORE.search(text[: lo + m.start()]):
+            if not _acceptable(text, lo, zone, m, phrase):
                 continue
             resume[k] = len(zone) + 1  # its first acceptable match: this phrase is done
             candidate = (m.start(), -(m.end() - m.start()), phrase.status, m.group(0))
             if best is None or candidate[:2] < best[:2]:
                 best = candidate
+    return best
+
+
+def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status, str] | None:
+    best = _first_match(text, span, matcher)
     if best is None:
         return None
+    zone = text[span[0] : span[1]]
     start, _, status, found = best
     questioned = zone[start + len(found) :].startswith("?")
     if found.lower().split()[0] in _EXTENDABLE:

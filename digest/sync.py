@@ -191,7 +191,10 @@ def _read_source(
 
     def warn(message: str) -> None:
         # Logged as it happens (a scheduled `digest send` shows it in the journal) and
-        # returned in the report; each note's warnings come once, with its new version.
+        # returned in the report, once per run: a first sync reads every version of a
+        # note, and each version would repeat the same "no date …" warning.
+        if message in warnings:
+            return
         log.warning("%s", message)
         warnings.append(message)
         summary.warnings += 1
@@ -208,6 +211,7 @@ def _read_source(
     counter.add(scan.total)
     cursor = last_commit
     org = source_org(src)
+    siblings = SiblingSeries(db, src.name)
     try:
         for batch in scan.batches:
             with transaction(db):
@@ -217,7 +221,7 @@ def _read_source(
                 # its old meetings in the DB, so they pass on their first-seen date.
                 leaving = [v.document.path for v in batch.versions if v.document.deleted]
                 for version in sorted(batch.versions, key=lambda v: v.document.deleted):
-                    _store_version(cfg, db, version, org, summary, warn, seen_at, leaving)
+                    _store_version(cfg, db, version, org, summary, warn, seen_at, leaving, siblings)
                 if batch.cursor is not None:
                     cursor = batch.cursor
                 save_cursor(cursor)
@@ -245,6 +249,7 @@ def _store_version(
     warn: Callable[[str], None],
     seen_at: datetime,
     leaving_paths: Sequence[str] = (),
+    siblings: SiblingSeries | None = None,
 ) -> None:
     from digest.items import extract_items
     from digest.parse import parse_document
@@ -267,6 +272,8 @@ def _store_version(
         parse_doc = dataclasses.replace(doc, committed_at=first_commit)
     try:
         result = parse_document(parse_doc, series=src.series)
+        if siblings is not None:
+            siblings.resolve(doc.path, result)
         first = store.first_seen(db, doc.source, result.meetings, leaving_paths=leaving_paths)
         for meeting in result.meetings:
             meeting.commit = doc.commit
@@ -290,6 +297,72 @@ def _store_version(
     summary.items += len(items)
     for message in result.warnings:
         warn(message)
+
+
+class SiblingSeries:
+    """Series of a source's titled notes by file shape, to name its titleless notes.
+
+    A note with only dated headings ("## 2021-06-09", no "# Community Call" title)
+    gets a fallback series from the parser. Its siblings — notes of the same source
+    whose path has the same shape once digits and dates are removed
+    (`release-0.29.0.md` ~ `release-0.37.0.md`) — say which series it belongs to: the
+    series most of the titled siblings have. Titled siblings are those stored before
+    (a stored meeting whose series is not its own file's fallback name) and those
+    read earlier in this run. A titleless note read before any titled sibling keeps
+    its fallback until `digest sync --full`; that is warned once per shape and run.
+    """
+
+    def __init__(self, db: sqlite_utils.Database, source: str) -> None:
+        self.db = db
+        self.source = source
+        self._by_shape: dict[str, dict[str, set[str]]] | None = None  # shape -> series -> paths
+        self._warned: set[str] = set()
+
+    def _load(self) -> dict[str, dict[str, set[str]]]:
+        from digest.parse import fallback_series, file_shape
+
+        if self._by_shape is None:
+            self._by_shape = {}
+            rows = self.db.execute(
+                "SELECT DISTINCT path, series FROM meetings WHERE source = ?", [self.source]
+            ).fetchall()
+            for path, series in rows:
+                if series != fallback_series(path):
+                    shape = self._by_shape.setdefault(file_shape(path), {})
+                    shape.setdefault(series, set()).add(path)
+        return self._by_shape
+
+    def resolve(self, path: str, result: Any) -> None:
+        """Rename `result`'s fallback-series meetings after their titled siblings."""
+        from digest.parse import file_shape
+
+        shape = file_shape(path)
+        by_series = self._load().setdefault(shape, {})
+        fallbacks = []
+        for meeting in result.meetings:
+            if meeting.series_origin == "fallback":
+                fallbacks.append(meeting)
+            else:
+                by_series.setdefault(meeting.series, set()).add(path)
+        if not fallbacks:
+            return
+        titled = {series: paths - {path} for series, paths in by_series.items()}
+        titled = {series: paths for series, paths in titled.items() if paths}
+        if not titled:
+            if shape not in self._warned:
+                self._warned.add(shape)
+                result.warnings.append(
+                    f"{self.source}:{path}: no title heading and no titled note named like "
+                    f'it; its meetings are in series "{fallbacks[0].series}" (add a title '
+                    "heading, or set `series` on the source)."
+                )
+            return
+        # Most titled siblings; on a tie, the alphabetically first (stable across runs).
+        series = min(titled, key=lambda s: (-len(titled[s]), s))
+        for meeting in fallbacks:
+            if meeting.title.startswith(meeting.series + " "):
+                meeting.title = series + meeting.title[len(meeting.series) :]
+            meeting.series = series
 
 
 class TerminalProgress:

@@ -224,3 +224,38 @@ def test_falco_references_are_canonical(falco_clone: Path) -> None:
     assert "falcosecurity/falco#1340" in refs
     tasks = [i for i in items if i.kind == "task"]
     assert (tasks[0].status, tasks[0].owners) == ("open", ["luca"])
+
+
+@pytest.fixture(scope="module")
+def release_sync() -> list[Item]:
+    return items_of("2025-May-08.md")
+
+
+def test_a_task_box_at_the_end_of_an_item(release_sync: list[Item]) -> None:
+    guide = by_text(release_sync, "Write the migration guide")
+    assert (guide.text, guide.kind, guide.status) == ("Write the migration guide", "task", "open")
+    changelog = by_text(release_sync, "Publish the 2.1 changelog")
+    assert (changelog.text, changelog.status) == ("Publish the 2.1 changelog", "done")
+
+
+def test_a_child_gives_the_status_only_when_it_is_mostly_a_status(
+    release_sync: list[Item],
+) -> None:
+    # A sentence about something else that starts with "Released" says nothing here.
+    assert by_text(release_sync, "Orchard 2.1 release is on track").status == "unknown"
+    exporter = by_text(release_sync, "Exporter rewrite")
+    assert (exporter.status, exporter.status_phrase) == ("done", "merged")
+    retries = by_text(release_sync, "Buoy feed retries")
+    assert (retries.status, retries.owners) == ("open", ["kai"])
+    assert by_text(release_sync, "Ideas for 2.2").status == "unknown"  # "Ideas/TBD" is a label
+
+
+def test_a_status_word_used_as_an_adjective_is_no_status(release_sync: list[Item]) -> None:
+    assert by_text(release_sync, "Nadia talked about").status == "unknown"
+
+
+def test_proposals_and_follow_ups_are_tracked_by_default(release_sync: list[Item]) -> None:
+    roles = {i.section[0]: i.role for i in release_sync}
+    assert roles == {"Follow-ups from last meeting": "tracked", "Proposals/Issues": "tracked"}
+    assert by_text(release_sync, "[ruth] Split").owners == ["ruth"]
+    assert by_text(release_sync, "**[URGENT]**").owners == []

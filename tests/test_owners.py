@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.owners import find_owners
+from digest.owners import find_owners, project_names
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,52 @@ def test_owner_forms(text: str, owners: list[str]) -> None:
 )
 def test_not_owners(text: str) -> None:
     assert find_owners(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "**[URGENT]** licence exception request for the parser",
+        "Items to be reviewed: the 2.1 milestone",
+        "Try to open the plugin registry to outside authors",
+        "Decided: 2.0 focuses on startup time",
+        "MINNOW: coverage script for the tide rules",
+        "Incubation: due diligence checklist",
+        "Welcome to the new reviewers!",
+        "Moving to 2.1",
+        "[tracking] the buoy feed rewrite",
+        "[userspace] an agent without a kernel module",
+        "No sync next week (KubeCon)",
+        "Note on the parser advisory (CVE-2024-12345)",
+        "Rewrite the exporter (Go)",
+    ],
+)
+def test_common_words_tags_places_and_identifiers_are_not_owners(text: str) -> None:
+    assert find_owners(text) == []
+
+
+def test_a_place_in_parentheses_is_not_an_owner() -> None:
+    assert find_owners("[kai] Upcoming summit (London)") == ["kai"]
+
+
+def test_the_projects_own_name_is_no_speaker() -> None:
+    not_people = project_names("orchardsecurity")
+    assert not_people == {"orchardsecurity", "orchard"}
+    assert find_owners("Orchard: mocking library for unit tests", not_people=not_people) == []
+    assert find_owners("Orchardctl: a new flag", not_people=not_people) == []
+    assert find_owners("[orchard] website revamp", not_people=not_people) == []
+    assert find_owners("Nadia: mocking library", not_people=not_people) == ["nadia"]
+
+
+@pytest.mark.parametrize(
+    ("text", "owners"),
+    [
+        ("**Mark**: the buoy feed is flaky", ["mark"]),
+        ("packaging review (POP)", ["pop"]),
+        ("[Minnow73] tide API", ["minnow73"]),
+        ("[kai-lee, Ruth] split the CLI", ["kai-lee", "ruth"]),
+        ("docs for the exporter (Spencer, Ada)", ["spencer", "ada"]),
+    ],
+)
+def test_people_still_found_after_the_stop_lists(text: str, owners: list[str]) -> None:
+    assert find_owners(text) == owners

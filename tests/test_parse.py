@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.model import Document, ListNode, Paragraph, TableRow
-from digest.parse import find_date, parse_document, series_name
+from digest.parse import fallback_series, file_shape, find_date, parse_document, series_name
 
 NOTES = Path(__file__).parent / "notes"
 
@@ -250,3 +250,33 @@ def test_every_falco_file_parses_without_losing_meetings(falco_clone: Path) -> N
         assert result.meetings, name
         total += len(result.meetings)
     assert total > 250
+
+
+def test_a_month_name_in_the_file_name_dates_the_meeting() -> None:
+    result = parse_document(note("2025-May-08.md"))
+    (meeting,) = result.meetings
+    assert (meeting.date, meeting.date_origin) == (date(2025, 5, 8), "filename")
+    assert (meeting.series, meeting.series_origin) == ("Orchard Release Sync", "title")
+    assert result.warnings == []
+
+
+def test_where_the_series_came_from() -> None:
+    titled = parse_document(note("orchard-community-call.md")).meetings
+    assert {m.series_origin for m in titled} == {"title"}
+    forced = parse_document(note("orchard-community-call.md"), series="Calls").meetings
+    assert {(m.series, m.series_origin) for m in forced} == {("Calls", "override")}
+    titleless = parse_document(
+        note("release-2.1.0.md", text="## 2025-06-11\n\n- tide API\n\n## 2025-05-28\n\n- feed\n")
+    ).meetings
+    assert [(m.series, m.series_origin, m.title) for m in titleless] == [
+        ("Meetings", "fallback", "Meetings 2025-06-11"),
+        ("Meetings", "fallback", "Meetings 2025-05-28"),
+    ]
+
+
+def test_file_shape_groups_notes_named_alike() -> None:
+    assert file_shape("notes/release-0.29.0.md") == file_shape("notes/release-0.37.1.md")
+    assert file_shape("notes/2019-Oct-02.md") == file_shape("notes/2019-10-09.md")
+    assert file_shape("notes/release-0.29.0.md") != file_shape("notes/2019-10-09.md")
+    assert fallback_series("notes/2019-Oct-02.md") == "Meetings"
+    assert fallback_series("notes/standup-2025-06-12.md") == "Standup"

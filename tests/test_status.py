@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import digest.status as status_module
 from digest.config import TrackingConfig
 from digest.status import find_status
 
@@ -68,3 +73,87 @@ def test_configured_words_add_to_the_defaults() -> None:
     assert find_status("venue -> sorted", tracking) == ("done", "sorted")
     assert find_status("venue -> parked", tracking) == ("dropped", "parked")
     assert find_status("venue -> sorted") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Nadia talked about rolling the agent out (dropped events, crashes, etc.)",
+        "look at the pending PR for the exporter",
+        "we want the tide model done right",
+        "filter blocked syscalls",
+        "Orchard 2.1 release is on track",
+    ],
+)
+def test_status_words_used_as_adjectives_or_nouns_are_no_status(text: str) -> None:
+    assert find_status(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "status", "phrase"),
+    [
+        ("we just released the CLI 2.0", "done", "released the CLI 2.0"),
+        ("exporter merged orchard#12", "done", "merged orchard#12"),
+        ("agent released v0.7.1", "done", "released v0.7.1"),
+        ("parser rewrite (already merged)", "done", "merged"),
+        ("exporter: pending review", "open", "pending"),
+        ("TODO write the migration guide", "open", "TODO"),
+        ("docs not yet released", "open", "not yet"),
+        ("buoy feed (in progress captured by kai)", "open", "in progress"),
+    ],
+)
+def test_status_words_where_people_put_them(text: str, status: str, phrase: str) -> None:
+    assert find_status(text) == (status, phrase)
+
+
+# ---- the optimized matcher against a per-phrase reference --------------------
+
+# Text made of every status phrase (in both cases), look-alike contexts and odd
+# characters: the Kelvin sign matches "k" under re.I, "\u00e9" is not ASCII.
+_PIECES = sorted(
+    {
+        *(p for p, _ in status_module.status_words()),
+        *(p.upper() for p, _ in status_module.status_words()),
+        *"adeinoprstw -?:()[]>.,'",
+        "can be ",
+        "the ",
+        "Done:",
+        " events",
+        "we ",
+        "\u212a",
+        "\u00e9",
+    }
+)
+_ALPHABET = st.sampled_from(_PIECES)
+
+
+def _reference_search(
+    text: str, span: tuple[int, int], matcher: Any
+) -> tuple[int, int, Any, str] | None:
+    """Every phrase tried everywhere: its first acceptable match, then the leftmost-longest."""
+    lo, hi = span
+    zone = text[lo:hi]
+    best: tuple[int, int, Any, str] | None = None
+    for phrase in matcher.phrases:
+        for m in phrase.pattern.finditer(zone):
+            if status_module._acceptable(text, lo, zone, m, phrase):
+                candidate = (m.start(), -(m.end() - m.start()), phrase.status, m.group(0))
+                if best is None or candidate[:2] < best[:2]:
+                    best = candidate
+                break
+    return best
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(_ALPHABET, max_size=30).map("".join),
+    extra=st.lists(st.sampled_from(["sorted", "k-ok", "\u212aelvin", "-> x", "?"]), max_size=2),
+)
+def test_optimized_matcher_agrees_with_the_per_phrase_reference(
+    text: str, extra: list[str]
+) -> None:
+    matcher = status_module._matcher(TrackingConfig(done_words=extra))
+    for span in [(0, len(text)), *status_module._zones(text)]:
+        assert status_module._first_match(text, span, matcher) == _reference_search(
+            text, span, matcher
+        )

@@ -436,3 +436,77 @@ KELPIE_STYLE_NOTE = """\
 
 - [ ] [ana] check the new test note gets synced alone
 """
+
+
+def test_a_warning_repeated_by_two_versions_of_a_note_is_reported_once(
+    tmp_path: Path, repo: GitNotes, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Both versions of the undated note are read in one run; each says "no date".
+    repo.write("notes/planning.md", "# Kelpie planning\n\n## Agenda\n\n- tide model\n")
+    repo.commit("planning", "2026-03-02T09:00:00Z")
+    repo.write("notes/planning.md", "# Kelpie planning\n\n## Agenda\n\n- tide model v2\n")
+    repo.commit("planning, edited", "2026-03-03T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+
+    with caplog.at_level("WARNING", logger="digest"):
+        report, _ = run(cfg)
+
+    expected = (
+        "kelpie:notes/planning.md: no date in the headings or the file name; "
+        "using the commit date 2026-03-02."
+    )
+    assert report.warnings == [expected]
+    assert [r.getMessage() for r in caplog.records] == [expected]
+    assert report.summary().endswith("1 warning")
+
+
+def test_a_titleless_note_takes_the_series_of_its_titled_siblings(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    call = "# Kelpie Community Call\n\n## 2026-01-14\n\n### Agenda\n\n- buoy feed\n"
+    repo.write("notes/release-1.4.0.md", call)
+    repo.write("notes/release-1.5.0.md", call.replace("2026-01-14", "2026-02-11"))
+    repo.commit("two releases", "2026-02-12T09:00:00Z")
+    # Only dated headings, no "# Kelpie Community Call" title: named like the others.
+    repo.write("notes/release-1.6.0.md", "## 2026-03-11\n\n### Agenda\n\n- tide API\n")
+    repo.write("notes/standup-2026-03-12.md", "## 2026-03-12\n\n- buoy firmware\n")
+    repo.commit("1.6 and a standup", "2026-03-13T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+
+    report, db = run(cfg)
+
+    series = dict(db.conn.execute("SELECT path, series FROM meetings").fetchall())
+    assert series["notes/release-1.6.0.md"] == "Kelpie Community Call"
+    title = db.conn.execute(
+        "SELECT title FROM meetings WHERE path = 'notes/release-1.6.0.md'"
+    ).fetchone()[0]
+    assert title == "Kelpie Community Call 2026-03-11"
+    items = db.conn.execute(
+        "SELECT series FROM items WHERE path = 'notes/release-1.6.0.md'"
+    ).fetchall()
+    assert items == [("Kelpie Community Call",)]
+    # No titled sibling: the file name's words, and one warning saying so.
+    assert series["notes/standup-2026-03-12.md"] == "Standup"
+    assert report.warnings == [
+        "kelpie:notes/standup-2026-03-12.md: no title heading and no titled note named "
+        'like it; its meetings are in series "Standup" (add a title heading, or set '
+        "`series` on the source)."
+    ]
+
+
+def test_a_titleless_note_read_in_a_later_run_finds_its_siblings_in_the_state(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    repo.write("notes/release-1.4.0.md", "# Kelpie Community Call\n\n## 2026-01-14\n\n- feed\n")
+    repo.commit("1.4", "2026-01-15T09:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    run(cfg)
+    repo.write("notes/release-1.5.0.md", "## 2026-02-11\n\n- tide API\n")
+    repo.commit("1.5", "2026-02-12T09:00:00Z")
+
+    report, db = run(cfg)
+
+    assert report.warnings == []
+    assert db.conn.execute(
+        "SELECT series FROM meetings WHERE path = 'notes/release-1.5.0.md'"
+    ).fetchall() == [("Kelpie Community Call",)]
