@@ -112,8 +112,10 @@ class TrackingConfig:
     open_words: list[str] = field(default_factory=list)
     dropped_words: list[str] = field(default_factory=list)
     similarity: int = 85  # rapidfuzz score (0-100) above which two texts are the same item
-    quiet_after: int = 2  # meetings without mention before an open item is "quiet"
-    forget_after: int = 6  # meetings without mention before a quiet item is dropped
+    # Counted in months in which the series met (not meetings), so a weekly call
+    # and a monthly one age alike in a monthly digest.
+    quiet_after: int = 2  # such months without mention before an open item is "quiet"
+    forget_after: int = 6  # such months without mention before a quiet item is dropped
 
 
 @dataclass
