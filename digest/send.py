@@ -17,7 +17,7 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -187,22 +187,24 @@ def record_skipped(
         )
 
 
-def finished_periods(db: sqlite_utils.Database) -> set[str]:
-    """Periods whose every digest is finished: sent, skipped, or partial with nothing pending.
+def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[str]:
+    """Periods whose digest is finished for every one of `series`.
 
-    A period with a digest still built/sending (a crash) or with pending (transient)
-    deliveries is not finished, so the schedule offers it again and the run resumes.
+    Finished: sent, skipped, or partial with nothing pending. A period with a digest
+    still built/sending (a crash), with pending (transient) deliveries, or with no
+    digest at all for one of the series (a run limited by --series, or killed
+    between two series) is not finished, so the schedule offers it again and the
+    run resumes where it stopped.
     """
-    open_periods = {
-        row["period"]
-        for row in db.query(
-            "SELECT DISTINCT d.period FROM digests d WHERE d.status NOT IN ('sent', 'partial', "
-            "'skipped') OR EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
-            "AND l.status = 'pending')"
-        )
-    }
-    all_periods = {row["period"] for row in db.query("SELECT DISTINCT period FROM digests")}
-    return all_periods - open_periods
+    done: dict[str, set[str]] = {}
+    for row in db.query(
+        "SELECT d.series, d.period FROM digests d WHERE d.status IN ('sent', 'partial', "
+        "'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
+        "AND l.status = 'pending')"
+    ):
+        done.setdefault(row["period"], set()).add(row["series"])
+    wanted = set(series)
+    return {period for period, finished in done.items() if wanted <= finished}
 
 
 # ---- recipients and the ledger -------------------------------------------------
@@ -493,7 +495,12 @@ def _periods(
         # A test send without --period: the last complete month.
         return [previous_month(local_today(cfg, now))]
     local_now = datetime.combine(local_today(cfg, now), now.timetz())
-    due = due_periods(now=local_now, start=cfg.schedule.start or None, sent=finished_periods(db))
+    from digest.report import match_series
+    from digest.store import list_series
+
+    series = match_series(list_series(db), options.series)
+    finished = finished_periods(db, series)
+    due = due_periods(now=local_now, start=cfg.schedule.start or None, sent=finished)
     if not due:
         log.info("nothing is due: every complete month has been sent or skipped")
     return due

@@ -99,3 +99,21 @@ def test_sample_notes_are_our_own_project(name: str) -> None:
     text = (REPO / "examples" / "notes" / name).read_text()
     assert "Lanternfish" in text
     assert "falco" not in text.lower()
+
+
+def test_a_send_limited_to_one_series_leaves_the_others_due(tmp_path: Path) -> None:
+    root = copy_project(tmp_path)
+    digest(root, "send", "--series", "maintainers")
+    sent = sorted(p.parent.name for p in (root / "outbox").glob("*/*.eml"))
+    assert sent and all(name.endswith("lanternfish-maintainers") for name in sent)
+
+    # The next scheduled run still owes the Community Call every month since start.
+    digest(root, "send")
+    calls = sorted(
+        p.parent.name for p in (root / "outbox").glob("*-lanternfish-community-call/*.eml")
+    )
+    assert calls == [
+        "2026-08-lanternfish-community-call",
+        "2026-09-lanternfish-community-call",
+        "2026-10-lanternfish-community-call",
+    ]
