@@ -290,6 +290,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             f"{name}: two [[sources]] share the name {dupes[0]!r}; names must differ."
         )
     _check_values(cfg, name)
+    _normalize(cfg)
     return cfg
 
 
@@ -319,6 +320,24 @@ _GIT_SCHEMES = ("https", "http", "ssh", "git", "file")
 _FEED_SCHEMES = ("https", "http", "file")
 _SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:")
 _WEB_URL_FIELDS = {"commit", "path", "line", "end_line", "branch"}
+
+
+def _normalize(cfg: Config) -> None:
+    """Store values in the one form the rest of the program expects.
+
+    File settings are relative to the config file, like every other path in it,
+    not to wherever `digest` happens to be started (a timer's working directory
+    is /). A "mailto:" prefix on unsubscribe_mailto is accepted and dropped.
+    """
+    for table, key in (
+        (cfg.smtp, "password_file"),
+        (cfg.smtp, "ca_file"),
+        (cfg.digest, "secret_file"),
+    ):
+        value = getattr(table, key)
+        if value:
+            setattr(table, key, str(cfg.resolve(value)))
+    cfg.mail.unsubscribe_mailto = cfg.mail.unsubscribe_mailto.removeprefix("mailto:")
 
 
 def _check_source(src: SourceConfig, name: str, where: str, index: int) -> None:

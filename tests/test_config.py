@@ -339,3 +339,20 @@ def test_tracking_bounds(tmp_path: Path) -> None:
     assert error_of(tmp_path, "[tracking]\nquiet_after = 4\nforget_after = 3\n") == (
         "config.toml: [tracking] forget_after (3) must not be less than quiet_after (4)."
     )
+
+
+def test_file_settings_are_relative_to_the_config_file(tmp_path: Path) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    path = folder / "config.toml"
+    path.write_text(
+        '[smtp]\npassword_file = "smtp-password"\nca_file = "ca.pem"\n'
+        '[digest]\nsecret_file = "/run/credentials/digest-secret"\n'
+        '[mail]\nunsubscribe_mailto = "mailto:leave@example.org"\n'
+    )
+    cfg = load_config(path)
+    assert cfg.smtp.password_file == str(folder / "smtp-password")
+    assert cfg.smtp.ca_file == str(folder / "ca.pem")
+    assert cfg.digest.secret_file == "/run/credentials/digest-secret"
+    # "mailto:" is accepted and dropped, so the header never says mailto:mailto:
+    assert cfg.mail.unsubscribe_mailto == "leave@example.org"
