@@ -48,8 +48,8 @@ web_url = "https://github.com/your-org/community/blob/{commit}/{path}#L{line}"
 
 [tracking]
 similarity = 85               # 0-100: how alike two texts must be to be the same item
-quiet_after = 2               # meetings without mention before an open item is "gone quiet"
-forget_after = 6              # meetings without mention before it is no longer listed
+quiet_after = 2               # months the series met without mentioning an open item: "gone quiet"
+forget_after = 6              # such months before it is no longer listed
 # done_words = ["shipped"]    # extra words that close an item, added to the defaults
 
 [schedule]
