@@ -234,9 +234,10 @@ def parse_subscriber_csv(text: str) -> tuple[list[CsvRow], list[tuple[int, str]]
                 (line, f"unknown status {values['status']!r} (active, unsubscribed, bounced)")
             )
             continue
-        name = values.get("name")
+        # An empty cell says nothing, like a missing column: it keeps a stored name.
+        name = (values.get("name") or "").strip() or None
         status: SubscriberStatus | None = status_text if status_text else None
-        rows.append(CsvRow(line, address, name if "name" in values else None, status))
+        rows.append(CsvRow(line, address, name, status))
     return rows, invalid
 
 

@@ -124,6 +124,16 @@ def test_reimporting_an_old_list_does_not_undo_an_unsubscription(
     assert _listed(config, "--status", "unsubscribed") == [["dana@example.org", "", "unsubscribed"]]
 
 
+def test_an_empty_name_cell_keeps_the_stored_name(config: Path, tmp_path: Path) -> None:
+    run_digest(config, "subscribers", "add", "ana@example.org", "--name", "Ana")
+    csv_file = tmp_path / "statuses.csv"
+    csv_file.write_text("address,name,status\nana@example.org,,unsubscribed\n", encoding="utf-8")
+    assert run_digest(config, "subscribers", "import", str(csv_file)).code == 0
+    assert _listed(config, "--status", "unsubscribed") == [
+        ["ana@example.org", "Ana", "unsubscribed"]
+    ]
+
+
 def test_export_writes_csv_that_imports_back(config: Path, tmp_path: Path) -> None:
     run_digest(config, "subscribers", "add", "ann@example.org", "--name", "Ann, PhD")
     run_digest(config, "subscribers", "add", "ben@example.org")
