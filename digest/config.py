@@ -294,7 +294,10 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     return cfg
 
 
-_SECRET_KEY = re.compile(r"(password|passwd|secret|token|api_?key|pass)$", re.IGNORECASE)
+# A whole word at the end of the key: smtp_password and pass are secrets, bypass is not.
+_SECRET_KEY = re.compile(
+    r"(?:password|passwd|secret|api_?key)$|(?:^|[_-])(?:pass|token)$", re.IGNORECASE
+)
 
 
 def _refuse_secrets(data: dict[str, Any], name: str, where: str) -> None:
@@ -411,10 +414,6 @@ def _check_values(cfg: Config, name: str) -> None:
         )
     if s.timeout <= 0:
         raise ConfigError(f"{name}: [smtp] timeout must be more than 0 seconds, got {s.timeout}.")
-    if s.retry_base_seconds < 0:
-        raise ConfigError(
-            f"{name}: [smtp] retry_base_seconds must be 0 or more, got {s.retry_base_seconds}."
-        )
     start = cfg.schedule.start
     if start and not _is_period(start):
         raise ConfigError(
@@ -424,7 +423,7 @@ def _check_values(cfg: Config, name: str) -> None:
         ("https://", "http://")
     ):
         raise ConfigError(
-            f"{name}: [mail] unsubscribe_url must start with https://, got "
+            f"{name}: [mail] unsubscribe_url must start with https:// (or http://), got "
             f'"{cfg.mail.unsubscribe_url}".'
         )
     m = cfg.mail

@@ -356,3 +356,23 @@ def test_file_settings_are_relative_to_the_config_file(tmp_path: Path) -> None:
     assert cfg.digest.secret_file == "/run/credentials/digest-secret"
     # "mailto:" is accepted and dropped, so the header never says mailto:mailto:
     assert cfg.mail.unsubscribe_mailto == "leave@example.org"
+
+
+def test_a_key_merely_ending_in_pass_is_not_taken_for_a_secret(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[smtp]\nbypass = true\nsmtp_pass = "x"\n')
+    with pytest.raises(ConfigError, match=r"\[smtp\] smtp_pass looks like a secret"):
+        load_config(path)
+    path.write_text("[smtp]\nbypass = true\n")
+    assert f"{path}: [smtp] unknown key bypass" in load_config(path).warnings
+
+
+def test_an_unsubscribe_url_that_is_not_a_web_address_is_one_sentence(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text('[mail]\nunsubscribe_url = "ftp://example.org/{token}"\n')
+    with pytest.raises(ConfigError) as exc:
+        load_config(path)
+    assert str(exc.value) == (
+        f"{path}: [mail] unsubscribe_url must start with https:// (or http://), got "
+        '"ftp://example.org/{token}".'
+    )
