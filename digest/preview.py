@@ -241,6 +241,23 @@ def _write_eml(
             print(path)
         return
     sys.stdout.flush()
-    separator = f"\r\n{_SEPARATOR}\r\n\r\n".encode()
-    sys.stdout.buffer.write(separator.join(messages))
+    if len(messages) == 1:
+        sys.stdout.buffer.write(messages[0])
+    else:
+        # Several messages in one stream: an mbox, which mail clients open (mutt -f).
+        sys.stdout.buffer.write(to_mbox(messages, now))
     sys.stdout.buffer.flush()
+
+
+def to_mbox(messages: Sequence[bytes], now: datetime) -> bytes:
+    """Messages as one mboxrd file: "From " separators, body "From " lines quoted."""
+    stamp = now.strftime("%a %b %d %H:%M:%S %Y").encode()
+    out: list[bytes] = []
+    for data in messages:
+        out.append(b"From notes-digest " + stamp + b"\n")
+        for line in data.replace(b"\r\n", b"\n").split(b"\n"):
+            if line.lstrip(b">").startswith(b"From "):
+                line = b">" + line
+            out.append(line + b"\n")
+        out.append(b"\n")
+    return b"".join(out)

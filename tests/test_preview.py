@@ -151,3 +151,18 @@ def test_a_bad_period_is_one_sentence(project: Path) -> None:
     assert run.returncode != 0
     assert "Traceback" not in run.stderr
     assert "October" in run.stderr
+
+
+def test_eml_of_several_series_on_stdout_is_an_mbox(
+    project: Path, capsysbinary: pytest.CaptureFixture[bytes], tmp_path: Path
+) -> None:
+    import mailbox
+
+    preview(project, output_format="eml")
+    path = tmp_path / "digests.mbox"
+    path.write_bytes(capsysbinary.readouterr().out)
+    messages = list(mailbox.mbox(str(path)))
+    subjects = sorted(str(m["Subject"]).split(" digest")[0] for m in messages)
+    assert subjects == ["Lanternfish Community Call", "Lanternfish Maintainers"]
+    for message in messages:
+        assert message.get_content_type() == "multipart/alternative"
