@@ -26,6 +26,7 @@ app.add_typer(subscribers_app, name="subscribers")
 class Globals:
     config: Path | None = None
     verbosity: int = 0
+    db_path: Path | None = None  # set by load(): names the state in a database error
 
 
 @app.callback()
@@ -56,6 +57,7 @@ def load() -> object:
     from digest.config import load_config
 
     cfg = load_config(Globals.config)
+    Globals.db_path = cfg.db_path
     for warning in cfg.warnings:
         logging.getLogger("digest").warning(warning)
     return cfg
@@ -379,26 +381,56 @@ def history(
     """List the digests built and sent: period, series, status, recipients, deliveries."""
     from digest.config import Config
     from digest.history import history_json, history_table, load_history
-    from digest.state import open_db
+    from digest.state import database_error, open_db
 
     cfg = load()
     assert isinstance(cfg, Config)
     # Listing never creates a state database: no file means nothing was built yet.
-    rows = load_history(open_db(cfg.db_path), series=series) if cfg.db_path.exists() else []
+    try:
+        exists = cfg.db_path.exists()
+    except OSError as exc:  # a state folder this user may not enter
+        raise database_error(cfg.db_path, exc) from None
+    rows = load_history(open_db(cfg.db_path), series=series) if exists else []
     typer.echo(history_json(rows) if output_format == "json" else history_table(rows))
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """True when this exit was caused by Ctrl-C (typer turns it into a silent Exit(130))."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _say(sentence: str) -> None:
+    """Print one user-facing sentence: secrets redacted, terminal controls removed."""
+    from digest.log import printable, redact
+
+    print(f"digest: {printable(redact(sentence))}", file=sys.stderr)
+
+
 def main() -> None:
+    import sqlite3
+
+    from digest.state import database_error
+
     try:
         app()
     except UserError as exc:
         # One sentence, no traceback: the user can fix this.
-        from digest.log import redact
-
-        print(f"digest: {redact(str(exc))}", file=sys.stderr)
+        _say(str(exc))
         sys.exit(exc.exit_code)
+    except sqlite3.Error as exc:
+        # A damaged or read-only state database is found at the first page SQLite
+        # touches, anywhere in a command: name the file, not the line of code.
+        _say(str(database_error(Globals.db_path or Path("state.db"), exc)))
+        sys.exit(1)
     except KeyboardInterrupt:
-        print(
-            "digest: interrupted; the state is consistent, run the command again.", file=sys.stderr
-        )
+        _say("interrupted; the state is consistent, run the command again.")
         sys.exit(130)
+    except SystemExit as exc:
+        if exc.code == 130 and _interrupted(exc):
+            _say("interrupted; the state is consistent, run the command again.")
+        raise

@@ -282,18 +282,24 @@ def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
 
 def _check_synced_notes(cfg: Config, src: SourceConfig, name: str) -> CheckResult:
     """A remote repository is read through the state DB that `digest sync` fills."""
-    if not cfg.db_path.exists():
-        return CheckResult(name, True, "remote repository: notes are counted after `digest sync`")
-    with _read_only(cfg.db_path) as conn:
-        documents = conn.execute(
-            "SELECT COUNT(*) FROM documents WHERE source = ? AND current = 1 AND deleted = 0",
-            (src.name,),
-        ).fetchone()[0]
-        meetings, undated = conn.execute(
-            "SELECT COUNT(*), COALESCE(SUM(date_origin = 'commit'), 0) FROM meetings "
-            "WHERE source = ?",
-            (src.name,),
-        ).fetchone()
+    try:
+        if not cfg.db_path.exists():
+            return CheckResult(
+                name, True, "remote repository: notes are counted after `digest sync`"
+            )
+        with _read_only(cfg.db_path) as conn:
+            documents = conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE source = ? AND current = 1 AND deleted = 0",
+                (src.name,),
+            ).fetchone()[0]
+            meetings, undated = conn.execute(
+                "SELECT COUNT(*), COALESCE(SUM(date_origin = 'commit'), 0) FROM meetings "
+                "WHERE source = ?",
+                (src.name,),
+            ).fetchone()
+    except (OSError, sqlite3.Error):
+        # The state check names what is wrong with the state; here the notes are unknown.
+        return CheckResult(name, True, "remote repository: notes cannot be counted (see state)")
     if documents == 0:
         return CheckResult(
             name,
@@ -342,7 +348,16 @@ def check_state(cfg: Config) -> CheckResult:
     from digest.state import SCHEMA_VERSION
 
     path = cfg.db_path
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except OSError as exc:  # a state folder this user may not enter
+        return CheckResult(
+            "state",
+            False,
+            f"{path} cannot be read ({exc.strerror or exc})",
+            "run digest as the user that owns the state (under systemd: the service's).",
+        )
+    if not exists:
         folder = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
         if folder is None or not os.access(folder, os.W_OK):
             return CheckResult(

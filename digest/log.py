@@ -13,11 +13,18 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from typing import TextIO
 
 REDACTED = "[redacted]"
+
+# Characters that act on a terminal (or reorder what it shows) instead of being shown:
+# C0 controls but tab and newline (ESC starts ANSI sequences, BEL, CR overwrites a
+# line), DEL, C1 controls (CSI), and the bidi embeddings/overrides/isolates that make
+# "gnp.exe" read as "exe.png" (Trojan Source). Note text and file names are untrusted.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 
@@ -38,6 +45,11 @@ def redact(text: str) -> str:
         if value in text:
             text = text.replace(value, REDACTED)
     return text
+
+
+def printable(text: str) -> str:
+    """`text` safe to write to a terminal or the journal: each control character is a "?"."""
+    return CONTROL_CHARACTERS.sub("?", text)
 
 
 class SecretRedactor(logging.Filter):
@@ -70,13 +82,13 @@ _SD_LEVELS = {
 class JournalFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         level = _SD_LEVELS.get(record.levelno, 6)
-        text = super().format(record).replace("\n", " ")  # one line per event
+        text = printable(super().format(record)).replace("\n", " ")  # one line per event
         return f"<{level}>{text}"
 
 
 class TerminalFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+        text = printable(super().format(record))
         if record.levelno >= logging.ERROR:
             return f"error: {text}"
         if record.levelno >= logging.WARNING:

@@ -35,6 +35,7 @@ from typing import IO, Any
 
 from digest.config import Config, SourceConfig
 from digest.errors import UserError
+from digest.log import CONTROL_CHARACTERS
 from digest.model import Document
 
 FETCH_TIMEOUT = 600.0  # seconds for one `git fetch`; a stalled transfer is cut sooner
@@ -157,7 +158,10 @@ def decode_note(raw: bytes, *, max_bytes: int) -> tuple[str, None] | tuple[None,
         return None, f"is not UTF-8 text (invalid byte at offset {exc.start}); skipped"
     if not text.strip():
         return None, "is empty; skipped"
-    return text.replace("\r\n", "\n").replace("\r", "\n"), None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    # Terminal escapes and bidi overrides are never Markdown: dropped here, once, so no
+    # output (terminal, JSON, email) ever carries them from a note.
+    return CONTROL_CHARACTERS.sub("", text), None
 
 
 def sha256_hex(data: bytes) -> str:

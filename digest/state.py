@@ -158,10 +158,32 @@ def open_db(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA synchronous=FULL")
     except (OSError, sqlite3.Error) as exc:
-        raise UserError(f"state database {path} cannot be opened: {exc}.") from None
+        raise database_error(path, exc) from None
     db = sqlite_utils.Database(conn)
     migrate(db, path)
     return db
+
+
+def database_error(path: Path, exc: OSError | sqlite3.Error) -> UserError:
+    """The one sentence for a state database that cannot be used, opened or mid-run.
+
+    SQLite reports damage and permissions lazily (at the first page it reads or
+    writes), so this is used both by `open_db` and for errors raised later.
+    """
+    if isinstance(exc, OSError):
+        return UserError(f"state database {path} cannot be opened: {exc.strerror or exc}.")
+    reason = str(exc)
+    if "malformed" in reason or "not a database" in reason:
+        return UserError(
+            f"state database {path} is damaged ({reason}); restore it from a backup, or move "
+            "it away to start afresh (digests already sent would then be sent again)."
+        )
+    if "readonly" in reason or "unable to open" in reason:
+        return UserError(
+            f"state database {path} cannot be used ({reason}); run digest as a user that "
+            f"can read and write it and its folder {path.parent}."
+        )
+    return UserError(f"state database {path} failed: {reason}.")
 
 
 def schema_version(db: sqlite_utils.Database) -> int:
@@ -204,9 +226,15 @@ def state_lock(state_dir: Path, what: str) -> Iterator[None]:
     flock is released by the kernel when the process dies, so a SIGKILLed run
     never leaves a stale lock behind.
     """
-    state_dir.mkdir(parents=True, exist_ok=True)
     lock_path = state_dir / "digest.lock"
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise UserError(
+            f"state directory {state_dir} cannot be used ({exc.strerror or exc}); set "
+            "[digest] state_dir to a folder this user can write."
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
