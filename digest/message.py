@@ -182,11 +182,14 @@ def build_message(
     unsubscribe_url: str | None,
     unsubscribe_mailto: str | None,
     now: datetime,
+    personal: bool = True,
 ) -> EmailMessage:
     """One multipart/alternative message (text/plain, then text/html) for one recipient.
 
     unsubscribe_url / unsubscribe_mailto are this recipient's complete links
-    (digest.tokens.unsubscribe_links); either may be None.
+    (digest.tokens.unsubscribe_links); either may be None. personal=False is the
+    copy for a mailing list: its footer says how to leave the list, not "you
+    subscribed", even when a mailto link is in the List-Unsubscribe header.
     """
     msg = EmailMessage(policy=POLICY)
     _set(msg, "From", cfg.mail.sender, f"{cfg.path}: [mail] from")
@@ -214,7 +217,9 @@ def build_message(
     _set(msg, "MIME-Version", "1.0")
     _set(msg, "Content-Type", "multipart/alternative")
 
-    text, html = rendered.personalize(unsubscribe_url or unsubscribe_mailto)
+    text, html = rendered.personalize(
+        (unsubscribe_url or unsubscribe_mailto) if personal else None
+    )
     for subtype, body in (("plain", text), ("html", html)):
         part = EmailMessage(policy=POLICY)
         _set(part, "Content-Type", f'text/{subtype}; charset="utf-8"')

@@ -233,6 +233,7 @@ def _write_eml(
             unsubscribe_url=url,
             unsubscribe_mailto=mailto,
             now=now,
+            personal=token is not None,
         )
         messages.append(message.as_bytes())
     if output is not None:

@@ -357,6 +357,7 @@ class MessageFactory:
             unsubscribe_url=url,
             unsubscribe_mailto=mailto,
             now=self.now,
+            personal=recipient.kind != "list",
         )
 
 

@@ -117,3 +117,22 @@ def test_a_send_limited_to_one_series_leaves_the_others_due(tmp_path: Path) -> N
         "2026-09-lanternfish-community-call",
         "2026-10-lanternfish-community-call",
     ]
+
+
+def test_the_list_copy_says_how_to_leave_the_list(tmp_path: Path) -> None:
+    import email
+    import email.policy
+
+    root = copy_project(tmp_path)
+    digest(root, "send", "--period", "2026-10", "--series", "maintainers")
+    (path,) = (root / "outbox" / "2026-10-lanternfish-maintainers").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert message["List-Unsubscribe"] == (
+        "<mailto:digest-unsubscribe@lanternfish.example.org?subject=unsubscribe>"
+    )
+    text = " ".join(message.get_body(("plain",)).get_content().split())  # type: ignore[union-attr]
+    html = " ".join(message.get_body(("html",)).get_content().split())  # type: ignore[union-attr]
+    for body in (text, html):
+        assert "you subscribed" not in body
+        assert "because you are on the mailing list" in body
+    assert "lanternfish-dev@lists.example.org. To stop, leave the list or write to" in text
