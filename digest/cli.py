@@ -375,7 +375,8 @@ def history(
         typer.Option("--format", "-f", help="table (terminal) or json (for scripts)."),
     ] = "table",
     series: Annotated[
-        str | None, typer.Option(help="Only the series with exactly this name.")
+        str | None,
+        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
     ] = None,
 ) -> None:
     """List the digests built and sent: period, series, status, recipients, deliveries."""

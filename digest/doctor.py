@@ -254,7 +254,7 @@ def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
     notes = meetings = undated = 0
     for doc in documents:
         notes += 1
-        parsed = parse_document(doc, series=src.series)
+        parsed = parse_document(doc, series=src.series, source_kind=src.kind)
         meetings += len(parsed.meetings)
         undated += sum(m.date_origin == "commit" for m in parsed.meetings)
     globs = ", ".join(f'"{g}"' for g in src.glob)

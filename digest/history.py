@@ -37,8 +37,20 @@ ORDER BY d.period DESC, d.series
 
 
 def load_history(db: sqlite_utils.Database, *, series: str | None = None) -> list[HistoryRow]:
-    """Newest period first; within a period, series in name order."""
-    where, params = ("WHERE d.series = ?", [series]) if series else ("", [])
+    """Newest period first; within a period, series in name order.
+
+    `series` selects the series whose name contains it (case-insensitive), as in every
+    other command; a text matching none of the digests' series is a UserError.
+    """
+    where, params = "", []
+    if series:
+        from digest.report import match_series
+
+        known = [row[0] for row in db.conn.execute("SELECT DISTINCT series FROM digests")]
+        if not known:
+            return []  # nothing built yet: the table says so
+        names = match_series(sorted(known), series)
+        where, params = f"WHERE d.series IN ({', '.join('?' * len(names))})", names
     cursor = db.conn.execute(_QUERY.format(where=where), params)
     names = [c[0] for c in cursor.description]
     return [HistoryRow(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
@@ -55,6 +67,7 @@ _COLUMNS = (
     ("recipients", "RECIPIENTS"),
     ("sent", "SENT"),
     ("failed", "FAILED"),
+    ("pending", "PENDING"),  # transient failures the next `digest send` tries again
     ("built_at", "BUILT"),
     ("last_delivery", "LAST DELIVERY"),
 )

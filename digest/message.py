@@ -217,9 +217,7 @@ def build_message(
     _set(msg, "MIME-Version", "1.0")
     _set(msg, "Content-Type", "multipart/alternative")
 
-    text, html = rendered.personalize(
-        (unsubscribe_url or unsubscribe_mailto) if personal else None
-    )
+    text, html = rendered.personalize((unsubscribe_url or unsubscribe_mailto) if personal else None)
     for subtype, body in (("plain", text), ("html", html)):
         part = EmailMessage(policy=POLICY)
         _set(part, "Content-Type", f'text/{subtype}; charset="utf-8"')

@@ -16,6 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -444,12 +445,28 @@ def _meeting_level(headings: list[_Heading]) -> int | None:
     return top
 
 
-def parse_document(doc: Document, *, series: str = "") -> ParseResult:
-    """Split `doc` into meetings; never raises (problems become warnings)."""
+SourceKind = Literal["git", "dir", "feed"]
+
+# What doc.committed_at is, by source kind: named in the "no date" warnings.
+_FALLBACK_DATE = {
+    "git": ("the commit date", "the commit"),
+    "dir": ("the file's modification date", "the file's modification date"),
+    "feed": ("the entry's date", "the entry"),
+}
+
+
+def parse_document(
+    doc: Document, *, series: str = "", source_kind: SourceKind = "git"
+) -> ParseResult:
+    """Split `doc` into meetings; never raises (problems become warnings).
+
+    source_kind says what doc.committed_at is (commit, file time, entry date), for
+    the warning about a note dated by it.
+    """
     if doc.deleted:
         return ParseResult()
     try:
-        return _parse(doc, series)
+        return _parse(doc, series, source_kind)
     except Exception as exc:  # a parser bug must not stop a whole sync
         return ParseResult(
             warnings=[
@@ -459,7 +476,7 @@ def parse_document(doc: Document, *, series: str = "") -> ParseResult:
         )
 
 
-def _parse(doc: Document, series_override: str) -> ParseResult:
+def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> ParseResult:
     result = ParseResult()
     text = doc.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     if not text.strip():
@@ -476,7 +493,7 @@ def _parse(doc: Document, series_override: str) -> ParseResult:
                 )
     level = _meeting_level(headings)
     if level is None:
-        _whole_file_meeting(doc, tokens, headings, lines, series_override, result)
+        _whole_file_meeting(doc, tokens, headings, lines, series_override, source_kind, result)
         return result
 
     meeting_heads = [h for h in headings if h.level == level and any(d.value for d in h.dates)]
@@ -538,21 +555,23 @@ def _whole_file_meeting(
     headings: list[_Heading],
     lines: list[str],
     series_override: str,
+    source_kind: SourceKind,
     result: ParseResult,
 ) -> None:
     origin: DateOrigin
+    fallback, fallback_source = _FALLBACK_DATE[source_kind]
     file_date = _file_date(doc.path)
     if file_date is not None:
         meeting_date, origin = file_date, "filename"
     elif doc.committed_at is not None:
         meeting_date, origin = doc.committed_at.date(), "commit"
         result.warnings.append(
-            f"{_where(doc)}: no date in the headings or the file name; using the commit "
-            f"date {meeting_date.isoformat()}."
+            f"{_where(doc)}: no date in the headings or the file name; using {fallback} "
+            f"{meeting_date.isoformat()}."
         )
     else:
         result.warnings.append(
-            f"{_where(doc)}: no date in the headings, the file name or the commit; skipped."
+            f"{_where(doc)}: no date in the headings, the file name or {fallback_source}; skipped."
         )
         return
     # The first heading, when it is the shallowest one, is the title, not a section.

@@ -91,6 +91,13 @@ def run_preview(
 ) -> None:
     now = now or datetime.now(UTC)
     digests = collect_digests(cfg, period=period, series=series, now=now)
+    if period:
+        from digest.report import local_today
+
+        today = local_today(cfg, now)
+        if period >= f"{today.year:04d}-{today.month:02d}":
+            # `digest send` refuses such a month; a preview shows it so far.
+            log.info("%s: month not over; this preview shows it so far.", period)
     if output_format == "json":
         from digest.jsonout import dumps
 

@@ -302,6 +302,30 @@ def count_sent(db: sqlite_utils.Database, id_: str) -> int:
     return int(row[0])
 
 
+def permanent_failures(db: sqlite_utils.Database, id_: str) -> list[tuple[str, str]]:
+    """(recipient, server reply) of each delivery that failed permanently."""
+    return [
+        (row["recipient"], row["reply"] or "")
+        for row in db.query(
+            "SELECT recipient, reply FROM deliveries WHERE digest_id = ? AND status = 'failed' "
+            "ORDER BY recipient",
+            [id_],
+        )
+    ]
+
+
+def nothing_left_sentence(series: str, period: str, refused: Sequence[tuple[str, str]]) -> str:
+    """A run with no one left to mail, although some recipients never got the digest."""
+    shown = "; ".join(f"{address}: {reply}" for address, reply in refused[:3])
+    if len(refused) > 3:
+        shown += f"; and {len(refused) - 3} more"
+    count = f"{len(refused)} recipient{'s' if len(refused) != 1 else ''}"
+    return (
+        f"{series} {period}: nothing left to send; {count} failed permanently ({shown}); "
+        f"`digest send --period {period} --resend` mails everyone again."
+    )
+
+
 def record_result(
     db: sqlite_utils.Database, id_: str, recipient: str, status: str, reply: str, now: datetime
 ) -> None:
@@ -453,17 +477,21 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
         raise UserError(
             f"{cfg.path}: [mail] names no recipients; set list_address or subscribers = true."
         )
+    if options.period:
+        _check_requested_period(cfg, options.period, now)
     secret = None
-    if cfg.mail.subscribers:
-        secret = require_token_secret(cfg, "[mail] subscribers = true")
-        if not (cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto):
-            raise UserError(
-                f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
-                f"unsubscribe_mailto, so every reader can leave."
-            )
     with state_lock(cfg.state_dir, "send"):
         db = open_db(cfg.db_path)
         try:
+            # The arguments are checked before the secret: a typo is the thing to fix first.
+            _check_requested_series(db, options.series)
+            if cfg.mail.subscribers:
+                secret = require_token_secret(cfg, "[mail] subscribers = true")
+                if not (cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto):
+                    raise UserError(
+                        f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
+                        f"unsubscribe_mailto, so every reader can leave."
+                    )
             from digest.sync import sync
 
             sync(cfg, db)
@@ -473,6 +501,29 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
             db.conn.close()
     report.elapsed = time.monotonic() - started
     return report
+
+
+def _check_requested_period(cfg: Config, period: str, now: datetime) -> None:
+    """--period must be a month, and one that is over: a digest covers a whole month."""
+    from digest.report import check_period, local_today
+
+    check_period(period)
+    today = local_today(cfg, now)
+    if period >= f"{today.year:04d}-{today.month:02d}":
+        raise UserError(
+            f"{period} is not over yet; a digest covers a whole month (use "
+            f"`digest preview --period {period}` to look at it so far)."
+        )
+
+
+def _check_requested_series(db: sqlite_utils.Database, wanted: str | None) -> None:
+    """--series must match a known series (before a first sync none is known yet)."""
+    from digest.report import match_series
+    from digest.store import list_series
+
+    known = list_series(db)
+    if wanted and known:
+        match_series(known, wanted)
 
 
 def _checked_to(to: str | None) -> str | None:
@@ -591,7 +642,12 @@ def _send_one(
     report.already_sent += count_sent(db, id_)
     if not pending:
         settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
-        log.info("%s %s: everyone has it already", series, period)
+        refused = permanent_failures(db, id_)
+        if refused:
+            # Not "everyone has it": say who never got it and how to try them again.
+            log.warning(nothing_left_sentence(series, period, refused))
+        else:
+            log.info("%s %s: everyone has it already", series, period)
         return
     db.execute("UPDATE digests SET status = 'sending' WHERE id = ?", [id_])
     report.digests.append(id_)

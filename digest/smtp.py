@@ -97,6 +97,15 @@ def _describe(exc: BaseException) -> str:
         return _reply(exc.code, exc.message)
     if isinstance(exc, TimeoutError):
         return "timed out"
+    if isinstance(
+        exc,
+        aiosmtplib.SMTPServerDisconnected
+        | ConnectionResetError
+        | BrokenPipeError
+        | asyncio.IncompleteReadError,
+    ):
+        # aiosmtplib says "Unexpected EOF received": what happened is a hang-up.
+        return "the server closed the connection"
     text = " ".join(str(exc).split())
     return text or type(exc).__name__
 

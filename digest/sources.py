@@ -81,34 +81,54 @@ class Scan:
 # ---- small pure helpers -------------------------------------------------------------
 
 
+def glob_variants(pattern: str) -> list[str]:
+    """The pattern with each "**/" kept or dropped: "**/" matches zero or more folders.
+
+    fnmatch alone needs at least one "/" where "**/" stands, so "notes/**/*.md" would
+    miss "notes/a.md"; gitignore and shell globstar users expect it to match.
+    """
+    while "**/**/" in pattern:  # the same folders, and keeps the variants few
+        pattern = pattern.replace("**/**/", "**/")
+    first, *rest = pattern.split("**/")
+    variants = [first]
+    for part in rest:
+        variants = [v + "**/" + part for v in variants] + [v + part for v in variants]
+    return list(dict.fromkeys(variants))
+
+
 def matches_glob(path: str, globs: Sequence[str]) -> bool:
     """fnmatch-style, on the source-relative path ("*" also matches "/", as in git).
 
-    A leading "**/" also matches no folder at all, so "**/*.md" takes "notes.md" too.
+    "**/" also matches no folder at all, so "**/*.md" takes "notes.md" too and
+    "notes/**/*.md" takes "notes/a.md".
     """
-    for pattern in globs:
-        if fnmatchcase(path, pattern):
-            return True
-        if pattern.startswith("**/") and fnmatchcase(path, pattern[3:]):
-            return True
-    return False
+    return any(
+        fnmatchcase(path, variant) for pattern in globs for variant in glob_variants(pattern)
+    )
 
 
 def git_pathspecs(globs: Sequence[str]) -> list[str]:
     """Git pathspecs that select at least what `matches_glob` selects (it then filters).
 
     Git's default pathspecs are fnmatch without FNM_PATHNAME, like ours; only a
-    leading "**/" (which may match no folder) needs its short form added, and a
+    "**/" (which may match no folder) needs its short forms added, and a
     leading ":" (pathspec magic to git) means "let git list everything".
     """
     specs: list[str] = []
     for pattern in globs:
         if pattern.startswith(":"):
             return []
-        for spec in (pattern, pattern[3:] if pattern.startswith("**/") else ""):
+        for spec in glob_variants(pattern):
             if spec and spec not in specs:
                 specs.append(spec)
     return specs
+
+
+def no_file_matches(src: SourceConfig, where: str) -> str:
+    """The warning for a source whose globs select nothing: almost always a wrong glob."""
+    globs = ", ".join(f'"{g}"' for g in src.glob)
+    subject = f"glob {globs} matches" if len(src.glob) == 1 else f"globs {globs} match"
+    return f'source "{src.name}": {subject} no file in {where}; check [[sources]] glob.'
 
 
 def redact_url(url: str) -> str:
@@ -448,11 +468,15 @@ def scan_git(
         ) from None
     if not head:
         raise SourceError(f'source "{src.name}": {redact_url(location)} has no commits.')
+    warnings: list[str] = []
+    if not stored_blobs and not any(matches_glob(p, src.glob) for p in repo.tree(head)):
+        # Only while no note is known: one `ls-tree`, not on every incremental sync.
+        warnings.append(no_file_matches(src, redact_url(location)))
     if last_commit == head:
-        return Scan(total=0, batches=iter(()), cursor=head)  # the cheap "nothing new" path
+        # the cheap "nothing new" path
+        return Scan(total=0, batches=iter(()), warnings=warnings, cursor=head)
 
     specs = git_pathspecs(src.glob)
-    warnings: list[str] = []
     if last_commit and not (repo.rev_parse(last_commit) and repo.is_ancestor(last_commit, head)):
         branch = f'branch "{src.branch}"' if src.branch else "the default branch"
         warnings.append(
@@ -604,6 +628,8 @@ def scan_dir(cfg: Config, src: SourceConfig, *, stored_blobs: Mapping[str, str])
                 found[rel] = full
     gone = sorted(p for p in stored_blobs if p not in found)
     warnings: list[str] = []  # filled while the batches are read
+    if not found:
+        warnings.append(no_file_matches(src, str(root)))
 
     def batches() -> Iterator[Batch]:
         for rel, full in found.items():

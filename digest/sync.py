@@ -271,7 +271,7 @@ def _store_version(
     if first_commit and doc.committed_at and first_commit < doc.committed_at:
         parse_doc = dataclasses.replace(doc, committed_at=first_commit)
     try:
-        result = parse_document(parse_doc, series=src.series)
+        result = parse_document(parse_doc, series=src.series, source_kind=src.kind)
         if siblings is not None:
             siblings.resolve(doc.path, result)
         first = store.first_seen(db, doc.source, result.meetings, leaving_paths=leaving_paths)

@@ -74,10 +74,13 @@ def test_history_table_and_json_through_the_cli(config: Path) -> None:
     table = CliRunner().invoke(app, ["--config", str(config), "history"])
     assert table.exit_code == 0, table.output
     assert table.output.splitlines() == [
-        "PERIOD   SERIES  STATUS   RECIPIENTS  SENT  FAILED  BUILT             LAST DELIVERY",
-        "2026-03  Core    partial  3           1     1       2026-04-01 06:12  2026-04-01 06:12",
-        "2026-03  Docs    skipped  0           0     0       2026-04-01 06:12  -",
-        "2026-02  Core    sent     1           1     0       2026-03-01 06:03  2026-03-01 06:04",
+        "PERIOD   SERIES  STATUS   RECIPIENTS  SENT  FAILED  PENDING  BUILT             "
+        "LAST DELIVERY",
+        "2026-03  Core    partial  3           1     1       1        2026-04-01 06:12  "
+        "2026-04-01 06:12",
+        "2026-03  Docs    skipped  0           0     0       0        2026-04-01 06:12  -",
+        "2026-02  Core    sent     1           1     0       0        2026-03-01 06:03  "
+        "2026-03-01 06:04",
     ]
     out = CliRunner().invoke(app, ["--config", str(config), "history", "--format", "json"])
     data = json.loads(out.output)
@@ -103,3 +106,15 @@ def test_history_before_any_run_says_so_and_creates_nothing(config: Path) -> Non
     assert result.exit_code == 0
     assert result.output.strip() == history_table([])
     assert not (config.parent / "state").exists()
+
+
+def test_history_series_matches_part_of_the_name_in_any_case(config: Path) -> None:
+    fill(config.parent / "state" / "state.db")
+    lower = CliRunner().invoke(
+        app, ["--config", str(config), "history", "--series", "doc", "-f", "json"]
+    )
+    assert lower.exit_code == 0, lower.output
+    assert [r["series"] for r in json.loads(lower.output)] == ["Docs"]
+    unknown = CliRunner().invoke(app, ["--config", str(config), "history", "--series", "Web"])
+    assert unknown.exit_code != 0
+    assert str(unknown.exception) == "no series matches 'Web'; known: Core, Docs."

@@ -166,3 +166,12 @@ def test_eml_of_several_series_on_stdout_is_an_mbox(
     assert subjects == ["Lanternfish Community Call", "Lanternfish Maintainers"]
     for message in messages:
         assert message.get_content_type() == "multipart/alternative"
+
+
+def test_a_month_not_over_yet_is_previewed_with_a_note(
+    project: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    period = NOW.strftime("%Y-%m")
+    with caplog.at_level("INFO", logger="digest"):
+        preview(project, period=period, output_format="json")
+    assert f"{period}: month not over; this preview shows it so far." in caplog.messages

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,13 @@ def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> Non
         again = run_digest(config, "send", "--period", "2026-10")
         assert again.code == 0
         assert "sent 0, failed 0, skipped 2 (already sent)" in again.err
+        # ...and it does not claim everyone has the digest: it names who never got it.
+        assert "everyone has it already" not in again.err
+        assert (
+            "Quillwort Sync 2026-10: nothing left to send; 1 recipient failed permanently "
+            "(gone@example.org: 550 5.1.1 <gone@example.org>: mailbox unavailable); "
+            "`digest send --period 2026-10 --resend` mails everyone again." in again.err
+        )
         assert len(server.messages) == 2
 
 
@@ -162,12 +170,12 @@ def test_subscribers_without_a_secret_is_a_clear_sentence(
 
 def test_a_month_without_meetings_is_skipped_and_recorded(tmp_path: Path) -> None:
     config = make_project(tmp_path, subscribers=False)
-    run = run_digest(config, "send", "--period", "2026-11")
+    run = run_digest(config, "send", "--period", "2026-08")
     assert run.code == 0
-    assert "skipping Quillwort Sync 2026-11: no meetings of Quillwort Sync in 2026-11" in run.err
+    assert "skipping Quillwort Sync 2026-08: no meetings of Quillwort Sync in 2026-08" in run.err
     with sqlite3.connect(config.parent / "state" / "state.db") as conn:
         assert conn.execute("SELECT id, status FROM digests").fetchall() == [
-            ("Quillwort Sync|2026-11", "skipped")
+            ("Quillwort Sync|2026-08", "skipped")
         ]
     assert not (config.parent / "outbox").exists()
 
@@ -179,3 +187,55 @@ def test_a_second_send_while_one_runs_exits_75_with_the_lock_sentence(tmp_path: 
     assert run.code == 75
     assert run.err.startswith("digest: another digest is already running on ")
     assert run.err.endswith("this send did nothing.")
+
+
+def test_a_server_that_hangs_up_every_time_is_named_and_history_counts_the_pending(
+    tmp_path: Path,
+) -> None:
+    with SMTPTestServer(faults=Faults(drop_in_data_times=1000)) as server:
+        config = make_project(tmp_path, smtp_port=server.port, subscribers=False)
+        run = run_digest(config, "send", "--period", "2026-10")
+    assert run.code == 1
+    assert "sent 0, failed 1, skipped 0 (already sent)" in run.err
+    assert (
+        "  quillwort-dev@lists.example.org (Quillwort Sync|2026-10): the server closed the "
+        "connection [will be retried by the next run]" in run.err
+    )
+    assert "Unexpected EOF" not in run.err
+    history = run_digest(config, "history")
+    assert history.out.splitlines()[0].split() == [
+        *("PERIOD", "SERIES", "STATUS", "RECIPIENTS", "SENT", "FAILED", "PENDING"),
+        *("BUILT", "LAST", "DELIVERY"),
+    ]
+    row = history.out.splitlines()[1]
+    assert row.startswith("2026-10  Quillwort Sync  partial  1           0     0       1  ")
+
+
+def test_a_bad_period_is_named_before_a_missing_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGEST_SECRET")
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    config = make_project(tmp_path)
+    run = run_digest(config, "send", "--period", "abc")
+    assert run.code == 1
+    assert run.err == 'digest: --period must be a month like "2026-10", got "abc".'
+    assert run_digest(config, "sync").code == 0  # the series are known from here on
+    run = run_digest(config, "send", "--period", "2026-10", "--series", "nope")
+    assert run.code == 1
+    assert run.err == "digest: no series matches 'nope'; known: Quillwort Sync."
+
+
+@pytest.mark.parametrize("when", ["2030-01", "this month"])
+def test_a_month_not_over_yet_is_refused_with_a_pointer_to_preview(
+    tmp_path: Path, when: str
+) -> None:
+    config = make_project(tmp_path, subscribers=False)  # [digest] timezone: UTC
+    period = datetime.now(UTC).strftime("%Y-%m") if when == "this month" else when
+    run = run_digest(config, "send", "--period", period)
+    assert run.code == 1
+    assert run.err == (
+        f"digest: {period} is not over yet; a digest covers a whole month (use "
+        f"`digest preview --period {period}` to look at it so far)."
+    )
+    assert not (config.parent / "state" / "state.db").exists()  # nothing recorded as skipped

@@ -429,3 +429,11 @@ def test_feed_documents_are_documents() -> None:
     # The feed path and sha256 blob fit the Document contract used by every stage.
     doc = Document("calls", "urn:x", "# t\n", "0" * 64)
     assert not doc.deleted
+
+
+def test_double_star_slash_anywhere_matches_zero_or_more_folders() -> None:
+    assert matches_glob("meeting-notes/2026-01-08.md", ["meeting-notes/**/*.md"])
+    assert matches_glob("meeting-notes/2026/01/08.md", ["meeting-notes/**/*.md"])
+    assert matches_glob("a/b.md", ["a/**/**/b.md"])
+    assert not matches_glob("other/2026-01-08.md", ["meeting-notes/**/*.md"])
+    assert git_pathspecs(["notes/**/*.md"]) == ["notes/**/*.md", "notes/*.md"]

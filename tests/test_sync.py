@@ -510,3 +510,64 @@ def test_a_titleless_note_read_in_a_later_run_finds_its_siblings_in_the_state(
     assert db.conn.execute(
         "SELECT series FROM meetings WHERE path = 'notes/release-1.5.0.md'"
     ).fetchall() == [("Kelpie Community Call",)]
+
+
+def test_an_undated_note_in_a_folder_names_its_modification_date(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "planning.md").write_text("# Kelpie planning\n\n## Agenda\n\n- tide model\n")
+    stamp = datetime(2026, 3, 2, 9, tzinfo=UTC).timestamp()
+    os.utime(folder / "planning.md", (stamp, stamp))
+    cfg = make_config(tmp_path, {"name": "folder", "kind": "dir", "path": "notes"})
+    report, _ = run(cfg)
+    assert report.warnings == [
+        "folder:planning.md: no date in the headings or the file name; using the file's "
+        "modification date 2026-03-02."
+    ]
+
+
+def test_an_undated_feed_entry_names_the_entry_date(tmp_path: Path) -> None:
+    (tmp_path / "feed.xml").write_text(
+        """<?xml version="1.0"?><rss version="2.0"><channel><title>Kelpie</title>
+        <item><title>Kelpie planning</title><guid>urn:kelpie:7</guid>
+        <pubDate>Fri, 06 Feb 2026 10:00:00 GMT</pubDate>
+        <description>&lt;ul&gt;&lt;li&gt;tide tables&lt;/li&gt;&lt;/ul&gt;</description></item>
+        </channel></rss>""",
+        encoding="utf-8",
+    )
+    cfg = make_config(tmp_path, {"name": "calls", "kind": "feed", "url": "feed.xml"})
+    report, _ = run(cfg)
+    assert len(report.warnings) == 1
+    assert report.warnings[0].endswith(
+        ": no date in the headings or the file name; using the entry's date 2026-02-06."
+    )
+
+
+def test_a_glob_matching_no_file_warns_once_and_double_star_matches_no_folder(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    repo.write("meeting-notes/2026-01-08.md", note("2026-01-08", "[ ] [ana] tide model"))
+    repo.commit("a top-level note", "2026-01-09T09:00:00Z")
+    # "**/" matches zero folders too, as in gitignore: the top-level note is read.
+    cfg = make_config(tmp_path, git_source(repo, glob=["meeting-notes/**/*.md"]))
+    report, _ = run(cfg)
+    assert (report.new_notes, report.warnings) == (1, [])
+
+    wrong = make_config(tmp_path / "wrong", git_source(repo, glob=["notes/*.md"]))
+    report, _ = run(wrong)
+    expected = (
+        f'source "kelpie": glob "notes/*.md" matches no file in {repo.path}; '
+        "check [[sources]] glob."
+    )
+    assert report.warnings == [expected]
+    assert run(wrong)[0].warnings == [expected]  # every sync, while nothing is found
+
+    folder = tmp_path / "flat"
+    folder.mkdir()
+    (folder / "2026-01-08.md").write_text(note("2026-01-08", "[ ] one"))
+    flat = {"name": "folder", "kind": "dir", "path": "flat", "glob": ["notes/**/*.txt", "*.rst"]}
+    report, _ = run(make_config(tmp_path, flat))
+    assert report.warnings == [
+        f'source "folder": globs "notes/**/*.txt", "*.rst" match no file in {folder}; '
+        "check [[sources]] glob."
+    ]
