@@ -24,8 +24,8 @@ import email_validator
 
 from digest.errors import UserError
 
-DEFAULT_SECTIONS_TRACKED = [
-    "agenda",
+# Tracked sections whose items are open until said otherwise.
+DEFAULT_SECTIONS_OPEN = [
     "action items",
     "actions",
     "action",
@@ -37,6 +37,10 @@ DEFAULT_SECTIONS_TRACKED = [
     "follow-up",
     "next steps",
     "open items",
+]
+DEFAULT_SECTIONS_TRACKED = [
+    "agenda",
+    *DEFAULT_SECTIONS_OPEN,
     "discussion",
     "topics",
     "notes",
@@ -107,6 +111,8 @@ class TrackingConfig:
     sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
     sections_highlight: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT))
     sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
+    # Tracked sections whose items count as open without a status word.
+    sections_open: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_OPEN))
     # Extra status words, added to the built-in defaults (digest.status).
     done_words: list[str] = field(default_factory=list)
     open_words: list[str] = field(default_factory=list)

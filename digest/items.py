@@ -26,20 +26,6 @@ from digest.status import find_status
 
 __all__ = ["extract_items", "section_role"]
 
-# Sections whose items are open until said otherwise.
-_OPEN_BY_DEFAULT = {
-    "action items",
-    "actions",
-    "action",
-    "todo",
-    "to do",
-    "to-do",
-    "follow-ups",
-    "follow ups",
-    "follow-up",
-    "next steps",
-    "open items",
-}
 _ACTION = re.compile(
     r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*:\s*(?:\*\*|__)?\s*"
 )
@@ -110,7 +96,10 @@ def _singular(words: str) -> str:
     return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words.split())
 
 
-_OPEN_BY_DEFAULT_SINGULAR = frozenset(_singular(name) for name in _OPEN_BY_DEFAULT)
+@functools.lru_cache(maxsize=64)
+def _open_sections(names: tuple[str, ...]) -> frozenset[str]:
+    """[tracking] sections_open, normalized like headings (cached per config)."""
+    return frozenset(_singular(_norm_heading(name)) for name in names)
 
 
 @functools.lru_cache(maxsize=64)
@@ -492,7 +481,8 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
         if role == "ignored":
             continue
         last = _norm_heading(section.path[-1]) if section.path else ""
-        default: Status = "open" if _singular(last) in _OPEN_BY_DEFAULT_SINGULAR else "unknown"
+        open_names = _open_sections(tuple(tracking.sections_open))
+        default: Status = "open" if _singular(last) in open_names else "unknown"
         ctx = _Context(meeting, tracking, org, role, section.path, default, not_people)
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:

@@ -259,3 +259,15 @@ def test_proposals_and_follow_ups_are_tracked_by_default(release_sync: list[Item
     assert roles == {"Follow-ups from last meeting": "tracked", "Proposals/Issues": "tracked"}
     assert by_text(release_sync, "[ruth] Split").owners == ["ruth"]
     assert by_text(release_sync, "**[URGENT]**").owners == []
+
+
+def test_which_sections_default_to_open_is_configurable() -> None:
+    note = "# 2025-05-01 Orchard Sync\n\n## Homework\n\n- Rewrite the pruning guide\n"
+    doc = Document(source="notes", path="notes/x.md", text=note, blob="b", commit="abc")
+    (meeting,) = parse_document(doc).meetings
+    tracked = TrackingConfig(sections_tracked=["homework"])
+    (plain,) = extract_items(meeting, tracked)
+    assert plain.status == "unknown"
+    opened = TrackingConfig(sections_tracked=["homework"], sections_open=["Homework"])
+    (item,) = extract_items(meeting, opened)
+    assert item.status == "open"
