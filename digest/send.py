@@ -25,12 +25,18 @@ from typing import TYPE_CHECKING, Literal
 
 import sqlite_utils
 
+from digest.bounces import is_hard_bounce
 from digest.errors import UserError
 from digest.message import build_message, message_id, one_line
 from digest.state import open_db, state_lock, transaction
-from digest.subscribers import InvalidAddress, active_addresses, normalize_address
+from digest.subscribers import (
+    InvalidAddress,
+    active_addresses,
+    mark_bounced,
+    normalize_address,
+)
 from digest.tokens import make_token, require_token_secret, unsubscribe_links
-from digest.transport import Transport, batch_folder, make_transport
+from digest.transport import DeliveryResult, Transport, batch_folder, make_transport
 
 if TYPE_CHECKING:
     from digest.config import Config
@@ -76,6 +82,7 @@ class Failure:
     recipient: str
     reply: str
     pending: bool  # a transient failure: the next run tries again
+    bounced: bool = False  # a hard bounce: the subscriber was marked bounced
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,10 @@ class SendReport:
     @property
     def failed(self) -> int:
         return len(self.failures)
+
+    @property
+    def bounced(self) -> int:
+        return sum(f.bounced for f in self.failures)
 
     @property
     def rate(self) -> float:
@@ -302,38 +313,97 @@ def count_sent(db: sqlite_utils.Database, id_: str) -> int:
     return int(row[0])
 
 
-def permanent_failures(db: sqlite_utils.Database, id_: str) -> list[tuple[str, str]]:
-    """(recipient, server reply) of each delivery that failed permanently."""
+def permanent_failures(
+    db: sqlite_utils.Database, id_: str, *, bounced: bool = False
+) -> list[tuple[str, str]]:
+    """(recipient, server reply) of each delivery that failed permanently.
+
+    bounced=False: those whose address is not (now) a bounced subscriber, who a
+    --resend would mail again; bounced=True: only the bounced subscribers.
+    """
     return [
         (row["recipient"], row["reply"] or "")
         for row in db.query(
-            "SELECT recipient, reply FROM deliveries WHERE digest_id = ? AND status = 'failed' "
-            "ORDER BY recipient",
-            [id_],
+            "SELECT d.recipient, d.reply FROM deliveries d WHERE d.digest_id = ? "
+            "AND d.status = 'failed' AND EXISTS (SELECT 1 FROM subscribers s "
+            "WHERE s.address = d.recipient AND s.status = 'bounced') = ? ORDER BY d.recipient",
+            [id_, bounced],
         )
     ]
 
 
-def nothing_left_sentence(series: str, period: str, refused: Sequence[tuple[str, str]]) -> str:
-    """A run with no one left to mail, although some recipients never got the digest."""
+def _shown(refused: Sequence[tuple[str, str]]) -> str:
     shown = "; ".join(f"{address}: {reply}" for address, reply in refused[:3])
     if len(refused) > 3:
         shown += f"; and {len(refused) - 3} more"
-    count = f"{len(refused)} recipient{'s' if len(refused) != 1 else ''}"
-    return (
-        f"{series} {period}: nothing left to send; {count} failed permanently ({shown}); "
-        f"`digest send --period {period} --resend` mails everyone again."
-    )
+    return shown
+
+
+def _recipients(n: int) -> str:
+    return f"{n} recipient{'s' if n != 1 else ''}"
+
+
+def nothing_left_sentence(
+    series: str,
+    period: str,
+    refused: Sequence[tuple[str, str]],
+    bounced: Sequence[tuple[str, str]] = (),
+) -> str:
+    """A run with no one left to mail, although some recipients never got the digest.
+
+    refused: failed permanently, mailed again by --resend; bounced: failed with a
+    hard bounce and marked bounced, so mailed again only once re-activated.
+    """
+    parts = []
+    if refused:
+        parts.append(f"{_recipients(len(refused))} failed permanently ({_shown(refused)})")
+    if bounced:
+        parts.append(f"{_recipients(len(bounced))} bounced ({_shown(bounced)})")
+    hints = []
+    if refused:
+        hints.append(f"`digest send --period {period} --resend` mails everyone again")
+    if bounced:
+        hints.append("`digest subscribers add ADDRESS` re-activates a bounced address")
+    return f"{series} {period}: nothing left to send; {'; '.join(parts)}; {'; '.join(hints)}."
 
 
 def record_result(
     db: sqlite_utils.Database, id_: str, recipient: str, status: str, reply: str, now: datetime
 ) -> None:
-    """Commit one result at once (autocommit): the ledger is never behind by more than one."""
+    """Write one result (autocommit outside a transaction): the ledger is never behind
+    by more than one."""
     db.execute(
         "UPDATE deliveries SET status = ?, reply = ?, attempts = attempts + 1, updated_at = ? "
         "WHERE digest_id = ? AND recipient = ?",
         [status, reply, _stamp(now), id_, recipient],
+    )
+
+
+def record_delivery(
+    db: sqlite_utils.Database,
+    id_: str,
+    recipient: Recipient,
+    result: DeliveryResult,
+    now: datetime,
+) -> bool:
+    """Commit one result; a subscriber's hard bounce marks them bounced in the same
+    transaction, so the ledger and the subscriber list never disagree. True: bounced."""
+    status = "pending" if result.status == "retry" else result.status
+    with transaction(db):
+        record_result(db, id_, recipient.address, status, result.reply, now)
+        # Only subscribers: the list address is config (fix it there), and a --to test
+        # send is never recorded.
+        if recipient.kind == "subscriber" and status == "failed" and is_hard_bounce(result.reply):
+            return mark_bounced(db, recipient.address, now=now)
+    return False
+
+
+def bounce_sentence(address: str, reply: str) -> str:
+    """The log line of a subscriber marked bounced."""
+    shown = reply if len(reply) <= 120 else reply[:119] + "…"
+    return (
+        f"{address} bounced ({shown}); no further digests go there; "
+        f"`digest subscribers add {address}` re-activates"
     )
 
 
@@ -405,14 +475,22 @@ async def deliver(
             message = factory.build(recipient)
             result = await transport.send(message, recipient.address)
             now = datetime.now(UTC)
+            bounced = False
             if record:
-                status = "pending" if result.status == "retry" else result.status
-                record_result(db, factory.id, recipient.address, status, result.reply, now)
+                bounced = record_delivery(db, factory.id, recipient, result, now)
+            if bounced:
+                log.warning(bounce_sentence(recipient.address, result.reply))
             if result.status == "sent":
                 report.sent += 1
             else:
                 report.failures.append(
-                    Failure(factory.id, recipient.address, result.reply, result.status == "retry")
+                    Failure(
+                        factory.id,
+                        recipient.address,
+                        result.reply,
+                        result.status == "retry",
+                        bounced,
+                    )
                 )
             advance()
 
@@ -643,9 +721,10 @@ def _send_one(
     if not pending:
         settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
         refused = permanent_failures(db, id_)
-        if refused:
+        bounced = permanent_failures(db, id_, bounced=True)
+        if refused or bounced:
             # Not "everyone has it": say who never got it and how to try them again.
-            log.warning(nothing_left_sentence(series, period, refused))
+            log.warning(nothing_left_sentence(series, period, refused, bounced))
         else:
             log.info("%s %s: everyone has it already", series, period)
         return
@@ -723,12 +802,16 @@ def _digest_json(digest: Digest) -> str:
 
 def summary_lines(report: SendReport) -> list[str]:
     """The final summary: counts, time, rate, then each failure with its reply."""
+    bounced = f" ({report.bounced} bounced)" if report.bounced else ""
     lines = [
-        f"sent {report.sent}, failed {report.failed}, skipped {report.already_sent} "
+        f"sent {report.sent}, failed {report.failed}{bounced}, skipped {report.already_sent} "
         f"(already sent) in {report.elapsed:.1f} s ({report.rate:.1f} msgs/s)"
     ]
     for f in report.failures:
-        when = "will be retried by the next run" if f.pending else "not retried"
+        if f.bounced:
+            when = "bounced: no further digests go there"
+        else:
+            when = "will be retried by the next run" if f.pending else "not retried"
         lines.append(f"  {f.recipient} ({f.digest_id}): {f.reply} [{when}]")
     return lines
 

@@ -140,13 +140,35 @@ def upsert_subscriber(
     return "updated"
 
 
+AddOutcome = Literal["added", "re-activated", "updated", "unchanged"]
+
+
 def add_subscriber(
     db: sqlite_utils.Database, address: str, name: str | None = None, *, now: datetime | None = None
-) -> tuple[str, UpsertOutcome]:
-    """`subscribers add`: an explicit add makes the address active again."""
+) -> tuple[str, AddOutcome]:
+    """`subscribers add`: an explicit add makes an unsubscribed or bounced address active again."""
     normalized = _checked(address)
     with transaction(db):
-        return normalized, upsert_subscriber(db, normalized, name=name, status="active", now=now)
+        before = get_subscriber(db, normalized)
+        outcome = upsert_subscriber(db, normalized, name=name, status="active", now=now)
+    if before is not None and before.status != "active":
+        return normalized, "re-activated"
+    return normalized, outcome
+
+
+def mark_bounced(db: sqlite_utils.Database, address: str, *, now: datetime | None = None) -> bool:
+    """Set an active subscriber to bounced; True when it was active.
+
+    Runs inside the caller's transaction (the ledger row of the refused delivery).
+    Anyone not active is left alone: an unsubscription is the reader's own choice
+    and stays what it is.
+    """
+    cursor = db.execute(
+        "UPDATE subscribers SET status = 'bounced', updated_at = ? "
+        "WHERE address = ? AND status = 'active'",
+        [_now_text(now), address],
+    )
+    return cursor.rowcount == 1
 
 
 def remove_subscriber(db: sqlite_utils.Database, address: str) -> str:

@@ -55,6 +55,8 @@ class Faults:
     reject_connect_times: int = 0  # first N connections: "421" greeting, then closed
     rcpt_tempfail: set[str] | dict[str, int] = field(default_factory=set)
     rcpt_permfail: set[str] = field(default_factory=set)  # answered 550
+    # {address: reply}: this exact reply to every RCPT of that address ("550 5.7.1 ...").
+    rcpt_replies: dict[str, str] = field(default_factory=dict)
     drop_in_data_times: int = 0  # first N DATA: connection closed after the first data line
     stall_seconds: float = 0  # with stall_times: wait this long before answering DATA's end...
     stall_times: int = 0  # ...for the first N messages, then close without accepting
@@ -74,6 +76,8 @@ class Faults:
     def rcpt_reply(self, address: str) -> str | None:
         """The failure reply for this RCPT, or None to accept it."""
         with self._lock:
+            if address in self.rcpt_replies:
+                return self.rcpt_replies[address]
             if address in self.rcpt_permfail:
                 return f"550 5.1.1 <{address}>: mailbox unavailable"
             if isinstance(self.rcpt_tempfail, dict):

@@ -13,6 +13,8 @@ from smtp_server import Faults, SMTPTestServer
 
 from digest.state import state_lock
 
+POLICY_REFUSAL = "550 5.7.1 Message rejected as spam by content filtering"
+
 
 def _ledger(config: Path) -> dict[str, tuple[str, int, str]]:
     with sqlite3.connect(config.parent / "state" / "state.db") as conn:
@@ -42,7 +44,8 @@ def _subscribe(config: Path, *addresses: str) -> None:
 
 
 def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> None:
-    faults = Faults(rcpt_permfail={"gone@example.org"})
+    # A policy refusal: permanent, but not a bounce (tests/test_bounces.py has those).
+    faults = Faults(rcpt_replies={"gone@example.org": POLICY_REFUSAL})
     with SMTPTestServer(faults=faults) as server:
         config = make_project(tmp_path, smtp_port=server.port)
         _subscribe(config, "ann@example.org", "gone@example.org")
@@ -50,8 +53,8 @@ def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> Non
         assert run.code == 1
         assert "sent 2, failed 1, skipped 0 (already sent)" in run.err
         assert (
-            "  gone@example.org (Quillwort Sync|2026-10): 550 5.1.1 <gone@example.org>: "
-            "mailbox unavailable [not retried]" in run.err
+            f"  gone@example.org (Quillwort Sync|2026-10): {POLICY_REFUSAL} [not retried]"
+            in run.err
         )
         assert sorted(server.count_by_recipient()) == [
             "ann@example.org",
@@ -68,7 +71,7 @@ def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> Non
         assert "everyone has it already" not in again.err
         assert (
             "Quillwort Sync 2026-10: nothing left to send; 1 recipient failed permanently "
-            "(gone@example.org: 550 5.1.1 <gone@example.org>: mailbox unavailable); "
+            f"(gone@example.org: {POLICY_REFUSAL}); "
             "`digest send --period 2026-10 --resend` mails everyone again." in again.err
         )
         assert len(server.messages) == 2
