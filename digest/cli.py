@@ -289,6 +289,35 @@ def unsubscribe(
     )
 
 
+# serve-unsubscribe: digest.unsubscribe_web
+@app.command("serve-unsubscribe")
+def serve_unsubscribe(
+    host: Annotated[
+        str, typer.Option(help="Address to listen on (keep it local; a TLS proxy faces the web).")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port to listen on.")] = 8025,
+) -> None:
+    """Serve the unsubscribe page of [mail] unsubscribe_url (plain HTTP, for a reverse proxy)."""
+    import logging
+
+    from digest.config import Config
+    from digest.unsubscribe_web import make_app, make_unsubscribe_server
+
+    cfg = load()
+    assert isinstance(cfg, Config)
+    server = make_unsubscribe_server(make_app(cfg), host, port)
+    logging.getLogger("digest").info(
+        "serving the unsubscribe page on http://%s:%d/ (Ctrl-C stops it)",
+        host if ":" not in host else f"[{host}]",
+        server.server_port,
+    )
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            logging.getLogger("digest").info("stopped.")
+
+
 # items: digest.report / digest.threads (brief C)
 @app.command()
 def items(
