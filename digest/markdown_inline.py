@@ -118,6 +118,54 @@ def _linkify(content: str) -> list[Token]:
     return out
 
 
+# "lanternfish#187" or "org/repo#187", not inside a word, a path or a longer number.
+_SHORT_REF = re.compile(r"(?<![\w/.#-])(?:([\w.-]+)/)?([\w.-]+)#(\d+)(?!\d)")
+
+
+def _link_refs(tokens: list[Token], refs: tuple[str, ...]) -> list[Token]:
+    """Link the item's own references written short in its text ("repo#187").
+
+    Only references the item already resolved (canonical "org/repo#N") are linked,
+    so "#3 of the agenda" or a ref to an unknown org never becomes a guessed link.
+    """
+    if not refs:
+        return tokens
+    by_short: dict[tuple[str, str], str] = {}
+    for ref in refs:
+        m = re.fullmatch(r"([\w.-]+)/([\w.-]+)#(\d+)", ref)
+        if m:
+            org, repo, number = m.group(1).lower(), m.group(2).lower(), m.group(3)
+            url = f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{number}"
+            by_short[(repo, number)] = url
+            by_short[(f"{org}/{repo}", number)] = url
+    out: list[Token] = []
+    depth = 0
+    for token in tokens:
+        if token.type == "link_open":
+            depth += 1
+        elif token.type == "link_close":
+            depth -= 1
+        if token.type != "text" or depth:
+            out.append(token)
+            continue
+        pos = 0
+        content = token.content
+        for m in _SHORT_REF.finditer(content):
+            org, repo, number = m.group(1), m.group(2), m.group(3)
+            key = (f"{org}/{repo}" if org else repo).lower()
+            target = by_short.get((key, number))
+            if target is None:
+                continue
+            if m.start() > pos:
+                out.append(_text(content[pos : m.start()]))
+            link = Token("link_open", "a", 1, attrs={"href": target}, markup="ref")
+            out += [link, _text(m.group(0)), Token("link_close", "a", -1)]
+            pos = m.end()
+        if pos < len(content):
+            out.append(_text(content[pos:]))
+    return out
+
+
 def _safe_tokens(text: str) -> list[Token]:
     """Inline tokens with unsafe links unwrapped, images as alt text, bare URLs linked."""
     parsed = _parser().parseInline(clean_line(text))
@@ -166,10 +214,14 @@ def _plain_of(tokens: list[Token]) -> str:
 
 
 @lru_cache(maxsize=4096)
-def inline_html(text: str) -> Markup:
-    """Safe HTML for one line of inline Markdown from a note."""
+def inline_html(text: str, refs: tuple[str, ...] = ()) -> Markup:
+    """Safe HTML for one line of inline Markdown from a note.
+
+    `refs` are the item's canonical references; written short in the text
+    ("lanternfish#187") they become links to the issue.
+    """
     md = _parser()
-    rendered = md.renderer.render(_safe_tokens(text), md.options, {})
+    rendered = md.renderer.render(_link_refs(_safe_tokens(text), refs), md.options, {})
     return Markup(rendered.strip())
 
 

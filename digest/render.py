@@ -374,7 +374,7 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
     ]
     owners = [clean_line(o) for o in entry.owners if clean_line(o)]
     return EntryView(
-        title_html=inline_html(entry.title),
+        title_html=inline_html(entry.title, tuple(entry.refs)),
         title_text=plain.text,
         status=entry.status,
         status_phrase=status_words(entry.status_phrase),

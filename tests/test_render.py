@@ -557,3 +557,14 @@ def test_a_broken_template_names_its_line(tmp_path: Path) -> None:
     cfg.digest.templates_dir = str(custom)
     with pytest.raises(Exception, match=r"subject.j2, line 2"):
         render_digest(full_digest(), cfg, now=NOW)
+
+
+def test_an_items_own_short_references_link_to_the_issue_in_html() -> None:
+    from digest.markdown_inline import inline_html
+
+    refs = ("lanternfish-dev/lanternfish#187",)
+    html = str(inline_html("Metadata lanternfish#187, not lanternfish#18 or other#187", refs))
+    url = "https://github.com/lanternfish-dev/lanternfish/issues/187"
+    assert f'<a href="{url}">lanternfish#187</a>' in html
+    assert html.count("<a ") == 1  # unknown refs are never guessed into links
+    assert "<script>" not in str(inline_html("<script>x</script> lanternfish#187", refs))
