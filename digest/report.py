@@ -289,8 +289,12 @@ def run_items(
     if not rows:
         console.print("No items (run `digest sync` first, or loosen --open/--owner/--series).")
         return
+    from digest.markdown_inline import inline_plain
+
     multi = len({r.thread.series for r in rows}) > 1
     header = ("id", "status", "owners", "age", "raised", "last seen", "title")
+    # A terminal shows the title as read, without Markdown markup (JSON keeps it).
+    titles = {r.thread.id: inline_plain(r.title).text for r in rows}
     lines = [
         (
             r.short_id,
@@ -299,7 +303,7 @@ def run_items(
             format_age(r.age_days(today)),
             str(r.times_raised),
             r.last_seen.isoformat(),
-            f"[{r.thread.series}] {r.title}" if multi else r.title,
+            f"[{r.thread.series}] {titles[r.thread.id]}" if multi else titles[r.thread.id],
         )
         for r in rows
     ]

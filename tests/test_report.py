@@ -287,6 +287,7 @@ def test_items_command_from_the_command_line(project: tuple[Config, Repo], tmp_p
     assert result.exit_code == 0, result.output
     assert "Encrypted backups" in result.output
     assert "Tiered compaction" not in result.output  # done: not open
+    assert "**" not in result.output  # titles read as text, not Markdown source
     listed = runner.invoke(app, ["--config", str(config), "items", "--format", "json"])
     first = json.loads(listed.output)[0]["id"]
     explained = runner.invoke(app, ["--config", str(config), "items", "--explain", first[:5]])
