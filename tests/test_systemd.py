@@ -1,4 +1,4 @@
-"""The shipped systemd units load cleanly and stay hardened.
+"""The shipped systemd units load cleanly, stay hardened and share one state.
 
 `systemd-analyze verify` refuses a unit whose ExecStart binary does not exist,
 and /usr/local/bin/digest exists only on an installed host. So each test copies
@@ -23,6 +23,8 @@ pytestmark = pytest.mark.systemd
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
 INSTALLED_DIGEST = "/usr/local/bin/digest"
+SERVICES = ("digest.service", "digest-unsubscribe.service")
+SYSUSERS_FILE = UNITS / "notes-digest.conf"
 
 
 def _analyze() -> str:
@@ -41,17 +43,20 @@ def _digest_script() -> Path:
 
 @pytest.fixture
 def units(tmp_path: Path) -> Path:
-    service = (UNITS / "digest.service").read_text(encoding="utf-8")
-    assert f"ExecStart={INSTALLED_DIGEST} " in service
-    service = service.replace(f"ExecStart={INSTALLED_DIGEST} ", f"ExecStart={_digest_script()} ")
-    (tmp_path / "digest.service").write_text(service, encoding="utf-8")
+    for name in SERVICES:
+        service = (UNITS / name).read_text(encoding="utf-8")
+        assert f"ExecStart={INSTALLED_DIGEST} " in service, name
+        service = service.replace(
+            f"ExecStart={INSTALLED_DIGEST} ", f"ExecStart={_digest_script()} "
+        )
+        (tmp_path / name).write_text(service, encoding="utf-8")
     shutil.copy(UNITS / "digest.timer", tmp_path / "digest.timer")
     return tmp_path
 
 
 def test_units_pass_systemd_analyze_verify_without_a_warning(units: Path) -> None:
     result = subprocess.run(
-        [_analyze(), "verify", "digest.service", "digest.timer"],
+        [_analyze(), "verify", *SERVICES, "digest.timer"],
         cwd=units,
         capture_output=True,
         text=True,
@@ -63,16 +68,17 @@ def test_units_pass_systemd_analyze_verify_without_a_warning(units: Path) -> Non
     assert result.stdout.strip() == ""
 
 
-def test_service_exposure_is_at_most_2(units: Path) -> None:
+@pytest.mark.parametrize("service", SERVICES)
+def test_service_exposure_is_at_most_2(units: Path, service: str) -> None:
     result = subprocess.run(
-        [_analyze(), "security", "--offline=true", "--no-pager", "digest.service"],
+        [_analyze(), "security", "--offline=true", "--no-pager", service],
         cwd=units,
         capture_output=True,
         text=True,
         timeout=60,
     )
     output = result.stdout + result.stderr
-    match = re.search(r"Overall exposure level for digest\.service: (\d+(?:\.\d+)?)", output)
+    match = re.search(rf"Overall exposure level for {re.escape(service)}: (\d+(?:\.\d+)?)", output)
     if match is None and "--offline" in output:
         pytest.skip("this systemd-analyze has no --offline mode (systemd < 250)")
     assert match is not None, output
@@ -91,6 +97,65 @@ def test_service_runs_send_with_the_system_config_and_credentials() -> None:
     assert "digest-secret:/etc/notes-digest/digest-secret" in settings["LoadCredential"]
     # The run lock's "already running" exit is not a failed unit.
     assert settings["SuccessExitStatus"] == ["75"]
+
+
+def test_unsubscribe_page_serves_on_loopback_with_the_token_secret() -> None:
+    settings = _settings((UNITS / "digest-unsubscribe.service").read_text(encoding="utf-8"))
+    assert settings["Type"] == ["exec"]
+    assert settings["ExecStart"] == [
+        f"{INSTALLED_DIGEST} --config /etc/notes-digest/config.toml "
+        "serve-unsubscribe --host 127.0.0.1 --port 8025"
+    ]
+    assert settings["Restart"] == ["on-failure"]
+    # The page signs nothing and sends no mail: the token secret is all it gets.
+    assert settings["LoadCredential"] == ["digest-secret:/etc/notes-digest/digest-secret"]
+    # Only the local proxy talks to it, and it talks to nobody.
+    assert settings["IPAddressDeny"] == ["any"]
+    assert settings["IPAddressAllow"] == ["localhost"]
+    assert settings["RestrictAddressFamilies"] == ["AF_INET AF_INET6"]
+    assert settings["WantedBy"] == ["multi-user.target"]
+
+
+def test_both_services_run_as_one_static_user_on_one_state_directory() -> None:
+    page = _settings((UNITS / "digest-unsubscribe.service").read_text(encoding="utf-8"))
+    send = _settings((UNITS / "digest.service").read_text(encoding="utf-8"))
+    # The page writes unsubscribes into the state.db that `digest send` reads.
+    for key in ("User", "Group", "StateDirectory", "StateDirectoryMode", "UMask"):
+        assert page[key] == send[key], key
+    assert send["StateDirectory"] == ["notes-digest"]
+    assert send["StateDirectoryMode"] == ["0700"]
+    # A dynamic user would not be one fixed owner for the state of both.
+    assert "DynamicUser" not in page
+    assert "DynamicUser" not in send
+    # The user they name is the one the shipped sysusers.d file creates.
+    entries = [
+        line.split()
+        for line in SYSUSERS_FILE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert [(entry[0], entry[1]) for entry in entries] == [("u", send["User"][0])]
+    assert send["Group"] == send["User"]  # `u` also makes the user's own group
+
+
+def test_sysusers_file_creates_the_user_without_a_warning(tmp_path: Path) -> None:
+    tool = shutil.which("systemd-sysusers")
+    if tool is None:
+        pytest.skip("systemd-sysusers is not installed (Debian package: systemd)")
+    # --dry-run against an empty root: parses the file and plans the user, writes nothing.
+    root = tmp_path / "root"
+    result = subprocess.run(
+        [tool, "--dry-run", f"--root={root}", str(SYSUSERS_FILE)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Creating user 'notes-digest'" in output
+    assert "Creating group 'notes-digest'" in output
+    # Problems in the file are reported as "<file>:<line>: ...", and ignored.
+    assert SYSUSERS_FILE.name not in output
+    assert not root.exists()
 
 
 def test_timer_fires_monthly_and_catches_up_after_downtime() -> None:
@@ -132,9 +197,10 @@ _UNDER_MDWE = textwrap.dedent(
         pass
     else:
         sys.exit("write+execute memory was allowed: the check proves nothing")
-    import asyncio, re, sqlite3, ssl
+    import asyncio, hmac, re, sqlite3, ssl, wsgiref.simple_server
     import css_inline, jinja2, markdown_it, rapidfuzz.fuzz, sqlite_utils
     import aiosmtplib, email_validator, feedparser
+    import digest.tokens, digest.unsubscribe_web
     assert rapidfuzz.fuzz.token_set_ratio("ship the release", "release shipped") > 50
     assert "style=" in css_inline.inline("<style>p{{color:red}}</style><p>x</p>")
     env = jinja2.Environment(autoescape=True)
@@ -145,15 +211,19 @@ _UNDER_MDWE = textwrap.dedent(
     ssl.create_default_context()
     re.compile(r"(\\w+)@(\\w+)").search("a@b")
     asyncio.run(asyncio.sleep(0))
+    hmac.new(b"secret", b"a@example.org", "sha256").hexdigest()
     print("ok")
     """
 )
 
 
 def test_native_code_runs_under_memory_deny_write_execute() -> None:
-    service = (UNITS / "digest.service").read_text(encoding="utf-8")
-    if "MemoryDenyWriteExecute=yes" not in service:
-        pytest.skip("the service does not set MemoryDenyWriteExecute")
+    # One check for both services: the page loads a subset of what send loads.
+    if not any(
+        "MemoryDenyWriteExecute=yes" in (UNITS / name).read_text(encoding="utf-8")
+        for name in SERVICES
+    ):
+        pytest.skip("no service sets MemoryDenyWriteExecute")
     try:
         ctypes.CDLL(None).prctl  # noqa: B018 - Linux only
     except AttributeError:
