@@ -394,10 +394,14 @@ def highlight_bullets(items: Sequence[Item], tracking: TrackingConfig) -> list[I
     """The meeting's own highlight bullets: the children of a grouping bullet under a
     Highlights heading ("Falco issue discussion:" over "feel free to comment…", "if we
     all agree…") are its discussion, so the group is one highlight, titled by its label
-    and linked to its first line, with the children's references and owners."""
+    and linked to its first line, with the children's references and owners.
+
+    Items are taken in note order whatever order they come in, so the same notes
+    always give the same group (its link, owners and references come from the first
+    sub-bullet on)."""
     out: list[Item] = []
     groups: dict[tuple[str, tuple[str, ...]], Item] = {}
-    for item in items:
+    for item in sorted(items, key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key)):
         grouped = (
             len(item.section) >= 2
             and section_role(item.section, tracking) != "highlight"
