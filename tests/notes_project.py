@@ -6,6 +6,9 @@ written for these tests.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -114,3 +117,18 @@ def run_digest(config: Path, *args: str) -> Run:
     if exc is not None and not isinstance(exc, SystemExit):
         raise exc
     return Run(result.exit_code, result.stdout, result.stderr)
+
+
+# The environment of a real `digest` process in tests: a token secret, nothing else added.
+CLI_ENV = {**os.environ, "DIGEST_SECRET": "a-test-secret-that-is-long-enough-1234"}
+
+
+def digest_process(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`digest --config CONFIG ARGS...` as its own process, as a user or a timer runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "digest", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        env=CLI_ENV,
+        timeout=60,
+    )

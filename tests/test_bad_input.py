@@ -3,29 +3,16 @@ bidi overrides, and never passed raw to the terminal, the log or the sentence of
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
+from notes_project import digest_process as digest
 from notes_project import make_project
 
 from digest.log import printable
 from digest.sources import decode_note
 
-ENV = {**os.environ, "DIGEST_SECRET": "a-test-secret-that-is-long-enough-1234"}
 ESC = "\x1b"
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "gnp.exe" shows as "exe.png"
-
-
-def digest(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "digest", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-    )
 
 
 def test_decode_note_drops_terminal_controls_and_bidi_overrides_but_keeps_layout() -> None:

@@ -12,19 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-from notes_project import make_project
-
-ENV = {**os.environ, "DIGEST_SECRET": "a-test-secret-that-is-long-enough-1234"}
-
-
-def digest(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "digest", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-    )
+from notes_project import CLI_ENV, make_project
+from notes_project import digest_process as digest
 
 
 def one_sentence(proc: subprocess.CompletedProcess[str]) -> str:
@@ -143,7 +132,7 @@ glob = ["meeting-notes/*.md"]
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=ENV,
+        env=CLI_ENV,
     )
     # Interrupt once some notes are stored and the rest are not: the middle of the run.
     deadline = time.monotonic() + 60
