@@ -111,7 +111,12 @@ def sync(
     for src in cfg.sources:
         summary = SourceSummary()
         report.per_source[src.name] = summary
-        _sync_source(cfg, db, src, summary, report.warnings, counter, seen_at, full)
+        before = set(store.current_blobs(db, src.name))
+        _read_source(cfg, db, src, summary, report.warnings, counter, seen_at, full)
+        # A note added then deleted within the run (first sync of a long history) is neither.
+        changed = summary.changed.items()
+        summary.new_notes = sum(1 for _, gone in changed if not gone)
+        summary.deleted_notes = sum(1 for p, gone in changed if gone and p in before)
         report.new_notes += summary.new_notes
         report.deleted_notes += summary.deleted_notes
     report.meetings, report.items = store.counts(db)
@@ -134,23 +139,6 @@ class _Counter:
         self.done += n
         if self.progress and self.total:
             self.progress(min(self.done, self.total), self.total)
-
-
-def _sync_source(
-    cfg: Config,
-    db: sqlite_utils.Database,
-    src: SourceConfig,
-    summary: SourceSummary,
-    warnings: list[str],
-    counter: _Counter,
-    seen_at: datetime,
-    full: bool,
-) -> None:
-    before = set(store.current_blobs(db, src.name))
-    _read_source(cfg, db, src, summary, warnings, counter, seen_at, full)
-    # A note added then deleted within the run (first sync of a long history) is neither.
-    summary.new_notes = sum(1 for gone in summary.changed.values() if not gone)
-    summary.deleted_notes = sum(1 for p, gone in summary.changed.items() if gone and p in before)
 
 
 def _read_source(
