@@ -153,6 +153,7 @@ def worker_corpus(bundle: Path, work: Path, traced: bool) -> dict[str, Any]:
     import tracemalloc
 
     from digest import store
+    from digest.periods import Period
     from digest.report import compute_digests
     from digest.state import open_db
     from digest.sync import sync
@@ -188,7 +189,7 @@ def worker_corpus(bundle: Path, work: Path, traced: bool) -> dict[str, Any]:
     meetings, items = store.load_meetings(db), store.load_items(db)
     out["load_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    digests = compute_digests(cfg, db, period="2023-11")
+    digests = compute_digests(cfg, db, period=Period(2023, 11))
     out["digest_s"] = time.perf_counter() - started
     out["digest_series"] = len(digests)
     out["digest_entries"] = sum(len(getattr(d, b)) for d in digests for b in d.BUCKETS)

@@ -37,6 +37,7 @@ from datetime import date, datetime
 from digest.config import TrackingConfig
 from digest.items import section_role
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
+from digest.periods import Period
 from digest.threads import (
     FOLLOW_UP_SLACK,
     TopicText,
@@ -61,18 +62,6 @@ _RELEASE = re.compile(
     r"\breleased\b\s+\S|\b(is|are)\s+(now\s+)?out\b|\bhas\s+been\s+released\b", re.IGNORECASE
 )
 MAX_AUTO_HIGHLIGHTS = 8  # decisions/releases found in tracked items; keep the digest short
-
-
-def period_bounds(period: str) -> tuple[date, date]:
-    """First day of the period and first day of the next one."""
-    year, month = (int(p) for p in period.split("-"))
-    start = date(year, month, 1)
-    end = date(year + month // 12, month % 12 + 1, 1)
-    return start, end
-
-
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def is_closed(status: Status) -> bool:
@@ -146,15 +135,15 @@ def build_digest(
     meetings: Sequence[Meeting],
     *,
     series: str,
-    period: str,
+    period: Period,
     tracking: TrackingConfig,
     highlights: Sequence[Item],
-    built_at: Mapping[str, datetime],
+    built_at: Mapping[Period, datetime],
     link: Callable[[Item], SourceLink],
     meeting_link: Callable[[Meeting], SourceLink] | None = None,
 ) -> Digest:
-    """The digest of `series` for `period` ("YYYY-MM"); same input, same digest."""
-    start, end = period_bounds(period)
+    """The digest of `series` for `period`; same input, same digest."""
+    start, end = period.start, period.end
     series_meetings = sorted(
         (m for m in meetings if m.series == series and m.date < end),
         key=lambda m: (m.date, m.id),
@@ -162,11 +151,11 @@ def build_digest(
     # Quiet/forget count the months in which the series met, not its meetings: a
     # weekly call's item is not "gone quiet" after two weeks of a monthly digest, and
     # for a monthly series the two counts are the same.
-    held = sorted({period_of(m.date) for m in series_meetings})
+    held = sorted({Period.of(m.date) for m in series_meetings})
     period_index = {p: n for n, p in enumerate(held)}
-    ordinal = {m.id: period_index[period_of(m.date)] for m in series_meetings}
+    ordinal = {m.id: period_index[Period.of(m.date)] for m in series_meetings}
     total = len(held)
-    earlier = [period_of(m.date) for m in series_meetings if m.date < start]
+    earlier = [Period.of(m.date) for m in series_meetings if m.date < start]
     late_meetings = _late_meetings(series_meetings, start, period, built_at)
 
     digest = Digest(series=series, period=period, compared_to=max(earlier, default=None))
@@ -267,7 +256,10 @@ def carried_since(thread: Thread, series_meetings: Sequence[Meeting]) -> date | 
 
 
 def _late_meetings(
-    series_meetings: Sequence[Meeting], start: date, period: str, built_at: Mapping[str, datetime]
+    series_meetings: Sequence[Meeting],
+    start: date,
+    period: Period,
+    built_at: Mapping[Period, datetime],
 ) -> set[str]:
     """Meetings of earlier months that missed their own digest and no later one showed."""
     built = sorted((p, t) for p, t in built_at.items() if p < period)
@@ -276,7 +268,7 @@ def _late_meetings(
     for m in series_meetings:
         if m.date >= start or m.committed_at is None:
             continue
-        own = period_of(m.date)
+        own = Period.of(m.date)
         if own not in built_at or m.committed_at <= built_at[own]:
             continue
         if this_built is not None and m.committed_at > this_built:

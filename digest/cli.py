@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from digest.errors import UserError
+
+if TYPE_CHECKING:
+    from digest.periods import Period
 
 app = typer.Typer(
     help="Turn a project's meeting notes into a monthly email digest.",
@@ -48,6 +51,18 @@ def _globals(
     from digest.log import setup_logging
 
     setup_logging(Globals.verbosity)
+
+
+def _period(text: str | None) -> Period | None:
+    """A --period option as a Period, or one sentence saying what a period looks like."""
+    from digest.periods import Period, PeriodError
+
+    if text is None:
+        return None
+    try:
+        return Period.parse(text)
+    except PeriodError as exc:
+        raise UserError(exc.sentence("--period", example="2026-10")) from None
 
 
 def load() -> object:
@@ -129,7 +144,7 @@ def preview(
     assert isinstance(cfg, Config)
     run_preview(
         cfg,
-        period=period,
+        period=_period(period),
         series=series,
         output_format=output_format,
         output=output,
@@ -168,7 +183,7 @@ def send(
 
     report = run_send(
         load(),  # type: ignore[arg-type]
-        SendOptions(period=period, series=series, dry_run=dry_run, resend=resend, to=to),
+        SendOptions(period=_period(period), series=series, dry_run=dry_run, resend=resend, to=to),
     )
     if dry_run:
         for line in plan_lines(report):

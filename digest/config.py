@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import email_validator
 
 from digest.errors import UserError
+from digest.periods import Period, PeriodError
 
 # Tracked sections whose items are open until said otherwise.
 DEFAULT_SECTIONS_OPEN = [
@@ -161,7 +162,7 @@ class OutboxConfig:
 
 @dataclass
 class ScheduleConfig:
-    start: str = ""  # "YYYY-MM": first period that may be sent; empty = previous month
+    start: Period | None = None  # "YYYY-MM": first period that may be sent; None: last month
     skip_if_no_new_notes: bool = True
 
 
@@ -420,11 +421,6 @@ def _check_values(cfg: Config, name: str) -> None:
         )
     if s.timeout <= 0:
         raise ConfigError(f"{name}: [smtp] timeout must be more than 0 seconds, got {s.timeout}.")
-    start = cfg.schedule.start
-    if start and not _is_period(start):
-        raise ConfigError(
-            f'{name}: [schedule] start must be a month like "2026-01", got "{start}".'
-        )
     if cfg.mail.unsubscribe_url and not cfg.mail.unsubscribe_url.startswith(
         ("https://", "http://")
     ):
@@ -494,17 +490,6 @@ def _address_problem(text: str) -> str | None:
     return None
 
 
-def _is_period(text: str) -> bool:
-    parts = text.split("-")
-    return (
-        len(parts) == 2
-        and len(parts[0]) == 4
-        and parts[0].isdigit()
-        and parts[1].isdigit()
-        and 1 <= int(parts[1]) <= 12
-    )
-
-
 def _build(cls: type, table: dict[str, Any], name: str, where: str, warnings: list[str]) -> Any:
     assert is_dataclass(cls)
     hints = typing.get_type_hints(cls)
@@ -558,6 +543,8 @@ def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:
                 )
         return [_coerce(v, inner, name, where) for v in value]
     if origin in (types.UnionType, typing.Union):
+        if Period in get_args(hint):
+            return _period(value, name, where)
         return value
     if hint is bool:
         if not isinstance(value, bool):
@@ -576,6 +563,18 @@ def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:
             raise ConfigError(f"{name}: {where} must be a string, got {_show(value)}.")
         return value
     return value
+
+
+def _period(value: Any, name: str, where: str) -> Period | None:
+    """A month setting ("2026-01"), read once here; "" means not set."""
+    if value == "":
+        return None
+    if not isinstance(value, str):
+        raise ConfigError(f'{name}: {where} must be a month like "2026-01", got {_show(value)}.')
+    try:
+        return Period.parse(value)
+    except PeriodError as exc:
+        raise ConfigError(exc.sentence(f"{name}: {where}")) from None
 
 
 _TYPE_WORDS: dict[Any, str] = {str: "string", int: "integer", float: "number", bool: "boolean"}

@@ -21,6 +21,7 @@ from pathlib import Path
 from digest.config import Config, ConfigError, SourceConfig, load_config
 from digest.errors import UserError
 from digest.model import Digest, Document, Entry, MeetingRef, SourceLink
+from digest.periods import Period
 
 GIT_TIMEOUT = 60  # seconds for `git ls-remote`: a slow remote, not a hung one
 MIN_SECRET_LENGTH = 16
@@ -441,8 +442,8 @@ def sample_digest() -> Digest:
 
     return Digest(
         series="Core sync",
-        period="2026-03",
-        compared_to="2026-02",
+        period=Period(2026, 3),
+        compared_to=Period(2026, 2),
         meetings=[MeetingRef(title="Core sync", date=date(2026, 3, 5), source=link)],
         highlights=[entry("Release 2.0 is out", "unknown")],
         new=[entry("Write the **upgrade** guide", "open")],

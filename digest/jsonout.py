@@ -50,8 +50,8 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
     out: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "series": digest.series,
-        "period": digest.period,
-        "compared_to": digest.compared_to,
+        "period": str(digest.period),
+        "compared_to": str(digest.compared_to) if digest.compared_to else None,
         "meetings": [_meeting(m) for m in digest.meetings],
     }
     for bucket in Digest.BUCKETS:

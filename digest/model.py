@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from digest.periods import Period
+
 Status = Literal["open", "done", "dropped", "unknown"]
 DateOrigin = Literal["heading", "filename", "commit", "feed"]
 SectionRole = Literal["tracked", "highlight", "ignored", "other"]
@@ -188,8 +190,8 @@ class MeetingRef:
 @dataclass
 class Digest:
     series: str
-    period: str  # "YYYY-MM"
-    compared_to: str | None  # "YYYY-MM" of the previous period with meetings
+    period: Period
+    compared_to: Period | None  # the latest earlier period with meetings of the series
     meetings: list[MeetingRef] = field(default_factory=list)
     highlights: list[Entry] = field(default_factory=list)
     new: list[Entry] = field(default_factory=list)

@@ -26,7 +26,8 @@ from typing import Any, Literal
 from digest.config import Config
 from digest.errors import UserError
 from digest.model import Digest
-from digest.render import RenderedDigest, month_name, render_digest, terminal_text
+from digest.periods import Period, last_complete
+from digest.render import RenderedDigest, render_digest, terminal_text
 
 OutputFormat = Literal["text", "html", "json", "eml"]
 _SEPARATOR = "=" * 72
@@ -62,7 +63,7 @@ def _quiet_sync_logging() -> Iterator[None]:
 
 
 def collect_digests(
-    cfg: Config, *, period: str | None, series: str | None, now: datetime
+    cfg: Config, *, period: Period | None, series: str | None, now: datetime
 ) -> list[Digest]:
     """Sync the sources (quietly), then compute one digest per matching series."""
     from digest.report import compute_digests
@@ -82,7 +83,7 @@ def collect_digests(
 def run_preview(
     cfg: Config,
     *,
-    period: str | None = None,
+    period: Period | None = None,
     series: str | None = None,
     output_format: OutputFormat = "text",
     output: Path | None = None,
@@ -91,11 +92,10 @@ def run_preview(
 ) -> None:
     now = now or datetime.now(UTC)
     digests = collect_digests(cfg, period=period, series=series, now=now)
-    if period:
+    if period is not None:
         from digest.report import local_today
 
-        today = local_today(cfg, now)
-        if period >= f"{today.year:04d}-{today.month:02d}":
+        if period >= Period.of(local_today(cfg, now)):
             # `digest send` refuses such a month; a preview shows it so far.
             log.info("%s: month not over; this preview shows it so far.", period)
     if output_format == "json":
@@ -105,9 +105,9 @@ def run_preview(
         return
     if not digests:
         # Without a --series filter, series with no meetings in the period have no digest.
-        from digest.report import local_today, previous_month
+        from digest.report import local_today
 
-        month = month_name(period or previous_month(local_today(cfg, now)))
+        month = (period or last_complete(local_today(cfg, now))).name
         log.warning("no series has meetings in %s: there is nothing to preview.", month)
         return
     rendered = [render_digest(d, cfg, now=now) for d in digests]

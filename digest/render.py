@@ -13,7 +13,6 @@ the templates shipped with the program (see `package_templates_dir`).
 
 from __future__ import annotations
 
-import calendar
 import html
 import importlib.resources
 import re
@@ -31,6 +30,7 @@ from digest.config import Config, ConfigError
 from digest.errors import UserError
 from digest.markdown_inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
 from digest.model import Digest, Entry, MeetingRef, SourceLink
+from digest.periods import month_name
 
 TEXT_WIDTH = 72
 SUBJECT_MAX = 150  # characters; long subjects are cut with an ellipsis
@@ -209,22 +209,6 @@ def wrap(
 
 
 _FOOTNOTE_MARK = re.compile(r" (\[\d+\])")
-
-
-def month_name(period: str | None) -> str:
-    """ "2026-10" -> "October 2026" (unchanged when it is not a period)."""
-    if not period:
-        return ""
-    try:
-        year, month = (int(p) for p in period.split("-"))
-        return f"{calendar.month_name[month]} {year}"
-    except (ValueError, IndexError):
-        return period
-
-
-def period_end(period: str) -> date:
-    year, month = (int(p) for p in period.split("-"))
-    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def age_phrase(since: date, until: date) -> str:
@@ -426,7 +410,7 @@ def summary_counts(digest: Digest) -> list[tuple[int, str]]:
 def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
     """Everything the templates see. Pure: same digest, config and now, same context."""
     now = now or datetime.now(UTC)
-    end = period_end(digest.period)
+    end = digest.period.last_day
     notes = _Footnotes()
     meetings = [
         _meeting_view(m, digest.series, notes)
@@ -450,9 +434,9 @@ def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -
     return {
         "title": clean_line(cfg.digest.title),
         "series": clean_line(digest.series),
-        "period": digest.period,
-        "period_name": month_name(digest.period),
-        "compared_to": digest.compared_to,
+        "period": str(digest.period),
+        "period_name": digest.period.name,
+        "compared_to": str(digest.compared_to) if digest.compared_to else None,
         "compared_to_name": month_name(digest.compared_to),
         "meetings": meetings,
         "sections": sections,
@@ -479,7 +463,7 @@ def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -
 
 def _intro(digest: Digest) -> str:
     """ "2 meetings in October 2026, compared with September 2026." """
-    month = month_name(digest.period)
+    month = digest.period.name
     n = len(digest.meetings)
     said = f"{n} meeting{'' if n == 1 else 's'} in {month}" if n else f"No meetings in {month}"
     if digest.compared_to:
@@ -488,7 +472,7 @@ def _intro(digest: Digest) -> str:
 
 
 def _preheader(digest: Digest, summary: str) -> str:
-    month = month_name(digest.period)
+    month = digest.period.name
     if not digest.meetings and digest.is_empty():
         return f"No meetings in {month}."
     n = len(digest.meetings)

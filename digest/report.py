@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,22 +20,8 @@ from digest.config import Config, ConfigError
 from digest.errors import UserError
 from digest.links import meeting_link, source_link
 from digest.model import Digest, Item, Meeting, SourceLink, Status, Thread
+from digest.periods import Period, last_complete
 from digest.threads import build_threads, effective_status
-
-_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def previous_month(today: date) -> str:
-    """The last complete calendar month before `today`, as "YYYY-MM"."""
-    if today.month == 1:
-        return f"{today.year - 1:04d}-12"
-    return f"{today.year:04d}-{today.month - 1:02d}"
-
-
-def check_period(period: str) -> str:
-    if not _PERIOD.match(period):
-        raise UserError(f'--period must be a month like "2026-10", got "{period}".')
-    return period
 
 
 def local_today(cfg: Config, now: datetime) -> date:
@@ -62,14 +47,14 @@ def match_series(known: Sequence[str], wanted: str | None) -> list[str]:
     return hits
 
 
-def load_built_at(db: Any) -> dict[str, dict[str, datetime]]:
+def load_built_at(db: Any) -> dict[str, dict[Period, datetime]]:
     """series -> period -> when that digest was built (the `digests` table)."""
-    out: dict[str, dict[str, datetime]] = {}
+    out: dict[str, dict[Period, datetime]] = {}
     for series, period, built in db.execute("SELECT series, period, built_at FROM digests"):
         stamp = datetime.fromisoformat(built)
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
-        out.setdefault(series, {})[period] = stamp
+        out.setdefault(series, {})[Period.parse(period)] = stamp
     return out
 
 
@@ -77,7 +62,7 @@ def compute_digests(
     cfg: Config,
     db: Any,
     *,
-    period: str | None = None,
+    period: Period | None = None,
     series: str | None = None,
     now: datetime | None = None,
 ) -> list[Digest]:
@@ -89,7 +74,7 @@ def compute_digests(
     from digest.store import list_series, load_items, load_meetings
 
     now = now or datetime.now(UTC)
-    period = check_period(period) if period else previous_month(local_today(cfg, now))
+    period = period or last_complete(local_today(cfg, now))
     chosen = match_series(list_series(db), series)
     meetings = load_meetings(db)
     items = load_items(db)
@@ -109,9 +94,9 @@ def digests_from(
     meetings: Sequence[Meeting],
     items: Sequence[Item],
     *,
-    period: str,
+    period: Period,
     series: Sequence[str],
-    built_at: Mapping[str, Mapping[str, datetime]],
+    built_at: Mapping[str, Mapping[Period, datetime]],
     keep_empty: bool = False,
     threads: Sequence[Thread] | None = None,
 ) -> list[Digest]:

@@ -28,6 +28,7 @@ import sqlite_utils
 from digest.bounces import is_hard_bounce
 from digest.errors import UserError
 from digest.message import build_message, message_id, one_line
+from digest.periods import Period, last_complete
 from digest.state import open_db, state_lock, transaction
 from digest.subscribers import (
     InvalidAddress,
@@ -64,7 +65,7 @@ class StoredDigest:
 
     id: str
     series: str
-    period: str
+    period: Period
     subject: str
     text: str
     html: str
@@ -122,7 +123,7 @@ class SendReport:
         return not self.failures
 
 
-def digest_id(series: str, period: str) -> str:
+def digest_id(series: str, period: Period) -> str:
     return f"{series}|{period}"
 
 
@@ -141,7 +142,7 @@ def load_stored(db: sqlite_utils.Database, id_: str) -> StoredDigest | None:
     return StoredDigest(
         id=r["id"],
         series=r["series"],
-        period=r["period"],
+        period=Period.parse(r["period"]),
         subject=r["subject"],
         text=r["text_body"],
         html=r["html_body"],
@@ -167,7 +168,7 @@ def store_digest(
             [
                 id_,
                 digest.series,
-                digest.period,
+                str(digest.period),
                 _stamp(now),
                 rendered.subject,
                 rendered.text,
@@ -181,7 +182,7 @@ def store_digest(
 
 
 def record_skipped(
-    db: sqlite_utils.Database, series: str, period: str, reason: str, *, now: datetime
+    db: sqlite_utils.Database, series: str, period: Period, reason: str, *, now: datetime
 ) -> None:
     """A period with nothing to say: remembered so the schedule does not offer it again."""
     with transaction(db):
@@ -191,14 +192,14 @@ def record_skipped(
             [
                 digest_id(series, period),
                 series,
-                period,
+                str(period),
                 _stamp(now),
                 json.dumps({"skipped": reason}),
             ],
         )
 
 
-def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[str]:
+def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[Period]:
     """Periods whose digest is finished for every one of `series`.
 
     Finished: sent, skipped, or partial with nothing pending. A period with a digest
@@ -207,13 +208,13 @@ def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[
     between two series) is not finished, so the schedule offers it again and the
     run resumes where it stopped.
     """
-    done: dict[str, set[str]] = {}
+    done: dict[Period, set[str]] = {}
     for row in db.query(
         "SELECT d.series, d.period FROM digests d WHERE d.status IN ('sent', 'partial', "
         "'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
         "AND l.status = 'pending')"
     ):
-        done.setdefault(row["period"], set()).add(row["series"])
+        done.setdefault(Period.parse(row["period"]), set()).add(row["series"])
     wanted = set(series)
     return {period for period, finished in done.items() if wanted <= finished}
 
@@ -345,7 +346,7 @@ def _recipients(n: int) -> str:
 
 def nothing_left_sentence(
     series: str,
-    period: str,
+    period: Period,
     refused: Sequence[tuple[str, str]],
     bounced: Sequence[tuple[str, str]] = (),
 ) -> str:
@@ -537,7 +538,7 @@ def _progress_bar(enabled: bool, total: int, description: str) -> Iterator[Advan
 
 @dataclass(frozen=True)
 class SendOptions:
-    period: str | None = None
+    period: Period | None = None
     series: str | None = None
     dry_run: bool = False
     resend: bool = False
@@ -555,7 +556,7 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
         raise UserError(
             f"{cfg.path}: [mail] names no recipients; set list_address or subscribers = true."
         )
-    if options.period:
+    if options.period is not None:
         _check_requested_period(cfg, options.period, now)
     secret = None
     with state_lock(cfg.state_dir, "send"):
@@ -581,13 +582,11 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
     return report
 
 
-def _check_requested_period(cfg: Config, period: str, now: datetime) -> None:
-    """--period must be a month, and one that is over: a digest covers a whole month."""
-    from digest.report import check_period, local_today
+def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
+    """--period must be a month that is over: a digest covers a whole month."""
+    from digest.report import local_today
 
-    check_period(period)
-    today = local_today(cfg, now)
-    if period >= f"{today.year:04d}-{today.month:02d}":
+    if period >= Period.of(local_today(cfg, now)):
         raise UserError(
             f"{period} is not over yet; a digest covers a whole month (use "
             f"`digest preview --period {period}` to look at it so far)."
@@ -615,22 +614,22 @@ def _checked_to(to: str | None) -> str | None:
 
 def _periods(
     cfg: Config, db: sqlite_utils.Database, options: SendOptions, now: datetime
-) -> list[str]:
-    from digest.report import check_period, local_today, previous_month
+) -> list[Period]:
+    from digest.report import local_today
     from digest.schedule import due_periods
 
-    if options.period:
-        return [check_period(options.period)]
+    if options.period is not None:
+        return [options.period]
     if options.to:
         # A test send without --period: the last complete month.
-        return [previous_month(local_today(cfg, now))]
+        return [last_complete(local_today(cfg, now))]
     local_now = datetime.combine(local_today(cfg, now), now.timetz())
     from digest.report import match_series
     from digest.store import list_series
 
     series = match_series(list_series(db), options.series)
     finished = finished_periods(db, series)
-    due = due_periods(now=local_now, start=cfg.schedule.start or None, sent=finished)
+    due = due_periods(now=local_now, start=cfg.schedule.start, sent=finished)
     if not due:
         log.info("nothing is due: every complete month has been sent or skipped")
     return due
@@ -639,7 +638,7 @@ def _periods(
 def _send_period(
     cfg: Config,
     db: sqlite_utils.Database,
-    period: str,
+    period: Period,
     options: SendOptions,
     test_to: str | None,
     secret: str | None,
@@ -668,7 +667,7 @@ def _send_one(
     cfg: Config,
     db: sqlite_utils.Database,
     series: str,
-    period: str,
+    period: Period,
     digest: Digest | None,
     options: SendOptions,
     test_to: str | None,
@@ -755,7 +754,7 @@ def _send_test(
         )
         return
     series, _, period = factory.id.partition("|")
-    transport = make_transport(cfg, batch=batch_folder(period, series))
+    transport = make_transport(cfg, batch=batch_folder(Period.parse(period), series))
     asyncio.run(deliver(db, transport, factory, [recipient], report=report, record=False))
 
 

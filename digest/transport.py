@@ -23,6 +23,7 @@ from digest.errors import UserError
 
 if TYPE_CHECKING:
     from digest.config import Config
+    from digest.periods import Period
 
 DeliveryStatus = Literal["sent", "failed", "retry"]
 
@@ -72,7 +73,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "digest"
 
 
-def batch_folder(period: str, series: str) -> str:
+def batch_folder(period: Period, series: str) -> str:
     """The outbox folder of one digest: "<period>-<series-slug>"."""
     return f"{period}-{slug(series)}"
 

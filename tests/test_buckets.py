@@ -11,6 +11,7 @@ from test_threads import item
 from digest.buckets import build_digest
 from digest.config import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, SourceLink
+from digest.periods import Period
 from digest.threads import build_threads
 
 TRACKING = TrackingConfig()
@@ -50,10 +51,10 @@ def digest_for(
         build_threads(items, tracking),
         meetings if meetings is not None else [meeting(d) for d in days],
         series=SERIES,
-        period=period,
+        period=Period.parse(period),
         tracking=tracking,
         highlights=[i for i in items if i.role == "highlight"],
-        built_at=built_at or {},
+        built_at={Period.parse(p): t for p, t in (built_at or {}).items()},
         link=link,
     )
 
@@ -133,7 +134,7 @@ def test_status_table_rows_between_two_restatements() -> None:
     assert june.pending[0].previous_status == "not started"
     assert june.pending[0].status_phrase == "in progress"
     assert bucket_of(june, "Streaming replication") == []
-    assert june.compared_to == "2031-01"
+    assert june.compared_to == Period(2031, 1)
 
 
 def test_quiet_after_two_meetings_and_forgotten_after_six() -> None:
@@ -167,7 +168,7 @@ def test_a_series_that_skips_months_compares_with_its_last_meeting() -> None:
         item(days[1], "Rotate signing key -> in flight", status="open", status_phrase="in flight"),
     ]
     may = digest_for("2031-05", items, days)
-    assert may.compared_to == "2031-01"
+    assert may.compared_to == Period(2031, 1)
     assert bucket_of(may, "signing key") == ["pending"]
     assert [m.date for m in may.meetings] == [date(2031, 5, 6)]
 
@@ -309,7 +310,7 @@ def notes_digest(period: str, notes: dict[str, str], series: str = "") -> Digest
         build_threads(items, TRACKING),
         meetings,
         series=name,
-        period=period,
+        period=Period.parse(period),
         tracking=TRACKING,
         highlights=[i for i in items if i.role == "highlight"],
         built_at={},

@@ -333,6 +333,21 @@ def test_schedule_start(tmp_path: Path) -> None:
     assert error_of(tmp_path, '[schedule]\nstart = "2026-13"\n') == (
         'config.toml: [schedule] start must be a month like "2026-01", got "2026-13".'
     )
+    assert error_of(tmp_path, "[schedule]\nstart = 202601\n") == (
+        'config.toml: [schedule] start must be a month like "2026-01", got 202601.'
+    )
+    cfg = load_config(write(tmp_path, '[schedule]\nstart = "2026-08"\n'))
+    assert str(cfg.schedule.start) == "2026-08"
+
+
+def test_schedule_start_is_read_as_strictly_as_send_reads_it(tmp_path: Path) -> None:
+    """ "2026-8" once passed the config check, then `digest send` ended in a traceback."""
+    assert error_of(tmp_path, '[schedule]\nstart = "2026-8"\n') == (
+        'config.toml: [schedule] start must be a month like "2026-01", got "2026-8".'
+    )
+    assert error_of(tmp_path, '[schedule]\nstart = "9999-12"\n') == (
+        'config.toml: [schedule] start must be a month from 0001-01 to 9998-12, got "9999-12".'
+    )
 
 
 def test_tracking_bounds(tmp_path: Path) -> None:

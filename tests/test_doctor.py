@@ -111,6 +111,19 @@ def test_a_config_that_does_not_load_is_one_failure(tmp_path: Path) -> None:
     ]
 
 
+def test_a_schedule_start_send_cannot_read_fails_the_config_check(tmp_path: Path) -> None:
+    """Doctor reads [schedule] start as `digest send` does: "2026-8" is not a month."""
+    config = project(tmp_path, '[schedule]\nstart = "2026-8"\n')
+    results = run_doctor(config)
+    assert [(r.name, r.ok, r.detail) for r in results] == [
+        (
+            "config",
+            False,
+            f'{config}: [schedule] start must be a month like "2026-01", got "2026-8".',
+        )
+    ]
+
+
 def test_config_warnings_fail_the_config_check(tmp_path: Path) -> None:
     results = by_name(run_doctor(project(tmp_path, "[smtp]\nprot = 25\n")))
     assert not results["config"].ok

@@ -14,6 +14,7 @@ from digest.config import Config, DigestConfig, MailConfig
 from digest.errors import UserError
 from digest.message import build_message, message_id
 from digest.model import Digest
+from digest.periods import Period
 from digest.render import RenderedDigest, render_digest
 
 NOW = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
@@ -181,7 +182,9 @@ def test_plain_http_link_gets_no_one_click_header() -> None:
 
 def test_the_body_shows_the_readers_own_unsubscribe_link() -> None:
     rendered = render_digest(
-        Digest(series="Quillwort Sync", period="2026-10", compared_to=None), _cfg(), now=NOW
+        Digest(series="Quillwort Sync", period=Period(2026, 10), compared_to=None),
+        _cfg(),
+        now=NOW,
     )
     url = "https://quillwort.example.org/unsubscribe?token=abc.def&lang=en"
     parsed = _parsed(_build(rendered=rendered, url=url))

@@ -19,6 +19,7 @@ import pytest
 
 from digest.config import load_config
 from digest.model import Digest
+from digest.periods import Period
 from digest.preview import run_preview
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,6 +40,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def preview(project: Path, **options: Any) -> None:
     """run_preview in this process (fast); the CLI itself is run by the tests below."""
+    if isinstance(options.get("period"), str):
+        options["period"] = Period.parse(options["period"])
     run_preview(load_config(project / "config.toml"), now=NOW, **options)
 
 

@@ -12,6 +12,7 @@ import pytest
 from digest.config import Config, ConfigError
 from digest.markdown_inline import inline_html, inline_plain
 from digest.model import Digest, Entry, MeetingRef, SourceLink
+from digest.periods import Period
 from digest.render import (
     TEXT_WIDTH,
     UNSUBSCRIBE_URL,
@@ -62,8 +63,8 @@ def full_digest() -> Digest:
     """A digest with every bucket filled, about the invented Lanternfish project."""
     return Digest(
         series="Lanternfish Maintainers",
-        period="2026-10",
-        compared_to="2026-09",
+        period=Period(2026, 10),
+        compared_to=Period(2026, 9),
         meetings=[
             MeetingRef("2026-10-01 Lanternfish Maintainers (monthly)", date(2026, 10, 1), link(1))
         ],
@@ -239,7 +240,9 @@ def test_empty_buckets_are_left_out(tmp_path: Path) -> None:
 
 
 def test_a_month_without_meetings_says_so(tmp_path: Path) -> None:
-    empty = Digest(series="Lanternfish Maintainers", period="2026-12", compared_to="2026-10")
+    empty = Digest(
+        series="Lanternfish Maintainers", period=Period(2026, 12), compared_to=Period(2026, 10)
+    )
     rendered = render_digest(empty, config(tmp_path), now=NOW)
     text, html = rendered.personalize(None)
     page = visible(html)

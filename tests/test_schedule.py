@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,43 +12,26 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digest.model import Digest, MeetingRef, SourceLink
-from digest.schedule import (
-    due_periods,
-    last_complete_period,
-    next_period,
-    parse_period,
-    period_bounds,
-    previous_period,
-    should_skip,
-)
+from digest.periods import Period
+from digest.schedule import due_periods as due_period_values
+from digest.schedule import should_skip
 
 
 def at(text: str, tz: timezone | ZoneInfo = UTC) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=tz)
 
 
-# ---- period arithmetic ---------------------------------------------------------
-
-
-def test_period_arithmetic_crosses_year_ends() -> None:
-    assert next_period("2025-12") == "2026-01"
-    assert previous_period("2026-01") == "2025-12"
-    assert next_period("2026-03") == "2026-04"
-    assert period_bounds("2024-02") == (date(2024, 2, 1), date(2024, 3, 1))
-    assert period_bounds("2025-12") == (date(2025, 12, 1), date(2026, 1, 1))
-
-
-@pytest.mark.parametrize("bad", ["2026-13", "2026-00", "2026-1", "26-01", "2026/01", ""])
-def test_parse_period_rejects_what_is_not_a_month(bad: str) -> None:
-    with pytest.raises(ValueError):
-        parse_period(bad)
-
-
-def test_a_month_is_complete_only_once_the_next_has_begun_in_the_digest_time_zone() -> None:
-    berlin = ZoneInfo("Europe/Berlin")
-    # 23:30 UTC on 31 March is already 1 April in Berlin: March is complete there.
-    assert last_complete_period(at("2026-03-31T23:30:00")) == "2026-02"
-    assert last_complete_period(at("2026-03-31T23:30:00").astimezone(berlin)) == "2026-03"
+def due_periods(
+    *, now: datetime, start: str | None, sent: Sequence[str], skipped: Sequence[str] = ()
+) -> list[str]:
+    """schedule.due_periods, spoken in "YYYY-MM" text to keep the cases readable."""
+    due = due_period_values(
+        now=now,
+        start=Period.parse(start) if start else None,
+        sent=[Period.parse(p) for p in sent],
+        skipped=[Period.parse(p) for p in skipped],
+    )
+    return [str(p) for p in due]
 
 
 # ---- due_periods -------------------------------------------------------------------
@@ -111,7 +95,7 @@ def test_a_year_of_monthly_firings_sends_each_month_exactly_once() -> None:
 
 def _digest(*, meetings: int = 0, late: int = 0) -> Digest:
     link = SourceLink(path="notes.md", line=1, commit=None, url="notes.md:1")
-    digest = Digest(series="core", period="2026-03", compared_to="2026-02")
+    digest = Digest(series="core", period=Period(2026, 3), compared_to=Period(2026, 2))
     digest.meetings = [
         MeetingRef(title="Core sync", date=date(2026, 3, 5), source=link) for _ in range(meetings)
     ]

@@ -229,6 +229,20 @@ def test_a_bad_period_is_named_before_a_missing_secret(
     assert run.err == "digest: no series matches 'nope'; known: Quillwort Sync."
 
 
+def test_a_schedule_start_send_cannot_read_is_refused_when_the_config_loads(
+    tmp_path: Path,
+) -> None:
+    """ "2026-8" passed the config check (and doctor), then send ended in a traceback."""
+    config = make_project(tmp_path)
+    text = config.read_text(encoding="utf-8").replace('start = "2026-09"', 'start = "2026-9"')
+    config.write_text(text, encoding="utf-8")
+    run = run_digest(config, "send")
+    assert run.code == 1
+    assert run.err == (
+        f'digest: {config}: [schedule] start must be a month like "2026-01", got "2026-9".'
+    )
+
+
 @pytest.mark.parametrize("when", ["2030-01", "this month"])
 def test_a_month_not_over_yet_is_refused_with_a_pointer_to_preview(
     tmp_path: Path, when: str

@@ -21,12 +21,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.buckets import is_closed, period_bounds, period_of, tracked_open
+from digest.buckets import is_closed, tracked_open
 from digest.config import Config, SourceConfig
 from digest.items import extract_items
 from digest.jsonout import dumps
 from digest.model import Digest, Document, Entry, Item, Meeting, Thread
 from digest.parse import parse_document
+from digest.periods import Period
 from digest.report import digests_from
 from digest.threads import build_threads, effective_status
 
@@ -272,8 +273,8 @@ class Run:
     items: list[Item]
     threads: list[Thread]
     series: list[str]
-    months: list[str]
-    built_at: dict[str, dict[str, datetime]]
+    months: list[Period]
+    built_at: dict[str, dict[Period, datetime]]
 
 
 def document(note: Note) -> Document:
@@ -281,11 +282,11 @@ def document(note: Note) -> Document:
     return Document(SOURCE, note.path, note.text, blob, committed_at=note.committed_at)
 
 
-def months_between(first: date, last: date) -> list[str]:
+def months_between(first: date, last: date) -> list[Period]:
     months, day = [], first.replace(day=1)
     while day <= last:
-        months.append(period_of(day))
-        day = period_bounds(period_of(day))[1]
+        months.append(Period.of(day))
+        day = Period.of(day).end
     return months
 
 
@@ -302,17 +303,14 @@ def run_pipeline(notes: Sequence[Note]) -> Run:
     # Each month's digest went out on the 3rd of the next month: notes committed
     # later than that are late for it.
     built_at = {
-        name: {
-            p: datetime.combine(period_bounds(p)[1] + timedelta(days=2), time(), UTC)
-            for p in months
-        }
+        name: {p: datetime.combine(p.end + timedelta(days=2), time(), UTC) for p in months}
         for name in series
     }
     threads = build_threads(items, CONFIG.tracking)
     return Run({n.path: n for n in notes}, meetings, items, threads, series, months, built_at)
 
 
-def digests(run: Run, period: str) -> list[Digest]:
+def digests(run: Run, period: Period) -> list[Digest]:
     """Every series' digest for `period`."""
     return digests_from(
         CONFIG,
@@ -371,9 +369,9 @@ def assert_no_entry_is_a_detail_sub_bullet(run: Run, digest: Digest) -> None:
         assert entry.source.line not in note.detail, (bucket, entry.title, entry.source)
 
 
-def split_at(thread: Thread, period: str) -> tuple[list[Item], list[Item]]:
+def split_at(thread: Thread, period: Period) -> tuple[list[Item], list[Item]]:
     """A thread's items before the period, and in it."""
-    start, end = period_bounds(period)
+    start, end = period.start, period.end
     before = [i for i in thread.items if i.meeting_date < start]
     during = [i for i in thread.items if start <= i.meeting_date < end]
     return before, during
@@ -383,7 +381,7 @@ def assert_resolved_and_pending_follow_the_status(run: Run, digest: Digest) -> N
     """5. Resolved: closed by the month's last known status, after not being closed
     (or reopened in the month). Pending: open at the end of the month, raised before."""
     by_id = {t.id: t for t in run.threads}
-    start, _end = period_bounds(digest.period)
+    start = digest.period.start
     for entry in digest.resolved:
         before, during = split_at(by_id[entry.thread_id], digest.period)
         # A mention without a status neither reopens nor closes (README), so the
@@ -476,8 +474,8 @@ def test_a_grouped_highlight_is_the_same_whatever_order_its_items_come_in() -> N
     note = Note("notes/2031-01-01-heron-maintainers.md", text, frozenset(), datetime.now(UTC))
     run = run_pipeline([note])
     backwards = replace(run, items=run.items[::-1])
-    (in_order,) = digests(run, "2031-01")
-    (reversed_order,) = digests(backwards, "2031-01")
+    (in_order,) = digests(run, Period(2031, 1))
+    (reversed_order,) = digests(backwards, Period(2031, 1))
     (group,) = in_order.highlights
     assert (group.title, group.source.line, group.owners, group.refs) == (
         "From the community",
