@@ -32,6 +32,7 @@ from digest.model import (
     SeriesOrigin,
     TableRow,
 )
+from digest.periods import Period
 
 __all__ = [
     "ParseResult",
@@ -108,6 +109,8 @@ def _match_dates(text: str) -> list[_DateMatch]:
                 value: date | None = date(int(groups["y"]), month, int(groups["d"]))
             except ValueError:
                 value = None
+            if value is not None and not Period.holds(value):
+                value = None  # year 9999: no digest period can hold it
             found.append(_DateMatch(value, m.span(), m.group(0)))
             taken.append(m.span())
     found.sort(key=lambda d: d.span)
@@ -563,7 +566,7 @@ def _whole_file_meeting(
     file_date = _file_date(doc.path)
     if file_date is not None:
         meeting_date, origin = file_date, "filename"
-    elif doc.committed_at is not None:
+    elif doc.committed_at is not None and Period.holds(doc.committed_at):
         meeting_date, origin = doc.committed_at.date(), "commit"
         result.warnings.append(
             f"{_where(doc)}: no date in the headings or the file name; using {fallback} "

@@ -48,6 +48,28 @@ def test_escapes_in_a_note_never_reach_the_terminal(tmp_path: Path) -> None:
     )
 
 
+def test_a_note_dated_in_december_9999_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    """December 9999 has no next month that `date` can hold: the note's date is refused
+    where it is read (one warning) and every command still runs."""
+    config = make_project(tmp_path)
+    (tmp_path / "notes" / "9999-12-02-quillwort-sync.md").write_text(
+        "# 9999-12-02 Quillwort Sync\n\n## Action items\n\n- [ ] [omar] plan far ahead\n",
+        encoding="utf-8",
+    )
+    proc = digest(config, "sync")
+    assert proc.returncode == 0, proc.stderr
+    assert "'9999-12-02', which is not a valid date; ignored." in proc.stderr
+    for args in (("preview", "--period", "2026-10"), ("items",), ("send",)):
+        proc = digest(config, *args)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr, args
+    proc = digest(config, "preview", "--period", "9999-12")
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        'digest: --period must be a month from 0001-01 to 9998-12, got "9999-12".\n',
+    )
+
+
 def test_a_file_name_with_escapes_is_shown_with_question_marks(tmp_path: Path) -> None:
     config = make_project(tmp_path)
     (tmp_path / "notes" / f"bad{ESC}[31m.md").write_bytes(b"\x00\x01 not text")

@@ -153,6 +153,21 @@ def test_invalid_heading_date_is_a_warning_naming_the_line() -> None:
     ]
 
 
+def test_a_date_in_the_year_9999_is_a_warning_not_a_meeting_date() -> None:
+    """No digest period can hold December 9999 (its next month is year 10000): such a
+    date is refused where it is read, so nothing downstream ever steps past it."""
+    text = "# 9999-12-02 Sync\n\n## Action items\n\n- [ ] [ada] plan the far future\n"
+    committed = datetime(2026, 3, 4, 12, tzinfo=UTC)
+    result = parse_document(note("9999-12-02-sync.md", text=text, committed_at=committed))
+    assert [m.date for m in result.meetings] == [date(2026, 3, 4)]
+    assert result.warnings[0] == (
+        "notes:notes/9999-12-02-sync.md:1: heading '9999-12-02 Sync' has '9999-12-02', which "
+        "is not a valid date; ignored."
+    )
+    assert "using the commit date 2026-03-04" in result.warnings[1]
+    assert find_date("9999-12-02") is None
+
+
 def test_series_argument_overrides_everything() -> None:
     result = parse_document(note("orchard-community-call.md"), series="Weekly")
     assert {m.series for m in result.meetings} == {"Weekly"}
