@@ -102,7 +102,7 @@ def _peak_rss_kib() -> int:
 
 
 def _corpus_config(state: Path, url: Path) -> Any:
-    from digest.config import parse_config
+    from digest.config.load import parse_config
 
     data = {
         "digest": {"state_dir": str(state)},
@@ -140,10 +140,6 @@ def _git(repo: Path, *args: str) -> None:
 def worker_idle() -> dict[str, Any]:
     """The floor: an interpreter that imported what a sync imports, and did nothing."""
     started = time.perf_counter()
-    import digest.items
-    import digest.parse
-    import digest.report
-    import digest.sync  # noqa: F401
 
     return {"import_s": time.perf_counter() - started, "rss_kib": _peak_rss_kib()}
 
@@ -152,11 +148,11 @@ def worker_corpus(bundle: Path, work: Path, traced: bool) -> dict[str, Any]:
     """Cold, warm and one-new-commit syncs of a clone of the bundle, then a digest."""
     import tracemalloc
 
-    from digest import store
+    from digest.app.digests import compute_digests
+    from digest.app.sync import sync
     from digest.periods import Period
-    from digest.report import compute_digests
-    from digest.state import open_db
-    from digest.sync import sync
+    from digest.state import notes as store
+    from digest.state.db import open_db
 
     notes = work / "notes"
     subprocess.run(["git", "clone", "-q", str(bundle), str(notes)], check=True)
@@ -306,9 +302,9 @@ def bench_parse(rows: list[Row], meetings: int, seed: int) -> list[Any]:
     import synth  # bench/synth.py, next to this file
     from markdown_it import MarkdownIt
 
-    from digest.config import TrackingConfig
-    from digest.items import extract_items
-    from digest.parse import parse_document
+    from digest.config.load import TrackingConfig
+    from digest.notes.items import extract_items
+    from digest.notes.parse import parse_document
 
     _progress(f"parse: generating {meetings:,} synthetic meetings")
     docs = synth.documents(meetings, seed=seed)
@@ -358,13 +354,13 @@ def bench_threads(
     rows: list[Row], items: Sequence[Any], sizes: Sequence[int], naive_max: int
 ) -> None:
     try:
-        from digest.threads import build_threads, normalize_tokens
+        from digest.tracking.threads import build_threads, normalize_tokens
     except ImportError as exc:
-        rows.append(Row("threads", "all", "skipped", note=f"digest.threads: {exc}"))
+        rows.append(Row("threads", "all", "skipped", note=f"digest.tracking.threads: {exc}"))
         return
     from rapidfuzz import fuzz, process
 
-    from digest.config import TrackingConfig
+    from digest.config.load import TrackingConfig
 
     tracking = TrackingConfig()
     by_series: dict[str, list[Any]] = {}

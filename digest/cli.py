@@ -69,7 +69,7 @@ def load() -> object:
     """The validated config; its warnings are logged once."""
     import logging
 
-    from digest.config import load_config
+    from digest.config.load import load_config
 
     cfg = load_config(Globals.config)
     Globals.db_path = cfg.db_path
@@ -92,10 +92,10 @@ def sync(
     """Read what is new in every source (git, folder, feed) into the state."""
     import logging
 
-    from digest.config import Config
-    from digest.state import open_db, state_lock
-    from digest.sync import TerminalProgress
-    from digest.sync import sync as run_sync
+    from digest.app.sync import TerminalProgress
+    from digest.app.sync import sync as run_sync
+    from digest.config.load import Config
+    from digest.state.db import open_db, state_lock
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -137,8 +137,8 @@ def preview(
     ] = False,
 ) -> None:
     """See the digest before anything is sent: in the terminal, as HTML, JSON or .eml."""
-    from digest.config import Config
-    from digest.preview import run_preview
+    from digest.app.preview import run_preview
+    from digest.config.load import Config
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -179,7 +179,7 @@ def send(
     ] = None,
 ) -> None:
     """Mail the digest; running it twice never mails anyone twice."""
-    from digest.send import SendOptions, plan_lines, run_send, summary_lines
+    from digest.app.send import SendOptions, plan_lines, run_send, summary_lines
 
     report = run_send(
         load(),  # type: ignore[arg-type]
@@ -203,8 +203,8 @@ def subscribers_add(
     name: Annotated[str | None, typer.Option(help="The subscriber's name.")] = None,
 ) -> None:
     """Add a subscriber (or make an unsubscribed one active again)."""
-    from digest.state import open_db
-    from digest.subscribers import add_subscriber
+    from digest.state.db import open_db
+    from digest.state.subscribers import add_subscriber
 
     cfg = load()
     normalized, outcome = add_subscriber(open_db(cfg.db_path), address, name)  # type: ignore[attr-defined]
@@ -214,8 +214,8 @@ def subscribers_add(
 @subscribers_app.command("remove")
 def subscribers_remove(address: Annotated[str, typer.Argument(help="The email address.")]) -> None:
     """Forget a subscriber entirely (to keep them from being re-imported, use unsubscribe)."""
-    from digest.state import open_db
-    from digest.subscribers import remove_subscriber
+    from digest.state.db import open_db
+    from digest.state.subscribers import remove_subscriber
 
     cfg = load()
     typer.echo(f"{remove_subscriber(open_db(cfg.db_path), address)}: removed.")  # type: ignore[attr-defined]
@@ -229,8 +229,8 @@ def subscribers_list(
     ] = None,
 ) -> None:
     """List subscribers: address, name, status (tab-separated)."""
-    from digest.state import open_db
-    from digest.subscribers import list_subscribers
+    from digest.state.db import open_db
+    from digest.state.subscribers import list_subscribers
 
     cfg = load()
     subscribers = list_subscribers(open_db(cfg.db_path), status)  # type: ignore[attr-defined]
@@ -244,8 +244,8 @@ def subscribers_import(
     file: Annotated[Path, typer.Argument(help="CSV: address[,name][,status], header optional.")],
 ) -> None:
     """Import subscribers from CSV; invalid rows are reported by line and skipped."""
-    from digest.state import open_db
-    from digest.subscribers import import_subscribers
+    from digest.state.db import open_db
+    from digest.state.subscribers import import_subscribers
 
     cfg = load()
     try:
@@ -266,8 +266,8 @@ def subscribers_import(
 @subscribers_app.command("export")
 def subscribers_export() -> None:
     """Write every subscriber as CSV (address,name,status) to stdout."""
-    from digest.state import open_db
-    from digest.subscribers import export_subscribers, list_subscribers
+    from digest.state.db import open_db
+    from digest.state.subscribers import export_subscribers, list_subscribers
 
     cfg = load()
     sys.stdout.write(export_subscribers(list_subscribers(open_db(cfg.db_path))))  # type: ignore[attr-defined]
@@ -281,9 +281,9 @@ def unsubscribe(
     ],
 ) -> None:
     """Unsubscribe an address, or the reader an unsubscribe token (or link) belongs to."""
-    from digest.state import open_db
-    from digest.subscribers import unsubscribe_address
-    from digest.tokens import require_token_secret, token_from_url, verify_token
+    from digest.mail.tokens import require_token_secret, token_from_url, verify_token
+    from digest.state.db import open_db
+    from digest.state.subscribers import unsubscribe_address
 
     cfg = load()
     address = who
@@ -315,8 +315,8 @@ def serve_unsubscribe(
     """Serve the unsubscribe page of [mail] unsubscribe_url (plain HTTP, for a reverse proxy)."""
     import logging
 
-    from digest.config import Config
-    from digest.unsubscribe_web import make_app, make_unsubscribe_server
+    from digest.app.web import make_app, make_unsubscribe_server
+    from digest.config.load import Config
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -358,9 +358,9 @@ def items(
     ] = None,
 ) -> None:
     """The items followed from meeting to meeting: status, owners, age, history."""
-    from digest.config import Config
-    from digest.report import run_items
-    from digest.state import open_db
+    from digest.app.digests import run_items
+    from digest.config.load import Config
+    from digest.state.db import open_db
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -383,7 +383,7 @@ def doctor() -> None:
 
     One PASS/FAIL line per check, with the fix on failure; exits 1 if any failed.
     """
-    from digest.doctor import format_results, run_doctor
+    from digest.app.doctor import format_results, run_doctor
 
     results = run_doctor(Globals.config)
     typer.echo(format_results(results))
@@ -404,8 +404,8 @@ def init(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter config to edit."""
-    from digest.config import config_path
-    from digest.init import write_starter_config
+    from digest.config.load import config_path
+    from digest.config.starter import write_starter_config
 
     target = write_starter_config(path or config_path(Globals.config), force=force)
     typer.echo(f"Wrote {target}: edit the [[sources]] and [mail] tables, then run `digest doctor`.")
@@ -424,9 +424,9 @@ def history(
     ] = None,
 ) -> None:
     """List the digests built and sent: period, series, status, recipients, deliveries."""
-    from digest.config import Config
-    from digest.history import history_json, history_table, load_history
-    from digest.state import database_error, open_db
+    from digest.app.history import history_json, history_table, load_history
+    from digest.config.load import Config
+    from digest.state.db import database_error, open_db
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -459,7 +459,7 @@ def _say(sentence: str) -> None:
 def main() -> None:
     import sqlite3
 
-    from digest.state import database_error
+    from digest.state.db import database_error
 
     try:
         app()

@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from digest.config import Config, parse_config
+from digest.config.load import Config, parse_config
 
 
 def note(day: str, *items: str, title: str = "Kelpie Sync") -> str:

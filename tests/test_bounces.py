@@ -9,9 +9,14 @@ import pytest
 from notes_project import SECRET, make_project, run_digest
 from smtp_server import Faults, SMTPTestServer
 
-from digest.bounces import is_hard_bounce
-from digest.state import open_db
-from digest.subscribers import add_subscriber, get_subscriber, mark_bounced, unsubscribe_address
+from digest.delivery.bounces import is_hard_bounce
+from digest.state.db import open_db
+from digest.state.subscribers import (
+    add_subscriber,
+    get_subscriber,
+    mark_bounced,
+    unsubscribe_address,
+)
 
 GMAIL_NO_SUCH_USER = (
     "550-5.1.1 The email account that you tried to reach does not exist. Please try\r\n"

@@ -8,11 +8,11 @@ from typing import Any
 
 from test_threads import item
 
-from digest.buckets import build_digest
-from digest.config import TrackingConfig
+from digest.config.load import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, SourceLink
 from digest.periods import Period
-from digest.threads import build_threads
+from digest.tracking.buckets import build_digest
+from digest.tracking.threads import build_threads
 
 TRACKING = TrackingConfig()
 SERIES = "Otter Maintainers"
@@ -296,9 +296,9 @@ def test_a_table_row_and_a_bullet_on_one_topic_are_listed_once() -> None:
 
 def notes_digest(period: str, notes: dict[str, str], series: str = "") -> Digest:
     """The digest of `period` for notes {file name: Markdown}, parsed and extracted."""
-    from digest.items import extract_items
     from digest.model import Document
-    from digest.parse import parse_document
+    from digest.notes.items import extract_items
+    from digest.notes.parse import parse_document
 
     meetings: list[Meeting] = []
     for name, text in notes.items():

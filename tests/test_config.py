@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import ConfigError, load_config
+from digest.config.load import ConfigError, load_config
 
 SOURCE = '[[sources]]\nname = "core"\nkind = "dir"\npath = "notes"\n'
 

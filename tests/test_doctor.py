@@ -12,9 +12,9 @@ import pytest
 from smtp_server import SMTPTestServer
 from typer.testing import CliRunner
 
+from digest.app.doctor import CheckResult, format_results, glob_matches, run_doctor
 from digest.cli import app
-from digest.doctor import CheckResult, format_results, glob_matches, run_doctor
-from digest.render import package_templates_dir
+from digest.mail.render import package_templates_dir
 
 PASSWORD = "correct horse battery staple"
 NOTE = """# 2026-03-05 Harbor sync
@@ -250,7 +250,7 @@ def test_a_state_database_from_a_newer_digest_fails(tmp_path: Path) -> None:
 
 
 def test_a_current_state_database_passes(tmp_path: Path) -> None:
-    from digest.state import SCHEMA_VERSION, open_db
+    from digest.state.db import SCHEMA_VERSION, open_db
 
     config = project(tmp_path)
     open_db(tmp_path / "state" / "state.db").conn.close()

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, SourceConfig
+from digest.app.digests import compute_digests, digests_from
+from digest.app.sync import sync
+from digest.config.load import Config, SourceConfig
 from digest.model import Digest, Entry
 from digest.periods import Period
-from digest.report import compute_digests, digests_from
-from digest.state import open_db
-from digest.store import load_items, load_meetings
-from digest.sync import sync
-from digest.threads import build_threads, normalize_tokens
+from digest.state.db import open_db
+from digest.state.notes import load_items, load_meetings
+from digest.tracking.threads import build_threads, normalize_tokens
 
 pytestmark = pytest.mark.corpus
 CORE = "Falco Core Maintainers"

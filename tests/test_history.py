@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from digest.app.history import history_table, load_history
 from digest.cli import app
-from digest.history import history_table, load_history
-from digest.state import open_db, transaction
+from digest.state.db import open_db, transaction
 
 
 @pytest.fixture

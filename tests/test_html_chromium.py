@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from test_render import NOW, config, full_digest
 
-from digest.render import render_digest
+from digest.mail.render import render_digest
 
 CHROMIUM = "/usr/bin/chromium"
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.config import load_config
-from digest.init import STARTER_CONFIG
+from digest.config.load import load_config
+from digest.config.starter import STARTER_CONFIG
 
 
 def test_init_writes_a_starter_config_that_loads_without_warnings(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import TrackingConfig
-from digest.items import extract_items, section_role
+from digest.config.load import TrackingConfig
 from digest.model import Document, Item
-from digest.parse import parse_document
+from digest.notes.items import extract_items, section_role
+from digest.notes.parse import parse_document
 
 NOTES = Path(__file__).parent / "notes"
 

@@ -6,7 +6,7 @@ import json
 
 from test_render import full_digest
 
-from digest.jsonout import SCHEMA_VERSION, digest_to_json, dumps
+from digest.mail.jsonout import SCHEMA_VERSION, digest_to_json, dumps
 from digest.model import Digest
 
 ENTRY_KEYS = [

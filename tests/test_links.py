@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, ConfigError, SourceConfig
-from digest.links import permalink, source_link
+from digest.config.load import Config, ConfigError, SourceConfig
 from digest.model import Item
+from digest.tracking.links import permalink, source_link
 
 
 def test_github_git_sources_get_a_blob_permalink_without_configuration() -> None:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from digest.config.secrets import SMTP_PASSWORD, find_secret
 from digest.log import REDACTED, register_secret, setup_logging
-from digest.secrets import SMTP_PASSWORD, find_secret
 
 log = logging.getLogger("digest.test")
 

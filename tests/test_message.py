@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, DigestConfig, MailConfig
+from digest.config.load import Config, DigestConfig, MailConfig
 from digest.errors import UserError
-from digest.message import build_message, message_id
+from digest.mail.message import build_message, message_id
+from digest.mail.render import RenderedDigest, render_digest
 from digest.model import Digest
 from digest.periods import Period
-from digest.render import RenderedDigest, render_digest
 
 NOW = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
 URL = "https://quillwort.example.org/unsubscribe?token=YWxpY2VAZXhhbXBsZS5vcmc.c2lnbmF0dXJl"

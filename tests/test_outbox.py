@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from notes_project import SECRET, make_project, run_digest
 
-from digest.transport import OutboxTransport, batch_folder, outbox_filename
+from digest.delivery.outbox import OutboxTransport, batch_folder, outbox_filename
 
 
 def _message(subject: str) -> EmailMessage:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.owners import find_owners, project_names
+from digest.notes.owners import find_owners, project_names
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.model import Document, ListNode, Paragraph, TableRow
-from digest.parse import fallback_series, file_shape, find_date, parse_document, series_name
+from digest.notes.parse import fallback_series, file_shape, find_date, parse_document, series_name
 
 NOTES = Path(__file__).parent / "notes"
 

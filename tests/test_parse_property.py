@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.config import TrackingConfig
-from digest.items import extract_items
+from digest.config.load import TrackingConfig
 from digest.model import Document
-from digest.parse import parse_document
+from digest.notes.items import extract_items
+from digest.notes.parse import parse_document
 
 MARKDOWNISH = st.lists(
     st.sampled_from(

@@ -32,8 +32,8 @@ from pathlib import Path
 import pytest
 from notes_project import make_project
 
-from digest.render import RenderedDigest
-from digest.tokens import verify_token
+from digest.mail.render import RenderedDigest
+from digest.mail.tokens import verify_token
 
 pytestmark = pytest.mark.postfix
 

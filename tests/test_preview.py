@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from digest.config import load_config
+from digest.app.preview import run_preview
+from digest.config.load import load_config
 from digest.model import Digest
 from digest.periods import Period
-from digest.preview import run_preview
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

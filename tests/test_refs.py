@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.refs import canonical_refs, plain_links
+from digest.notes.refs import canonical_refs, plain_links
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, ConfigError
-from digest.markdown_inline import inline_html, inline_plain
-from digest.model import Digest, Entry, MeetingRef, SourceLink
-from digest.periods import Period
-from digest.render import (
+from digest.config.load import Config, ConfigError
+from digest.mail.inline import inline_html, inline_plain
+from digest.mail.render import (
     TEXT_WIDTH,
     UNSUBSCRIBE_URL,
     RenderedDigest,
@@ -21,6 +19,8 @@ from digest.render import (
     render_digest,
     template_env,
 )
+from digest.model import Digest, Entry, MeetingRef, SourceLink
+from digest.periods import Period
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 WEB = "https://git.example.org/lanternfish/notes/src/branch/main/"
@@ -563,7 +563,7 @@ def test_a_broken_template_names_its_line(tmp_path: Path) -> None:
 
 
 def test_an_items_own_short_references_link_to_the_issue_in_html() -> None:
-    from digest.markdown_inline import inline_html
+    from digest.mail.inline import inline_html
 
     refs = ("lanternfish-dev/lanternfish#187",)
     html = str(inline_html("Metadata lanternfish#187, not lanternfish#18 or other#187", refs))

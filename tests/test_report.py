@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, SourceConfig
+from digest.app.digests import compute_digests, run_items
+from digest.app.sync import sync
+from digest.config.load import Config, SourceConfig
 from digest.errors import UserError
 from digest.model import Digest
 from digest.periods import Period
-from digest.report import compute_digests, run_items
-from digest.state import open_db
-from digest.sync import sync
+from digest.state.db import open_db
 
 SERIES = "Heron Maintainers"
 

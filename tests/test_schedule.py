@@ -13,8 +13,8 @@ import pytest
 
 from digest.model import Digest, MeetingRef, SourceLink
 from digest.periods import Period
-from digest.schedule import due_periods as due_period_values
-from digest.schedule import should_skip
+from digest.tracking.schedule import due_periods as due_period_values
+from digest.tracking.schedule import should_skip
 
 
 def at(text: str, tz: timezone | ZoneInfo = UTC) -> datetime:
@@ -164,9 +164,9 @@ def test_a_simulated_year_sends_each_month_once_catches_up_and_shows_late_notes(
         pytest.skip("git is not installed")
     from git_notes import GitNotes
 
-    from digest.config import load_config
-    from digest.send import SendOptions, run_send
-    from digest.state import open_db
+    from digest.app.send import SendOptions, run_send
+    from digest.config.load import load_config
+    from digest.state.db import open_db
 
     monkeypatch.delenv("STATE_DIRECTORY", raising=False)
     monkeypatch.delenv("DIGEST_SECRET", raising=False)

@@ -11,7 +11,7 @@ import pytest
 from notes_project import SECRET, make_project, run_digest
 from smtp_server import Faults, SMTPTestServer
 
-from digest.state import state_lock
+from digest.state.db import state_lock
 
 POLICY_REFUSAL = "550 5.7.1 Message rejected as spam by content filtering"
 

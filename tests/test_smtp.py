@@ -13,11 +13,11 @@ from email.message import EmailMessage
 import pytest
 from smtp_server import SMTPTestServer
 
-from digest.config import SmtpConfig
+from digest.config.load import SmtpConfig
+from digest.config.secrets import Secret
+from digest.delivery.outbox import DeliveryResult
+from digest.delivery.smtp import SmtpTransport, check, envelope_sender, is_loopback, smtp_port
 from digest.errors import UserError
-from digest.secrets import Secret
-from digest.smtp import SmtpTransport, check, envelope_sender, is_loopback, smtp_port
-from digest.transport import DeliveryResult
 
 PASSWORD = "correct horse battery staple"
 SECRET = Secret(PASSWORD, "$DIGEST_SMTP_PASSWORD")
@@ -125,9 +125,9 @@ def test_untrusted_certificate_is_refused_and_points_at_ca_file(tls: str) -> Non
 
 
 def test_verify_false_delivers_and_warns_once(caplog: pytest.LogCaptureFixture) -> None:
-    import digest.smtp
+    import digest.delivery.smtp
 
-    digest.smtp._warned_unverified = False
+    digest.delivery.smtp._warned_unverified = False
     with SMTPTestServer(tls="tls") as server:
         cfg = smtp_config(server, ca_file="", verify=False)
         with caplog.at_level(logging.WARNING, logger="digest"):

@@ -10,9 +10,9 @@ import pytest
 from smtp_server import Faults, SMTPTestServer
 from test_smtp import send_all, smtp_config
 
+from digest.config.secrets import Secret
+from digest.delivery.outbox import DeliveryResult
 from digest.errors import UserError
-from digest.secrets import Secret
-from digest.transport import DeliveryResult
 
 
 def by_recipient(results: list[DeliveryResult]) -> dict[str, DeliveryResult]:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from git_notes import GitNotes, git_source, make_config, note
 
-from digest.config import Config, SourceConfig
+from digest.config.load import Config, SourceConfig
 from digest.model import Document
-from digest.parse import parse_document
-from digest.sources import (
+from digest.notes.parse import parse_document
+from digest.sources.git import (
     Batch,
     Scan,
     SourceError,

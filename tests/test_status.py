@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import digest.status as status_module
-from digest.config import TrackingConfig
-from digest.status import find_status
+import digest.notes.status as status_module
+from digest.config.load import TrackingConfig
+from digest.notes.status import find_status
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from digest import store
 from digest.model import Document, Item, Meeting
-from digest.state import open_db, transaction
+from digest.state import notes as store
+from digest.state.db import open_db, transaction
 
 SEEN = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from notes_project import SECRET, make_project, run_digest
 
-from digest.subscribers import normalize_address, parse_subscriber_csv
-from digest.tokens import make_token
+from digest.mail.tokens import make_token
+from digest.state.subscribers import normalize_address, parse_subscriber_csv
 
 
 @pytest.fixture

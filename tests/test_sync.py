@@ -16,10 +16,10 @@ import pytest
 import sqlite_utils
 from git_notes import GitNotes, git_source, make_config, note
 
-from digest import store
-from digest.config import Config
-from digest.state import open_db
-from digest.sync import SyncReport, sync
+from digest.app.sync import SyncReport, sync
+from digest.config.load import Config
+from digest.state import notes as store
+from digest.state.db import open_db
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -200,7 +200,7 @@ _UNDER_MDWE = textwrap.dedent(
     import asyncio, hmac, re, sqlite3, ssl, wsgiref.simple_server
     import css_inline, jinja2, markdown_it, rapidfuzz.fuzz, sqlite_utils
     import aiosmtplib, email_validator, feedparser
-    import digest.tokens, digest.unsubscribe_web
+    import digest.mail.tokens, digest.app.web
     assert rapidfuzz.fuzz.token_set_ratio("ship the release", "release shipped") > 50
     assert "style=" in css_inline.inline("<style>p{{color:red}}</style><p>x</p>")
     env = jinja2.Environment(autoescape=True)

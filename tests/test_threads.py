@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from digest.config import TrackingConfig
+from digest.config.load import TrackingConfig
 from digest.model import Item, Thread
-from digest.threads import build_threads, effective_status, normalize_tokens
+from digest.tracking.threads import build_threads, effective_status, normalize_tokens
 
 TRACKING = TrackingConfig()
 

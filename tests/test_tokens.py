@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, MailConfig
+from digest.config.load import Config, MailConfig
 from digest.errors import UserError
-from digest.tokens import (
+from digest.mail.tokens import (
     make_token,
     require_token_secret,
     token_from_url,

@@ -21,15 +21,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.buckets import is_closed, tracked_open
-from digest.config import Config, SourceConfig
-from digest.items import extract_items
-from digest.jsonout import dumps
+from digest.app.digests import digests_from
+from digest.config.load import Config, SourceConfig
+from digest.mail.jsonout import dumps
 from digest.model import Digest, Document, Entry, Item, Meeting, Thread
-from digest.parse import parse_document
+from digest.notes.items import extract_items
+from digest.notes.parse import parse_document
 from digest.periods import Period
-from digest.report import digests_from
-from digest.threads import build_threads, effective_status
+from digest.tracking.buckets import is_closed, tracked_open
+from digest.tracking.threads import build_threads, effective_status
 
 ORG = "herondb"
 SOURCE = "heron"

@@ -27,20 +27,20 @@ from wsgiref.simple_server import WSGIServer
 
 import pytest
 
-from digest.config import Config, DigestConfig, MailConfig
-from digest.errors import UserError
-from digest.message import build_message
-from digest.render import RenderedDigest
-from digest.state import open_db
-from digest.subscribers import add_subscriber, get_subscriber
-from digest.tokens import make_token, unsubscribe_links
-from digest.unsubscribe_web import (
+from digest.app.web import (
     app_from_env,
     make_app,
     make_unsubscribe_server,
     mask_address,
     request_token,
 )
+from digest.config.load import Config, DigestConfig, MailConfig
+from digest.errors import UserError
+from digest.mail.message import build_message
+from digest.mail.render import RenderedDigest
+from digest.mail.tokens import make_token, unsubscribe_links
+from digest.state.db import open_db
+from digest.state.subscribers import add_subscriber, get_subscriber
 
 SECRET = "a-long-random-secret-for-the-tests"
 QUERY_URL = "https://digest.quillwort.example.org/unsubscribe?token={token}"

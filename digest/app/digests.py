@@ -15,13 +15,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest.buckets import build_digest, tracked_open, worth_following
-from digest.config import Config, ConfigError
+from digest.config.load import Config, ConfigError
 from digest.errors import UserError
-from digest.links import meeting_link, source_link
 from digest.model import Digest, Item, Meeting, SourceLink, Status, Thread
 from digest.periods import Period, last_complete
-from digest.threads import build_threads, effective_status
+from digest.tracking.buckets import build_digest, tracked_open, worth_following
+from digest.tracking.links import meeting_link, source_link
+from digest.tracking.threads import build_threads, effective_status
 
 
 def local_today(cfg: Config, now: datetime) -> date:
@@ -71,7 +71,7 @@ def compute_digests(
     Without a series filter, only series with meetings in the period, or notes that
     arrived late for it, get a digest; with one, every matching series does.
     """
-    from digest.store import list_series, load_items, load_meetings
+    from digest.state.notes import list_series, load_items, load_meetings
 
     now = now or datetime.now(UTC)
     period = period or last_complete(local_today(cfg, now))
@@ -236,7 +236,7 @@ def find_thread(threads: Sequence[Thread], wanted: str) -> Thread:
 
 
 def load_threads(cfg: Config, db: Any, *, series: str | None = None) -> list[Thread]:
-    from digest.store import list_series, load_items
+    from digest.state.notes import list_series, load_items
 
     chosen = set(match_series(list_series(db), series))
     items = [i for i in load_items(db) if i.series in chosen]
@@ -274,7 +274,7 @@ def run_items(
     if not rows:
         console.print("No items (run `digest sync` first, or loosen --open/--owner/--series).")
         return
-    from digest.markdown_inline import inline_plain
+    from digest.mail.inline import inline_plain
 
     multi = len({r.thread.series for r in rows}) > 1
     header = ("id", "status", "owners", "age", "raised", "last seen", "title")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from digest.status import DEFAULT_DONE, DEFAULT_DROPPED, DEFAULT_OPEN
+from digest.notes.status import DEFAULT_DONE, DEFAULT_DROPPED, DEFAULT_OPEN
 
 __all__ = ["find_owners", "project_names"]
 

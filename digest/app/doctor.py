@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from digest.config import Config, ConfigError, SourceConfig, load_config
+from digest.config.load import Config, ConfigError, SourceConfig, load_config
 from digest.errors import UserError
 from digest.model import Digest, Document, Entry, MeetingRef, SourceLink
 from digest.periods import Period
@@ -246,7 +246,7 @@ def _git_documents(src: SourceConfig, repo: Path) -> Iterator[Document]:
 
 
 def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
-    from digest.parse import parse_document
+    from digest.notes.parse import parse_document
 
     name = f"source {src.name} notes"
     documents = _documents(cfg, src)
@@ -346,7 +346,7 @@ def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
 
 
 def check_state(cfg: Config) -> CheckResult:
-    from digest.state import SCHEMA_VERSION
+    from digest.state.db import SCHEMA_VERSION
 
     path = cfg.db_path
     try:
@@ -455,7 +455,7 @@ def sample_digest() -> Digest:
 
 
 def check_templates(cfg: Config) -> CheckResult:
-    from digest.render import render_digest
+    from digest.mail.render import render_digest
 
     where = cfg.digest.templates_dir or "the templates shipped with notes-digest"
     try:
@@ -502,9 +502,9 @@ def check_recipients(cfg: Config) -> CheckResult:
 
 
 def check_smtp(cfg: Config) -> CheckResult:
+    from digest.config.secrets import SMTP_PASSWORD, find_secret
+    from digest.delivery.smtp import check
     from digest.log import register_secret
-    from digest.secrets import SMTP_PASSWORD, find_secret
-    from digest.smtp import check
 
     try:
         password = find_secret(SMTP_PASSWORD, cfg.smtp.password_file, "[smtp] password_file")
@@ -524,7 +524,7 @@ def check_smtp(cfg: Config) -> CheckResult:
 
 def check_token_secret(cfg: Config) -> CheckResult:
     from digest.log import register_secret
-    from digest.tokens import token_secret
+    from digest.mail.tokens import token_secret
 
     fix = (
         "set DIGEST_SECRET, [digest] secret_file, or the systemd credential digest-secret "

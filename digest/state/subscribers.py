@@ -20,7 +20,7 @@ import email_validator
 import sqlite_utils
 
 from digest.errors import UserError
-from digest.state import transaction
+from digest.state.db import transaction
 
 SubscriberStatus = Literal["active", "unsubscribed", "bounced"]
 STATUSES: tuple[SubscriberStatus, ...] = ("active", "unsubscribed", "bounced")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from digest.errors import UserError
 
 if TYPE_CHECKING:
-    from digest.config import Config
+    from digest.config.load import Config
 
 
 def _b64(data: bytes) -> str:
@@ -53,7 +53,7 @@ def verify_token(token: str, secret: str) -> str | None:
 
 def token_secret(cfg: Config) -> str | None:
     """The token secret's value, or None when none is configured anywhere."""
-    from digest.secrets import TOKEN_SECRET, find_secret
+    from digest.config.secrets import TOKEN_SECRET, find_secret
 
     secret = find_secret(TOKEN_SECRET, cfg.digest.secret_file, "[digest] secret_file")
     return secret.value if secret else None

@@ -21,10 +21,9 @@ from typing import Any
 
 import sqlite_utils
 
-from digest import store
-from digest.config import Config, SourceConfig
+from digest.config.load import Config, SourceConfig
 from digest.errors import UserError
-from digest.sources import (
+from digest.sources.git import (
     GitError,
     NoteVersion,
     SourceError,
@@ -33,7 +32,8 @@ from digest.sources import (
     source_org,
     source_settings,
 )
-from digest.state import transaction
+from digest.state import notes as store
+from digest.state.db import transaction
 
 log = logging.getLogger("digest.sync")
 
@@ -239,8 +239,8 @@ def _store_version(
     leaving_paths: Sequence[str] = (),
     siblings: SiblingSeries | None = None,
 ) -> None:
-    from digest.items import extract_items
-    from digest.parse import parse_document
+    from digest.notes.items import extract_items
+    from digest.notes.parse import parse_document
 
     doc = version.document
     if version.problem:
@@ -307,7 +307,7 @@ class SiblingSeries:
         self._warned: set[str] = set()
 
     def _load(self) -> dict[str, dict[str, set[str]]]:
-        from digest.parse import fallback_series, file_shape
+        from digest.notes.parse import fallback_series, file_shape
 
         if self._by_shape is None:
             self._by_shape = {}
@@ -322,7 +322,7 @@ class SiblingSeries:
 
     def resolve(self, path: str, result: Any) -> None:
         """Rename `result`'s fallback-series meetings after their titled siblings."""
-        from digest.parse import file_shape
+        from digest.notes.parse import file_shape
 
         shape = file_shape(path)
         by_series = self._load().setdefault(shape, {})

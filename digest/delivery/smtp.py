@@ -26,10 +26,10 @@ from email.utils import getaddresses
 
 import aiosmtplib
 
-from digest.config import SmtpConfig
+from digest.config.load import SmtpConfig
+from digest.config.secrets import Secret
+from digest.delivery.outbox import DeliveryResult
 from digest.errors import UserError
-from digest.secrets import Secret
-from digest.transport import DeliveryResult
 
 log = logging.getLogger("digest.smtp")
 

@@ -35,7 +35,7 @@ from digest.errors import UserError
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from digest.config import Config
+    from digest.config.load import Config
 
 log = logging.getLogger("digest.unsubscribe_web")
 
@@ -109,7 +109,7 @@ def request_token(cfg: Config, path: str, query: str) -> str | None:
 
 
 def _path_token(cfg: Config, scheme: str, netloc: str, template_path: str, path: str) -> str | None:
-    from digest.tokens import token_from_url
+    from digest.mail.tokens import token_from_url
 
     # Served at the configured path: strip the template as `digest unsubscribe` does.
     query = urlsplit(cfg.mail.unsubscribe_url).query
@@ -221,7 +221,7 @@ class UnsubscribeApp:
 
         path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
         token = request_token(self.cfg, path, str(environ.get("QUERY_STRING", "")))
-        from digest.tokens import verify_token
+        from digest.mail.tokens import verify_token
 
         address = verify_token(token, self._secret) if token else None
         if address is None:
@@ -239,8 +239,8 @@ class UnsubscribeApp:
         return self._unsubscribe(address, masked, "one-click" if b"One-Click" in form else "form")
 
     def _unsubscribe(self, address: str, masked: str, how: str) -> Response:
-        from digest.state import database_error, open_db
-        from digest.subscribers import InvalidAddress, normalize_address, unsubscribe_address
+        from digest.state.db import database_error, open_db
+        from digest.state.subscribers import InvalidAddress, normalize_address, unsubscribe_address
 
         try:
             normalize_address(address)
@@ -279,7 +279,7 @@ class UnsubscribeApp:
 
 def make_app(cfg: Config) -> WSGIApplication:
     """The unsubscribe page for this config; UserError when no token secret is set."""
-    from digest.tokens import require_token_secret
+    from digest.mail.tokens import require_token_secret
 
     secret = require_token_secret(cfg, "the unsubscribe page")
     url = cfg.mail.unsubscribe_url
@@ -306,12 +306,12 @@ def make_app(cfg: Config) -> WSGIApplication:
 
 
 def app_from_env() -> WSGIApplication:
-    """For another WSGI server: `gunicorn 'digest.unsubscribe_web:app_from_env()'`.
+    """For another WSGI server: `gunicorn 'digest.app.web:app_from_env()'`.
 
     Reads the config named by $DIGEST_CONFIG (else ./config.toml) and the secret
     from $DIGEST_SECRET, [digest] secret_file or $CREDENTIALS_DIRECTORY.
     """
-    from digest.config import load_config
+    from digest.config.load import load_config
     from digest.log import setup_logging
 
     if not logging.getLogger("digest").handlers:  # keep a host's own logging set-up

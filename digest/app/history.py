@@ -44,7 +44,7 @@ def load_history(db: sqlite_utils.Database, *, series: str | None = None) -> lis
     """
     where, params = "", []
     if series:
-        from digest.report import match_series
+        from digest.app.digests import match_series
 
         known = [row[0] for row in db.conn.execute("SELECT DISTINCT series FROM digests")]
         if not known:

@@ -26,9 +26,9 @@ from typing import Any
 import css_inline
 import jinja2
 
-from digest.config import Config, ConfigError
+from digest.config.load import Config, ConfigError
 from digest.errors import UserError
-from digest.markdown_inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
+from digest.mail.inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
 from digest.model import Digest, Entry, MeetingRef, SourceLink
 from digest.periods import month_name
 
@@ -133,8 +133,8 @@ def package_templates_dir() -> Path:
     `templates/` folder next to the `digest` package. In an installed wheel they are
     package data at `digest/templates/` (pyproject maps `templates/` there).
     """
-    here = Path(__file__).resolve().parent
-    beside = here.parent / "templates"
+    package = Path(__file__).resolve().parents[1]  # digest/, this file is digest/mail/
+    beside = package.parent / "templates"
     if (beside / "digest.html.j2").is_file():
         return beside
     shipped = Path(str(importlib.resources.files("digest") / "templates"))

@@ -18,11 +18,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from digest.config import TrackingConfig
+from digest.config.load import TrackingConfig
 from digest.model import Item, ItemKind, ListNode, Meeting, Paragraph, SectionRole, Status, TableRow
-from digest.owners import find_owners, project_names
-from digest.refs import canonical_refs, plain_links
-from digest.status import find_status
+from digest.notes.owners import find_owners, project_names
+from digest.notes.refs import canonical_refs, plain_links
+from digest.notes.status import find_status
 
 __all__ = ["extract_items", "section_role"]
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from digest.errors import UserError
 
 if TYPE_CHECKING:
-    from digest.config import Config
+    from digest.config.load import Config
     from digest.periods import Period
 
 DeliveryStatus = Literal["sent", "failed", "retry"]
@@ -135,8 +135,8 @@ def make_transport(cfg: Config, *, batch: str = "") -> Transport:
     digest.secrets.Secret, or None when no password is configured anywhere.
     """
     if cfg.mail.transport == "smtp":
-        from digest.secrets import SMTP_PASSWORD, find_secret
-        from digest.smtp import SmtpTransport
+        from digest.config.secrets import SMTP_PASSWORD, find_secret
+        from digest.delivery.smtp import SmtpTransport
 
         secret = find_secret(SMTP_PASSWORD, cfg.smtp.password_file, "[smtp] password_file")
         envelope_sender = email.utils.parseaddr(cfg.mail.sender)[1]

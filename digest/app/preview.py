@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from digest.config import Config
+from digest.config.load import Config
 from digest.errors import UserError
+from digest.mail.render import RenderedDigest, render_digest, terminal_text
 from digest.model import Digest
 from digest.periods import Period, last_complete
-from digest.render import RenderedDigest, render_digest, terminal_text
 
 OutputFormat = Literal["text", "html", "json", "eml"]
 _SEPARATOR = "=" * 72
@@ -66,9 +66,9 @@ def collect_digests(
     cfg: Config, *, period: Period | None, series: str | None, now: datetime
 ) -> list[Digest]:
     """Sync the sources (quietly), then compute one digest per matching series."""
-    from digest.report import compute_digests
-    from digest.state import open_db, state_lock
-    from digest.sync import sync
+    from digest.app.digests import compute_digests
+    from digest.app.sync import sync
+    from digest.state.db import open_db, state_lock
 
     db = open_db(cfg.db_path)
     try:
@@ -93,19 +93,19 @@ def run_preview(
     now = now or datetime.now(UTC)
     digests = collect_digests(cfg, period=period, series=series, now=now)
     if period is not None:
-        from digest.report import local_today
+        from digest.app.digests import local_today
 
         if period >= Period.of(local_today(cfg, now)):
             # `digest send` refuses such a month; a preview shows it so far.
             log.info("%s: month not over; this preview shows it so far.", period)
     if output_format == "json":
-        from digest.jsonout import dumps
+        from digest.mail.jsonout import dumps
 
         _write_text(dumps(digests), output)
         return
     if not digests:
         # Without a --series filter, series with no meetings in the period have no digest.
-        from digest.report import local_today
+        from digest.app.digests import local_today
 
         month = (period or last_complete(local_today(cfg, now))).name
         log.warning("no series has meetings in %s: there is nothing to preview.", month)
@@ -182,9 +182,9 @@ def preview_recipient(cfg: Config) -> tuple[str, str | None]:
     if cfg.mail.list_address:
         return cfg.mail.list_address, None
     if cfg.mail.subscribers:
-        from digest.state import open_db
-        from digest.subscribers import active_addresses
-        from digest.tokens import make_token, require_token_secret
+        from digest.mail.tokens import make_token, require_token_secret
+        from digest.state.db import open_db
+        from digest.state.subscribers import active_addresses
 
         db = open_db(cfg.db_path)
         try:
@@ -202,7 +202,7 @@ def preview_recipient(cfg: Config) -> tuple[str, str | None]:
 
 def _stored(cfg: Config, digest: Digest) -> RenderedDigest | None:
     """The frozen body of a digest `digest send` already built: that is what it mails."""
-    from digest.state import open_db
+    from digest.state.db import open_db
 
     db = open_db(cfg.db_path)
     try:
@@ -224,8 +224,8 @@ def _write_eml(
     output: Path | None,
     now: datetime,
 ) -> None:
-    from digest.message import build_message
-    from digest.tokens import unsubscribe_links
+    from digest.mail.message import build_message
+    from digest.mail.tokens import unsubscribe_links
 
     recipient, token = preview_recipient(cfg)
     url, mailto = unsubscribe_links(cfg, token)

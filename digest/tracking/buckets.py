@@ -34,11 +34,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from digest.config import TrackingConfig
-from digest.items import section_role
+from digest.config.load import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
+from digest.notes.items import section_role
 from digest.periods import Period
-from digest.threads import (
+from digest.tracking.threads import (
     FOLLOW_UP_SLACK,
     TopicText,
     Vocabulary,

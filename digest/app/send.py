@@ -25,24 +25,24 @@ from typing import TYPE_CHECKING, Literal
 
 import sqlite_utils
 
-from digest.bounces import is_hard_bounce
+from digest.delivery.bounces import is_hard_bounce
+from digest.delivery.outbox import DeliveryResult, Transport, batch_folder, make_transport
 from digest.errors import UserError
-from digest.message import build_message, message_id, one_line
+from digest.mail.message import build_message, message_id, one_line
+from digest.mail.tokens import make_token, require_token_secret, unsubscribe_links
 from digest.periods import Period, last_complete
-from digest.state import open_db, state_lock, transaction
-from digest.subscribers import (
+from digest.state.db import open_db, state_lock, transaction
+from digest.state.subscribers import (
     InvalidAddress,
     active_addresses,
     mark_bounced,
     normalize_address,
 )
-from digest.tokens import make_token, require_token_secret, unsubscribe_links
-from digest.transport import DeliveryResult, Transport, batch_folder, make_transport
 
 if TYPE_CHECKING:
-    from digest.config import Config
+    from digest.config.load import Config
+    from digest.mail.render import RenderedDigest
     from digest.model import Digest
-    from digest.render import RenderedDigest
 
 log = logging.getLogger("digest.send")
 
@@ -72,7 +72,7 @@ class StoredDigest:
     status: str
 
     def rendered(self) -> RenderedDigest:
-        from digest.render import RenderedDigest
+        from digest.mail.render import RenderedDigest
 
         return RenderedDigest(subject=self.subject, text=self.text, html=self.html)
 
@@ -571,7 +571,7 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
                         f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
                         f"unsubscribe_mailto, so every reader can leave."
                     )
-            from digest.sync import sync
+            from digest.app.sync import sync
 
             sync(cfg, db)
             for period in _periods(cfg, db, options, now):
@@ -584,7 +584,7 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
 
 def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
     """--period must be a month that is over: a digest covers a whole month."""
-    from digest.report import local_today
+    from digest.app.digests import local_today
 
     if period >= Period.of(local_today(cfg, now)):
         raise UserError(
@@ -595,8 +595,8 @@ def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
 
 def _check_requested_series(db: sqlite_utils.Database, wanted: str | None) -> None:
     """--series must match a known series (before a first sync none is known yet)."""
-    from digest.report import match_series
-    from digest.store import list_series
+    from digest.app.digests import match_series
+    from digest.state.notes import list_series
 
     known = list_series(db)
     if wanted and known:
@@ -615,8 +615,8 @@ def _checked_to(to: str | None) -> str | None:
 def _periods(
     cfg: Config, db: sqlite_utils.Database, options: SendOptions, now: datetime
 ) -> list[Period]:
-    from digest.report import local_today
-    from digest.schedule import due_periods
+    from digest.app.digests import local_today
+    from digest.tracking.schedule import due_periods
 
     if options.period is not None:
         return [options.period]
@@ -624,8 +624,8 @@ def _periods(
         # A test send without --period: the last complete month.
         return [last_complete(local_today(cfg, now))]
     local_now = datetime.combine(local_today(cfg, now), now.timetz())
-    from digest.report import match_series
-    from digest.store import list_series
+    from digest.app.digests import match_series
+    from digest.state.notes import list_series
 
     series = match_series(list_series(db), options.series)
     finished = finished_periods(db, series)
@@ -645,8 +645,8 @@ def _send_period(
     now: datetime,
     report: SendReport,
 ) -> None:
-    from digest.report import compute_digests, match_series
-    from digest.store import list_series
+    from digest.app.digests import compute_digests, match_series
+    from digest.state.notes import list_series
 
     digests = compute_digests(cfg, db, period=period, series=options.series, now=now)
     # compute_digests leaves out series with nothing that month. With skip_if_no_new_notes
@@ -675,7 +675,7 @@ def _send_one(
     now: datetime,
     report: SendReport,
 ) -> None:
-    from digest.schedule import should_skip
+    from digest.tracking.schedule import should_skip
 
     id_ = digest_id(series, period)
     stored = load_stored(db, id_)
@@ -788,13 +788,13 @@ def build_subject(cfg: Config, rendered: RenderedDigest) -> str:
 
 
 def _render(cfg: Config, digest: Digest, now: datetime) -> RenderedDigest:
-    from digest.render import render_digest
+    from digest.mail.render import render_digest
 
     return render_digest(digest, cfg, now=now)
 
 
 def _digest_json(digest: Digest) -> str:
-    from digest.jsonout import digest_to_json
+    from digest.mail.jsonout import digest_to_json
 
     return json.dumps(digest_to_json(digest), ensure_ascii=False, sort_keys=True)
 

@@ -1,0 +1,9 @@
+"""Stage 8 (I/O): how a built message leaves.
+
+- base: the Transport protocol, DeliveryResult, and make_transport;
+- outbox: .eml files (the default); smtp: aiosmtplib with TLS, pool, rate, retries;
+- bounces: which SMTP refusals mean the address is gone.
+
+May import: digest.errors, digest.log, digest.model, digest.periods, digest.config,
+and the pure stages (digest.notes, digest.tracking, digest.mail).
+"""
