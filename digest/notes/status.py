@@ -343,7 +343,7 @@ def _first_match(text: str, span: tuple[int, int], matcher: _Matcher) -> _Match 
     """The first acceptable phrase match in text[span]: leftmost, then longest, then first listed.
 
     Exactly what trying every phrase's matches left to right would give (see the
-    property test in tests/test_status.py), but only where some phrase can start.
+    property test in tests/notes/test_status.py), but only where some phrase can start.
     """
     lo, hi = span
     zone = text[lo:hi]

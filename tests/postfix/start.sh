@@ -12,7 +12,7 @@
 set -euo pipefail
 
 if ! command -v postconf >/dev/null 2>&1 && [ ! -x /usr/sbin/postconf ]; then
-  echo "postfix/start.sh: Postfix is not installed; tests/test_postfix.py will skip." >&2
+  echo "postfix/start.sh: Postfix is not installed; tests/delivery/test_postfix.py will skip." >&2
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

@@ -12,7 +12,7 @@ from digest.model import Document, Item
 from digest.notes.items import extract_items, section_role
 from digest.notes.parse import parse_document
 
-NOTES = Path(__file__).parent / "notes"
+NOTES = Path(__file__).resolve().parents[1] / "data" / "notes"
 
 
 def items_of(name: str, *, text: str | None = None, org: str = "orchard-dev") -> list[Item]:

@@ -22,7 +22,7 @@ from digest.config.load import load_config
 from digest.model import Digest
 from digest.periods import Period
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
 

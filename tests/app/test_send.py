@@ -44,7 +44,7 @@ def _subscribe(config: Path, *addresses: str) -> None:
 
 
 def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> None:
-    # A policy refusal: permanent, but not a bounce (tests/test_bounces.py has those).
+    # A policy refusal: permanent, but not a bounce (tests/delivery/test_bounces.py has those).
     faults = Faults(rcpt_replies={"gone@example.org": POLICY_REFUSAL})
     with SMTPTestServer(faults=faults) as server:
         config = make_project(tmp_path, smtp_port=server.port)

@@ -1,4 +1,4 @@
-"""parse_document on our own notes (tests/notes/) and on the real Falco history."""
+"""parse_document on our own notes (tests/data/notes/) and on the real Falco history."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from digest.model import Document, ListNode, Paragraph, TableRow
 from digest.notes.parse import fallback_series, file_shape, find_date, parse_document, series_name
 
-NOTES = Path(__file__).parent / "notes"
+NOTES = Path(__file__).resolve().parents[1] / "data" / "notes"
 
 
 def note(name: str, *, committed_at: datetime | None = None, text: str | None = None) -> Document:

@@ -33,7 +33,7 @@ def warnings_of(tmp_path: Path, text: str, *, with_source: bool = True) -> list[
 
 
 def test_the_embedded_default_config_loads_without_warnings() -> None:
-    cfg = load_config(Path(__file__).resolve().parents[1] / "config.toml")
+    cfg = load_config(Path(__file__).resolve().parents[2] / "config.toml")
     assert cfg.warnings == []
     assert cfg.sources[0].name == "lanternfish"
     assert cfg.mail.transport == "outbox"

@@ -21,7 +21,7 @@ from digest.config.load import Config
 from digest.state import notes as store
 from digest.state.db import open_db
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(cfg: Config) -> tuple[SyncReport, sqlite_utils.Database]:
