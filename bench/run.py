@@ -302,7 +302,7 @@ def bench_parse(rows: list[Row], meetings: int, seed: int) -> list[Any]:
     import synth  # bench/synth.py, next to this file
     from markdown_it import MarkdownIt
 
-    from digest.config.load import TrackingConfig
+    from digest.config.schema import TrackingConfig
     from digest.notes.items import extract_items
     from digest.notes.parse import parse_document
 
@@ -360,7 +360,7 @@ def bench_threads(
         return
     from rapidfuzz import fuzz, process
 
-    from digest.config.load import TrackingConfig
+    from digest.config.schema import TrackingConfig
 
     tracking = TrackingConfig()
     by_series: dict[str, list[Any]] = {}

@@ -94,7 +94,7 @@ def sync(
 
     from digest.app.sync import TerminalProgress
     from digest.app.sync import sync as run_sync
-    from digest.config.load import Config
+    from digest.config.schema import Config
     from digest.state.db import open_db, state_lock
 
     cfg = load()
@@ -138,7 +138,7 @@ def preview(
 ) -> None:
     """See the digest before anything is sent: in the terminal, as HTML, JSON or .eml."""
     from digest.app.preview import run_preview
-    from digest.config.load import Config
+    from digest.config.schema import Config
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -281,7 +281,8 @@ def unsubscribe(
     ],
 ) -> None:
     """Unsubscribe an address, or the reader an unsubscribe token (or link) belongs to."""
-    from digest.mail.tokens import require_token_secret, token_from_url, verify_token
+    from digest.config.secrets import require_token_secret
+    from digest.mail.tokens import token_from_url, verify_token
     from digest.state.db import open_db
     from digest.state.subscribers import unsubscribe_address
 
@@ -316,7 +317,7 @@ def serve_unsubscribe(
     import logging
 
     from digest.app.web import make_app, make_unsubscribe_server
-    from digest.config.load import Config
+    from digest.config.schema import Config
 
     cfg = load()
     assert isinstance(cfg, Config)
@@ -359,7 +360,7 @@ def items(
 ) -> None:
     """The items followed from meeting to meeting: status, owners, age, history."""
     from digest.app.digests import run_items
-    from digest.config.load import Config
+    from digest.config.schema import Config
     from digest.state.db import open_db
 
     cfg = load()
@@ -425,7 +426,7 @@ def history(
 ) -> None:
     """List the digests built and sent: period, series, status, recipients, deliveries."""
     from digest.app.history import history_json, history_table, load_history
-    from digest.config.load import Config
+    from digest.config.schema import Config
     from digest.state.db import database_error, open_db
 
     cfg = load()

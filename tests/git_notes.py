@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from digest.config.load import Config, parse_config
+from digest.config.load import parse_config
+from digest.config.schema import Config
 
 
 def note(day: str, *items: str, title: str = "Kelpie Sync") -> str:

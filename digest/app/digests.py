@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest.config.load import Config, ConfigError
+from digest.config.schema import Config, ConfigError
 from digest.errors import UserError
 from digest.model import Digest, Item, Meeting, SourceLink, Status, Thread
 from digest.periods import Period, last_complete

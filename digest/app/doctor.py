@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from digest.config.load import Config, ConfigError, SourceConfig, load_config
+from digest.config.load import load_config
+from digest.config.schema import Config, ConfigError, SourceConfig
 from digest.errors import UserError
 from digest.model import Digest, Document, Entry, MeetingRef, SourceLink
 from digest.periods import Period
@@ -523,8 +524,8 @@ def check_smtp(cfg: Config) -> CheckResult:
 
 
 def check_token_secret(cfg: Config) -> CheckResult:
+    from digest.config.secrets import token_secret
     from digest.log import register_secret
-    from digest.mail.tokens import token_secret
 
     fix = (
         "set DIGEST_SECRET, [digest] secret_file, or the systemd credential digest-secret "

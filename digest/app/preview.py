@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from digest.config.load import Config
+from digest.config.schema import Config
 from digest.errors import UserError
 from digest.mail.render import RenderedDigest, render_digest, terminal_text
 from digest.model import Digest
@@ -182,7 +182,8 @@ def preview_recipient(cfg: Config) -> tuple[str, str | None]:
     if cfg.mail.list_address:
         return cfg.mail.list_address, None
     if cfg.mail.subscribers:
-        from digest.mail.tokens import make_token, require_token_secret
+        from digest.config.secrets import require_token_secret
+        from digest.mail.tokens import make_token
         from digest.state.db import open_db
         from digest.state.subscribers import active_addresses
 

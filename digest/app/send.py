@@ -25,11 +25,12 @@ from typing import TYPE_CHECKING, Literal
 
 import sqlite_utils
 
+from digest.config.secrets import require_token_secret
 from digest.delivery.bounces import is_hard_bounce
 from digest.delivery.outbox import DeliveryResult, Transport, batch_folder, make_transport
 from digest.errors import UserError
 from digest.mail.message import build_message, message_id, one_line
-from digest.mail.tokens import make_token, require_token_secret, unsubscribe_links
+from digest.mail.tokens import make_token, unsubscribe_links
 from digest.periods import Period, last_complete
 from digest.state.db import open_db, state_lock, transaction
 from digest.state.subscribers import (
@@ -40,7 +41,7 @@ from digest.state.subscribers import (
 )
 
 if TYPE_CHECKING:
-    from digest.config.load import Config
+    from digest.config.schema import Config
     from digest.mail.render import RenderedDigest
     from digest.model import Digest
 

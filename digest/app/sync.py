@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlite_utils
 
-from digest.config.load import Config, SourceConfig
+from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
 from digest.sources.git import (
     GitError,

@@ -35,7 +35,7 @@ from digest.errors import UserError
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
-    from digest.config.load import Config
+    from digest.config.schema import Config
 
 log = logging.getLogger("digest.unsubscribe_web")
 
@@ -279,7 +279,7 @@ class UnsubscribeApp:
 
 def make_app(cfg: Config) -> WSGIApplication:
     """The unsubscribe page for this config; UserError when no token secret is set."""
-    from digest.mail.tokens import require_token_secret
+    from digest.config.secrets import require_token_secret
 
     secret = require_token_secret(cfg, "the unsubscribe page")
     url = cfg.mail.unsubscribe_url

@@ -1,8 +1,8 @@
-"""Load and validate config.toml into typed dataclasses.
+"""Load and validate config.toml into the settings of digest.config.schema.
 
 Every mistake a user can make ends in one ConfigError sentence naming the file,
 the table and key, and what was expected. Unknown keys are warnings that name
-the closest valid key. Secrets never live here: see digest.secrets.
+the closest valid key. Secrets never live here: see digest.config.secrets.
 """
 
 from __future__ import annotations
@@ -15,216 +15,25 @@ import string
 import tomllib
 import types
 import typing
-from dataclasses import MISSING, dataclass, field, fields, is_dataclass
+from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import email_validator
 
-from digest.errors import UserError
+from digest.config.schema import (
+    RENAMED,
+    TABLES,
+    Config,
+    ConfigError,
+    SourceConfig,
+    toml_key,
+)
 from digest.periods import Period, PeriodError
-
-# Tracked sections whose items are open until said otherwise.
-DEFAULT_SECTIONS_OPEN = [
-    "action items",
-    "actions",
-    "action",
-    "todo",
-    "to do",
-    "to-do",
-    "follow-ups",
-    "follow ups",
-    "follow-up",
-    "next steps",
-    "open items",
-]
-DEFAULT_SECTIONS_TRACKED = [
-    "agenda",
-    *DEFAULT_SECTIONS_OPEN,
-    "discussion",
-    "topics",
-    "notes",
-    "items",
-    "decisions",
-    "status",
-    "updates",
-    "roadmap",
-    # Seen in real notes: "Proposals", "Proposals/Issues", "Agenda / Open Discussion",
-    # "Follow-ups from last meeting", "Items from last time".
-    "proposals",
-    "issues",
-    "open discussion",
-    "check-ins",
-    "from last meeting",
-    "from last time",
-    "from the last meeting",
-    "from previous meeting",
-    "carried over",
-]
-DEFAULT_SECTIONS_HIGHLIGHT = [
-    "highlights",
-    "weekly highlights",
-    "announcements",
-    "news",
-    "decisions",
-]
-DEFAULT_SECTIONS_IGNORED = [
-    "mc",
-    "host",
-    "facilitator",
-    "who joined",
-    "attendees",
-    "attendance",
-    "participants",
-    "present",
-    "links",
-    "resources",
-    "recording",
-    "zoom link",
-    "more information",
-]
 
 # Secret-looking keys are refused outright: a password in a committed file leaks.
 SECRET_KEYS = {"password", "secret", "token", "api_key", "apikey", "pass", "passwd"}
-
-
-class ConfigError(UserError):
-    """A user-fixable configuration problem, as one sentence."""
-
-
-@dataclass
-class SourceConfig:
-    name: str = ""
-    kind: Literal["git", "dir", "feed"] = "dir"
-    glob: list[str] = field(default_factory=lambda: ["**/*.md"])
-    url: str = ""  # git: path or clone URL; feed: file path or http(s) URL
-    path: str = ""  # dir: folder
-    branch: str = ""  # git: default branch of the remote when empty
-    series: str = ""  # force a series name for every meeting of this source
-    web_url: str = ""  # "https://host/org/repo/blob/{commit}/{path}#L{line}"
-    org: str = ""  # GitHub org for bare "repo#123" references; guessed from url
-    max_note_bytes: int = 5_000_000  # a bigger note is skipped with a warning
-
-
-@dataclass
-class TrackingConfig:
-    sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
-    sections_highlight: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT))
-    sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
-    # Tracked sections whose items count as open without a status word.
-    sections_open: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_OPEN))
-    # Extra status words, added to the built-in defaults (digest.status).
-    done_words: list[str] = field(default_factory=list)
-    open_words: list[str] = field(default_factory=list)
-    dropped_words: list[str] = field(default_factory=list)
-    similarity: int = 85  # rapidfuzz score (0-100) above which two texts are the same item
-    # Counted in months in which the series met (not meetings), so a weekly call
-    # and a monthly one age alike in a monthly digest.
-    quiet_after: int = 2  # such months without mention before an open item is "quiet"
-    forget_after: int = 6  # such months without mention before a quiet item is dropped
-
-
-@dataclass
-class MailConfig:
-    sender: str = "notes-digest <digest@localhost>"  # TOML key: from
-    list_address: str = ""
-    subscribers: bool = False  # also mail each active subscriber
-    list_id: str = ""  # RFC 2919, e.g. "acme-dev.example.org"; derived from sender when empty
-    unsubscribe_url: str = ""  # https://.../unsubscribe?token={token}
-    unsubscribe_mailto: str = ""  # mailto address for List-Unsubscribe
-    reply_to: str = ""
-    subject_prefix: str = ""
-    transport: Literal["outbox", "smtp"] = "outbox"
-
-
-@dataclass
-class SmtpConfig:
-    host: str = "localhost"
-    port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str = ""
-    password_file: str = ""  # else $DIGEST_SMTP_PASSWORD or $CREDENTIALS_DIRECTORY/smtp-password
-    timeout: float = 30.0
-    verify: bool = True
-    ca_file: str = ""
-    max_connections: int = 2
-    max_per_second: float = 5.0
-    retries: int = 5  # retries of a transient failure, after the first attempt
-    retry_base_seconds: float = 0.5  # first backoff; doubles each retry, capped at 30 s
-    messages_per_connection: int = 100
-
-
-@dataclass
-class OutboxConfig:
-    path: str = "outbox"
-
-
-@dataclass
-class ScheduleConfig:
-    start: Period | None = None  # "YYYY-MM": first period that may be sent; None: last month
-    skip_if_no_new_notes: bool = True
-
-
-@dataclass
-class DigestConfig:
-    title: str = "Meeting notes digest"
-    state_dir: str = ""  # default: $STATE_DIRECTORY, else $XDG_STATE_HOME/notes-digest
-    templates_dir: str = ""  # default: the templates shipped with the package
-    timezone: str = "UTC"
-    secret_file: str = ""  # else $DIGEST_SECRET or $CREDENTIALS_DIRECTORY/digest-secret
-
-
-@dataclass
-class Config:
-    path: Path = field(default_factory=lambda: Path("config.toml"))
-    digest: DigestConfig = field(default_factory=DigestConfig)
-    sources: list[SourceConfig] = field(default_factory=list)
-    tracking: TrackingConfig = field(default_factory=TrackingConfig)
-    mail: MailConfig = field(default_factory=MailConfig)
-    smtp: SmtpConfig = field(default_factory=SmtpConfig)
-    outbox: OutboxConfig = field(default_factory=OutboxConfig)
-    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def base_dir(self) -> Path:
-        """Relative paths in the config are relative to the config file."""
-        return self.path.resolve().parent
-
-    def resolve(self, value: str) -> Path:
-        p = Path(os.path.expanduser(value))
-        return p if p.is_absolute() else self.base_dir / p
-
-    @property
-    def state_dir(self) -> Path:
-        if self.digest.state_dir:
-            return self.resolve(self.digest.state_dir)
-        if os.environ.get("STATE_DIRECTORY"):
-            # systemd may pass several, colon-separated; the first is ours.
-            return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
-        xdg = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
-        return Path(xdg) / "notes-digest"
-
-    @property
-    def db_path(self) -> Path:
-        return self.state_dir / "state.db"
-
-    @property
-    def outbox_dir(self) -> Path:
-        return self.resolve(self.outbox.path)
-
-
-# TOML key -> dataclass attribute, where a TOML key is a Python keyword.
-_RENAMED = {"from": "sender"}
-_TABLES: dict[str, type] = {
-    "digest": DigestConfig,
-    "tracking": TrackingConfig,
-    "mail": MailConfig,
-    "smtp": SmtpConfig,
-    "outbox": OutboxConfig,
-    "schedule": ScheduleConfig,
-}
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -266,7 +75,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
     name = str(path)
     _refuse_secrets(data, name, "")
     cfg = Config(path=path)
-    known = {*_TABLES, "sources"}
+    known = {*TABLES, "sources"}
     for key, value in data.items():
         if key == "sources":
             continue
@@ -275,7 +84,7 @@ def parse_config(data: dict[str, Any], path: Path) -> Config:
             continue
         if not isinstance(value, dict):
             raise ConfigError(f"{name}: [{key}] must be a table, got {_show(value)}.")
-        setattr(cfg, key, _build(_TABLES[key], value, name, f"[{key}]", cfg.warnings))
+        setattr(cfg, key, _build(TABLES[key], value, name, f"[{key}]", cfg.warnings))
     sources = data.get("sources", [])
     if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
         raise ConfigError(f"{name}: sources must be written as [[sources]] tables.")
@@ -328,7 +137,6 @@ def _refuse_secrets(data: dict[str, Any], name: str, where: str) -> None:
 # (scp-like ssh), or a local path.
 _GIT_SCHEMES = ("https", "http", "ssh", "git", "file")
 _FEED_SCHEMES = ("https", "http", "file")
-_SCP_LIKE = re.compile(r"^[\w.+-]+@[\w.-]+:")
 _WEB_URL_FIELDS = {"commit", "path", "line", "end_line", "branch"}
 
 
@@ -494,11 +302,11 @@ def _build(cls: type, table: dict[str, Any], name: str, where: str, warnings: li
     assert is_dataclass(cls)
     hints = typing.get_type_hints(cls)
     by_key = {f.name: f for f in fields(cls)}
-    toml_keys = {_toml_key(k) for k in by_key}
+    toml_keys = {toml_key(k) for k in by_key}
     values: dict[str, Any] = {}
     for key, value in table.items():
-        attr = _RENAMED.get(key, key)
-        if attr not in by_key or key in _RENAMED.values():
+        attr = RENAMED.get(key, key)
+        if attr not in by_key or key in RENAMED.values():
             if key.lower() in SECRET_KEYS or key.lower().endswith(("password", "secret")):
                 raise ConfigError(
                     f"{name}: {where} {key} looks like a secret; secrets never go in the config "
@@ -510,15 +318,8 @@ def _build(cls: type, table: dict[str, Any], name: str, where: str, warnings: li
         values[attr] = _coerce(value, hints[attr], name, f"{where} {key}")
     for f in fields(cls):
         if f.name not in values and f.default is MISSING and f.default_factory is MISSING:
-            raise ConfigError(f"{name}: {where} needs {_toml_key(f.name)} = ...")
+            raise ConfigError(f"{name}: {where} needs {toml_key(f.name)} = ...")
     return cls(**values)
-
-
-def _toml_key(attr: str) -> str:
-    for k, v in _RENAMED.items():
-        if v == attr:
-            return k
-    return attr
 
 
 def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.config.schema import Config
 from digest.errors import UserError
 from digest.log import register_secret
 
@@ -64,3 +65,21 @@ def _read(path: Path, what: str) -> str:
     if not value:
         raise UserError(f"{what}: secret file {path} is empty.")
     return value
+
+
+def token_secret(cfg: Config) -> str | None:
+    """The token secret's value, or None when none is configured anywhere."""
+    secret = find_secret(TOKEN_SECRET, cfg.digest.secret_file, "[digest] secret_file")
+    return secret.value if secret else None
+
+
+def require_token_secret(cfg: Config, why: str) -> str:
+    """The token secret, or one sentence telling the user how to set it."""
+    secret = token_secret(cfg)
+    if secret is None:
+        raise UserError(
+            f"{why} needs a secret to sign unsubscribe links: set DIGEST_SECRET, "
+            f"[digest] secret_file in {cfg.path}, or the systemd credential digest-secret "
+            f"(any long random string, e.g. from `openssl rand -hex 32`)."
+        )
+    return secret

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from digest.errors import UserError
 
 if TYPE_CHECKING:
-    from digest.config.load import Config
+    from digest.config.schema import Config
     from digest.periods import Period
 
 DeliveryStatus = Literal["sent", "failed", "retry"]

@@ -26,7 +26,7 @@ from email.utils import getaddresses
 
 import aiosmtplib
 
-from digest.config.load import SmtpConfig
+from digest.config.schema import SmtpConfig
 from digest.config.secrets import Secret
 from digest.delivery.outbox import DeliveryResult
 from digest.errors import UserError

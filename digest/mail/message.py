@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from digest.errors import UserError
 
 if TYPE_CHECKING:
-    from digest.config.load import Config
+    from digest.config.schema import Config
 
 # RFC 5322 allows 998 characters per line; we fold long List-* values at commas.
 _MAX_HEADER_LINE = 998

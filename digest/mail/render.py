@@ -26,7 +26,7 @@ from typing import Any
 import css_inline
 import jinja2
 
-from digest.config.load import Config, ConfigError
+from digest.config.schema import Config, ConfigError
 from digest.errors import UserError
 from digest.mail.inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
 from digest.model import Digest, Entry, MeetingRef, SourceLink

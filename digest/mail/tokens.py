@@ -2,7 +2,8 @@
 
 A token is "<address, URL-safe base64>.<signature, URL-safe base64>". It needs no
 database lookup to verify and cannot be forged for another address without the
-secret ($DIGEST_SECRET, [digest] secret_file or the systemd credential digest-secret).
+secret ($DIGEST_SECRET, [digest] secret_file or the systemd credential digest-secret;
+digest.config.secrets finds it).
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from digest.errors import UserError
-
 if TYPE_CHECKING:
-    from digest.config.load import Config
+    from digest.config.schema import Config
 
 
 def _b64(data: bytes) -> str:
@@ -49,26 +48,6 @@ def verify_token(token: str, secret: str) -> str | None:
     if not hmac.compare_digest(signature, _signature(address, secret)):
         return None
     return address
-
-
-def token_secret(cfg: Config) -> str | None:
-    """The token secret's value, or None when none is configured anywhere."""
-    from digest.config.secrets import TOKEN_SECRET, find_secret
-
-    secret = find_secret(TOKEN_SECRET, cfg.digest.secret_file, "[digest] secret_file")
-    return secret.value if secret else None
-
-
-def require_token_secret(cfg: Config, why: str) -> str:
-    """The token secret, or one sentence telling the user how to set it."""
-    secret = token_secret(cfg)
-    if secret is None:
-        raise UserError(
-            f"{why} needs a secret to sign unsubscribe links: set DIGEST_SECRET, "
-            f"[digest] secret_file in {cfg.path}, or the systemd credential digest-secret "
-            f"(any long random string, e.g. from `openssl rand -hex 32`)."
-        )
-    return secret
 
 
 def unsubscribe_links(cfg: Config, token: str | None) -> tuple[str | None, str | None]:

@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Item, ItemKind, ListNode, Meeting, Paragraph, SectionRole, Status, TableRow
 from digest.notes.owners import find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links

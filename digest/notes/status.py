@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Status
 
 __all__ = ["DEFAULT_DONE", "DEFAULT_DROPPED", "DEFAULT_OPEN", "find_status", "status_words"]

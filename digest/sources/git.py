@@ -33,7 +33,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import IO, Any
 
-from digest.config.load import Config, SourceConfig
+from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
 from digest.log import CONTROL_CHARACTERS
 from digest.model import Document

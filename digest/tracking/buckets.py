@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
 from digest.notes.items import section_role
 from digest.periods import Period

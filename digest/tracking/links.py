@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from digest.config.load import Config, ConfigError, SourceConfig
+from digest.config.schema import Config, ConfigError, SourceConfig
 from digest.model import Item, Meeting, SourceLink
 
 PLACEHOLDERS = ("commit", "path", "line")

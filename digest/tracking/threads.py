@@ -35,7 +35,7 @@ from datetime import date
 
 from rapidfuzz import fuzz, process
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Item, Join, Status, Thread
 
 HUB_THREADS = 3  # a reference found in this many threads is a hub, not a join key alone

@@ -16,7 +16,7 @@ import pytest
 
 from digest.app.digests import compute_digests, run_items
 from digest.app.sync import sync
-from digest.config.load import Config, SourceConfig
+from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
 from digest.model import Digest
 from digest.periods import Period

@@ -17,7 +17,7 @@ import sqlite_utils
 from git_notes import GitNotes, git_source, make_config, note
 
 from digest.app.sync import SyncReport, sync
-from digest.config.load import Config
+from digest.config.schema import Config
 from digest.state import notes as store
 from digest.state.db import open_db
 

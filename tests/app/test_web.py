@@ -34,7 +34,7 @@ from digest.app.web import (
     mask_address,
     request_token,
 )
-from digest.config.load import Config, DigestConfig, MailConfig
+from digest.config.schema import Config, DigestConfig, MailConfig
 from digest.errors import UserError
 from digest.mail.message import build_message
 from digest.mail.render import RenderedDigest

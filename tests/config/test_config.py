@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.load import ConfigError, load_config
+from digest.config.load import load_config
+from digest.config.schema import ConfigError
 
 SOURCE = '[[sources]]\nname = "core"\nkind = "dir"\npath = "notes"\n'
 

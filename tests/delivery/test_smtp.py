@@ -13,7 +13,7 @@ from email.message import EmailMessage
 import pytest
 from smtp_server import SMTPTestServer
 
-from digest.config.load import SmtpConfig
+from digest.config.schema import SmtpConfig
 from digest.config.secrets import Secret
 from digest.delivery.outbox import DeliveryResult
 from digest.delivery.smtp import SmtpTransport, check, envelope_sender, is_loopback, smtp_port

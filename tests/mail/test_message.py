@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.load import Config, DigestConfig, MailConfig
+from digest.config.schema import Config, DigestConfig, MailConfig
 from digest.errors import UserError
 from digest.mail.message import build_message, message_id
 from digest.mail.render import RenderedDigest, render_digest

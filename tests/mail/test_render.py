@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.load import Config, ConfigError
+from digest.config.schema import Config, ConfigError
 from digest.mail.inline import inline_html, inline_plain
 from digest.mail.render import (
     TEXT_WIDTH,

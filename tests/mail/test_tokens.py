@@ -7,15 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.load import Config, MailConfig
+from digest.config.schema import Config, MailConfig
+from digest.config.secrets import require_token_secret
 from digest.errors import UserError
-from digest.mail.tokens import (
-    make_token,
-    require_token_secret,
-    token_from_url,
-    unsubscribe_links,
-    verify_token,
-)
+from digest.mail.tokens import make_token, token_from_url, unsubscribe_links, verify_token
 
 SECRET = "a-long-random-secret"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Document, Item
 from digest.notes.items import extract_items, section_role
 from digest.notes.parse import parse_document

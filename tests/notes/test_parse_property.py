@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Document
 from digest.notes.items import extract_items
 from digest.notes.parse import parse_document

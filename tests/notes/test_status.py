@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import digest.notes.status as status_module
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.notes.status import find_status
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from git_notes import GitNotes, git_source, make_config, note
 
-from digest.config.load import Config, SourceConfig
+from digest.config.schema import Config, SourceConfig
 from digest.model import Document
 from digest.notes.parse import parse_document
 from digest.sources.git import (

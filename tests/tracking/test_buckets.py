@@ -8,7 +8,7 @@ from typing import Any
 
 from test_threads import item
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, SourceLink
 from digest.periods import Period
 from digest.tracking.buckets import build_digest

@@ -15,7 +15,7 @@ import pytest
 
 from digest.app.digests import compute_digests, digests_from
 from digest.app.sync import sync
-from digest.config.load import Config, SourceConfig
+from digest.config.schema import Config, SourceConfig
 from digest.model import Digest, Entry
 from digest.periods import Period
 from digest.state.db import open_db

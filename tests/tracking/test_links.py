@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config.load import Config, ConfigError, SourceConfig
+from digest.config.schema import Config, ConfigError, SourceConfig
 from digest.model import Item
 from digest.tracking.links import permalink, source_link
 

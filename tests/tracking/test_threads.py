@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from digest.config.load import TrackingConfig
+from digest.config.schema import TrackingConfig
 from digest.model import Item, Thread
 from digest.tracking.threads import build_threads, effective_status, normalize_tokens
 

@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.app.digests import digests_from
-from digest.config.load import Config, SourceConfig
+from digest.config.schema import Config, SourceConfig
 from digest.mail.jsonout import dumps
 from digest.model import Digest, Document, Entry, Item, Meeting, Thread
 from digest.notes.items import extract_items

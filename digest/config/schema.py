@@ -1,0 +1,228 @@
+"""The settings, as plain dataclasses: what every stage may read of the config.
+
+digest.config.load fills them from config.toml and checks every value once, so a
+stage that holds a Config can trust it. The TOML names of tables and keys are the
+field names, except where `RENAMED` says otherwise (`from` is a Python keyword).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+
+from digest.errors import UserError
+from digest.periods import Period
+
+# Tracked sections whose items are open until said otherwise.
+DEFAULT_SECTIONS_OPEN = [
+    "action items",
+    "actions",
+    "action",
+    "todo",
+    "to do",
+    "to-do",
+    "follow-ups",
+    "follow ups",
+    "follow-up",
+    "next steps",
+    "open items",
+]
+DEFAULT_SECTIONS_TRACKED = [
+    "agenda",
+    *DEFAULT_SECTIONS_OPEN,
+    "discussion",
+    "topics",
+    "notes",
+    "items",
+    "decisions",
+    "status",
+    "updates",
+    "roadmap",
+    # Seen in real notes: "Proposals", "Proposals/Issues", "Agenda / Open Discussion",
+    # "Follow-ups from last meeting", "Items from last time".
+    "proposals",
+    "issues",
+    "open discussion",
+    "check-ins",
+    "from last meeting",
+    "from last time",
+    "from the last meeting",
+    "from previous meeting",
+    "carried over",
+]
+DEFAULT_SECTIONS_HIGHLIGHT = [
+    "highlights",
+    "weekly highlights",
+    "announcements",
+    "news",
+    "decisions",
+]
+DEFAULT_SECTIONS_IGNORED = [
+    "mc",
+    "host",
+    "facilitator",
+    "who joined",
+    "attendees",
+    "attendance",
+    "participants",
+    "present",
+    "links",
+    "resources",
+    "recording",
+    "zoom link",
+    "more information",
+]
+
+
+class ConfigError(UserError):
+    """A user-fixable configuration problem, as one sentence."""
+
+
+@dataclass
+class SourceConfig:
+    name: str = ""
+    kind: Literal["git", "dir", "feed"] = "dir"
+    glob: list[str] = field(default_factory=lambda: ["**/*.md"])
+    url: str = ""  # git: path or clone URL; feed: file path or http(s) URL
+    path: str = ""  # dir: folder
+    branch: str = ""  # git: default branch of the remote when empty
+    series: str = ""  # force a series name for every meeting of this source
+    web_url: str = ""  # "https://host/org/repo/blob/{commit}/{path}#L{line}"
+    org: str = ""  # GitHub org for bare "repo#123" references; guessed from url
+    max_note_bytes: int = 5_000_000  # a bigger note is skipped with a warning
+
+
+@dataclass
+class TrackingConfig:
+    sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
+    sections_highlight: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT))
+    sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
+    # Tracked sections whose items count as open without a status word.
+    sections_open: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_OPEN))
+    # Extra status words, added to the built-in defaults (digest.status).
+    done_words: list[str] = field(default_factory=list)
+    open_words: list[str] = field(default_factory=list)
+    dropped_words: list[str] = field(default_factory=list)
+    similarity: int = 85  # rapidfuzz score (0-100) above which two texts are the same item
+    # Counted in months in which the series met (not meetings), so a weekly call
+    # and a monthly one age alike in a monthly digest.
+    quiet_after: int = 2  # such months without mention before an open item is "quiet"
+    forget_after: int = 6  # such months without mention before a quiet item is dropped
+
+
+@dataclass
+class MailConfig:
+    sender: str = "notes-digest <digest@localhost>"  # TOML key: from
+    list_address: str = ""
+    subscribers: bool = False  # also mail each active subscriber
+    list_id: str = ""  # RFC 2919, e.g. "acme-dev.example.org"; derived from sender when empty
+    unsubscribe_url: str = ""  # https://.../unsubscribe?token={token}
+    unsubscribe_mailto: str = ""  # mailto address for List-Unsubscribe
+    reply_to: str = ""
+    subject_prefix: str = ""
+    transport: Literal["outbox", "smtp"] = "outbox"
+
+
+@dataclass
+class SmtpConfig:
+    host: str = "localhost"
+    port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    password_file: str = ""  # else $DIGEST_SMTP_PASSWORD or $CREDENTIALS_DIRECTORY/smtp-password
+    timeout: float = 30.0
+    verify: bool = True
+    ca_file: str = ""
+    max_connections: int = 2
+    max_per_second: float = 5.0
+    retries: int = 5  # retries of a transient failure, after the first attempt
+    retry_base_seconds: float = 0.5  # first backoff; doubles each retry, capped at 30 s
+    messages_per_connection: int = 100
+
+
+@dataclass
+class OutboxConfig:
+    path: str = "outbox"
+
+
+@dataclass
+class ScheduleConfig:
+    start: Period | None = None  # "YYYY-MM": first period that may be sent; None: last month
+    skip_if_no_new_notes: bool = True
+
+
+@dataclass
+class DigestConfig:
+    title: str = "Meeting notes digest"
+    state_dir: str = ""  # default: $STATE_DIRECTORY, else $XDG_STATE_HOME/notes-digest
+    templates_dir: str = ""  # default: the templates shipped with the package
+    timezone: str = "UTC"
+    secret_file: str = ""  # else $DIGEST_SECRET or $CREDENTIALS_DIRECTORY/digest-secret
+
+
+@dataclass
+class Config:
+    path: Path = field(default_factory=lambda: Path("config.toml"))
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    sources: list[SourceConfig] = field(default_factory=list)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
+    smtp: SmtpConfig = field(default_factory=SmtpConfig)
+    outbox: OutboxConfig = field(default_factory=OutboxConfig)
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the config are relative to the config file."""
+        return self.path.resolve().parent
+
+    def resolve(self, value: str) -> Path:
+        p = Path(os.path.expanduser(value))
+        return p if p.is_absolute() else self.base_dir / p
+
+    @property
+    def state_dir(self) -> Path:
+        if self.digest.state_dir:
+            return self.resolve(self.digest.state_dir)
+        if os.environ.get("STATE_DIRECTORY"):
+            # systemd may pass several, colon-separated; the first is ours.
+            return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+        xdg = os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state")
+        return Path(xdg) / "notes-digest"
+
+    @property
+    def db_path(self) -> Path:
+        return self.state_dir / "state.db"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.resolve(self.outbox.path)
+
+
+# TOML key -> dataclass attribute, where a TOML key is a Python keyword.
+RENAMED = {"from": "sender"}
+# TOML table -> its settings; [[sources]] is a list of SourceConfig tables.
+TABLES: dict[str, type] = {
+    "digest": DigestConfig,
+    "tracking": TrackingConfig,
+    "mail": MailConfig,
+    "smtp": SmtpConfig,
+    "outbox": OutboxConfig,
+    "schedule": ScheduleConfig,
+}
+
+
+def toml_key(attr: str) -> str:
+    """The TOML key of a settings field (its name, but `from` for `sender`)."""
+    for key, value in RENAMED.items():
+        if value == attr:
+            return key
+    return attr
+
+
+def toml_keys(cls: type) -> list[str]:
+    """The TOML keys of one table's settings class, in declaration order."""
+    return [toml_key(f.name) for f in fields(cls)]
