@@ -9,7 +9,7 @@ from notes_project import digest_process as digest
 from notes_project import make_project
 
 from digest.log import printable
-from digest.sources.git import decode_note
+from digest.sources.base import decode_note
 
 ESC = "\x1b"
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "gnp.exe" shows as "exe.png"

@@ -22,16 +22,14 @@ from typing import Any
 import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
-from digest.errors import UserError
-from digest.sources.git import (
-    GitError,
+from digest.sources.base import (
     NoteVersion,
     SourceError,
-    scan_source,
     source_location,
     source_org,
     source_settings,
 )
+from digest.sources.scan import scan_source
 from digest.state import notes as store
 from digest.state.db import transaction
 
@@ -214,9 +212,8 @@ def _read_source(
                     cursor = batch.cursor
                 save_cursor(cursor)
             counter.tick()
-    except (SourceError, GitError) as exc:
-        message = str(exc) if isinstance(exc, UserError) else exc.stderr.strip()
-        summary.error = f'source "{src.name}": reading stopped: {message}'
+    except SourceError as exc:  # git failed while the batches were read
+        summary.error = str(exc)
         warn(summary.error)
         return
     for message in scan.warnings[reported:]:

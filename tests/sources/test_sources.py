@@ -16,21 +16,12 @@ from git_notes import GitNotes, git_source, make_config, note
 from digest.config.schema import Config, SourceConfig
 from digest.model import Document
 from digest.notes.parse import parse_document
-from digest.sources.git import (
-    Batch,
-    Scan,
-    SourceError,
-    decode_note,
-    git_pathspecs,
-    guess_org,
-    html_to_markdown,
-    matches_glob,
-    parse_raw_log,
-    redact_url,
-    scan_dir,
-    scan_feed,
-    scan_git,
-)
+from digest.sources.base import Batch, Scan, SourceError, decode_note, guess_org, redact_url
+from digest.sources.feed import scan_feed
+from digest.sources.folder import scan_dir
+from digest.sources.git import parse_raw_log, scan_git
+from digest.sources.globs import git_pathspecs, matches_glob
+from digest.sources.html_markdown import html_to_markdown
 
 
 def batches(scan: Scan) -> list[Batch]:
