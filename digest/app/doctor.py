@@ -9,19 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 
 from digest.config.load import load_config
 from digest.config.schema import Config, ConfigError, SourceConfig
 from digest.errors import UserError
-from digest.model import Digest, Document, Entry, MeetingRef, SourceLink
+from digest.model import Digest, Entry, MeetingRef, SourceLink
 from digest.periods import Period
 
 GIT_TIMEOUT = 60  # seconds for `git ls-remote`: a slow remote, not a hung one
@@ -84,30 +82,16 @@ def _check_config(cfg: Config) -> CheckResult:
 # ---- sources -------------------------------------------------------------------------
 
 
-def _is_remote(url: str) -> bool:
-    """A clone URL (https://, ssh://, git://, user@host:path) rather than a local path."""
-    if "://" in url:
-        return not url.startswith("file://")
-    return re.match(r"^[\w.+-]+@[\w.-]+:", url) is not None
-
-
-def source_location(cfg: Config, src: SourceConfig) -> str:
-    """The url as given when remote, else the local path resolved against the config file."""
-    if src.kind == "dir":
-        return str(cfg.resolve(src.path))
-    if _is_remote(src.url):
-        return src.url
-    return str(cfg.resolve(src.url.removeprefix("file://")))
-
-
 def check_source(cfg: Config, src: SourceConfig) -> list[CheckResult]:
+    """The source answers, and the notes it holds now, listed by the code `digest sync` uses."""
+    from digest.sources.scan import where as source_where
+
     name = f"source {src.name}"
-    where = f"{src.kind} {source_location(cfg, src)}"
+    where = f"{src.kind} {source_where(cfg, src)}"
     if src.kind == "feed":
-        return [_check_feed(cfg, src, name)]
+        return [_check_feed(cfg, src, name, where)]
     if src.kind == "dir":
-        folder = Path(source_location(cfg, src))
-        if not folder.is_dir():
+        if not cfg.resolve(src.path).is_dir():
             return [
                 CheckResult(
                     name,
@@ -124,45 +108,29 @@ def check_source(cfg: Config, src: SourceConfig) -> list[CheckResult]:
     return [reach, _check_notes(cfg, src)]
 
 
-def _git_env() -> dict[str, str]:
-    # Never wait for a password or a host-key prompt: fail with git's own message.
-    return {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_SSH_COMMAND": os.environ.get("GIT_SSH_COMMAND", "ssh -o BatchMode=yes"),
-        "LC_ALL": "C",
-    }
-
-
 def _check_git_reachable(cfg: Config, src: SourceConfig, name: str, where: str) -> CheckResult:
-    location = source_location(cfg, src)
+    from digest.sources.git import GitError, failure_reason, git_location, remote_head
+
     try:
-        result = subprocess.run(
-            ["git", "ls-remote", "--symref", location, src.branch or "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT,
-            env=_git_env(),
-            stdin=subprocess.DEVNULL,
-        )
+        head = remote_head(cfg, src, timeout=GIT_TIMEOUT)
     except FileNotFoundError:
         return CheckResult(name, False, "git is not installed", "install git.")
-    except subprocess.TimeoutExpired:
-        return CheckResult(
-            name,
-            False,
-            f"{where}: no answer within {GIT_TIMEOUT} s",
-            "check the url and that this host can reach it.",
-        )
-    if result.returncode != 0:
-        reason = _last_line(result.stderr) or f"git exited with {result.returncode}"
+    except GitError as err:
+        if err.timed_out:
+            return CheckResult(
+                name,
+                False,
+                f"{where}: no answer within {GIT_TIMEOUT} s",
+                "check the url and that this host can reach it.",
+            )
+        reason = failure_reason(src, git_location(cfg, src), err, timeout=GIT_TIMEOUT)
         return CheckResult(
             name,
             False,
             f"{where}: cannot be reached ({reason})",
             f"check [[sources]] url in {cfg.path}, the network and any credentials git needs.",
         )
-    if not result.stdout.strip():
+    if head is None:
         return CheckResult(
             name,
             False,
@@ -172,95 +140,23 @@ def _check_git_reachable(cfg: Config, src: SourceConfig, name: str, where: str) 
     return CheckResult(name, True, f"{where}: reachable")
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
-def glob_matches(path: str, pattern: str) -> bool:
-    """Does a "/"-separated path match a glob? "**/" spans folders, "*" does not."""
-    return re.fullmatch(_glob_regex(pattern), path) is not None
-
-
-def _glob_regex(pattern: str) -> str:
-    out, i = "", 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            out, i = out + "(?:.*/)?", i + 3
-        elif pattern.startswith("**", i):
-            out, i = out + ".*", i + 2
-        elif pattern[i] == "*":
-            out, i = out + "[^/]*", i + 1
-        elif pattern[i] == "?":
-            out, i = out + "[^/]", i + 1
-        else:
-            out, i = out + re.escape(pattern[i]), i + 1
-    return out
-
-
-def _documents(cfg: Config, src: SourceConfig) -> Iterator[Document] | None:
-    """The notes a local source holds now, or None for a remote git source."""
-    location = Path(source_location(cfg, src))
-    if src.kind == "dir":
-        return _dir_documents(src, location)
-    if _is_remote(src.url):
-        return None
-    return _git_documents(src, location)
-
-
-def _dir_documents(src: SourceConfig, folder: Path) -> Iterator[Document]:
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        if any(glob_matches(relative, g) for g in src.glob):
-            mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-            text = path.read_text(encoding="utf-8", errors="replace")
-            yield Document(src.name, relative, text, blob="", committed_at=mtime)
-
-
-def _git_documents(src: SourceConfig, repo: Path) -> Iterator[Document]:
-    rev = src.branch or "HEAD"
-    listing = subprocess.run(
-        ["git", "-C", str(repo), "ls-tree", "-r", "-z", "--name-only", rev],
-        capture_output=True,
-        text=True,
-        env=_git_env(),
-        check=False,
-    )
-    stamp = subprocess.run(
-        ["git", "-C", str(repo), "log", "-1", "--format=%ct", rev],
-        capture_output=True,
-        text=True,
-        env=_git_env(),
-        check=False,
-    ).stdout.strip()
-    committed_at = datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit() else None
-    for relative in sorted(p for p in listing.stdout.split("\0") if p):
-        if any(glob_matches(relative, g) for g in src.glob):
-            show = subprocess.run(
-                ["git", "-C", str(repo), "show", f"{rev}:{relative}"],
-                capture_output=True,
-                env=_git_env(),
-                check=False,
-            )
-            text = show.stdout.decode("utf-8", errors="replace")
-            yield Document(src.name, relative, text, blob="", committed_at=committed_at)
-
-
 def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
+    """What `digest sync` would read: the same listing, decoding and parsing."""
     from digest.notes.parse import parse_document
+    from digest.sources.base import SourceError
+    from digest.sources.scan import list_notes
 
     name = f"source {src.name} notes"
-    documents = _documents(cfg, src)
-    if documents is None:
+    try:
+        listing = list_notes(cfg, src)
+    except SourceError as exc:
+        return CheckResult(
+            name, False, str(exc), f"check [[sources]] url and branch in {cfg.path}."
+        )
+    if listing is None:
         return _check_synced_notes(cfg, src, name)
-    notes = meetings = undated = 0
-    for doc in documents:
-        notes += 1
-        parsed = parse_document(doc, series=src.series, source_kind=src.kind)
-        meetings += len(parsed.meetings)
-        undated += sum(m.date_origin == "commit" for m in parsed.meetings)
     globs = ", ".join(f'"{g}"' for g in src.glob)
-    if notes == 0:
+    if not listing.versions:
         return CheckResult(
             name,
             False,
@@ -268,9 +164,20 @@ def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
             f"check [[sources]] glob in {cfg.path}: patterns are relative to the "
             f"{'folder' if src.kind == 'dir' else 'repository root'}.",
         )
+    problems = [v.problem for v in listing.versions if v.problem]
+    notes = meetings = undated = 0
+    for version in listing.versions:
+        if version.problem:
+            continue
+        notes += 1
+        parsed = parse_document(version.document, series=src.series, source_kind=src.kind)
+        meetings += len(parsed.meetings)
+        undated += sum(m.date_origin == "commit" for m in parsed.meetings)
     detail = f"{notes} note(s) match {globs}, {meetings} meeting(s)"
     if undated:
         detail += f", {undated} without a date in the note (dated by their commit or file time)"
+    if problems:
+        detail += f"; {len(problems)} file(s) skipped, as sync skips them: {problems[0]}"
     if meetings == 0:
         return CheckResult(
             name,
@@ -315,22 +222,19 @@ def _check_synced_notes(cfg: Config, src: SourceConfig, name: str) -> CheckResul
     return CheckResult(name, True, detail)
 
 
-def _check_feed(cfg: Config, src: SourceConfig, name: str) -> CheckResult:
-    import feedparser
+def _check_feed(cfg: Config, src: SourceConfig, name: str, where: str) -> CheckResult:
+    from digest.sources.base import SourceError
+    from digest.sources.scan import list_notes
 
-    location = source_location(cfg, src)
-    parsed = feedparser.parse(location)
-    entries = len(parsed.get("entries", []))
+    fix = f"check [[sources]] url in {cfg.path} and that it is an RSS or Atom feed."
+    try:
+        listing = list_notes(cfg, src)
+    except SourceError as exc:
+        return CheckResult(name, False, str(exc), fix)
+    entries = len(listing.versions) if listing else 0
     if entries == 0:
-        problem = parsed.get("bozo_exception")
-        reason = f" ({problem})" if problem else ""
-        return CheckResult(
-            name,
-            False,
-            f"feed {location}: no entries could be read{reason}",
-            f"check [[sources]] url in {cfg.path} and that it is an RSS or Atom feed.",
-        )
-    return CheckResult(name, True, f"feed {location}: {entries} entries")
+        return CheckResult(name, False, f"{where}: no entries could be read", fix)
+    return CheckResult(name, True, f"{where}: {entries} entries")
 
 
 # ---- state ---------------------------------------------------------------------------

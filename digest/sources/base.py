@@ -58,6 +58,18 @@ class Scan:
     cursor: str | None = None  # where the source stands once every batch is stored
 
 
+@dataclass
+class Listing:
+    """The notes a source holds now, each read as a sync would read it (for doctor).
+
+    `versions` includes the files a sync skips, each with its `problem`.
+    """
+
+    where: str  # the folder, or the repository as git reads it (no password)
+    versions: list[NoteVersion]
+    warnings: list[str] = field(default_factory=list)
+
+
 def no_file_matches(src: SourceConfig, where: str) -> str:
     """The warning for a source whose globs select nothing: almost always a wrong glob."""
     globs = ", ".join(f'"{g}"' for g in src.glob)

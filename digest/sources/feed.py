@@ -18,6 +18,7 @@ from typing import Any
 from digest.config.schema import Config, SourceConfig
 from digest.sources.base import (
     Batch,
+    Listing,
     NoteVersion,
     Scan,
     SourceError,
@@ -36,6 +37,11 @@ def scan_feed(cfg: Config, src: SourceConfig, *, stored_blobs: Mapping[str, str]
     ]
     # Entries that left the feed are not deletions: feeds only show the latest ones.
     return Scan(total=len(versions), batches=(Batch(versions=[v]) for v in versions))
+
+
+def list_feed_notes(cfg: Config, src: SourceConfig) -> Listing:
+    """Every entry the feed holds now, as a note."""
+    return Listing(redact_url(feed_location(cfg, src)), _entries(cfg, src))
 
 
 def _is_web(src: SourceConfig) -> bool:

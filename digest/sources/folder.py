@@ -15,6 +15,7 @@ from digest.config.schema import Config, SourceConfig
 from digest.model import Document
 from digest.sources.base import (
     Batch,
+    Listing,
     NoteVersion,
     Scan,
     SourceError,
@@ -49,6 +50,22 @@ def scan_dir(cfg: Config, src: SourceConfig, *, stored_blobs: Mapping[str, str])
 
     # Hashing is cheap next to parsing; the total is an upper bound for the progress bar.
     return Scan(total=len(found) + len(gone), batches=batches(), warnings=warnings)
+
+
+def list_dir_notes(cfg: Config, src: SourceConfig) -> Listing:
+    """Every note the folder holds now, read as scan_dir reads it."""
+    root = _folder(cfg, src)
+    warnings: list[str] = []
+    found = note_files(root, src.glob)
+    versions: list[NoteVersion] = []
+    for rel, full in found.items():
+        read = _read(src, rel, full, warnings)
+        if read is not None:
+            raw, mtime = read
+            versions.append(note_version(src, rel, raw, sha256_hex(raw), None, mtime))
+    if not found:
+        warnings.append(no_file_matches(src, str(root)))
+    return Listing(str(root), versions, warnings)
 
 
 def _folder(cfg: Config, src: SourceConfig) -> Path:

@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from digest.config.schema import Config, SourceConfig
 from digest.model import Document
 from digest.sources.base import (
     Batch,
+    Listing,
     NoteVersion,
     Scan,
     SourceError,
@@ -255,6 +257,11 @@ def git_location(cfg: Config, src: SourceConfig) -> str:
     return str(cfg.resolve(src.url))
 
 
+def is_local(url: str) -> bool:
+    """True for a git source read without a network: a local path, a bundle, file://."""
+    return not is_remote_url(url) or url.lower().startswith("file://")
+
+
 def _fetch_failure(src: SourceConfig, location: str, err: GitError) -> SourceError:
     why = failure_reason(src, location, err, timeout=FETCH_TIMEOUT)
     return SourceError(f'source "{src.name}": cannot fetch {redact_url(location)}: {why}.')
@@ -477,3 +484,58 @@ def _reading(src: SourceConfig, batches: Iterator[Batch]) -> Iterator[Batch]:
         yield from batches
     except GitError as err:
         raise SourceError(f'source "{src.name}": reading stopped: {_said(err)}') from None
+
+
+def list_git_notes(cfg: Config, src: SourceConfig) -> Listing:
+    """Every note at the head of the branch, read by the code that syncs it.
+
+    The source is fetched into a throw-away clone, so the state (and a sync that may
+    be running) is never touched. Each note is dated by the head commit.
+    """
+    location = redact_url(git_location(cfg, src))
+    with tempfile.TemporaryDirectory(prefix="digest-list-") as tmp:
+        repo, head = fetch_clone(cfg, src, Path(tmp) / "clone")
+        versions: list[NoteVersion] = []
+        try:
+            at_head = notes_at(repo, head, src)
+            committed_at = repo.commit_date(head)
+            reader = BlobReader(repo)
+            try:
+                for path, blob in sorted(at_head.items()):
+                    raw = reader.read(blob)
+                    versions.append(
+                        note_version(src, path, raw, blob, head, committed_at, f" at {head[:12]}")
+                    )
+            finally:
+                reader.close()
+        except GitError as err:
+            raise _git_failed(src, repo, err) from None
+    warnings = [] if at_head else [no_file_matches(src, location)]
+    return Listing(location, versions, warnings)
+
+
+def remote_head(cfg: Config, src: SourceConfig, *, timeout: float) -> str | None:
+    """The commit the source's branch (else HEAD) points at, asked with `git ls-remote`.
+
+    None when the repository answers but has no such branch; GitError when it does
+    not answer (timed_out) or refuses; OSError when git is not installed.
+    """
+    ref = src.branch or "HEAD"
+    try:
+        proc = subprocess.run(
+            ["git", "ls-remote", "--", git_location(cfg, src), ref],
+            capture_output=True,
+            env=_git_env(),
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError("", timed_out=True) from None
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace"))
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        sha, _, name = line.partition("\t")
+        if name in (ref, f"refs/heads/{ref}"):
+            return sha
+    return None

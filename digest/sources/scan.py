@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from digest.config.schema import Config, SourceConfig
-from digest.sources.base import Scan
-from digest.sources.feed import scan_feed
-from digest.sources.folder import scan_dir
-from digest.sources.git import scan_git
+from digest.sources.base import Listing, Scan, redact_url
+from digest.sources.feed import feed_location, list_feed_notes, scan_feed
+from digest.sources.folder import list_dir_notes, scan_dir
+from digest.sources.git import git_location, is_local, list_git_notes, scan_git
 
 
 def scan_source(
@@ -28,3 +28,26 @@ def scan_source(
     if src.kind == "dir":
         return scan_dir(cfg, src, stored_blobs=stored_blobs)
     return scan_feed(cfg, src, stored_blobs=stored_blobs)
+
+
+def list_notes(cfg: Config, src: SourceConfig) -> Listing | None:
+    """The notes a source holds now, each read as `digest sync` reads it.
+
+    None for a git source that lives across a network: listing it would mean
+    fetching it, which `digest sync` does (doctor then counts the synced notes).
+    SourceError, one sentence, when the source cannot be read.
+    """
+    if src.kind == "git":
+        return list_git_notes(cfg, src) if is_local(src.url) else None
+    if src.kind == "dir":
+        return list_dir_notes(cfg, src)
+    return list_feed_notes(cfg, src)
+
+
+def where(cfg: Config, src: SourceConfig) -> str:
+    """Where a source's notes are read from, as shown to a user (never a password)."""
+    if src.kind == "git":
+        return redact_url(git_location(cfg, src))
+    if src.kind == "dir":
+        return str(cfg.resolve(src.path))
+    return redact_url(feed_location(cfg, src))

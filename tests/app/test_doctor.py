@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 import sqlite3
@@ -12,9 +13,15 @@ import pytest
 from smtp_server import SMTPTestServer
 from typer.testing import CliRunner
 
-from digest.app.doctor import CheckResult, format_results, glob_matches, run_doctor
+from digest.app.doctor import CheckResult, format_results, run_doctor
+from digest.app.sync import SyncReport, sync
 from digest.cli import app
+from digest.config.load import load_config
+from digest.log import setup_logging
 from digest.mail.render import package_templates_dir
+from digest.sources.git import GitError, GitRepo
+from digest.sources.scan import list_notes
+from digest.state.db import open_db
 
 PASSWORD = "correct horse battery staple"
 NOTE = """# 2026-03-05 Harbor sync
@@ -214,18 +221,137 @@ def test_a_glob_that_matches_nothing_fails(tmp_path: Path) -> None:
     assert (result.ok, result.detail) == (False, 'no file matches glob "*.txt"')
 
 
-@pytest.mark.parametrize(
-    ("path", "pattern", "matches"),
-    [
-        ("meeting-notes/2026-01-08.md", "meeting-notes/**/*.md", True),
-        ("meeting-notes/2024/x.md", "meeting-notes/**/*.md", True),
-        ("x.md", "**/*.md", True),
-        ("a/x.md", "*.md", False),
-        ("meeting-notes/x.md.bak", "meeting-notes/*.md", False),
-    ],
-)
-def test_glob_semantics(path: str, pattern: str, matches: bool) -> None:
-    assert glob_matches(path, pattern) is matches
+# ---- doctor lists notes as `digest sync` reads them ------------------------------------
+
+
+def doctor_and_sync(config: Path) -> tuple[dict[str, CheckResult], SyncReport]:
+    """Doctor's checks, then what a sync of the same config reads."""
+    results = by_name(run_doctor(config))
+    setup_logging(0, io.StringIO())  # a CliRunner of an earlier test may own the stream
+    cfg = load_config(config)
+    report = sync(cfg, open_db(cfg.db_path))
+    return results, report
+
+
+def dir_source(glob: str) -> str:
+    return f'[[sources]]\nname = "harbor"\nkind = "dir"\npath = "notes"\nglob = ["{glob}"]\n'
+
+
+def test_a_star_crosses_folders_for_doctor_as_for_sync(tmp_path: Path) -> None:
+    config = project(tmp_path, source=dir_source("notes/*.md"))
+    nested = tmp_path / "notes" / "notes" / "2024"
+    nested.mkdir(parents=True)
+    (nested / "2024-05-02-harbor-sync.md").write_text(
+        NOTE.replace("2026-03-05", "2024-05-02"), encoding="utf-8"
+    )
+    results, report = doctor_and_sync(config)
+    assert report.new_notes == 1
+    notes = results["source harbor notes"]
+    assert (notes.ok, notes.detail) == (True, '1 note(s) match "notes/*.md", 1 meeting(s)')
+
+
+def test_hidden_folders_are_skipped_by_doctor_as_by_sync(tmp_path: Path) -> None:
+    config = project(tmp_path, source=dir_source("**/*.md"))
+    trash = tmp_path / "notes" / ".trash"
+    trash.mkdir()
+    (trash / "2026-02-05-harbor-sync.md").write_text(NOTE, encoding="utf-8")
+    results, report = doctor_and_sync(config)
+    assert report.new_notes == 1
+    assert results["source harbor notes"].detail == '1 note(s) match "**/*.md", 1 meeting(s)'
+
+
+def test_a_file_sync_cannot_decode_is_not_counted_as_a_note(tmp_path: Path) -> None:
+    config = project(tmp_path)
+    (tmp_path / "notes" / "2026-03-12-latin1.md").write_bytes(
+        "# 2026-03-12 Caf\xe9\n".encode("latin-1")
+    )
+    results, report = doctor_and_sync(config)
+    assert report.new_notes == 1
+    assert len(report.warnings) == 1
+    notes = results["source harbor notes"]
+    assert notes.ok
+    assert notes.detail == (
+        '1 note(s) match "*.md", 1 meeting(s); 1 file(s) skipped, as sync skips them: '
+        + report.warnings[0]
+    )
+
+
+def test_undated_notes_are_counted_as_sync_warns_about_them(
+    tmp_path: Path, notes_repo: Path
+) -> None:
+    (notes_repo / "meeting-notes" / "harbor-ideas.md").write_text(
+        UNDATED_NOTE.replace("logo", "mascot"), encoding="utf-8"
+    )
+    git(notes_repo, "add", ".")
+    git(notes_repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "more")
+    source = (
+        '[[sources]]\nname = "community"\nkind = "git"\nurl = "community"\n'
+        'glob = ["meeting-notes/*.md"]\n'
+    )
+    results, report = doctor_and_sync(project(tmp_path, source=source))
+    undated = [w for w in report.warnings if "no date in the headings" in w]
+    assert len(undated) == 2
+    assert results["source community notes"].detail == (
+        '3 note(s) match "meeting-notes/*.md", 3 meeting(s), 2 without a date in the note '
+        "(dated by their commit or file time)"
+    )
+    assert report.new_notes == 3
+
+
+def test_a_git_bundle_is_listed_like_sync_reads_it(tmp_path: Path, notes_repo: Path) -> None:
+    bundle = tmp_path / "community.bundle"
+    git(notes_repo, "bundle", "create", str(bundle), "--all")
+    source = (
+        '[[sources]]\nname = "community"\nkind = "git"\nurl = "community.bundle"\n'
+        'glob = ["meeting-notes/*.md"]\n'
+    )
+    results, report = doctor_and_sync(project(tmp_path, source=source))
+    assert results["source community"].ok
+    notes = results["source community notes"]
+    assert notes.ok, notes.detail
+    assert notes.detail.startswith('2 note(s) match "meeting-notes/*.md", 2 meeting(s)')
+    assert report.new_notes == 2
+
+
+@pytest.mark.corpus
+def test_doctor_passes_on_the_falco_bundle_and_counts_what_sync_reads(
+    tmp_path: Path, falco_bundle: Path
+) -> None:
+    source = f'[[sources]]\nname = "falco"\nkind = "git"\nurl = "{falco_bundle}"\n'
+    config = project(tmp_path, source=source)
+    result = CliRunner().invoke(app, ["--config", str(config), "doctor"])
+    assert result.exit_code == 0, result.output
+    results, report = doctor_and_sync(config)
+    notes = results["source falco notes"].detail
+    assert notes.startswith(f"{report.new_notes} note(s) match")
+    assert f", {report.meetings} meeting(s)" in notes
+
+
+def test_host_colon_path_is_a_remote_repository_for_doctor_as_for_sync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_SSH_COMMAND", "false")  # no network: ssh fails at once
+    source = '[[sources]]\nname = "community"\nkind = "git"\nurl = "git.example.org:notes"\n'
+    config = project(tmp_path, source=source)
+    reach = by_name(run_doctor(config))["source community"]
+    assert not reach.ok
+    assert reach.detail.startswith("git git.example.org:notes: cannot be reached (")
+    cfg = load_config(config)
+    assert list_notes(cfg, cfg.sources[0]) is None  # never read as a local folder
+
+
+def test_a_failing_git_command_is_a_failure_not_no_files(
+    tmp_path: Path, notes_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(self: GitRepo, commit: str) -> dict[str, str]:
+        raise GitError("fatal: not a tree object")
+
+    monkeypatch.setattr(GitRepo, "tree", broken)
+    source = '[[sources]]\nname = "community"\nkind = "git"\nurl = "community"\n'
+    notes = by_name(run_doctor(project(tmp_path, source=source)))["source community notes"]
+    assert not notes.ok
+    assert "git failed in" in notes.detail
+    assert notes.detail.endswith("fatal: not a tree object")
 
 
 # ---- state, templates, secrets -----------------------------------------------------------
