@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Literal
 import sqlite_utils
 
 from digest.config.secrets import require_token_secret
+from digest.delivery.base import DeliveryResult, Transport, make_transport
 from digest.delivery.bounces import is_hard_bounce
-from digest.delivery.outbox import DeliveryResult, Transport, batch_folder, make_transport
+from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
 from digest.mail.message import build_message, message_id, one_line
 from digest.mail.tokens import make_token, unsubscribe_links

@@ -1,10 +1,4 @@
-"""How a built message leaves: the Transport protocol and the outbox transport.
-
-The send loop (digest.send) only knows this protocol. Two transports implement it:
-OutboxTransport here (writes .eml files, the default, safe to run anywhere) and
-digest.smtp.SmtpTransport (real delivery; imported lazily so the outbox path never
-pays for it).
-"""
+"""The outbox transport: each message an .eml file (the default; nothing leaves the host)."""
 
 from __future__ import annotations
 
@@ -15,49 +9,14 @@ import email.utils
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING
 
+from digest.delivery.base import DeliveryResult
 from digest.errors import UserError
 
 if TYPE_CHECKING:
-    from digest.config.schema import Config
     from digest.periods import Period
-
-DeliveryStatus = Literal["sent", "failed", "retry"]
-
-
-@dataclass(frozen=True)
-class DeliveryResult:
-    """What happened to one message for one recipient."""
-
-    recipient: str
-    # sent: accepted (SMTP 250 / file written); failed: permanent (5xx), do not retry;
-    # retry: transient trouble, the transport gave up for now and the next run retries.
-    status: DeliveryStatus
-    # The SMTP reply ("250 2.0.0 Ok: queued as X", "550 5.1.1 no such user") or the
-    # outbox file path; stored in the ledger and shown in the failure summary.
-    reply: str
-
-
-class Transport(Protocol):
-    """An async context manager that delivers messages one recipient at a time.
-
-    `send` is called from up to `concurrency` asyncio tasks at once; after each
-    result the caller commits it to the ledger before that task sends again.
-    `send` reports failures as results; it raises only for a problem that stops
-    all delivery (bad credentials, unreachable server) — as a UserError.
-    """
-
-    concurrency: int  # how many send() calls may run at once
-
-    async def __aenter__(self) -> Transport: ...
-
-    async def __aexit__(self, *exc: object) -> None: ...
-
-    async def send(self, message: email.message.EmailMessage, recipient: str) -> DeliveryResult: ...
-
 
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9@._+-]")
 
@@ -125,21 +84,3 @@ def _write_atomically(target: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
-
-
-def make_transport(cfg: Config, *, batch: str = "") -> Transport:
-    """The transport [mail] transport names: "outbox" (default) or "smtp".
-
-    `batch` is the outbox sub-folder for one digest (see batch_folder); SMTP ignores it.
-    SmtpTransport is built as SmtpTransport(cfg.smtp, password): password is the
-    digest.secrets.Secret, or None when no password is configured anywhere.
-    """
-    if cfg.mail.transport == "smtp":
-        from digest.config.secrets import SMTP_PASSWORD, find_secret
-        from digest.delivery.smtp import SmtpTransport
-
-        secret = find_secret(SMTP_PASSWORD, cfg.smtp.password_file, "[smtp] password_file")
-        envelope_sender = email.utils.parseaddr(cfg.mail.sender)[1]
-        transport: Transport = SmtpTransport(cfg.smtp, secret, sender=envelope_sender)
-        return transport
-    return OutboxTransport(cfg.outbox_dir, batch)

@@ -1,6 +1,6 @@
 """SMTP delivery (aiosmtplib): TLS, auth, a small connection pool, rate limit, retries.
 
-SmtpTransport implements digest.transport.Transport. Each send() is one SMTP
+SmtpTransport implements digest.delivery.base.Transport. Each send() is one SMTP
 transaction for one recipient (MAIL FROM, RCPT TO, DATA) on a pooled connection:
 
 - transient trouble (connection refused or dropped, a 4xx reply, a timeout) is
@@ -28,7 +28,7 @@ import aiosmtplib
 
 from digest.config.schema import SmtpConfig
 from digest.config.secrets import Secret
-from digest.delivery.outbox import DeliveryResult
+from digest.delivery.base import DeliveryResult
 from digest.errors import UserError
 
 log = logging.getLogger("digest.smtp")

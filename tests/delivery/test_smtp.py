@@ -15,7 +15,7 @@ from smtp_server import SMTPTestServer
 
 from digest.config.schema import SmtpConfig
 from digest.config.secrets import Secret
-from digest.delivery.outbox import DeliveryResult
+from digest.delivery.base import DeliveryResult
 from digest.delivery.smtp import SmtpTransport, check, envelope_sender, is_loopback, smtp_port
 from digest.errors import UserError
 

@@ -11,7 +11,7 @@ from smtp_server import Faults, SMTPTestServer
 from test_smtp import send_all, smtp_config
 
 from digest.config.secrets import Secret
-from digest.delivery.outbox import DeliveryResult
+from digest.delivery.base import DeliveryResult
 from digest.errors import UserError
 
 

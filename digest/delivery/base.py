@@ -1,0 +1,70 @@
+"""How a built message leaves: the Transport protocol, its result, and the factory.
+
+The send loop (digest.app.send) only knows this protocol. Two transports implement
+it: digest.delivery.outbox.OutboxTransport (writes .eml files, the default, safe to
+run anywhere) and digest.delivery.smtp.SmtpTransport (real delivery; imported
+lazily so the outbox path never pays for aiosmtplib).
+"""
+
+from __future__ import annotations
+
+import email.message
+import email.utils
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from digest.config.schema import Config
+
+DeliveryStatus = Literal["sent", "failed", "retry"]
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What happened to one message for one recipient."""
+
+    recipient: str
+    # sent: accepted (SMTP 250 / file written); failed: permanent (5xx), do not retry;
+    # retry: transient trouble, the transport gave up for now and the next run retries.
+    status: DeliveryStatus
+    # The SMTP reply ("250 2.0.0 Ok: queued as X", "550 5.1.1 no such user") or the
+    # outbox file path; stored in the ledger and shown in the failure summary.
+    reply: str
+
+
+class Transport(Protocol):
+    """An async context manager that delivers messages one recipient at a time.
+
+    `send` is called from up to `concurrency` asyncio tasks at once; after each
+    result the caller commits it to the ledger before that task sends again.
+    `send` reports failures as results; it raises only for a problem that stops
+    all delivery (bad credentials, unreachable server) — as a UserError.
+    """
+
+    concurrency: int  # how many send() calls may run at once
+
+    async def __aenter__(self) -> Transport: ...
+
+    async def __aexit__(self, *exc: object) -> None: ...
+
+    async def send(self, message: email.message.EmailMessage, recipient: str) -> DeliveryResult: ...
+
+
+def make_transport(cfg: Config, *, batch: str = "") -> Transport:
+    """The transport [mail] transport names: "outbox" (default) or "smtp".
+
+    `batch` is the outbox sub-folder for one digest (see batch_folder); SMTP ignores it.
+    SmtpTransport is built as SmtpTransport(cfg.smtp, password): password is the
+    digest.secrets.Secret, or None when no password is configured anywhere.
+    """
+    if cfg.mail.transport == "smtp":
+        from digest.config.secrets import SMTP_PASSWORD, find_secret
+        from digest.delivery.smtp import SmtpTransport
+
+        secret = find_secret(SMTP_PASSWORD, cfg.smtp.password_file, "[smtp] password_file")
+        envelope_sender = email.utils.parseaddr(cfg.mail.sender)[1]
+        transport: Transport = SmtpTransport(cfg.smtp, secret, sender=envelope_sender)
+        return transport
+    from digest.delivery.outbox import OutboxTransport
+
+    return OutboxTransport(cfg.outbox_dir, batch)
