@@ -187,6 +187,22 @@ class MeetingRef:
     source: SourceLink
 
 
+@dataclass(frozen=True, order=True)
+class DigestId:
+    """Which digest: one series, one period.
+
+    str() is the key the state stores ("series|period", the digests table's id and
+    each delivery's digest_id) and hashes into Message-IDs. It is only ever
+    written: code that needs the series or the period reads the fields.
+    """
+
+    series: str
+    period: Period
+
+    def __str__(self) -> str:
+        return f"{self.series}|{self.period}"
+
+
 @dataclass
 class Digest:
     series: str
@@ -201,6 +217,10 @@ class Digest:
     late: list[Entry] = field(default_factory=list)
 
     BUCKETS = ("highlights", "new", "pending", "resolved", "quiet", "late")
+
+    @property
+    def id(self) -> DigestId:
+        return DigestId(self.series, self.period)
 
     def is_empty(self) -> bool:
         return not any(getattr(self, b) for b in self.BUCKETS)

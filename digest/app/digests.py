@@ -47,17 +47,6 @@ def match_series(known: Sequence[str], wanted: str | None) -> list[str]:
     return hits
 
 
-def load_built_at(db: Any) -> dict[str, dict[Period, datetime]]:
-    """series -> period -> when that digest was built (the `digests` table)."""
-    out: dict[str, dict[Period, datetime]] = {}
-    for series, period, built in db.execute("SELECT series, period, built_at FROM digests"):
-        stamp = datetime.fromisoformat(built)
-        if stamp.tzinfo is None:
-            stamp = stamp.replace(tzinfo=UTC)
-        out.setdefault(series, {})[Period.parse(period)] = stamp
-    return out
-
-
 def compute_digests(
     cfg: Config,
     db: Any,
@@ -71,6 +60,7 @@ def compute_digests(
     Without a series filter, only series with meetings in the period, or notes that
     arrived late for it, get a digest; with one, every matching series does.
     """
+    from digest.state import ledger
     from digest.state.notes import list_series, load_items, load_meetings
 
     now = now or datetime.now(UTC)
@@ -84,7 +74,7 @@ def compute_digests(
         items,
         period=period,
         series=chosen,
-        built_at=load_built_at(db),
+        built_at=ledger.built_at(db),
         keep_empty=series is not None,
     )
 

@@ -10,11 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from digest.config.load import load_config
 from digest.config.schema import Config, ConfigError, SourceConfig
@@ -191,21 +188,16 @@ def _check_notes(cfg: Config, src: SourceConfig) -> CheckResult:
 
 def _check_synced_notes(cfg: Config, src: SourceConfig, name: str) -> CheckResult:
     """A remote repository is read through the state DB that `digest sync` fills."""
+    from digest.state.db import open_read_only
+    from digest.state.notes import synced_counts
+
     try:
         if not cfg.db_path.exists():
             return CheckResult(
                 name, True, "remote repository: notes are counted after `digest sync`"
             )
-        with _read_only(cfg.db_path) as conn:
-            documents = conn.execute(
-                "SELECT COUNT(*) FROM documents WHERE source = ? AND current = 1 AND deleted = 0",
-                (src.name,),
-            ).fetchone()[0]
-            meetings, undated = conn.execute(
-                "SELECT COUNT(*), COALESCE(SUM(date_origin = 'commit'), 0) FROM meetings "
-                "WHERE source = ?",
-                (src.name,),
-            ).fetchone()
+        with open_read_only(cfg.db_path) as conn:
+            documents, meetings, undated = synced_counts(conn, src.name)
     except (OSError, sqlite3.Error):
         # The state check names what is wrong with the state; here the notes are unknown.
         return CheckResult(name, True, "remote repository: notes cannot be counted (see state)")
@@ -240,18 +232,8 @@ def _check_feed(cfg: Config, src: SourceConfig, name: str, where: str) -> CheckR
 # ---- state ---------------------------------------------------------------------------
 
 
-@contextmanager
-def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
-    """The state DB opened read-only: a doctor never changes what it examines."""
-    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
 def check_state(cfg: Config) -> CheckResult:
-    from digest.state.db import SCHEMA_VERSION
+    from digest.state.db import SCHEMA_VERSION, health, open_read_only
 
     path = cfg.db_path
     try:
@@ -275,9 +257,8 @@ def check_state(cfg: Config) -> CheckResult:
             )
         return CheckResult("state", True, f"{path} will be created by the first run")
     try:
-        with _read_only(path) as conn:
-            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            integrity = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        with open_read_only(path) as conn:  # a doctor never changes what it examines
+            version, integrity = health(conn)
     except sqlite3.Error as exc:
         return CheckResult(
             "state",

@@ -3,37 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import sqlite_utils
 
-
-@dataclass(frozen=True)
-class HistoryRow:
-    period: str
-    series: str
-    status: str  # built / sending / sent / partial / skipped
-    built_at: str
-    recipients: int  # rows in the delivery ledger, less those cancelled before sending
-    sent: int
-    failed: int
-    pending: int
-    last_delivery: str | None  # when the last message of this digest was delivered
-
-
-_QUERY = """
-SELECT d.period, d.series, d.status, d.built_at,
-       COALESCE(SUM(x.status != 'cancelled'), 0) AS recipients,
-       COALESCE(SUM(x.status = 'sent'), 0) AS sent,
-       COALESCE(SUM(x.status = 'failed'), 0) AS failed,
-       COALESCE(SUM(x.status = 'pending'), 0) AS pending,
-       MAX(CASE WHEN x.status = 'sent' THEN x.updated_at END) AS last_delivery
-FROM digests AS d LEFT JOIN deliveries AS x ON x.digest_id = d.id
-{where}
-GROUP BY d.id
-ORDER BY d.period DESC, d.series
-"""
+from digest.state import ledger
+from digest.state.ledger import HistoryRow
 
 
 def load_history(db: sqlite_utils.Database, *, series: str | None = None) -> list[HistoryRow]:
@@ -42,18 +18,14 @@ def load_history(db: sqlite_utils.Database, *, series: str | None = None) -> lis
     `series` selects the series whose name contains it (case-insensitive), as in every
     other command; a text matching none of the digests' series is a UserError.
     """
-    where, params = "", []
-    if series:
-        from digest.app.digests import match_series
+    if not series:
+        return ledger.history(db)
+    from digest.app.digests import match_series
 
-        known = [row[0] for row in db.conn.execute("SELECT DISTINCT series FROM digests")]
-        if not known:
-            return []  # nothing built yet: the table says so
-        names = match_series(sorted(known), series)
-        where, params = f"WHERE d.series IN ({', '.join('?' * len(names))})", names
-    cursor = db.conn.execute(_QUERY.format(where=where), params)
-    names = [c[0] for c in cursor.description]
-    return [HistoryRow(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    known = ledger.digest_series(db)
+    if not known:
+        return []  # nothing built yet: the table says so
+    return ledger.history(db, series=match_series(known, series))
 
 
 def history_json(rows: list[HistoryRow]) -> str:

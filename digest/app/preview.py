@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from digest.config.schema import Config
 from digest.errors import UserError
@@ -204,18 +204,16 @@ def preview_recipient(cfg: Config) -> tuple[str, str | None]:
 def _stored(cfg: Config, digest: Digest) -> RenderedDigest | None:
     """The frozen body of a digest `digest send` already built: that is what it mails."""
     from digest.state.db import open_db
+    from digest.state.ledger import load_stored
 
     db = open_db(cfg.db_path)
     try:
-        row: Any = db.execute(
-            "SELECT subject, text_body, html_body FROM digests WHERE id = ?",
-            [f"{digest.series}|{digest.period}"],
-        ).fetchone()
+        stored = load_stored(db, digest.id)
     finally:
         db.close()
-    if row is None:
+    if stored is None:
         return None
-    return RenderedDigest(subject=row[0], text=row[1], html=row[2])
+    return RenderedDigest(subject=stored.subject, text=stored.text, html=stored.html)
 
 
 def _write_eml(
@@ -236,7 +234,7 @@ def _write_eml(
         message = build_message(
             body,
             cfg,
-            digest_id=f"{digest.series}|{digest.period}",
+            digest_id=digest.id,
             recipient=recipient,
             unsubscribe_url=url,
             unsubscribe_mailto=mailto,

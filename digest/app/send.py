@@ -17,11 +17,11 @@ import json
 import logging
 import sys
 import time
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -32,11 +32,14 @@ from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
 from digest.mail.message import build_message, message_id, one_line
 from digest.mail.tokens import make_token, unsubscribe_links
+from digest.model import DigestId
 from digest.periods import Period, last_complete
+from digest.state import ledger
 from digest.state.db import open_db, state_lock, transaction
+from digest.state.ledger import Recipient, StoredDigest
 from digest.state.subscribers import (
     InvalidAddress,
-    active_addresses,
+    current_recipients,
     mark_bounced,
     normalize_address,
 )
@@ -48,40 +51,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("digest.send")
 
-RecipientKind = Literal["list", "subscriber", "test"]
-# A digest's status: built (stored, nothing mailed yet), sending, sent (everyone),
-# partial (some failed or still pending), skipped (nothing to say that month).
-# A delivery's status: pending, sent, failed (permanent), cancelled (unsubscribed
-# before it was mailed).
-
-
-@dataclass(frozen=True)
-class Recipient:
-    address: str  # lower-cased
-    kind: RecipientKind
-
-
-@dataclass(frozen=True)
-class StoredDigest:
-    """A digest as frozen in the `digests` table."""
-
-    id: str
-    series: str
-    period: Period
-    subject: str
-    text: str
-    html: str
-    status: str
-
-    def rendered(self) -> RenderedDigest:
-        from digest.mail.render import RenderedDigest
-
-        return RenderedDigest(subject=self.subject, text=self.text, html=self.html)
-
 
 @dataclass(frozen=True)
 class Failure:
-    digest_id: str
+    digest_id: DigestId
     recipient: str
     reply: str
     pending: bool  # a transient failure: the next run tries again
@@ -92,7 +65,7 @@ class Failure:
 class PlannedMessage:
     """One line of a dry run: who would get what."""
 
-    digest_id: str
+    digest_id: DigestId
     recipient: str
     subject: str
     message_id: str
@@ -104,7 +77,7 @@ class SendReport:
     already_sent: int = 0  # skipped: mailed by an earlier run
     failures: list[Failure] = field(default_factory=list)
     skipped_digests: list[str] = field(default_factory=list)  # "series|period: reason"
-    digests: list[str] = field(default_factory=list)  # ids of digests mailed in this run
+    digests: list[DigestId] = field(default_factory=list)  # digests mailed in this run
     planned: list[PlannedMessage] = field(default_factory=list)  # --dry-run
     elapsed: float = 0.0
 
@@ -123,216 +96,6 @@ class SendReport:
     @property
     def ok(self) -> bool:
         return not self.failures
-
-
-def digest_id(series: str, period: Period) -> str:
-    return f"{series}|{period}"
-
-
-def _stamp(now: datetime) -> str:
-    return now.astimezone(UTC).isoformat(timespec="seconds")
-
-
-# ---- digests table ------------------------------------------------------------
-
-
-def load_stored(db: sqlite_utils.Database, id_: str) -> StoredDigest | None:
-    rows = list(db.query("SELECT * FROM digests WHERE id = ?", [id_]))
-    if not rows:
-        return None
-    r = rows[0]
-    return StoredDigest(
-        id=r["id"],
-        series=r["series"],
-        period=Period.parse(r["period"]),
-        subject=r["subject"],
-        text=r["text_body"],
-        html=r["html_body"],
-        status=r["status"],
-    )
-
-
-def store_digest(
-    db: sqlite_utils.Database,
-    digest: Digest,
-    rendered: RenderedDigest,
-    *,
-    json_body: str,
-    now: datetime,
-) -> StoredDigest:
-    """Freeze a rendered digest (once): later runs mail exactly this body."""
-    id_ = digest_id(digest.series, digest.period)
-    with transaction(db):
-        db.execute(
-            # OR REPLACE: only ever replaces a "skipped" row (--resend of a skipped month).
-            "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
-            "html_body, json_body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built')",
-            [
-                id_,
-                digest.series,
-                str(digest.period),
-                _stamp(now),
-                rendered.subject,
-                rendered.text,
-                rendered.html,
-                json_body,
-            ],
-        )
-    stored = load_stored(db, id_)
-    assert stored is not None
-    return stored
-
-
-def record_skipped(
-    db: sqlite_utils.Database, series: str, period: Period, reason: str, *, now: datetime
-) -> None:
-    """A period with nothing to say: remembered so the schedule does not offer it again."""
-    with transaction(db):
-        db.execute(
-            "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
-            "html_body, json_body, status) VALUES (?, ?, ?, ?, '', '', '', ?, 'skipped')",
-            [
-                digest_id(series, period),
-                series,
-                str(period),
-                _stamp(now),
-                json.dumps({"skipped": reason}),
-            ],
-        )
-
-
-def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[Period]:
-    """Periods whose digest is finished for every one of `series`.
-
-    Finished: sent, skipped, or partial with nothing pending. A period with a digest
-    still built/sending (a crash), with pending (transient) deliveries, or with no
-    digest at all for one of the series (a run limited by --series, or killed
-    between two series) is not finished, so the schedule offers it again and the
-    run resumes where it stopped.
-    """
-    done: dict[Period, set[str]] = {}
-    for row in db.query(
-        "SELECT d.series, d.period FROM digests d WHERE d.status IN ('sent', 'partial', "
-        "'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
-        "AND l.status = 'pending')"
-    ):
-        done.setdefault(Period.parse(row["period"]), set()).add(row["series"])
-    wanted = set(series)
-    return {period for period, finished in done.items() if wanted <= finished}
-
-
-# ---- recipients and the ledger -------------------------------------------------
-
-
-def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient]:
-    """The list address (if any), then every active subscriber (if enabled)."""
-    recipients: list[Recipient] = []
-    if cfg.mail.list_address:
-        try:
-            address = normalize_address(cfg.mail.list_address)
-        except InvalidAddress as exc:
-            raise UserError(f"{cfg.path}: [mail] list_address: {exc}.") from None
-        recipients.append(Recipient(address, "list"))
-    if cfg.mail.subscribers:
-        seen = {r.address for r in recipients}
-        recipients += [Recipient(a, "subscriber") for a in active_addresses(db) if a not in seen]
-    return recipients
-
-
-def prepare_ledger(
-    db: sqlite_utils.Database,
-    digest: StoredDigest,
-    recipients: Sequence[Recipient],
-    *,
-    sender: str,
-    resend: bool,
-    now: datetime,
-) -> None:
-    """Write the deliveries rows for a digest, in one transaction.
-
-    First time: one pending row per recipient; the recipient set is then fixed for
-    this digest (someone subscribing later gets the next one). On a resume,
-    pending rows of people who meanwhile unsubscribed are cancelled. With resend,
-    every current recipient is set back to pending.
-    """
-    stamp = _stamp(now)
-    current = {r.address for r in recipients}
-    with transaction(db):
-        existing = {
-            row["recipient"]: row["status"]
-            for row in db.query(
-                "SELECT recipient, status FROM deliveries WHERE digest_id = ?", [digest.id]
-            )
-        }
-        first_time = not existing
-        for r in recipients:
-            if r.address not in existing:
-                if first_time or resend:
-                    db.execute(
-                        "INSERT INTO deliveries (digest_id, recipient, kind, message_id, status, "
-                        "attempts, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
-                        [
-                            digest.id,
-                            r.address,
-                            r.kind,
-                            message_id(digest.id, r.address, sender),
-                            stamp,
-                        ],
-                    )
-            elif resend or existing[r.address] == "cancelled":
-                # resend: everyone again; cancelled: unsubscribed, then subscribed again.
-                db.execute(
-                    "UPDATE deliveries SET status = 'pending', kind = ?, updated_at = ? "
-                    "WHERE digest_id = ? AND recipient = ?",
-                    [r.kind, stamp, digest.id, r.address],
-                )
-        for address, status in existing.items():
-            if address not in current and status == "pending":
-                # Unsubscribed (or no longer the list address) since the digest was frozen.
-                db.execute(
-                    "UPDATE deliveries SET status = 'cancelled', updated_at = ? "
-                    "WHERE digest_id = ? AND recipient = ?",
-                    [stamp, digest.id, address],
-                )
-        if resend:
-            db.execute("UPDATE digests SET status = 'built' WHERE id = ?", [digest.id])
-
-
-def pending_deliveries(db: sqlite_utils.Database, id_: str) -> list[Recipient]:
-    return [
-        Recipient(row["recipient"], row["kind"])
-        for row in db.query(
-            "SELECT recipient, kind FROM deliveries WHERE digest_id = ? AND status = 'pending' "
-            "ORDER BY kind, recipient",
-            [id_],
-        )
-    ]
-
-
-def count_sent(db: sqlite_utils.Database, id_: str) -> int:
-    row = db.execute(
-        "SELECT COUNT(*) FROM deliveries WHERE digest_id = ? AND status = 'sent'", [id_]
-    ).fetchone()
-    return int(row[0])
-
-
-def permanent_failures(
-    db: sqlite_utils.Database, id_: str, *, bounced: bool = False
-) -> list[tuple[str, str]]:
-    """(recipient, server reply) of each delivery that failed permanently.
-
-    bounced=False: those whose address is not (now) a bounced subscriber, who a
-    --resend would mail again; bounced=True: only the bounced subscribers.
-    """
-    return [
-        (row["recipient"], row["reply"] or "")
-        for row in db.query(
-            "SELECT d.recipient, d.reply FROM deliveries d WHERE d.digest_id = ? "
-            "AND d.status = 'failed' AND EXISTS (SELECT 1 FROM subscribers s "
-            "WHERE s.address = d.recipient AND s.status = 'bounced') = ? ORDER BY d.recipient",
-            [id_, bounced],
-        )
-    ]
 
 
 def _shown(refused: Sequence[tuple[str, str]]) -> str:
@@ -370,21 +133,9 @@ def nothing_left_sentence(
     return f"{series} {period}: nothing left to send; {'; '.join(parts)}; {'; '.join(hints)}."
 
 
-def record_result(
-    db: sqlite_utils.Database, id_: str, recipient: str, status: str, reply: str, now: datetime
-) -> None:
-    """Write one result (autocommit outside a transaction): the ledger is never behind
-    by more than one."""
-    db.execute(
-        "UPDATE deliveries SET status = ?, reply = ?, attempts = attempts + 1, updated_at = ? "
-        "WHERE digest_id = ? AND recipient = ?",
-        [status, reply, _stamp(now), id_, recipient],
-    )
-
-
 def record_delivery(
     db: sqlite_utils.Database,
-    id_: str,
+    id_: DigestId,
     recipient: Recipient,
     result: DeliveryResult,
     now: datetime,
@@ -393,7 +144,7 @@ def record_delivery(
     transaction, so the ledger and the subscriber list never disagree. True: bounced."""
     status = "pending" if result.status == "retry" else result.status
     with transaction(db):
-        record_result(db, id_, recipient.address, status, result.reply, now)
+        ledger.record_result(db, id_, recipient.address, status, result.reply, now)
         # Only subscribers: the list address is config (fix it there), and a --to test
         # send is never recorded.
         if recipient.kind == "subscriber" and status == "failed" and is_hard_bounce(result.reply):
@@ -410,19 +161,6 @@ def bounce_sentence(address: str, reply: str) -> str:
     )
 
 
-def settle_digest(db: sqlite_utils.Database, id_: str) -> str:
-    """sent when every (not cancelled) recipient has it, partial otherwise."""
-    row = db.execute(
-        "SELECT COUNT(*), SUM(status = 'sent') FROM deliveries "
-        "WHERE digest_id = ? AND status != 'cancelled'",
-        [id_],
-    ).fetchone()
-    total, sent = int(row[0]), int(row[1] or 0)
-    status = "sent" if sent == total else "partial"
-    db.execute("UPDATE digests SET status = ? WHERE id = ?", [status, id_])
-    return status
-
-
 # ---- sending --------------------------------------------------------------------
 
 
@@ -433,7 +171,12 @@ class MessageFactory:
     """Builds each recipient's message on demand from the digest rendered once."""
 
     def __init__(
-        self, cfg: Config, rendered: RenderedDigest, id_: str, secret: str | None, now: datetime
+        self,
+        cfg: Config,
+        rendered: RenderedDigest,
+        id_: DigestId,
+        secret: str | None,
+        now: datetime,
     ) -> None:
         self.cfg = cfg
         self.rendered = rendered
@@ -630,7 +373,7 @@ def _periods(
     from digest.state.notes import list_series
 
     series = match_series(list_series(db), options.series)
-    finished = finished_periods(db, series)
+    finished = ledger.finished_periods(db, series)
     due = due_periods(now=local_now, start=cfg.schedule.start, sent=finished)
     if not due:
         log.info("nothing is due: every complete month has been sent or skipped")
@@ -679,8 +422,8 @@ def _send_one(
 ) -> None:
     from digest.tracking.schedule import should_skip
 
-    id_ = digest_id(series, period)
-    stored = load_stored(db, id_)
+    id_ = DigestId(series, period)
+    stored = ledger.load_stored(db, id_)
     if stored is not None and stored.status == "skipped" and not options.resend:
         log.debug("%s %s: skipped earlier, nothing to send", series, period)
         return
@@ -697,14 +440,22 @@ def _send_one(
             log.info("skipping %s %s: %s", series, period, reason)
             report.skipped_digests.append(f"{id_}: {reason}")
             if not options.dry_run:
-                record_skipped(db, series, period, reason, now=now)
+                ledger.record_skipped(db, id_, reason, now=now)
             return
         assert digest is not None
         rendered = _render(cfg, digest, now)
         if not options.dry_run and not test_to:
-            stored = store_digest(db, digest, rendered, json_body=_digest_json(digest), now=now)
+            stored = ledger.store_digest(
+                db,
+                id_,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                json_body=_digest_json(digest),
+                now=now,
+            )
     else:
-        rendered = stored.rendered()
+        rendered = _rendered(stored)
 
     factory = MessageFactory(cfg, rendered, id_, secret, now)
     if test_to:
@@ -716,26 +467,33 @@ def _send_one(
         report.planned += _plan(db, stored, id_, recipients, rendered, cfg, options.resend)
         return
     assert stored is not None
-    prepare_ledger(db, stored, recipients, sender=sender, resend=options.resend, now=now)
-    pending = pending_deliveries(db, id_)
-    report.already_sent += count_sent(db, id_)
+    ledger.prepare_ledger(
+        db,
+        stored,
+        recipients,
+        message_id=lambda address: message_id(id_, address, sender),
+        resend=options.resend,
+        now=now,
+    )
+    pending = ledger.pending_deliveries(db, id_)
+    report.already_sent += ledger.count_sent(db, id_)
     if not pending:
-        settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
-        refused = permanent_failures(db, id_)
-        bounced = permanent_failures(db, id_, bounced=True)
+        ledger.settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
+        refused = ledger.permanent_failures(db, id_)
+        bounced = ledger.permanent_failures(db, id_, bounced=True)
         if refused or bounced:
             # Not "everyone has it": say who never got it and how to try them again.
             log.warning(nothing_left_sentence(series, period, refused, bounced))
         else:
             log.info("%s %s: everyone has it already", series, period)
         return
-    db.execute("UPDATE digests SET status = 'sending' WHERE id = ?", [id_])
+    ledger.mark_sending(db, id_)
     report.digests.append(id_)
     transport = make_transport(cfg, batch=batch_folder(period, series))
     log.info("%s %s: mailing %d recipient(s)", series, period, len(pending))
     with _progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
         asyncio.run(deliver(db, transport, factory, pending, report=report, advance=advance))
-    status = settle_digest(db, id_)
+    status = ledger.settle_digest(db, id_)
     log.info("%s %s: %s", series, period, status)
 
 
@@ -755,15 +513,14 @@ def _send_test(
             PlannedMessage(factory.id, address, str(msg["Subject"]), str(msg["Message-ID"]))
         )
         return
-    series, _, period = factory.id.partition("|")
-    transport = make_transport(cfg, batch=batch_folder(Period.parse(period), series))
+    transport = make_transport(cfg, batch=batch_folder(factory.id.period, factory.id.series))
     asyncio.run(deliver(db, transport, factory, [recipient], report=report, record=False))
 
 
 def _plan(
     db: sqlite_utils.Database,
     stored: StoredDigest | None,
-    id_: str,
+    id_: DigestId,
     recipients: Sequence[Recipient],
     rendered: RenderedDigest,
     cfg: Config,
@@ -772,12 +529,7 @@ def _plan(
     """Who a real run would mail now, without writing anything."""
     targets = [r.address for r in recipients]
     if stored is not None and not resend:
-        statuses = {
-            row["recipient"]: row["status"]
-            for row in db.query(
-                "SELECT recipient, status FROM deliveries WHERE digest_id = ?", [id_]
-            )
-        }
+        statuses = ledger.delivery_statuses(db, id_)
         if statuses:
             targets = [a for a in targets if statuses.get(a) in ("pending", "cancelled")]
     subject = build_subject(cfg, rendered)
@@ -787,6 +539,12 @@ def _plan(
 def build_subject(cfg: Config, rendered: RenderedDigest) -> str:
     """The Subject header build_message writes."""
     return one_line(f"{cfg.mail.subject_prefix} {rendered.subject}")
+
+
+def _rendered(stored: StoredDigest) -> RenderedDigest:
+    from digest.mail.render import RenderedDigest
+
+    return RenderedDigest(subject=stored.subject, text=stored.text, html=stored.html)
 
 
 def _render(cfg: Config, digest: Digest, now: datetime) -> RenderedDigest:

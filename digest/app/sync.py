@@ -308,10 +308,7 @@ class SiblingSeries:
 
         if self._by_shape is None:
             self._by_shape = {}
-            rows = self.db.execute(
-                "SELECT DISTINCT path, series FROM meetings WHERE source = ?", [self.source]
-            ).fetchall()
-            for path, series in rows:
+            for path, series in store.meeting_series(self.db, self.source):
                 if series != fallback_series(path):
                     shape = self._by_shape.setdefault(file_shape(path), {})
                     shape.setdefault(series, set()).add(path)

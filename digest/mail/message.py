@@ -27,6 +27,7 @@ from digest.errors import UserError
 
 if TYPE_CHECKING:
     from digest.config.schema import Config
+    from digest.model import DigestId
 
 # RFC 5322 allows 998 characters per line; we fold long List-* values at commas.
 _MAX_HEADER_LINE = 998
@@ -114,7 +115,7 @@ def address_domain(address: str) -> str:
     return addr.rpartition("@")[2].lower() or "localhost"
 
 
-def message_id(digest_id: str, recipient: str, sender: str) -> str:
+def message_id(digest_id: DigestId, recipient: str, sender: str) -> str:
     """Stable per digest x recipient, so a resend is recognisably the same message."""
     digest = hashlib.sha256(f"{digest_id}|{recipient.lower()}".encode()).hexdigest()[:32]
     return f"<{digest}@{address_domain(sender)}>"
@@ -177,7 +178,7 @@ def build_message(
     rendered: Rendered,
     cfg: Config,
     *,
-    digest_id: str,
+    digest_id: DigestId,
     recipient: str,
     unsubscribe_url: str | None,
     unsubscribe_mailto: str | None,

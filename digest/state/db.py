@@ -249,3 +249,19 @@ def state_lock(state_dir: Path, what: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+@contextmanager
+def open_read_only(path: Path) -> Iterator[sqlite3.Connection]:
+    """The state DB opened read-only (never created, never migrated): for `digest doctor`."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def health(conn: sqlite3.Connection) -> tuple[int, list[str]]:
+    """(schema version, `PRAGMA integrity_check` lines: ["ok"] when sound)."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return version, [row[0] for row in conn.execute("PRAGMA integrity_check")]

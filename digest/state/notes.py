@@ -12,6 +12,7 @@ half-way and break the one-transaction-per-commit guarantee.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -387,3 +388,24 @@ def forget_source(db: sqlite_utils.Database, name: str) -> int:
     conn.execute("UPDATE documents SET deleted = 1 WHERE source = ? AND current = 1", (name,))
     conn.execute("DELETE FROM sources WHERE name = ?", (name,))
     return int(removed)
+
+
+def synced_counts(conn: sqlite3.Connection, source: str) -> tuple[int, int, int]:
+    """(current notes, meetings, meetings dated by their commit) stored for a source."""
+    documents = conn.execute(
+        "SELECT COUNT(*) FROM documents WHERE source = ? AND current = 1 AND deleted = 0",
+        (source,),
+    ).fetchone()[0]
+    meetings, undated = conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(date_origin = 'commit'), 0) FROM meetings WHERE source = ?",
+        (source,),
+    ).fetchone()
+    return int(documents), int(meetings), int(undated)
+
+
+def meeting_series(db: sqlite_utils.Database, source: str) -> list[tuple[str, str]]:
+    """(path, series) of the stored meetings of a source, each pair once."""
+    rows = db.execute(
+        "SELECT DISTINCT path, series FROM meetings WHERE source = ?", [source]
+    ).fetchall()
+    return [(path, series) for path, series in rows]

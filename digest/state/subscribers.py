@@ -19,8 +19,10 @@ from typing import Literal, cast
 import email_validator
 import sqlite_utils
 
+from digest.config.schema import Config
 from digest.errors import UserError
 from digest.state.db import transaction
+from digest.state.ledger import Recipient
 
 SubscriberStatus = Literal["active", "unsubscribed", "bounced"]
 STATUSES: tuple[SubscriberStatus, ...] = ("active", "unsubscribed", "bounced")
@@ -106,6 +108,22 @@ def active_addresses(db: sqlite_utils.Database) -> list[str]:
 
 
 UpsertOutcome = Literal["added", "updated", "unchanged"]
+
+
+def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient]:
+    """Who a digest goes to now: the list address (if any), then every active subscriber
+    (if [mail] subscribers is on)."""
+    recipients: list[Recipient] = []
+    if cfg.mail.list_address:
+        try:
+            address = normalize_address(cfg.mail.list_address)
+        except InvalidAddress as exc:
+            raise UserError(f"{cfg.path}: [mail] list_address: {exc}.") from None
+        recipients.append(Recipient(address, "list"))
+    if cfg.mail.subscribers:
+        seen = {r.address for r in recipients}
+        recipients += [Recipient(a, "subscriber") for a in active_addresses(db) if a not in seen]
+    return recipients
 
 
 def upsert_subscriber(

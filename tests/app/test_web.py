@@ -39,6 +39,8 @@ from digest.errors import UserError
 from digest.mail.message import build_message
 from digest.mail.render import RenderedDigest
 from digest.mail.tokens import make_token, unsubscribe_links
+from digest.model import DigestId
+from digest.periods import Period
 from digest.state.db import open_db
 from digest.state.subscribers import add_subscriber, get_subscriber
 
@@ -308,7 +310,7 @@ def test_the_link_in_a_built_message_works_against_the_server(page: Page) -> Non
     msg = build_message(
         RenderedDigest(subject="Quillwort Sync — October 2026", text="Hi.\n", html="<p>Hi.</p>\n"),
         page.cfg,
-        digest_id="Quillwort Sync|2026-10",
+        digest_id=DigestId("Quillwort Sync", Period(2026, 10)),
         recipient=address,
         unsubscribe_url=url,
         unsubscribe_mailto=mailto,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,10 +15,11 @@ from digest.config.schema import Config, DigestConfig, MailConfig
 from digest.errors import UserError
 from digest.mail.message import build_message, message_id
 from digest.mail.render import RenderedDigest, render_digest
-from digest.model import Digest
+from digest.model import Digest, DigestId
 from digest.periods import Period
 
 NOW = datetime(2026, 11, 1, 6, 30, tzinfo=UTC)
+DIGEST = DigestId("Quillwort Sync", Period(2026, 10))
 URL = "https://quillwort.example.org/unsubscribe?token=YWxpY2VAZXhhbXBsZS5vcmc.c2lnbmF0dXJl"
 MAILTO = "mailto:leave@quillwort.example.org?subject=unsubscribe%20YWxpY2VAZXhhbXBsZS5vcmc.c2ln"
 
@@ -49,7 +51,7 @@ def _build(
     return build_message(
         rendered or _rendered(),
         cfg or _cfg(),
-        digest_id="Quillwort Sync|2026-10",
+        digest_id=DIGEST,
         recipient=recipient,
         unsubscribe_url=url,
         unsubscribe_mailto=mailto,
@@ -75,7 +77,7 @@ def test_every_header_a_mail_system_expects() -> None:
     assert parsed["Subject"] == "Quillwort Sync digest — October 2026"
     assert parsed["Date"] == "Sun, 01 Nov 2026 06:30:00 +0000"
     assert parsed["Message-ID"] == message_id(
-        "Quillwort Sync|2026-10", "alice@example.org", "digest@quillwort.example.org"
+        DIGEST, "alice@example.org", "digest@quillwort.example.org"
     )
     assert parsed["MIME-Version"] == "1.0"
     assert parsed["List-Id"] == "Quillwort digest <digest.quillwort.example.org>"
@@ -84,6 +86,15 @@ def test_every_header_a_mail_system_expects() -> None:
     assert parsed["Auto-Submitted"] == "auto-generated"
     assert parsed["Precedence"] == "list"
     assert parsed["Reply-To"] is None
+
+
+def test_message_id_keeps_the_stored_digest_key() -> None:
+    """Message-IDs of digests sent by earlier versions must stay the same: the key
+    hashed is still "series|period|recipient"."""
+    seed = b"Quillwort Sync|2026-10|alice@example.org"
+    expected = f"<{hashlib.sha256(seed).hexdigest()[:32]}@quillwort.example.org>"
+    assert message_id(DIGEST, "Alice@example.org", "d <digest@quillwort.example.org>") == (expected)
+    assert str(DIGEST) == "Quillwort Sync|2026-10"
 
 
 def test_message_id_is_stable_per_digest_and_recipient() -> None:

@@ -209,7 +209,7 @@ def test_a_simulated_year_sends_each_month_once_catches_up_and_shows_late_notes(
             repo.commit(f"notes {path}", when.isoformat())
         report = run_send(cfg, SendOptions(progress=False), now=now)
         assert report.ok
-        return [d.split("|")[1] for d in report.digests]
+        return [str(d.period) for d in report.digests]
 
     sent_by_run: dict[str, list[str]] = {}
     for month in ["02", "03", "04", "05", "09", "10", "11", "12"]:  # host off Jun-Aug

@@ -1,0 +1,329 @@
+"""The digests and deliveries tables: every query on them lives here.
+
+A digest (one series, one period) is rendered once and frozen in `digests`; from
+then on a resumed or repeated run mails the stored body, never a re-computed one.
+`deliveries` is the ledger: one row per digest x recipient (pending, sent, failed,
+cancelled), written before the first message leaves and updated the moment each
+result comes back, so `digest send` never mails anyone twice.
+
+Statuses. A digest: built (stored, nothing mailed yet), sending, sent (everyone),
+partial (some failed or still pending), skipped (nothing to say that month). A
+delivery: pending, sent, failed (permanent), cancelled (unsubscribed before it
+was mailed).
+
+Rows store a digest's key as str(DigestId) ("series|period"), the format of every
+earlier version; it is written, never parsed back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+import sqlite_utils
+
+from digest.model import DigestId
+from digest.periods import Period
+from digest.state.db import transaction
+
+RecipientKind = Literal["list", "subscriber", "test"]
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str  # lower-cased
+    kind: RecipientKind
+
+
+@dataclass(frozen=True)
+class StoredDigest:
+    """A digest as frozen in the `digests` table."""
+
+    id: DigestId
+    subject: str
+    text: str
+    html: str
+    status: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One digest as `digest history` lists it."""
+
+    period: str
+    series: str
+    status: str  # built / sending / sent / partial / skipped
+    built_at: str
+    recipients: int  # rows in the delivery ledger, less those cancelled before sending
+    sent: int
+    failed: int
+    pending: int
+    last_delivery: str | None  # when the last message of this digest was delivered
+
+
+def _stamp(now: datetime) -> str:
+    return now.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# ---- digests ------------------------------------------------------------------------
+
+
+def load_stored(db: sqlite_utils.Database, id_: DigestId) -> StoredDigest | None:
+    rows = list(db.query("SELECT * FROM digests WHERE id = ?", [str(id_)]))
+    if not rows:
+        return None
+    r = rows[0]
+    return StoredDigest(
+        id=id_,
+        subject=r["subject"],
+        text=r["text_body"],
+        html=r["html_body"],
+        status=r["status"],
+    )
+
+
+def store_digest(
+    db: sqlite_utils.Database,
+    id_: DigestId,
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    json_body: str,
+    now: datetime,
+) -> StoredDigest:
+    """Freeze a rendered digest (once): later runs mail exactly this body."""
+    with transaction(db):
+        db.execute(
+            # OR REPLACE: only ever replaces a "skipped" row (--resend of a skipped month).
+            "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
+            "html_body, json_body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built')",
+            [
+                str(id_),
+                id_.series,
+                str(id_.period),
+                _stamp(now),
+                subject,
+                text,
+                html,
+                json_body,
+            ],
+        )
+    stored = load_stored(db, id_)
+    assert stored is not None
+    return stored
+
+
+def record_skipped(db: sqlite_utils.Database, id_: DigestId, reason: str, *, now: datetime) -> None:
+    """A period with nothing to say: remembered so the schedule does not offer it again."""
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
+            "html_body, json_body, status) VALUES (?, ?, ?, ?, '', '', '', ?, 'skipped')",
+            [
+                str(id_),
+                id_.series,
+                str(id_.period),
+                _stamp(now),
+                json.dumps({"skipped": reason}),
+            ],
+        )
+
+
+def mark_sending(db: sqlite_utils.Database, id_: DigestId) -> None:
+    db.execute("UPDATE digests SET status = 'sending' WHERE id = ?", [str(id_)])
+
+
+def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[Period]:
+    """Periods whose digest is finished for every one of `series`.
+
+    Finished: sent, skipped, or partial with nothing pending. A period with a digest
+    still built/sending (a crash), with pending (transient) deliveries, or with no
+    digest at all for one of the series (a run limited by --series, or killed
+    between two series) is not finished, so the schedule offers it again and the
+    run resumes where it stopped.
+    """
+    done: dict[Period, set[str]] = {}
+    for row in db.query(
+        "SELECT d.series, d.period FROM digests d WHERE d.status IN ('sent', 'partial', "
+        "'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
+        "AND l.status = 'pending')"
+    ):
+        done.setdefault(Period.parse(row["period"]), set()).add(row["series"])
+    wanted = set(series)
+    return {period for period, finished in done.items() if wanted <= finished}
+
+
+def built_at(db: sqlite_utils.Database) -> dict[str, dict[Period, datetime]]:
+    """series -> period -> when that digest was built (a note committed later is late)."""
+    out: dict[str, dict[Period, datetime]] = {}
+    for series, period, built in db.execute("SELECT series, period, built_at FROM digests"):
+        stamp = datetime.fromisoformat(built)
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=UTC)
+        out.setdefault(series, {})[Period.parse(period)] = stamp
+    return out
+
+
+# ---- deliveries -----------------------------------------------------------------------
+
+
+def prepare_ledger(
+    db: sqlite_utils.Database,
+    digest: StoredDigest,
+    recipients: Sequence[Recipient],
+    *,
+    message_id: Callable[[str], str],
+    resend: bool,
+    now: datetime,
+) -> None:
+    """Write the deliveries rows for a digest, in one transaction.
+
+    First time: one pending row per recipient; the recipient set is then fixed for
+    this digest (someone subscribing later gets the next one). On a resume,
+    pending rows of people who meanwhile unsubscribed are cancelled. With resend,
+    every current recipient is set back to pending. `message_id` gives the
+    Message-ID recorded for an address.
+    """
+    stamp = _stamp(now)
+    key = str(digest.id)
+    current = {r.address for r in recipients}
+    with transaction(db):
+        existing = delivery_statuses(db, digest.id)
+        first_time = not existing
+        for r in recipients:
+            if r.address not in existing:
+                if first_time or resend:
+                    db.execute(
+                        "INSERT INTO deliveries (digest_id, recipient, kind, message_id, status, "
+                        "attempts, updated_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
+                        [key, r.address, r.kind, message_id(r.address), stamp],
+                    )
+            elif resend or existing[r.address] == "cancelled":
+                # resend: everyone again; cancelled: unsubscribed, then subscribed again.
+                db.execute(
+                    "UPDATE deliveries SET status = 'pending', kind = ?, updated_at = ? "
+                    "WHERE digest_id = ? AND recipient = ?",
+                    [r.kind, stamp, key, r.address],
+                )
+        for address, status in existing.items():
+            if address not in current and status == "pending":
+                # Unsubscribed (or no longer the list address) since the digest was frozen.
+                db.execute(
+                    "UPDATE deliveries SET status = 'cancelled', updated_at = ? "
+                    "WHERE digest_id = ? AND recipient = ?",
+                    [stamp, key, address],
+                )
+        if resend:
+            db.execute("UPDATE digests SET status = 'built' WHERE id = ?", [key])
+
+
+def delivery_statuses(db: sqlite_utils.Database, id_: DigestId) -> dict[str, str]:
+    """recipient -> delivery status, for every row of the digest's ledger."""
+    return {
+        row["recipient"]: row["status"]
+        for row in db.query(
+            "SELECT recipient, status FROM deliveries WHERE digest_id = ?", [str(id_)]
+        )
+    }
+
+
+def pending_deliveries(db: sqlite_utils.Database, id_: DigestId) -> list[Recipient]:
+    return [
+        Recipient(row["recipient"], row["kind"])
+        for row in db.query(
+            "SELECT recipient, kind FROM deliveries WHERE digest_id = ? AND status = 'pending' "
+            "ORDER BY kind, recipient",
+            [str(id_)],
+        )
+    ]
+
+
+def count_sent(db: sqlite_utils.Database, id_: DigestId) -> int:
+    row = db.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE digest_id = ? AND status = 'sent'", [str(id_)]
+    ).fetchone()
+    return int(row[0])
+
+
+def permanent_failures(
+    db: sqlite_utils.Database, id_: DigestId, *, bounced: bool = False
+) -> list[tuple[str, str]]:
+    """(recipient, server reply) of each delivery that failed permanently.
+
+    bounced=False: those whose address is not (now) a bounced subscriber, who a
+    --resend would mail again; bounced=True: only the bounced subscribers.
+    """
+    return [
+        (row["recipient"], row["reply"] or "")
+        for row in db.query(
+            "SELECT d.recipient, d.reply FROM deliveries d WHERE d.digest_id = ? "
+            "AND d.status = 'failed' AND EXISTS (SELECT 1 FROM subscribers s "
+            "WHERE s.address = d.recipient AND s.status = 'bounced') = ? ORDER BY d.recipient",
+            [str(id_), bounced],
+        )
+    ]
+
+
+def record_result(
+    db: sqlite_utils.Database,
+    id_: DigestId,
+    recipient: str,
+    status: str,
+    reply: str,
+    now: datetime,
+) -> None:
+    """Write one result (autocommit outside a transaction): the ledger is never behind
+    by more than one."""
+    db.execute(
+        "UPDATE deliveries SET status = ?, reply = ?, attempts = attempts + 1, updated_at = ? "
+        "WHERE digest_id = ? AND recipient = ?",
+        [status, reply, _stamp(now), str(id_), recipient],
+    )
+
+
+def settle_digest(db: sqlite_utils.Database, id_: DigestId) -> str:
+    """sent when every (not cancelled) recipient has it, partial otherwise."""
+    row = db.execute(
+        "SELECT COUNT(*), SUM(status = 'sent') FROM deliveries "
+        "WHERE digest_id = ? AND status != 'cancelled'",
+        [str(id_)],
+    ).fetchone()
+    total, sent = int(row[0]), int(row[1] or 0)
+    status = "sent" if sent == total else "partial"
+    db.execute("UPDATE digests SET status = ? WHERE id = ?", [status, str(id_)])
+    return status
+
+
+# ---- history ----------------------------------------------------------------------------
+
+_HISTORY = """
+SELECT d.period, d.series, d.status, d.built_at,
+       COALESCE(SUM(x.status != 'cancelled'), 0) AS recipients,
+       COALESCE(SUM(x.status = 'sent'), 0) AS sent,
+       COALESCE(SUM(x.status = 'failed'), 0) AS failed,
+       COALESCE(SUM(x.status = 'pending'), 0) AS pending,
+       MAX(CASE WHEN x.status = 'sent' THEN x.updated_at END) AS last_delivery
+FROM digests AS d LEFT JOIN deliveries AS x ON x.digest_id = d.id
+{where}
+GROUP BY d.id
+ORDER BY d.period DESC, d.series
+"""
+
+
+def digest_series(db: sqlite_utils.Database) -> list[str]:
+    """The series that have a digest row, sorted."""
+    return sorted(row[0] for row in db.conn.execute("SELECT DISTINCT series FROM digests"))
+
+
+def history(db: sqlite_utils.Database, *, series: Sequence[str] | None = None) -> list[HistoryRow]:
+    """Every digest built (of `series`, when given): newest period first, then by series."""
+    where, params = "", []
+    if series is not None:
+        where, params = f"WHERE d.series IN ({', '.join('?' * len(series))})", list(series)
+    cursor = db.conn.execute(_HISTORY.format(where=where), params)
+    names = [c[0] for c in cursor.description]
+    return [HistoryRow(**dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
