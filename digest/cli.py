@@ -92,8 +92,8 @@ def sync(
     """Read what is new in every source (git, folder, feed) into the state."""
     import logging
 
-    from digest.app.sync import TerminalProgress
     from digest.app.sync import sync as run_sync
+    from digest.app.terminal import TerminalProgress
     from digest.config.schema import Config
     from digest.state.db import open_db, state_lock
 

@@ -23,9 +23,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from digest.app.terminal import terminal_text
 from digest.config.schema import Config
 from digest.errors import UserError
-from digest.mail.render import RenderedDigest, render_digest, terminal_text
+from digest.mail.render import RenderedDigest, render_digest
 from digest.model import Digest
 from digest.periods import Period, last_complete
 

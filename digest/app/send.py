@@ -15,16 +15,15 @@ import asyncio
 import email.message
 import json
 import logging
-import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from digest.app.terminal import Advance, progress_bar
 from digest.config.secrets import require_token_secret
 from digest.delivery.base import DeliveryResult, Transport, make_transport
 from digest.delivery.bounces import is_hard_bounce
@@ -164,9 +163,6 @@ def bounce_sentence(address: str, reply: str) -> str:
 # ---- sending --------------------------------------------------------------------
 
 
-Advance = Callable[[], None]
-
-
 class MessageFactory:
     """Builds each recipient's message on demand from the digest rendered once."""
 
@@ -255,27 +251,6 @@ async def deliver(
                 first = first.exceptions[0]
             raise first from None
         raise
-
-
-@contextmanager
-def _progress_bar(enabled: bool, total: int, description: str) -> Iterator[Advance]:
-    """A rich progress bar on stderr, only when stderr is a terminal."""
-    if not enabled or total == 0 or not sys.stderr.isatty():
-        yield lambda: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(description, total=total)
-        yield lambda: progress.advance(task)
 
 
 # ---- the command ------------------------------------------------------------------
@@ -491,7 +466,7 @@ def _send_one(
     report.digests.append(id_)
     transport = make_transport(cfg, batch=batch_folder(period, series))
     log.info("%s %s: mailing %d recipient(s)", series, period, len(pending))
-    with _progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
+    with progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
         asyncio.run(deliver(db, transport, factory, pending, report=report, advance=advance))
     status = ledger.settle_digest(db, id_)
     log.info("%s %s: %s", series, period, status)

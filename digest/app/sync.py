@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 import sqlite_utils
@@ -345,46 +343,3 @@ class SiblingSeries:
             if meeting.title.startswith(meeting.series + " "):
                 meeting.title = series + meeting.title[len(meeting.series) :]
             meeting.series = series
-
-
-class TerminalProgress:
-    """A rich progress bar on stderr, shown only when stderr is a terminal and work is long."""
-
-    MIN_TOTAL = 20
-
-    def __init__(self, description: str = "syncing notes") -> None:
-        self.description = description
-        self._bar: Any = None
-        self._task: Any = None
-        self._streams: list[tuple[logging.StreamHandler[Any], Any]] = []
-
-    def __call__(self, done: int, total: int) -> None:
-        if self._bar is None:
-            if total < self.MIN_TOTAL or not sys.stderr.isatty():
-                return
-            from rich.console import Console
-            from rich.progress import Progress as RichProgress
-
-            self._bar = RichProgress(console=Console(stderr=True), transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task(self.description, total=total)
-            # While the bar is live, sys.stderr is rich's proxy that prints above the
-            # bar: point the log handlers at it so warnings do not garble the bar.
-            for handler in logging.getLogger("digest").handlers:
-                if isinstance(handler, logging.StreamHandler):
-                    self._streams.append((handler, handler.setStream(sys.stderr)))
-        self._bar.update(self._task, completed=done, total=total)
-
-    def __enter__(self) -> TerminalProgress:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        for handler, stream in self._streams:
-            handler.setStream(stream)
-        if self._bar is not None:
-            self._bar.stop()
