@@ -61,22 +61,56 @@ def compute_digests(
     arrived late for it, get a digest; with one, every matching series does.
     """
     from digest.state import ledger
-    from digest.state.notes import list_series, load_items, load_meetings
 
     now = now or datetime.now(UTC)
     period = period or last_complete(local_today(cfg, now))
-    chosen = match_series(list_series(db), series)
-    meetings = load_meetings(db)
-    items = load_items(db)
-    return digests_from(
-        cfg,
-        meetings,
-        items,
-        period=period,
-        series=chosen,
-        built_at=ledger.built_at(db),
-        keep_empty=series is not None,
+    followed = load_followed(cfg, db, series)
+    return followed.digests(
+        cfg, period, built_at=ledger.built_at(db), keep_empty=series is not None
     )
+
+
+@dataclass(frozen=True)
+class Followed:
+    """What the digests of some series are built from: the stored meetings and items,
+    and the threads of those series, built once (not once per month of a run)."""
+
+    series: list[str]  # the chosen series
+    meetings: list[Meeting]
+    items: list[Item]
+    threads: list[Thread]
+
+    def digests(
+        self,
+        cfg: Config,
+        period: Period,
+        *,
+        built_at: Mapping[str, Mapping[Period, datetime]],
+        series: Sequence[str] | None = None,
+        keep_empty: bool = False,
+    ) -> list[Digest]:
+        """The period's digests of `series` (default: every chosen series)."""
+        return digests_from(
+            cfg,
+            self.meetings,
+            self.items,
+            period=period,
+            series=self.series if series is None else series,
+            built_at=built_at,
+            keep_empty=keep_empty,
+            threads=self.threads,
+        )
+
+
+def load_followed(cfg: Config, db: Any, series: str | None) -> Followed:
+    """The series whose name contains `series` (all when None), from the state."""
+    from digest.state.notes import list_series, load_items, load_meetings
+
+    chosen = match_series(list_series(db), series)
+    wanted = set(chosen)
+    items = load_items(db)
+    threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
+    return Followed(chosen, load_meetings(db), items, threads)
 
 
 def digests_from(

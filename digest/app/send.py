@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
+from digest.app.digests import Followed, load_followed, local_today, match_series
 from digest.app.terminal import Advance, progress_bar
 from digest.config.secrets import require_token_secret
-from digest.delivery.base import DeliveryResult, Transport, make_transport
+from digest.delivery.base import DeliveryResult, make_transport
 from digest.delivery.bounces import is_hard_bounce
 from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
@@ -160,25 +161,266 @@ def bounce_sentence(address: str, reply: str) -> str:
     )
 
 
-# ---- sending --------------------------------------------------------------------
+# ---- the run ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    period: Period | None = None
+    series: str | None = None
+    dry_run: bool = False
+    resend: bool = False
+    to: str | None = None
+    progress: bool = True
+
+
+@dataclass
+class SendRun:
+    """One `digest send`: its settings, the open state and what it found so far.
+
+    Each step takes the run instead of a long list of arguments. The meetings, items
+    and threads are loaded and built once, after the sync, for every due month.
+    """
+
+    cfg: Config
+    db: sqlite_utils.Database
+    options: SendOptions
+    now: datetime
+    test_to: str | None  # --to, normalized: a test send outside the ledger
+    secret: str | None = None  # signs subscribers' unsubscribe links
+    report: SendReport = field(default_factory=SendReport)
+    _followed: Followed | None = None
+
+    @property
+    def followed(self) -> Followed:
+        if self._followed is None:
+            self._followed = load_followed(self.cfg, self.db, self.options.series)
+        return self._followed
+
+
+def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) -> SendReport:
+    """Sync, work out the due periods, freeze their digests and mail them."""
+    started = time.monotonic()
+    now = now or datetime.now(UTC)
+    test_to = _checked_to(options.to)
+    if not test_to and not cfg.mail.list_address and not cfg.mail.subscribers:
+        raise UserError(
+            f"{cfg.path}: [mail] names no recipients; set list_address or subscribers = true."
+        )
+    if options.period is not None:
+        _check_requested_period(cfg, options.period, now)
+    with state_lock(cfg.state_dir, "send"):
+        run = SendRun(cfg, open_db(cfg.db_path), options, now, test_to)
+        try:
+            # The arguments are checked before the secret: a typo is the thing to fix first.
+            _check_requested_series(run.db, options.series)
+            if cfg.mail.subscribers:
+                run.secret = require_token_secret(cfg, "[mail] subscribers = true")
+                if not (cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto):
+                    raise UserError(
+                        f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
+                        f"unsubscribe_mailto, so every reader can leave."
+                    )
+            from digest.app.sync import sync
+
+            sync(cfg, run.db)
+            for period in _periods(run):
+                _send_period(run, period)
+        finally:
+            run.db.conn.close()
+    run.report.elapsed = time.monotonic() - started
+    return run.report
+
+
+def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
+    """--period must be a month that is over: a digest covers a whole month."""
+    if period >= Period.of(local_today(cfg, now)):
+        raise UserError(
+            f"{period} is not over yet; a digest covers a whole month (use "
+            f"`digest preview --period {period}` to look at it so far)."
+        )
+
+
+def _check_requested_series(db: sqlite_utils.Database, wanted: str | None) -> None:
+    """--series must match a known series (before a first sync none is known yet)."""
+    from digest.state.notes import list_series
+
+    known = list_series(db)
+    if wanted and known:
+        match_series(known, wanted)
+
+
+def _checked_to(to: str | None) -> str | None:
+    if not to:
+        return None
+    try:
+        return normalize_address(to)
+    except InvalidAddress as exc:
+        raise UserError(f"--to: {exc}.") from None
+
+
+def _periods(run: SendRun) -> list[Period]:
+    from digest.tracking.schedule import due_periods
+
+    if run.options.period is not None:
+        return [run.options.period]
+    today = local_today(run.cfg, run.now)
+    if run.options.to:
+        # A test send without --period: the last complete month.
+        return [last_complete(today)]
+    finished = ledger.finished_periods(run.db, run.followed.series)
+    due = due_periods(
+        now=datetime.combine(today, run.now.timetz()),
+        start=run.cfg.schedule.start,
+        sent=finished,
+    )
+    if not due:
+        log.info("nothing is due: every complete month has been sent or skipped")
+    return due
+
+
+def _send_period(run: SendRun, period: Period) -> None:
+    followed, cfg = run.followed, run.cfg
+    built_at = ledger.built_at(run.db)
+    digests = followed.digests(
+        cfg, period, built_at=built_at, keep_empty=run.options.series is not None
+    )
+    # Series with nothing that month have no digest. With skip_if_no_new_notes they
+    # are recorded as skipped (so the schedule does not offer the period again);
+    # without it, their (empty) digest is built and mailed like any other.
+    by_series: dict[str, Digest | None] = {d.series: d for d in digests}
+    for name in followed.series:
+        if name not in by_series:
+            by_series[name] = None
+            if not cfg.schedule.skip_if_no_new_notes:
+                found = followed.digests(
+                    cfg, period, built_at=built_at, series=[name], keep_empty=True
+                )
+                by_series[name] = next((d for d in found if d.series == name), None)
+    for name in sorted(by_series):
+        _send_one(run, DigestId(name, period), by_series[name])
+
+
+def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
+    from digest.tracking.schedule import should_skip
+
+    cfg, db, options, report = run.cfg, run.db, run.options, run.report
+    series, period = id_.series, id_.period
+    stored = ledger.load_stored(db, id_)
+    if stored is not None and stored.status == "skipped" and not options.resend:
+        log.debug("%s %s: skipped earlier, nothing to send", series, period)
+        return
+    if stored is None or stored.status == "skipped":
+        reason = (
+            f"no meetings of {series} in {period} and no late notes"
+            if digest is None
+            else should_skip(digest, skip_if_no_new_notes=cfg.schedule.skip_if_no_new_notes)
+        )
+        if digest is None and run.test_to:
+            log.info("%s %s: nothing to send to %s (%s)", series, period, run.test_to, reason)
+            return
+        if reason and not run.test_to:
+            log.info("skipping %s %s: %s", series, period, reason)
+            report.skipped_digests.append(f"{id_}: {reason}")
+            if not options.dry_run:
+                ledger.record_skipped(db, id_, reason, now=run.now)
+            return
+        assert digest is not None
+        rendered = _render(cfg, digest, run.now)
+        if not options.dry_run and not run.test_to:
+            stored = ledger.store_digest(
+                db,
+                id_,
+                subject=rendered.subject,
+                text=rendered.text,
+                html=rendered.html,
+                json_body=_digest_json(digest),
+                now=run.now,
+            )
+    else:
+        rendered = _rendered(stored)
+
+    factory = MessageFactory(run, rendered, id_)
+    if run.test_to:
+        _send_test(run, factory, run.test_to)
+        return
+    recipients = current_recipients(cfg, db)
+    if options.dry_run:
+        report.planned += _plan(run, stored, factory, recipients)
+        return
+    assert stored is not None
+    ledger.prepare_ledger(
+        db,
+        stored,
+        recipients,
+        message_id=lambda address: message_id(id_, address, cfg.mail.sender),
+        resend=options.resend,
+        now=run.now,
+    )
+    pending = ledger.pending_deliveries(db, id_)
+    report.already_sent += ledger.count_sent(db, id_)
+    if not pending:
+        ledger.settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
+        refused = ledger.permanent_failures(db, id_)
+        bounced = ledger.permanent_failures(db, id_, bounced=True)
+        if refused or bounced:
+            # Not "everyone has it": say who never got it and how to try them again.
+            log.warning(nothing_left_sentence(series, period, refused, bounced))
+        else:
+            log.info("%s %s: everyone has it already", series, period)
+        return
+    ledger.mark_sending(db, id_)
+    report.digests.append(id_)
+    log.info("%s %s: mailing %d recipient(s)", series, period, len(pending))
+    with progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
+        asyncio.run(deliver(run, factory, pending, advance=advance))
+    status = ledger.settle_digest(db, id_)
+    log.info("%s %s: %s", series, period, status)
+
+
+def _send_test(run: SendRun, factory: MessageFactory, address: str) -> None:
+    """--to: mail one address, outside the ledger (the real recipients are not affected)."""
+    recipient = Recipient(address, "test")
+    if run.options.dry_run:
+        msg = factory.build(recipient)
+        run.report.planned.append(
+            PlannedMessage(factory.id, address, str(msg["Subject"]), str(msg["Message-ID"]))
+        )
+        return
+    asyncio.run(deliver(run, factory, [recipient], record=False))
+
+
+def _plan(
+    run: SendRun,
+    stored: StoredDigest | None,
+    factory: MessageFactory,
+    recipients: Sequence[Recipient],
+) -> list[PlannedMessage]:
+    """Who a real run would mail now, without writing anything."""
+    targets = [r.address for r in recipients]
+    if stored is not None and not run.options.resend:
+        statuses = ledger.delivery_statuses(run.db, factory.id)
+        if statuses:
+            targets = [a for a in targets if statuses.get(a) in ("pending", "cancelled")]
+    subject = one_line(f"{run.cfg.mail.subject_prefix} {factory.rendered.subject}")
+    sender = run.cfg.mail.sender
+    return [
+        PlannedMessage(factory.id, a, subject, message_id(factory.id, a, sender)) for a in targets
+    ]
+
+
+# ---- mailing ----------------------------------------------------------------------
 
 
 class MessageFactory:
     """Builds each recipient's message on demand from the digest rendered once."""
 
-    def __init__(
-        self,
-        cfg: Config,
-        rendered: RenderedDigest,
-        id_: DigestId,
-        secret: str | None,
-        now: datetime,
-    ) -> None:
-        self.cfg = cfg
+    def __init__(self, run: SendRun, rendered: RenderedDigest, id_: DigestId) -> None:
+        self.cfg = run.cfg
+        self.secret = run.secret
+        self.now = run.now
         self.rendered = rendered
         self.id = id_
-        self.secret = secret
-        self.now = now
 
     def build(self, recipient: Recipient) -> email.message.EmailMessage:
         token = None
@@ -198,17 +440,18 @@ class MessageFactory:
 
 
 async def deliver(
-    db: sqlite_utils.Database,
-    transport: Transport,
+    run: SendRun,
     factory: MessageFactory,
     recipients: Sequence[Recipient],
     *,
-    report: SendReport,
     advance: Advance = lambda: None,
     record: bool = True,
 ) -> None:
-    """Mail each recipient, up to transport.concurrency at once, committing each result."""
+    """Mail each recipient, up to the transport's concurrency at once, committing each
+    result to the ledger (unless record=False: a --to test send)."""
+    transport = make_transport(run.cfg, batch=batch_folder(factory.id.period, factory.id.series))
     queue: Iterator[Recipient] = iter(recipients)
+    report = run.report
 
     async def worker() -> None:
         # All workers share one iterator: each takes the next recipient when it is free,
@@ -219,7 +462,7 @@ async def deliver(
             now = datetime.now(UTC)
             bounced = False
             if record:
-                bounced = record_delivery(db, factory.id, recipient, result, now)
+                bounced = record_delivery(run.db, factory.id, recipient, result, now)
             if bounced:
                 log.warning(bounce_sentence(recipient.address, result.reply))
             if result.status == "sent":
@@ -251,269 +494,6 @@ async def deliver(
                 first = first.exceptions[0]
             raise first from None
         raise
-
-
-# ---- the command ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SendOptions:
-    period: Period | None = None
-    series: str | None = None
-    dry_run: bool = False
-    resend: bool = False
-    to: str | None = None
-    progress: bool = True
-
-
-def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) -> SendReport:
-    """Sync, work out the due periods, freeze their digests and mail them."""
-    started = time.monotonic()
-    now = now or datetime.now(UTC)
-    report = SendReport()
-    test_to = _checked_to(options.to)
-    if not test_to and not cfg.mail.list_address and not cfg.mail.subscribers:
-        raise UserError(
-            f"{cfg.path}: [mail] names no recipients; set list_address or subscribers = true."
-        )
-    if options.period is not None:
-        _check_requested_period(cfg, options.period, now)
-    secret = None
-    with state_lock(cfg.state_dir, "send"):
-        db = open_db(cfg.db_path)
-        try:
-            # The arguments are checked before the secret: a typo is the thing to fix first.
-            _check_requested_series(db, options.series)
-            if cfg.mail.subscribers:
-                secret = require_token_secret(cfg, "[mail] subscribers = true")
-                if not (cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto):
-                    raise UserError(
-                        f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
-                        f"unsubscribe_mailto, so every reader can leave."
-                    )
-            from digest.app.sync import sync
-
-            sync(cfg, db)
-            for period in _periods(cfg, db, options, now):
-                _send_period(cfg, db, period, options, test_to, secret, now, report)
-        finally:
-            db.conn.close()
-    report.elapsed = time.monotonic() - started
-    return report
-
-
-def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
-    """--period must be a month that is over: a digest covers a whole month."""
-    from digest.app.digests import local_today
-
-    if period >= Period.of(local_today(cfg, now)):
-        raise UserError(
-            f"{period} is not over yet; a digest covers a whole month (use "
-            f"`digest preview --period {period}` to look at it so far)."
-        )
-
-
-def _check_requested_series(db: sqlite_utils.Database, wanted: str | None) -> None:
-    """--series must match a known series (before a first sync none is known yet)."""
-    from digest.app.digests import match_series
-    from digest.state.notes import list_series
-
-    known = list_series(db)
-    if wanted and known:
-        match_series(known, wanted)
-
-
-def _checked_to(to: str | None) -> str | None:
-    if not to:
-        return None
-    try:
-        return normalize_address(to)
-    except InvalidAddress as exc:
-        raise UserError(f"--to: {exc}.") from None
-
-
-def _periods(
-    cfg: Config, db: sqlite_utils.Database, options: SendOptions, now: datetime
-) -> list[Period]:
-    from digest.app.digests import local_today
-    from digest.tracking.schedule import due_periods
-
-    if options.period is not None:
-        return [options.period]
-    if options.to:
-        # A test send without --period: the last complete month.
-        return [last_complete(local_today(cfg, now))]
-    local_now = datetime.combine(local_today(cfg, now), now.timetz())
-    from digest.app.digests import match_series
-    from digest.state.notes import list_series
-
-    series = match_series(list_series(db), options.series)
-    finished = ledger.finished_periods(db, series)
-    due = due_periods(now=local_now, start=cfg.schedule.start, sent=finished)
-    if not due:
-        log.info("nothing is due: every complete month has been sent or skipped")
-    return due
-
-
-def _send_period(
-    cfg: Config,
-    db: sqlite_utils.Database,
-    period: Period,
-    options: SendOptions,
-    test_to: str | None,
-    secret: str | None,
-    now: datetime,
-    report: SendReport,
-) -> None:
-    from digest.app.digests import compute_digests, match_series
-    from digest.state.notes import list_series
-
-    digests = compute_digests(cfg, db, period=period, series=options.series, now=now)
-    # compute_digests leaves out series with nothing that month. With skip_if_no_new_notes
-    # they are recorded as skipped (so the schedule does not offer the period again);
-    # without it, their (empty) digest is computed and mailed like any other.
-    by_series: dict[str, Digest | None] = {d.series: d for d in digests}
-    for name in match_series(list_series(db), options.series):
-        if name not in by_series:
-            by_series[name] = None
-            if not cfg.schedule.skip_if_no_new_notes:
-                found = compute_digests(cfg, db, period=period, series=name, now=now)
-                by_series[name] = next((d for d in found if d.series == name), None)
-    for name in sorted(by_series):
-        _send_one(cfg, db, name, period, by_series[name], options, test_to, secret, now, report)
-
-
-def _send_one(
-    cfg: Config,
-    db: sqlite_utils.Database,
-    series: str,
-    period: Period,
-    digest: Digest | None,
-    options: SendOptions,
-    test_to: str | None,
-    secret: str | None,
-    now: datetime,
-    report: SendReport,
-) -> None:
-    from digest.tracking.schedule import should_skip
-
-    id_ = DigestId(series, period)
-    stored = ledger.load_stored(db, id_)
-    if stored is not None and stored.status == "skipped" and not options.resend:
-        log.debug("%s %s: skipped earlier, nothing to send", series, period)
-        return
-    if stored is None or stored.status == "skipped":
-        reason = (
-            f"no meetings of {series} in {period} and no late notes"
-            if digest is None
-            else should_skip(digest, skip_if_no_new_notes=cfg.schedule.skip_if_no_new_notes)
-        )
-        if digest is None and test_to:
-            log.info("%s %s: nothing to send to %s (%s)", series, period, test_to, reason)
-            return
-        if reason and not test_to:
-            log.info("skipping %s %s: %s", series, period, reason)
-            report.skipped_digests.append(f"{id_}: {reason}")
-            if not options.dry_run:
-                ledger.record_skipped(db, id_, reason, now=now)
-            return
-        assert digest is not None
-        rendered = _render(cfg, digest, now)
-        if not options.dry_run and not test_to:
-            stored = ledger.store_digest(
-                db,
-                id_,
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                json_body=_digest_json(digest),
-                now=now,
-            )
-    else:
-        rendered = _rendered(stored)
-
-    factory = MessageFactory(cfg, rendered, id_, secret, now)
-    if test_to:
-        _send_test(cfg, db, factory, test_to, options, report)
-        return
-    sender = cfg.mail.sender
-    recipients = current_recipients(cfg, db)
-    if options.dry_run:
-        report.planned += _plan(db, stored, id_, recipients, rendered, cfg, options.resend)
-        return
-    assert stored is not None
-    ledger.prepare_ledger(
-        db,
-        stored,
-        recipients,
-        message_id=lambda address: message_id(id_, address, sender),
-        resend=options.resend,
-        now=now,
-    )
-    pending = ledger.pending_deliveries(db, id_)
-    report.already_sent += ledger.count_sent(db, id_)
-    if not pending:
-        ledger.settle_digest(db, id_)  # e.g. the last pending reader unsubscribed: now sent
-        refused = ledger.permanent_failures(db, id_)
-        bounced = ledger.permanent_failures(db, id_, bounced=True)
-        if refused or bounced:
-            # Not "everyone has it": say who never got it and how to try them again.
-            log.warning(nothing_left_sentence(series, period, refused, bounced))
-        else:
-            log.info("%s %s: everyone has it already", series, period)
-        return
-    ledger.mark_sending(db, id_)
-    report.digests.append(id_)
-    transport = make_transport(cfg, batch=batch_folder(period, series))
-    log.info("%s %s: mailing %d recipient(s)", series, period, len(pending))
-    with progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
-        asyncio.run(deliver(db, transport, factory, pending, report=report, advance=advance))
-    status = ledger.settle_digest(db, id_)
-    log.info("%s %s: %s", series, period, status)
-
-
-def _send_test(
-    cfg: Config,
-    db: sqlite_utils.Database,
-    factory: MessageFactory,
-    address: str,
-    options: SendOptions,
-    report: SendReport,
-) -> None:
-    """--to: mail one address, outside the ledger (the real recipients are not affected)."""
-    recipient = Recipient(address, "test")
-    if options.dry_run:
-        msg = factory.build(recipient)
-        report.planned.append(
-            PlannedMessage(factory.id, address, str(msg["Subject"]), str(msg["Message-ID"]))
-        )
-        return
-    transport = make_transport(cfg, batch=batch_folder(factory.id.period, factory.id.series))
-    asyncio.run(deliver(db, transport, factory, [recipient], report=report, record=False))
-
-
-def _plan(
-    db: sqlite_utils.Database,
-    stored: StoredDigest | None,
-    id_: DigestId,
-    recipients: Sequence[Recipient],
-    rendered: RenderedDigest,
-    cfg: Config,
-    resend: bool,
-) -> list[PlannedMessage]:
-    """Who a real run would mail now, without writing anything."""
-    targets = [r.address for r in recipients]
-    if stored is not None and not resend:
-        statuses = ledger.delivery_statuses(db, id_)
-        if statuses:
-            targets = [a for a in targets if statuses.get(a) in ("pending", "cancelled")]
-    subject = build_subject(cfg, rendered)
-    return [PlannedMessage(id_, a, subject, message_id(id_, a, cfg.mail.sender)) for a in targets]
-
-
-def build_subject(cfg: Config, rendered: RenderedDigest) -> str:
-    """The Subject header build_message writes."""
-    return one_line(f"{cfg.mail.subject_prefix} {rendered.subject}")
 
 
 def _rendered(stored: StoredDigest) -> RenderedDigest:
