@@ -30,7 +30,7 @@ from digest.delivery.base import DeliveryResult, make_transport
 from digest.delivery.bounces import is_hard_bounce
 from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
-from digest.mail.message import build_message, message_id, one_line
+from digest.mail.message import build_message, message_id, subject_line
 from digest.mail.tokens import make_token, unsubscribe_links
 from digest.model import DigestId
 from digest.periods import Period, last_complete
@@ -402,7 +402,7 @@ def _plan(
         statuses = ledger.delivery_statuses(run.db, factory.id)
         if statuses:
             targets = [a for a in targets if statuses.get(a) in ("pending", "cancelled")]
-    subject = one_line(f"{run.cfg.mail.subject_prefix} {factory.rendered.subject}")
+    subject = subject_line(factory.rendered.subject, run.cfg.mail.subject_prefix)
     sender = run.cfg.mail.sender
     return [
         PlannedMessage(factory.id, a, subject, message_id(factory.id, a, sender)) for a in targets

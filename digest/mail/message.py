@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # RFC 5322 allows 998 characters per line; we fold long List-* values at commas.
 _MAX_HEADER_LINE = 998
-_SUBJECT_MAX = 200
+SUBJECT_MAX = 150  # characters of the Subject header, [mail] subject_prefix included
 
 
 class Rendered(Protocol):
@@ -101,12 +101,21 @@ for _name in _VERBATIM:
 POLICY = email.policy.SMTP.clone(header_factory=_registry)
 
 
-def one_line(text: str, limit: int = _SUBJECT_MAX) -> str:
-    """Collapse any whitespace or control characters (CR, LF, tabs, ...) into single spaces."""
-    cleaned = re.sub(r"[\s\x00-\x1f\x7f]+", " ", text).strip()
+def one_line(text: str, limit: int) -> str:
+    """One line of at most `limit` characters, cut with an ellipsis: any run of white
+    space or control characters (CR, LF, tabs, C1 controls, line separators) becomes
+    one space, so nothing can start another header."""
+    cleaned = re.sub(r"[\s\x00-\x1f\x7f-\x9f]+", " ", text).strip()
     if len(cleaned) > limit:
         cleaned = cleaned[: limit - 1].rstrip() + "…"
     return cleaned
+
+
+def subject_line(subject: str, prefix: str = "") -> str:
+    """The one Subject rule: `[mail] subject_prefix` and the rendered subject, on one
+    line of at most SUBJECT_MAX characters. render_digest stores a subject cut by it
+    (no prefix), and every message, preview and dry-run line is built with it."""
+    return one_line(f"{prefix} {subject}" if prefix else subject, SUBJECT_MAX)
 
 
 def address_domain(address: str) -> str:
@@ -195,7 +204,7 @@ def build_message(
     msg = EmailMessage(policy=POLICY)
     _set(msg, "From", cfg.mail.sender, f"{cfg.path}: [mail] from")
     msg["To"] = _parsed_header("To", recipient, f"recipient {recipient!r}")
-    _set(msg, "Subject", one_line(f"{cfg.mail.subject_prefix} {rendered.subject}"))
+    _set(msg, "Subject", subject_line(rendered.subject, cfg.mail.subject_prefix))
     _set(msg, "Date", email.utils.format_datetime(now))
     msg["Message-ID"] = message_id(digest_id, recipient, cfg.mail.sender)
     if cfg.mail.reply_to:

@@ -29,11 +29,11 @@ import jinja2
 from digest.config.schema import Config, ConfigError
 from digest.errors import UserError
 from digest.mail.inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
+from digest.mail.message import subject_line
 from digest.model import Digest, Entry, MeetingRef, SourceLink
 from digest.periods import month_name
 
 TEXT_WIDTH = 72
-SUBJECT_MAX = 150  # characters; long subjects are cut with an ellipsis
 # An entry shows its first few references and "+N more": a roadmap row in the real
 # notes cites 20 issues, which would drown the digest; the note line has them all.
 MAX_REFS = 3
@@ -480,19 +480,11 @@ def _preheader(digest: Digest, summary: str) -> str:
     return f"{digest.series}, {month}: {meetings}" + (f"; {summary}." if summary else ".")
 
 
-def clean_subject(text: str) -> str:
-    """A subject is one line of at most SUBJECT_MAX characters: no header injection."""
-    line = clean_line(text)
-    if len(line) > SUBJECT_MAX:
-        line = line[: SUBJECT_MAX - 1].rstrip() + "…"
-    return line
-
-
 def render_digest(digest: Digest, cfg: Config, *, now: datetime | None = None) -> RenderedDigest:
     """Subject, text and HTML of one digest (built once; see RenderedDigest.personalize)."""
     env = template_env(cfg)
     context = build_context(digest, cfg, now=now)
-    subject = clean_subject(_render(env, "subject.j2", context))
+    subject = subject_line(_render(env, "subject.j2", context))
     text = _tidy_text(_render(env, "digest.txt.j2", context))
     page = inline_css(_render(env, "digest.html.j2", context))
     return RenderedDigest(subject=subject, text=text, html=page)

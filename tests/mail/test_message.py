@@ -13,7 +13,7 @@ import pytest
 
 from digest.config.schema import Config, DigestConfig, MailConfig
 from digest.errors import UserError
-from digest.mail.message import build_message, message_id
+from digest.mail.message import SUBJECT_MAX, build_message, message_id, subject_line
 from digest.mail.render import RenderedDigest, render_digest
 from digest.model import Digest, DigestId
 from digest.periods import Period
@@ -138,6 +138,18 @@ def test_subject_prefix_and_reply_to_and_list_id_from_config() -> None:
     assert parsed["Subject"] == "[quillwort] Quillwort Sync digest — October 2026"
     assert parsed["Reply-To"] == "dev@lists.example.org"
     assert parsed["List-Id"] == "Quillwort digest <qw.example.org>"
+
+
+def test_one_subject_rule_caps_the_header_prefix_included() -> None:
+    """The Subject was capped at 150 characters by render and at 200 by the message
+    builder (and again in send's dry run): a long subject with a prefix reached 157."""
+    cfg = _cfg(subject_prefix="[quillwort]")
+    long_subject = subject_line("Quillwort Sync digest — October 2026: " + "new item, " * 20)
+    assert len(long_subject) == SUBJECT_MAX  # what render stores
+    header = _parsed(_build(cfg, _rendered(long_subject)))["Subject"]
+    assert header == subject_line(long_subject, "[quillwort]")
+    assert len(header) == SUBJECT_MAX
+    assert header.startswith("[quillwort] Quillwort Sync digest") and header.endswith("…")
 
 
 def test_a_hostile_title_cannot_add_headers() -> None:
