@@ -23,6 +23,7 @@ from digest.model import Item, ItemKind, ListNode, Meeting, Paragraph, SectionRo
 from digest.notes.owners import find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links
 from digest.notes.status import find_status
+from digest.notes.text import plain_text
 
 __all__ = ["extract_items", "section_role"]
 
@@ -63,12 +64,9 @@ _ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead",
 _ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"}
 _ROW_STATUS_HEADERS = {"status", "state", "progress"}
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _PARENS = re.compile(r"\([^()]*\)")
-_EMPHASIS = re.compile(r"[*_`~]+")
 _NOT_HEADING_CHAR = re.compile(r"[^\w\s/&+'-]")
 _HEADING_PARTS = re.compile(r"\s*(?:/|&|\+|\band\b)\s*")
-_URL = re.compile(r"https?://\S+")
 _WORD = re.compile(r"[^\W_][\w'.-]*")
 _BOLD_MARKS = re.compile(r"(\*\*|__)")
 _ALL_BOLD = re.compile(r"(\*\*|__)[^*_]+\1:?")
@@ -84,9 +82,8 @@ _OWNER_SEPARATORS = re.compile(r"[,/&]")
 
 @functools.lru_cache(maxsize=4096)
 def _norm_heading(text: str) -> str:
-    text = _MD_LINK.sub(r"\1", text)
-    text = _PARENS.sub(" ", text)  # "Agenda (please add items)", "Notes (optional)"
-    text = _EMPHASIS.sub("", text).lower()
+    text = _PARENS.sub(" ", plain_text(text))  # "Agenda (please add items)", "Notes (optional)"
+    text = text.lower()
     text = _NOT_HEADING_CHAR.sub(" ", text)
     return " ".join(text.split())
 
@@ -142,9 +139,7 @@ def section_role(path: tuple[str, ...], tracking: TrackingConfig) -> SectionRole
 
 
 def _words(text: str) -> list[str]:
-    text = _MD_LINK.sub(r"\1", text)
-    text = _URL.sub(" ", text)
-    return _WORD.findall(text)
+    return _WORD.findall(plain_text(text, urls=False))
 
 
 def _label(text: str) -> str:

@@ -23,6 +23,7 @@ import re
 from collections.abc import Collection
 
 from digest.notes.status import DEFAULT_DONE, DEFAULT_DROPPED, DEFAULT_OPEN
+from digest.notes.text import blank_links
 
 __all__ = ["find_owners", "project_names"]
 
@@ -203,8 +204,6 @@ _HANDLE_ONLY = re.compile(_HANDLE)
 # "[luca]", "[melissa, jason]" — not followed by "(" or "[" (links, reference links).
 _BRACKETS = re.compile(r"(?<![\]!\\])\[(?P<inner>[^\[\]\n]{1,80})\](?![(\[:])")
 _LINKED_MENTION = re.compile(r"\[(@[A-Za-z0-9][\w-]{0,38})\]\([^)]*\)")
-_LINK = re.compile(r"!?\[[^\]]*\]\([^)]*\)")
-_URL = re.compile(r"https?://\S+")
 _MENTION = re.compile(r"(?<![\w@/.])@(?P<handle>[A-Za-z0-9][\w-]{0,38})\b")
 _TRAILING_PARENS = re.compile(r"\((?P<inner>[^()]{1,80})\)\s*[.!]?\s*$")
 _SPEAKER = re.compile(
@@ -244,8 +243,7 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
     found: list[tuple[int, str]] = []
     for m in _LINKED_MENTION.finditer(text):
         found.append((m.start(), m.group(1)))
-    bare = _LINK.sub(lambda m: " " * len(m.group(0)), text)  # keep offsets
-    bare = _URL.sub(lambda m: " " * len(m.group(0)), bare)
+    bare = blank_links(text)  # offsets kept
     for m in _BRACKETS.finditer(bare):
         people = _as_people(m.group("inner"), not_people)
         if people and not m.group("inner").startswith("^"):

@@ -32,6 +32,7 @@ from digest.model import (
     SeriesOrigin,
     TableRow,
 )
+from digest.notes.text import plain_text
 from digest.periods import Period
 
 __all__ = [
@@ -155,13 +156,8 @@ def _title_case(text: str) -> str:
     return " ".join(out)
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"[*_`~]+")
-
-
 def _strip_markup(text: str) -> str:
-    text = _MD_LINK.sub(r"\1", text)  # [text](url) -> text
-    return _EMPHASIS.sub("", text)
+    return plain_text(text)  # "[**Core** sync](url)" -> "Core sync"
 
 
 def series_name(title: str) -> str:

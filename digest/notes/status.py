@@ -17,6 +17,7 @@ from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Status
+from digest.notes.text import plain_text
 
 __all__ = ["DEFAULT_DONE", "DEFAULT_DROPPED", "DEFAULT_OPEN", "find_status", "status_words"]
 
@@ -141,19 +142,9 @@ def _word_pairs(
     return pairs
 
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_URL = re.compile(r"https?://\S+")
-_CODE = re.compile(r"`[^`]*`")
-_EMPHASIS = re.compile(r"[*_~]+")
-
-
 def _plain(text: str) -> str:
     """Text without links' targets, URLs and emphasis, so "[done](url)" reads "done"."""
-    text = _LINK.sub(r"\1", text)
-    text = _URL.sub(" ", text)
-    text = _CODE.sub(" ", text)
-    text = _EMPHASIS.sub("", text)
-    return text
+    return plain_text(text, urls=False, code=False)
 
 
 def _phrase_body(phrase: str) -> str:

@@ -37,6 +37,7 @@ from rapidfuzz import fuzz, process
 
 from digest.config.schema import TrackingConfig
 from digest.model import Item, Join, Status, Thread
+from digest.notes.text import MD_LINK, URL
 
 HUB_THREADS = 3  # a reference found in this many threads is a hub, not a join key alone
 HUB_SIMILARITY = 25  # a hub reference still joins when the text is this close to `similarity`
@@ -66,8 +67,6 @@ _STOPWORD_TEXT = """
 """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_URL = re.compile(r"(?:https?://|www\.)\S+")
 _BRACKETS = re.compile(r"\[[^\]]{0,40}\]")  # [luca], [to-do], [proposal]
 _HANDLE = re.compile(r"(?<![\w.])@[\w-]+")
 _REF = re.compile(r"\b[\w.-]+/[\w.-]+#\d+|\B#\d+\b")
@@ -100,8 +99,8 @@ def normalize_tokens(text: str, status_phrase: str | None = None) -> list[str]:
     text = text.lower()
     if status_phrase:
         text = text.replace(status_phrase.lower(), " ")
-    text = _MD_LINK.sub(r" \1 ", text)
-    text = _URL.sub(" ", text)
+    text = MD_LINK.sub(r" \1 ", text)  # a link's text, kept apart from its neighbours
+    text = URL.sub(" ", text)
     text = _REF.sub(" ", text)
     text = _BRACKETS.sub(" ", text)
     text = _HANDLE.sub(" ", text)

@@ -1,0 +1,39 @@
+"""Inline Markdown as the words a reader sees: one home for the patterns every reader
+of notes strips (links, bare URLs, code spans, emphasis marks).
+
+`plain_text` is the one conversion; the few readers that need another shape of the
+same thing (offsets kept for owners, word boundaries kept for thread tokens) use the
+same patterns. Output Markdown (HTML or plain text of a digest) is digest.mail.inline,
+a real parser: these are for reading notes, where speed and robustness matter more.
+"""
+
+from __future__ import annotations
+
+import re
+
+# [text](url) and ![alt](src); group 1 is the text.
+MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+# A bare URL, up to the next white space ("www.example.org/x" is one too).
+URL = re.compile(r"(?:https?://|www\.)\S+")
+CODE = re.compile(r"`[^`]*`")
+EMPHASIS = re.compile(r"[*_`~]+")
+
+
+def plain_text(text: str, *, urls: bool = True, code: bool = True) -> str:
+    """`text` without Markdown markup: a link becomes its text, emphasis marks go.
+
+    urls=False also drops bare URLs (each becomes a space: they are not words);
+    code=False drops code spans whole (a status word in `code` is not a status).
+    """
+    text = MD_LINK.sub(r"\1", text)
+    if not urls:
+        text = URL.sub(" ", text)
+    if not code:
+        text = CODE.sub(" ", text)
+    return EMPHASIS.sub("", text)
+
+
+def blank_links(text: str) -> str:
+    """Links and bare URLs replaced by as many spaces: the other words keep their offsets."""
+    text = MD_LINK.sub(lambda m: " " * len(m.group(0)), text)
+    return URL.sub(lambda m: " " * len(m.group(0)), text)

@@ -1,0 +1,37 @@
+"""plain_text: the one way readers of notes see inline Markdown as words."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.notes.text import blank_links, plain_text
+
+
+@pytest.mark.parametrize(
+    ("markdown", "plain"),
+    [
+        ("[**Core** sync](https://example.org/x)", "Core sync"),
+        ("![logo](logo.png) Falco", "logo Falco"),
+        ("*in progress* ~~late~~ `eta`", "in progress late eta"),
+        (
+            "see https://example.org/a and www.example.org/b",
+            "see https://example.org/a and www.example.org/b",
+        ),
+    ],
+)
+def test_links_become_their_text_and_emphasis_marks_go(markdown: str, plain: str) -> None:
+    assert plain_text(markdown) == plain
+
+
+def test_urls_and_code_can_be_dropped_as_not_words() -> None:
+    text = "done, see https://example.org/pr/1 and `status: done`"
+    assert plain_text(text, urls=False) == "done, see   and status: done"
+    assert plain_text(text, urls=False, code=False) == "done, see   and  "
+
+
+def test_blank_links_keeps_offsets() -> None:
+    text = "[@ada](https://github.com/ada) will https://x.org/y do it (bo)"
+    blanked = blank_links(text)
+    assert len(blanked) == len(text)
+    assert blanked.index("will") == text.index("will")
+    assert blanked.strip().startswith("will") and "https" not in blanked
