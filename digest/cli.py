@@ -1,6 +1,8 @@
-"""The `digest` command line (typer). Thin: each command calls one pipeline module.
+"""The `digest` command line (typer). Thin: each command parses its arguments, calls
+one function of digest.app (the orchestration), and prints what it returns.
 
-Imports of heavy modules happen inside the commands so `digest --help` stays fast.
+Imports happen inside the commands so `digest --help` stays fast: it loads typer
+and none of the pipeline.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import typer
 from digest.errors import UserError
 
 if TYPE_CHECKING:
+    from digest.config.schema import Config
     from digest.periods import Period
 
 app = typer.Typer(
@@ -65,7 +68,7 @@ def _period(text: str | None) -> Period | None:
         raise UserError(exc.sentence("--period", example="2026-10")) from None
 
 
-def load() -> object:
+def load() -> Config:
     """The validated config; its warnings are logged once."""
     import logging
 
@@ -78,10 +81,9 @@ def load() -> object:
     return cfg
 
 
-# ---- commands: each body belongs to the module named in its comment ---------
+# ---- commands: each calls the digest.app function named in its body ---------
 
 
-# sync: digest.sync (brief B)
 @app.command()
 def sync(
     full: Annotated[
@@ -92,24 +94,16 @@ def sync(
     """Read what is new in every source (git, folder, feed) into the state."""
     import logging
 
-    from digest.app.sync import sync as run_sync
-    from digest.app.terminal import TerminalProgress
-    from digest.config.schema import Config
-    from digest.state.db import open_db, state_lock
+    from digest.app.sync import run_sync
 
     cfg = load()
-    assert isinstance(cfg, Config)
-    with state_lock(cfg.state_dir, "sync"):
-        db = open_db(cfg.db_path)
-        with TerminalProgress() as progress:
-            report = run_sync(cfg, db, progress=progress, full=full)
+    report = run_sync(cfg, full=full)
     # Warnings were logged as they happened; the summary counts them.
     logging.getLogger("digest").info(report.summary())
     if cfg.sources and len(report.failed) == len(cfg.sources):
         raise typer.Exit(1)  # nothing could be read: let a timer/cron see the failure
 
 
-# preview: digest.render / digest.jsonout (brief D)
 @app.command()
 def preview(
     period: Annotated[
@@ -138,12 +132,9 @@ def preview(
 ) -> None:
     """See the digest before anything is sent: in the terminal, as HTML, JSON or .eml."""
     from digest.app.preview import run_preview
-    from digest.config.schema import Config
 
-    cfg = load()
-    assert isinstance(cfg, Config)
     run_preview(
-        cfg,
+        load(),
         period=_period(period),
         series=series,
         output_format=output_format,
@@ -152,7 +143,6 @@ def preview(
     )
 
 
-# send: digest.send (brief E1)
 @app.command()
 def send(
     period: Annotated[
@@ -182,7 +172,7 @@ def send(
     from digest.app.send import SendOptions, plan_lines, run_send, summary_lines
 
     report = run_send(
-        load(),  # type: ignore[arg-type]
+        load(),
         SendOptions(period=_period(period), series=series, dry_run=dry_run, resend=resend, to=to),
     )
     if dry_run:
@@ -196,29 +186,23 @@ def send(
         raise typer.Exit(1)
 
 
-# subscribers: digest.subscribers (brief E1)
 @subscribers_app.command("add")
 def subscribers_add(
     address: Annotated[str, typer.Argument(help="The email address.")],
     name: Annotated[str | None, typer.Option(help="The subscriber's name.")] = None,
 ) -> None:
     """Add a subscriber (or make an unsubscribed one active again)."""
-    from digest.state.db import open_db
-    from digest.state.subscribers import add_subscriber
+    from digest.app import subscribers
 
-    cfg = load()
-    normalized, outcome = add_subscriber(open_db(cfg.db_path), address, name)  # type: ignore[attr-defined]
-    typer.echo(f"{normalized}: {outcome}.")
+    typer.echo(subscribers.add(load(), address, name))
 
 
 @subscribers_app.command("remove")
 def subscribers_remove(address: Annotated[str, typer.Argument(help="The email address.")]) -> None:
     """Forget a subscriber entirely (to keep them from being re-imported, use unsubscribe)."""
-    from digest.state.db import open_db
-    from digest.state.subscribers import remove_subscriber
+    from digest.app import subscribers
 
-    cfg = load()
-    typer.echo(f"{remove_subscriber(open_db(cfg.db_path), address)}: removed.")  # type: ignore[attr-defined]
+    typer.echo(subscribers.remove(load(), address))
 
 
 @subscribers_app.command("list")
@@ -229,14 +213,12 @@ def subscribers_list(
     ] = None,
 ) -> None:
     """List subscribers: address, name, status (tab-separated)."""
-    from digest.state.db import open_db
-    from digest.state.subscribers import list_subscribers
+    from digest.app import subscribers
 
-    cfg = load()
-    subscribers = list_subscribers(open_db(cfg.db_path), status)  # type: ignore[attr-defined]
-    for s in subscribers:
+    found = subscribers.listing(load(), status)
+    for s in found:
         typer.echo(f"{s.address}\t{s.name}\t{s.status}")
-    typer.echo(f"{len(subscribers)} subscriber(s).", err=True)
+    typer.echo(f"{len(found)} subscriber(s).", err=True)
 
 
 @subscribers_app.command("import")
@@ -244,15 +226,9 @@ def subscribers_import(
     file: Annotated[Path, typer.Argument(help="CSV: address[,name][,status], header optional.")],
 ) -> None:
     """Import subscribers from CSV; invalid rows are reported by line and skipped."""
-    from digest.state.db import open_db
-    from digest.state.subscribers import import_subscribers
+    from digest.app import subscribers
 
-    cfg = load()
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{file}: cannot be read as UTF-8 text ({exc}).") from None
-    report = import_subscribers(open_db(cfg.db_path), text)  # type: ignore[attr-defined]
+    report = subscribers.import_file(load(), file)
     for line, reason in report.invalid:
         typer.echo(f"{file}:{line}: {reason}; skipped.", err=True)
     typer.echo(
@@ -266,14 +242,11 @@ def subscribers_import(
 @subscribers_app.command("export")
 def subscribers_export() -> None:
     """Write every subscriber as CSV (address,name,status) to stdout."""
-    from digest.state.db import open_db
-    from digest.state.subscribers import export_subscribers, list_subscribers
+    from digest.app import subscribers
 
-    cfg = load()
-    sys.stdout.write(export_subscribers(list_subscribers(open_db(cfg.db_path))))  # type: ignore[attr-defined]
+    sys.stdout.write(subscribers.export(load()))
 
 
-# unsubscribe: digest.subscribers / digest.tokens (brief E1)
 @app.command()
 def unsubscribe(
     who: Annotated[
@@ -281,31 +254,11 @@ def unsubscribe(
     ],
 ) -> None:
     """Unsubscribe an address, or the reader an unsubscribe token (or link) belongs to."""
-    from digest.config.secrets import require_token_secret
-    from digest.mail.tokens import token_from_url, verify_token
-    from digest.state.db import open_db
-    from digest.state.subscribers import unsubscribe_address
+    from digest.app import subscribers
 
-    cfg = load()
-    address = who
-    if "@" not in who or who.startswith(("http://", "https://")):
-        secret = require_token_secret(cfg, "checking an unsubscribe token")  # type: ignore[arg-type]
-        found = verify_token(token_from_url(cfg, who.strip()), secret)  # type: ignore[arg-type]
-        if found is None:
-            raise UserError(
-                "this unsubscribe token is not valid: it was cut short, changed, or signed "
-                "with another secret."
-            )
-        address = found
-    outcome = unsubscribe_address(open_db(cfg.db_path), address)  # type: ignore[attr-defined]
-    typer.echo(
-        f"{address}: unsubscribed."
-        if outcome != "unchanged"
-        else f"{address}: was already unsubscribed."
-    )
+    typer.echo(subscribers.unsubscribe(load(), who))
 
 
-# serve-unsubscribe: digest.unsubscribe_web
 @app.command("serve-unsubscribe")
 def serve_unsubscribe(
     host: Annotated[
@@ -314,27 +267,11 @@ def serve_unsubscribe(
     port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port to listen on.")] = 8025,
 ) -> None:
     """Serve the unsubscribe page of [mail] unsubscribe_url (plain HTTP, for a reverse proxy)."""
-    import logging
+    from digest.app.web import serve
 
-    from digest.app.web import make_app, make_unsubscribe_server
-    from digest.config.schema import Config
-
-    cfg = load()
-    assert isinstance(cfg, Config)
-    server = make_unsubscribe_server(make_app(cfg), host, port)
-    logging.getLogger("digest").info(
-        "serving the unsubscribe page on http://%s:%d/ (Ctrl-C stops it)",
-        host if ":" not in host else f"[{host}]",
-        server.server_port,
-    )
-    with server:
-        try:
-            server.serve_forever()
-        except KeyboardInterrupt:
-            logging.getLogger("digest").info("stopped.")
+    serve(load(), host, port)
 
 
-# items: digest.report / digest.threads (brief C)
 @app.command()
 def items(
     series: Annotated[
@@ -359,16 +296,10 @@ def items(
     ] = None,
 ) -> None:
     """The items followed from meeting to meeting: status, owners, age, history."""
-    from digest.app.digests import run_items
-    from digest.config.schema import Config
-    from digest.state.db import open_db
+    from digest.app.items import run_items
 
-    cfg = load()
-    assert isinstance(cfg, Config)
-    db = open_db(cfg.db_path)
     run_items(
-        cfg,
-        db,
+        load(),
         series=series,
         only_open=only_open,
         owner=owner,
@@ -377,7 +308,6 @@ def items(
     )
 
 
-# doctor: digest.doctor (brief F)
 @app.command()
 def doctor() -> None:
     """Check config, sources, state, templates, SMTP and secrets; send nothing.
@@ -392,7 +322,6 @@ def doctor() -> None:
         raise typer.Exit(1)
 
 
-# init: digest.init (brief F)
 @app.command()
 def init(
     path: Annotated[
@@ -412,7 +341,6 @@ def init(
     typer.echo(f"Wrote {target}: edit the [[sources]] and [mail] tables, then run `digest doctor`.")
 
 
-# history: digest.history (brief F)
 @app.command()
 def history(
     output_format: Annotated[
@@ -425,19 +353,9 @@ def history(
     ] = None,
 ) -> None:
     """List the digests built and sent: period, series, status, recipients, deliveries."""
-    from digest.app.history import history_json, history_table, load_history
-    from digest.config.schema import Config
-    from digest.state.db import database_error, open_db
+    from digest.app.history import run_history
 
-    cfg = load()
-    assert isinstance(cfg, Config)
-    # Listing never creates a state database: no file means nothing was built yet.
-    try:
-        exists = cfg.db_path.exists()
-    except OSError as exc:  # a state folder this user may not enter
-        raise database_error(cfg.db_path, exc) from None
-    rows = load_history(open_db(cfg.db_path), series=series) if exists else []
-    typer.echo(history_json(rows) if output_format == "json" else history_table(rows))
+    typer.echo(run_history(load(), series=series, output_format=output_format))
 
 
 def _interrupted(exc: BaseException) -> bool:
@@ -460,7 +378,7 @@ def _say(sentence: str) -> None:
 def main() -> None:
     import sqlite3
 
-    from digest.state.db import database_error
+    from digest.errors import database_error
 
     try:
         app()

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlite_utils
 
+from digest.config.schema import Config
 from digest.state import ledger
 from digest.state.ledger import HistoryRow
 
@@ -26,6 +27,20 @@ def load_history(db: sqlite_utils.Database, *, series: str | None = None) -> lis
     if not known:
         return []  # nothing built yet: the table says so
     return ledger.history(db, series=match_series(known, series))
+
+
+def run_history(cfg: Config, *, series: str | None = None, output_format: str = "table") -> str:
+    """`digest history`: the table (or JSON) of every digest built. Never creates the state:
+    no database file means nothing was built yet."""
+    from digest.errors import database_error
+    from digest.state.db import open_db
+
+    try:
+        exists = cfg.db_path.exists()
+    except OSError as exc:  # a state folder this user may not enter
+        raise database_error(cfg.db_path, exc) from None
+    rows = load_history(open_db(cfg.db_path), series=series) if exists else []
+    return history_json(rows) if output_format == "json" else history_table(rows)
 
 
 def history_json(rows: list[HistoryRow]) -> str:

@@ -119,6 +119,17 @@ def sync(
     return report
 
 
+def run_sync(cfg: Config, *, full: bool = False) -> SyncReport:
+    """`digest sync`: under the state lock, with a progress bar in a terminal."""
+    from digest.app.terminal import TerminalProgress
+    from digest.state.db import open_db, state_lock
+
+    with state_lock(cfg.state_dir, "sync"):
+        db = open_db(cfg.db_path)
+        with TerminalProgress() as progress:
+            return sync(cfg, db, progress=progress, full=full)
+
+
 class _Counter:
     """Progress over all sources: the total grows as each source is scanned."""
 

@@ -239,7 +239,8 @@ class UnsubscribeApp:
         return self._unsubscribe(address, masked, "one-click" if b"One-Click" in form else "form")
 
     def _unsubscribe(self, address: str, masked: str, how: str) -> Response:
-        from digest.state.db import database_error, open_db
+        from digest.errors import database_error
+        from digest.state.db import open_db
         from digest.state.subscribers import InvalidAddress, normalize_address, unsubscribe_address
 
         try:
@@ -351,3 +352,18 @@ def make_unsubscribe_server(app: WSGIApplication, host: str, port: int) -> WSGIS
             f"cannot listen on {host} port {port} ({exc.strerror or exc}); "
             "choose another --host or --port."
         ) from None
+
+
+def serve(cfg: Config, host: str, port: int) -> None:
+    """`digest serve-unsubscribe`: serve the page until Ctrl-C or SIGTERM."""
+    server = make_unsubscribe_server(make_app(cfg), host, port)
+    logging.getLogger("digest").info(
+        "serving the unsubscribe page on http://%s:%d/ (Ctrl-C stops it)",
+        host if ":" not in host else f"[{host}]",
+        server.server_port,
+    )
+    with server:
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            logging.getLogger("digest").info("stopped.")

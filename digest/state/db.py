@@ -24,7 +24,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from digest.errors import LockedError, UserError
+from digest.errors import LockedError, UserError, database_error
 
 SCHEMA_VERSION = 1
 
@@ -162,28 +162,6 @@ def open_db(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     migrate(db, path)
     return db
-
-
-def database_error(path: Path, exc: OSError | sqlite3.Error) -> UserError:
-    """The one sentence for a state database that cannot be used, opened or mid-run.
-
-    SQLite reports damage and permissions lazily (at the first page it reads or
-    writes), so this is used both by `open_db` and for errors raised later.
-    """
-    if isinstance(exc, OSError):
-        return UserError(f"state database {path} cannot be opened: {exc.strerror or exc}.")
-    reason = str(exc)
-    if "malformed" in reason or "not a database" in reason:
-        return UserError(
-            f"state database {path} is damaged ({reason}); restore it from a backup, or move "
-            "it away to start afresh (digests already sent would then be sent again)."
-        )
-    if "readonly" in reason or "unable to open" in reason:
-        return UserError(
-            f"state database {path} cannot be used ({reason}); run digest as a user that "
-            f"can read and write it and its folder {path.parent}."
-        )
-    return UserError(f"state database {path} failed: {reason}.")
 
 
 def schema_version(db: sqlite_utils.Database) -> int:

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.app.digests import compute_digests, run_items
+from digest.app.digests import compute_digests
+from digest.app.items import run_items
 from digest.app.sync import sync
 from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
