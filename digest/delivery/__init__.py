@@ -4,6 +4,5 @@
 - outbox: .eml files (the default); smtp: aiosmtplib with TLS, pool, rate, retries;
 - bounces: which SMTP refusals mean the address is gone.
 
-May import: digest.errors, digest.log, digest.model, digest.periods, digest.config,
-and the pure stages (digest.notes, digest.tracking, digest.mail).
+May import: digest.errors, digest.log, digest.model, digest.periods, digest.config.
 """

@@ -5,6 +5,5 @@
 - ledger: the digests and deliveries tables (every query on them);
 - subscribers: the digest's own subscribers.
 
-May import: digest.errors, digest.log, digest.model, digest.periods, digest.config,
-and the pure stages (digest.notes, digest.tracking, digest.mail).
+May import: digest.errors, digest.log, digest.model, digest.periods, digest.config.
 """
