@@ -75,7 +75,7 @@ class Section:
     blocks: list[Block] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Meeting:
     id: str  # stable: "{source}:{path}:{date}" (+ ":{n}" when a file repeats a date)
     source: str

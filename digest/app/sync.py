@@ -15,11 +15,11 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
+from digest.model import Document, Meeting
 from digest.sources.base import (
     NoteVersion,
     SourceError,
@@ -30,6 +30,7 @@ from digest.sources.base import (
 from digest.sources.scan import scan_source
 from digest.state import notes as store
 from digest.state.db import transaction
+from digest.state.notes import FirstSeen
 
 log = logging.getLogger("digest.sync")
 
@@ -266,15 +267,12 @@ def _store_version(
         parse_doc = dataclasses.replace(doc, committed_at=first_commit)
     try:
         result = parse_document(parse_doc, series=src.series, source_kind=src.kind)
+        meetings, warnings = result.meetings, result.warnings
         if siblings is not None:
-            siblings.resolve(doc.path, result)
-        first = store.first_seen(db, doc.source, result.meetings, leaving_paths=leaving_paths)
-        for meeting in result.meetings:
-            meeting.commit = doc.commit
-            known = first.get(meeting.id)
-            dates = [d for d in (known.committed_at if known else None, doc.committed_at) if d]
-            meeting.committed_at = min(dates) if dates else None
-        items = [it for m in result.meetings for it in extract_items(m, cfg.tracking, org=org)]
+            meetings, warnings = siblings.resolve(doc.path, meetings, warnings)
+        first = store.first_seen(db, doc.source, meetings, leaving_paths=leaving_paths)
+        meetings = [_first_committed(m, first.get(m.id), doc) for m in meetings]
+        items = [it for m in meetings for it in extract_items(m, cfg.tracking, org=org)]
     except Exception as exc:  # a bug in the parser must not stop every later note
         log.debug("parsing %s:%s failed", doc.source, doc.path, exc_info=True)
         problem = (
@@ -285,12 +283,19 @@ def _store_version(
         store.record_unreadable(db, doc, [problem], seen_at)
         warn(problem)
         return
-    store.replace_document(db, doc, result.meetings, items, result.warnings, seen_at, first)
+    store.replace_document(db, doc, meetings, items, warnings, seen_at, first)
     summary.changed[doc.path] = False
-    summary.meetings += len(result.meetings)
+    summary.meetings += len(meetings)
     summary.items += len(items)
-    for message in result.warnings:
+    for message in warnings:
         warn(message)
+
+
+def _first_committed(meeting: Meeting, known: FirstSeen | None, doc: Document) -> Meeting:
+    """The meeting as stored: committed when it first appeared (a later edit of its note,
+    or a rename, never makes it look new), else when this version was committed."""
+    dates = [d for d in (known.committed_at if known else None, doc.committed_at) if d]
+    return dataclasses.replace(meeting, committed_at=min(dates) if dates else None)
 
 
 class SiblingSeries:
@@ -323,34 +328,45 @@ class SiblingSeries:
                     shape.setdefault(series, set()).add(path)
         return self._by_shape
 
-    def resolve(self, path: str, result: Any) -> None:
-        """Rename `result`'s fallback-series meetings after their titled siblings."""
+    def resolve(
+        self, path: str, meetings: list[Meeting], warnings: list[str]
+    ) -> tuple[list[Meeting], list[str]]:
+        """The note's meetings, those in a fallback series renamed after their titled
+        siblings, and its warnings (one more when no titled sibling is known yet)."""
         from digest.notes.parse import file_shape
 
         shape = file_shape(path)
         by_series = self._load().setdefault(shape, {})
         fallbacks = []
-        for meeting in result.meetings:
+        for meeting in meetings:
             if meeting.series_origin == "fallback":
                 fallbacks.append(meeting)
             else:
                 by_series.setdefault(meeting.series, set()).add(path)
         if not fallbacks:
-            return
+            return meetings, warnings
         titled = {series: paths - {path} for series, paths in by_series.items()}
         titled = {series: paths for series, paths in titled.items() if paths}
         if not titled:
-            if shape not in self._warned:
-                self._warned.add(shape)
-                result.warnings.append(
-                    f"{self.source}:{path}: no title heading and no titled note named like "
-                    f'it; its meetings are in series "{fallbacks[0].series}" (add a title '
-                    "heading, or set `series` on the source)."
-                )
-            return
+            if shape in self._warned:
+                return meetings, warnings
+            self._warned.add(shape)
+            return meetings, [
+                *warnings,
+                f"{self.source}:{path}: no title heading and no titled note named like "
+                f'it; its meetings are in series "{fallbacks[0].series}" (add a title '
+                "heading, or set `series` on the source).",
+            ]
         # Most titled siblings; on a tie, the alphabetically first (stable across runs).
         series = min(titled, key=lambda s: (-len(titled[s]), s))
-        for meeting in fallbacks:
-            if meeting.title.startswith(meeting.series + " "):
-                meeting.title = series + meeting.title[len(meeting.series) :]
-            meeting.series = series
+        return [_in_series(m, series) if m.series_origin == "fallback" else m for m in meetings], (
+            warnings
+        )
+
+
+def _in_series(meeting: Meeting, series: str) -> Meeting:
+    """A fallback-series meeting moved to `series` (its title says the new name too)."""
+    title = meeting.title
+    if title.startswith(meeting.series + " "):
+        title = series + title[len(meeting.series) :]
+    return dataclasses.replace(meeting, series=series, title=title)
