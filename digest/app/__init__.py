@@ -6,3 +6,16 @@ only a terminal shows (progress bars, the styled preview).
 
 May import any stage and the state. Only digest.cli imports it.
 """
+
+__all__ = [
+    "digests",
+    "doctor",
+    "history",
+    "items",
+    "preview",
+    "send",
+    "subscribers",
+    "sync",
+    "terminal",
+    "web",
+]

@@ -7,3 +7,5 @@
 
 May import: digest.errors, digest.log, digest.model, digest.periods. Never a stage.
 """
+
+__all__ = ["load", "schema", "secrets", "starter"]

@@ -6,3 +6,5 @@
 
 May import: digest.errors, digest.log, digest.model, digest.periods, digest.config.
 """
+
+__all__ = ["base", "bounces", "outbox", "smtp"]

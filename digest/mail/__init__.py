@@ -9,3 +9,5 @@
 Nothing here opens a socket or a database. May import: digest.errors,
 digest.model, digest.periods, digest.config.schema.
 """
+
+__all__ = ["inline", "jsonout", "message", "render", "tokens"]

@@ -8,3 +8,5 @@
 Pure functions tested on strings. May import: digest.errors, digest.model,
 digest.periods, digest.config.schema.
 """
+
+__all__ = ["items", "owners", "parse", "refs", "status", "text"]

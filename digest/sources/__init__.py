@@ -8,3 +8,5 @@
 
 May import: digest.errors, digest.log, digest.model, digest.periods, digest.config.
 """
+
+__all__ = ["base", "feed", "folder", "git", "globs", "html_markdown", "scan"]

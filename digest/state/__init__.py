@@ -7,3 +7,5 @@
 
 May import: digest.errors, digest.log, digest.model, digest.periods, digest.config.
 """
+
+__all__ = ["db", "ledger", "notes", "subscribers"]

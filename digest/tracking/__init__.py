@@ -8,3 +8,5 @@
 Pure functions tested on values. May import: digest.errors, digest.model,
 digest.periods, digest.config.schema, digest.notes.
 """
+
+__all__ = ["buckets", "links", "schedule", "threads"]

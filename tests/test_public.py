@@ -1,0 +1,90 @@
+"""The public surface: the modules the README lists, and the entry points it names.
+
+Each package's __all__ is its list of modules and must match both the files on
+disk and the tree the README draws, so the documented layout is the real one.
+The entry points (the `digest` script, `python -m digest`, the WSGI factory the
+README gives to gunicorn) must import and be callable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import digest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+PACKAGES = sorted(p.parent.name for p in (ROOT / "digest").glob("*/__init__.py"))
+
+
+def readme_tree() -> dict[str, set[str]]:
+    """package -> module names, from the README's drawing of digest/."""
+    block = README[README.index("```\ndigest/\n") :]
+    block = block[: block.index("```", 4)]
+    tree: dict[str, set[str]] = {}
+    current = ""
+    for line in block.splitlines()[2:]:
+        head = re.match(r"\s+(\w+)/\s", line)
+        if head:
+            current = head.group(1)
+        elif not line.startswith("  " * 6):  # a top-level line, not a continuation
+            current = ""
+        tree.setdefault(current, set()).update(re.findall(r"(\w+)\.py\b", line))
+    return tree
+
+
+def test_the_package_lists_its_stages_and_ships_them() -> None:
+    top = {"__version__", "cli", "errors", "log", "model", "periods"}
+    assert set(digest.__all__) == top | set(PACKAGES)
+    shipped = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    assert {f"digest.{p}" for p in PACKAGES} <= shipped, "pyproject must ship every package"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_all_is_the_modules_on_disk_and_in_the_readme(package: str) -> None:
+    module = importlib.import_module(f"digest.{package}")
+    on_disk = {p.stem for p in (ROOT / "digest" / package).glob("*.py")} - {"__init__"}
+    assert set(module.__all__) == on_disk
+    assert readme_tree()[package] == on_disk
+    for name in module.__all__:
+        importlib.import_module(f"digest.{package}.{name}")
+
+
+def test_the_top_modules_are_in_the_readme_tree() -> None:
+    on_disk = {p.stem for p in (ROOT / "digest").glob("*.py")} - {"__init__", "__main__"}
+    assert readme_tree()[""] == on_disk
+
+
+def test_the_version_is_the_projects() -> None:
+    assert digest.__version__ == PYPROJECT["project"]["version"]
+
+
+def test_the_entry_points_import() -> None:
+    script = PYPROJECT["project"]["scripts"]["digest"]
+    module, _, attr = script.partition(":")
+    assert callable(getattr(importlib.import_module(module), attr))
+    # The WSGI factory the README gives to gunicorn (and any module:function it names).
+    named = set(re.findall(r"`(digest(?:\.\w+)+):(\w+)", README))
+    assert ("digest.app.web", "app_from_env") in named
+    for module, attr in named:
+        assert callable(getattr(importlib.import_module(module), attr)), (module, attr)
+
+
+def test_module_paths_named_in_the_readme_exist() -> None:
+    for path in set(re.findall(r"\bdigest/[\w/]+\.py\b", README)):
+        assert (ROOT / path).is_file(), path
+
+
+def test_python_dash_m_digest_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "digest", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0 and "Usage" in proc.stdout
