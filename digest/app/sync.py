@@ -109,7 +109,7 @@ def sync(
         summary = SourceSummary()
         report.per_source[src.name] = summary
         before = set(store.current_blobs(db, src.name))
-        _read_source(cfg, db, src, summary, report.warnings, counter, seen_at, full)
+        _read_source(_Reading(cfg, db, src, summary, report.warnings, seen_at), counter, full)
         # A note added then deleted within the run (first sync of a long history) is neither.
         changed = summary.changed.items()
         summary.new_notes = sum(1 for _, gone in changed if not gone)
@@ -149,16 +149,37 @@ class _Counter:
             self.progress(min(self.done, self.total), self.total)
 
 
-def _read_source(
-    cfg: Config,
-    db: sqlite_utils.Database,
-    src: SourceConfig,
-    summary: SourceSummary,
-    warnings: list[str],
-    counter: _Counter,
-    seen_at: datetime,
-    full: bool,
-) -> None:
+@dataclass
+class _Reading:
+    """One source being read by one sync: what storing each of its note versions needs."""
+
+    cfg: Config
+    db: sqlite_utils.Database
+    src: SourceConfig
+    summary: SourceSummary
+    warnings: list[str]  # the run's, each once
+    seen_at: datetime
+    org: str = field(init=False)
+    siblings: SiblingSeries = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.org = source_org(self.src)
+        self.siblings = SiblingSeries(self.db, self.src.name)
+
+    def warn(self, message: str) -> None:
+        # Logged as it happens (a scheduled `digest send` shows it in the journal) and
+        # returned in the report, once per run: a first sync reads every version of a
+        # note, and each version would repeat the same "no date …" warning.
+        if message in self.warnings:
+            return
+        log.warning("%s", message)
+        self.warnings.append(message)
+        self.summary.warnings += 1
+
+
+def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
+    cfg, db, src, summary = reading.cfg, reading.db, reading.src, reading.summary
+    warn = reading.warn
     stored = store.get_source(db, src.name)
     settings = source_settings(src)
     # New settings (url, glob, series, org...) change what is read or how: start over.
@@ -182,18 +203,8 @@ def _read_source(
             location=source_location(src),
             last_commit=cursor,
             settings=settings,
-            now=seen_at,
+            now=reading.seen_at,
         )
-
-    def warn(message: str) -> None:
-        # Logged as it happens (a scheduled `digest send` shows it in the journal) and
-        # returned in the report, once per run: a first sync reads every version of a
-        # note, and each version would repeat the same "no date …" warning.
-        if message in warnings:
-            return
-        log.warning("%s", message)
-        warnings.append(message)
-        summary.warnings += 1
 
     try:
         scan = scan_source(cfg, src, last_commit=last_commit, stored_blobs=blobs)
@@ -206,8 +217,6 @@ def _read_source(
     reported = len(scan.warnings)  # a scan may add warnings while its batches are read
     counter.add(scan.total)
     cursor = last_commit
-    org = source_org(src)
-    siblings = SiblingSeries(db, src.name)
     try:
         for batch in scan.batches:
             with transaction(db):
@@ -217,7 +226,7 @@ def _read_source(
                 # its old meetings in the DB, so they pass on their first-seen date.
                 leaving = [v.document.path for v in batch.versions if v.document.deleted]
                 for version in sorted(batch.versions, key=lambda v: v.document.deleted):
-                    _store_version(cfg, db, version, org, summary, warn, seen_at, leaving, siblings)
+                    _store_version(reading, version, leaving)
                 if batch.cursor is not None:
                     cursor = batch.cursor
                 save_cursor(cursor)
@@ -236,18 +245,13 @@ def _read_source(
 
 
 def _store_version(
-    cfg: Config,
-    db: sqlite_utils.Database,
-    version: NoteVersion,
-    org: str,
-    summary: SourceSummary,
-    warn: Callable[[str], None],
-    seen_at: datetime,
-    leaving_paths: Sequence[str] = (),
-    siblings: SiblingSeries | None = None,
+    reading: _Reading, version: NoteVersion, leaving_paths: Sequence[str] = ()
 ) -> None:
     from digest.notes.items import extract_items
     from digest.notes.parse import parse_document
+
+    cfg, db, summary, warn = reading.cfg, reading.db, reading.summary, reading.warn
+    seen_at, org, siblings = reading.seen_at, reading.org, reading.siblings
 
     doc = version.document
     if version.problem:
@@ -258,7 +262,7 @@ def _store_version(
         store.mark_deleted(db, doc.source, doc.path)
         summary.changed[doc.path] = True
         return
-    src = next(s for s in cfg.sources if s.name == doc.source)
+    src = reading.src
     # A note dated by its commit keeps the date of its FIRST version, so editing
     # it later does not move the meeting (nor change its id).
     first_commit = store.first_committed_at(db, doc.source, doc.path)
@@ -268,8 +272,7 @@ def _store_version(
     try:
         result = parse_document(parse_doc, series=src.series, source_kind=src.kind)
         meetings, warnings = result.meetings, result.warnings
-        if siblings is not None:
-            meetings, warnings = siblings.resolve(doc.path, meetings, warnings)
+        meetings, warnings = siblings.resolve(doc.path, meetings, warnings)
         first = store.first_seen(db, doc.source, meetings, leaving_paths=leaving_paths)
         meetings = [_first_committed(m, first.get(m.id), doc) for m in meetings]
         items = [it for m in meetings for it in extract_items(m, cfg.tracking, org=org)]
