@@ -29,6 +29,13 @@ subscribers_app = typer.Typer(help="Manage the digest's own subscribers.", no_ar
 app.add_typer(subscribers_app, name="subscribers")
 
 
+# --series, as every command that reads digests takes it.
+SeriesOption = Annotated[
+    str | None,
+    typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
+]
+
+
 class Globals:
     config: Path | None = None
     verbosity: int = 0
@@ -110,10 +117,7 @@ def preview(
         str | None,
         typer.Option(help="Month to preview, YYYY-MM (default: the last complete month)."),
     ] = None,
-    series: Annotated[
-        str | None,
-        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
-    ] = None,
+    series: SeriesOption = None,
     output_format: Annotated[
         Literal["text", "html", "json", "eml"],
         typer.Option(
@@ -149,10 +153,7 @@ def send(
         str | None,
         typer.Option(help="Month to send, YYYY-MM (default: every month that is due)."),
     ] = None,
-    series: Annotated[
-        str | None,
-        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
-    ] = None,
+    series: SeriesOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List who would get what; store and mail nothing.")
     ] = False,
@@ -274,10 +275,7 @@ def serve_unsubscribe(
 
 @app.command()
 def items(
-    series: Annotated[
-        str | None,
-        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
-    ] = None,
+    series: SeriesOption = None,
     only_open: Annotated[
         bool, typer.Option("--open", help="Only items still open (or followed without status).")
     ] = False,
@@ -347,10 +345,7 @@ def history(
         Literal["table", "json"],
         typer.Option("--format", "-f", help="table (terminal) or json (for scripts)."),
     ] = "table",
-    series: Annotated[
-        str | None,
-        typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
-    ] = None,
+    series: SeriesOption = None,
 ) -> None:
     """List the digests built and sent: period, series, status, recipients, deliveries."""
     from digest.app.history import run_history

@@ -107,6 +107,24 @@ class GitError(Exception):
         self.timed_out = timed_out
 
 
+def _run_git(args: Sequence[str], *, env: Mapping[str, str], timeout: float) -> bytes:
+    """git's stdout; GitError with its stderr when it fails or does not answer in time."""
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            capture_output=True,
+            env=env,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,  # never wait for input: fail with git's own message
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError("", timed_out=True) from None
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace"))
+    return proc.stdout
+
+
 class GitRepo:
     """The source's own bare clone under the state directory."""
 
@@ -117,19 +135,7 @@ class GitRepo:
         self.env = _git_env()
 
     def git(self, *args: str, timeout: float = LOCAL_GIT_TIMEOUT) -> bytes:
-        try:
-            proc = subprocess.run(
-                ["git", "--git-dir", str(self.path), *args],
-                capture_output=True,
-                env=self.env,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise GitError("", timed_out=True) from None
-        if proc.returncode != 0:
-            raise GitError(proc.stderr.decode("utf-8", "replace"))
-        return proc.stdout
+        return _run_git(["--git-dir", str(self.path), *args], env=self.env, timeout=timeout)
 
     def ensure(self) -> None:
         """Create the bare clone (atomically: a half-made one is replaced)."""
@@ -521,20 +527,10 @@ def remote_head(cfg: Config, src: SourceConfig, *, timeout: float) -> str | None
     not answer (timed_out) or refuses; OSError when git is not installed.
     """
     ref = src.branch or "HEAD"
-    try:
-        proc = subprocess.run(
-            ["git", "ls-remote", "--", git_location(cfg, src), ref],
-            capture_output=True,
-            env=_git_env(),
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        raise GitError("", timed_out=True) from None
-    if proc.returncode != 0:
-        raise GitError(proc.stderr.decode("utf-8", "replace"))
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+    out = _run_git(
+        ["ls-remote", "--", git_location(cfg, src), ref], env=_git_env(), timeout=timeout
+    )
+    for line in out.decode("utf-8", "replace").splitlines():
         sha, _, name = line.partition("\t")
         if name in (ref, f"refs/heads/{ref}"):
             return sha
