@@ -3,7 +3,7 @@
 Under systemd ($INVOCATION_ID or $JOURNAL_STREAM set) each line starts with a
 sd-daemon level prefix ("<4>") that journald turns into the entry's priority.
 
-Secrets never reach a log line: whatever loads one (digest.secrets) passes its
+Secrets never reach a log line: whatever loads one (digest.config.secrets) passes its
 value to `register_secret`, and `SecretRedactor`, attached to every handler set
 up here, replaces it with "[redacted]" in the message, its arguments and any
 traceback text.

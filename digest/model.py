@@ -19,7 +19,7 @@ SectionRole = Literal["tracked", "highlight", "ignored", "other"]
 ItemKind = Literal["list", "task", "row", "action", "person"]
 # Where a meeting's series name came from: a title heading, the source's `series`
 # setting, or a guess (file-name words, else "Meetings") that sync may replace by
-# the series of the note's siblings (digest.sync).
+# the series of the note's siblings (digest.app.sync).
 SeriesOrigin = Literal["title", "override", "fallback"]
 
 
@@ -36,7 +36,7 @@ class Document:
     deleted: bool = False
 
 
-# ---- parse tree (digest.parse builds it, digest.items reads it) -------------
+# ---- parse tree (digest.notes.parse builds it, digest.notes.items reads it) ------
 
 
 @dataclass
@@ -166,7 +166,7 @@ class SourceLink:
 
 @dataclass
 class Entry:
-    title: str  # inline Markdown (rendered safely by digest.render)
+    title: str  # inline Markdown (rendered safely by digest.mail.render)
     status: Status
     status_phrase: str | None
     owners: list[str]

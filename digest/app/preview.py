@@ -4,7 +4,7 @@ text -> the terminal (styled by rich when stdout is a terminal, plain otherwise)
 html -> a file (a temp file unless --output), optionally opened in a browser;
 json -> stdout or --output (one object, or an array when there are several series);
 eml  -> the exact message `digest send` would mail to the list address (or, without
-        one, to the first active subscriber), built by digest.message.build_message.
+        one, to the first active subscriber), built by digest.mail.message.build_message.
 
 Text and HTML previews show what the list address receives (the "how to leave the
 list" footer); eml shows the footer of the chosen recipient.

@@ -1,7 +1,8 @@
 """`digest sync`: read what is new in every source into the state DB.
 
 For each source: scan (digest.sources), parse each new note version
-(digest.parse), extract its items (digest.items), and store them (digest.store).
+(digest.notes.parse), extract its items (digest.notes.items), and store them
+(digest.state.notes).
 One transaction per batch (a git commit, or one file/feed entry) writes the
 documents row, replaces the meetings and items of that note, and advances the
 source's cursor — so a run killed at any point leaves a consistent state and the

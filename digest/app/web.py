@@ -8,7 +8,7 @@ is the only authorization, so any POST with a valid token counts.
 
 The token is read where [mail] unsubscribe_url puts it: the query parameter that
 holds {token} (else `token`), or the path segment that does. Unsubscribing goes
-through digest.subscribers.unsubscribe_address, like `digest unsubscribe`, so an
+through digest.state.subscribers.unsubscribe_address, like `digest unsubscribe`, so an
 address that was never a subscriber is recorded as unsubscribed and no later
 import adds it back.
 

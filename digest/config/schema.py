@@ -101,7 +101,7 @@ class TrackingConfig:
     sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
     # Tracked sections whose items count as open without a status word.
     sections_open: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_OPEN))
-    # Extra status words, added to the built-in defaults (digest.status).
+    # Extra status words, added to the built-in defaults (digest.notes.status).
     done_words: list[str] = field(default_factory=list)
     open_words: list[str] = field(default_factory=list)
     dropped_words: list[str] = field(default_factory=list)

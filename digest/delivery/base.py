@@ -55,7 +55,7 @@ def make_transport(cfg: Config, *, batch: str = "") -> Transport:
 
     `batch` is the outbox sub-folder for one digest (see batch_folder); SMTP ignores it.
     SmtpTransport is built as SmtpTransport(cfg.smtp, password): password is the
-    digest.secrets.Secret, or None when no password is configured anywhere.
+    digest.config.secrets.Secret, or None when no password is configured anywhere.
     """
     if cfg.mail.transport == "smtp":
         from digest.config.secrets import SMTP_PASSWORD, find_secret

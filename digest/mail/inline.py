@@ -41,7 +41,7 @@ _GITHUB_REF = re.compile(
     re.IGNORECASE,
 )
 
-# Internal sentinels of digest.render must never be forgeable from note text.
+# Internal sentinels of digest.mail.render must never be forgeable from note text.
 _FORBIDDEN_SENTINEL = "DIGEST-UNSUBSCRIBE-"
 
 

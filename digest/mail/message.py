@@ -35,7 +35,7 @@ SUBJECT_MAX = 150  # characters of the Subject header, [mail] subject_prefix inc
 
 
 class Rendered(Protocol):
-    """What build_message needs of digest.render.RenderedDigest."""
+    """What build_message needs of digest.mail.render.RenderedDigest."""
 
     @property
     def subject(self) -> str: ...
@@ -197,7 +197,7 @@ def build_message(
     """One multipart/alternative message (text/plain, then text/html) for one recipient.
 
     unsubscribe_url / unsubscribe_mailto are this recipient's complete links
-    (digest.tokens.unsubscribe_links); either may be None. personal=False is the
+    (digest.mail.tokens.unsubscribe_links); either may be None. personal=False is the
     copy for a mailing list: its footer says how to leave the list, not "you
     subscribed", even when a mailto link is in the List-Unsubscribe header.
     """

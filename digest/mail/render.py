@@ -39,7 +39,7 @@ TEXT_WIDTH = 72
 MAX_REFS = 3
 
 # Constants (not random): a stored body must be personalizable by a later process.
-# Note text can never produce them (digest.markdown_inline.clean_line defuses them).
+# Note text can never produce them (digest.mail.inline.clean_line defuses them).
 UNSUBSCRIBE_URL = "DIGEST-UNSUBSCRIBE-URL-5b1e0c9d"
 _LINK_START = "[[DIGEST-UNSUBSCRIBE-LINK-5b1e0c9d]]"
 _LINK_END = "[[/DIGEST-UNSUBSCRIBE-LINK-5b1e0c9d]]"
@@ -338,7 +338,7 @@ def _named_in(owners: Sequence[str], text: str) -> bool:
 
 
 def _ref_link(ref: str) -> Link:
-    # Canonical refs are "org/repo#N", normalized from GitHub URLs by digest.refs.
+    # Canonical refs are "org/repo#N", normalized from GitHub URLs by digest.notes.refs.
     m = re.fullmatch(r"([\w.-]+)/([\w.-]+)#(\d+)", ref)
     url = f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}" if m else None
     return Link(label=clean_line(ref), url=url)

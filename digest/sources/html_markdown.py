@@ -171,7 +171,7 @@ class _MarkdownWriter(HTMLParser):
 
 
 def html_to_markdown(html: str) -> str:
-    """HTML (a feed entry) as Markdown-ish text that digest.parse understands (pure)."""
+    """HTML (a feed entry) as Markdown-ish text that digest.notes.parse understands (pure)."""
     writer = _MarkdownWriter()
     writer.feed(html)
     writer.close()

@@ -1,7 +1,7 @@
 """Reading and writing meetings and items in the state DB.
 
 The read side (load_meetings, load_items, list_series, document_warnings) is what
-the later stages use; the write side is used by digest.sync, always inside one
+the later stages use; the write side is used by digest.app.sync, always inside one
 `digest.state.transaction` per commit or document.
 
 Only raw SQL on the connection is used here: sqlite-utils' table helpers wrap
@@ -139,7 +139,7 @@ def counts(db: sqlite_utils.Database) -> tuple[int, int]:
     return int(meetings), int(items)
 
 
-# ---- write side (digest.sync) ----------------------------------------------------
+# ---- write side (digest.app.sync) ------------------------------------------------
 
 
 @dataclass(frozen=True)
