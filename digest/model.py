@@ -15,8 +15,29 @@ from digest.periods import Period
 
 Status = Literal["open", "done", "dropped", "unknown"]
 DateOrigin = Literal["heading", "filename", "commit", "feed"]
-SectionRole = Literal["tracked", "highlight", "ignored", "other"]
-ItemKind = Literal["list", "task", "row", "action", "person"]
+# What a section is for, from its headings (digest.sections).
+SectionMeaning = Literal[
+    "attendance",
+    "boilerplate",
+    "review",
+    "agenda",
+    "actions",
+    "blocked",
+    "done",
+    "next",
+    "decisions",
+    "announcements",
+    "minutes",
+    "other",
+]
+# How a line is written: a list item, a task box, a table row, an ACTION: paragraph,
+# a stand-up entry under a person, or a heading that names an issue.
+ItemForm = Literal["list", "task", "row", "action", "person", "heading"]
+# What a line is (digest.kinds): only actions and topics are followed.
+LineKind = Literal[
+    "action", "topic", "decision", "discussion", "attendance", "boilerplate", "placeholder"
+]
+FOLLOWED_KINDS: tuple[LineKind, ...] = ("action", "topic")
 # Where a meeting's series name came from: a title heading, the source's `series`
 # setting, or a guess (file-name words, else "Meetings") that sync may replace by
 # the series of the note's siblings (digest.app.sync).
@@ -73,6 +94,7 @@ class Section:
     path: tuple[str, ...]  # heading path inside the meeting, e.g. ("Agenda",)
     line: int
     blocks: list[Block] = field(default_factory=list)
+    heading: str = ""  # the last heading as written (links intact), "" for none
 
 
 @dataclass(frozen=True)
@@ -103,8 +125,8 @@ class Item:
     meeting_id: str
     series: str
     meeting_date: date
-    kind: ItemKind
-    role: SectionRole  # "tracked" items are followed; "highlight" ones go to highlights
+    form: ItemForm
+    meaning: SectionMeaning  # what its section is for
     section: tuple[str, ...]
     text: str  # own text, inline Markdown, without children
     children: list[str] = field(default_factory=list)  # child texts (detail, never entries)
@@ -120,6 +142,15 @@ class Item:
     commit: str | None = None
     committed_at: datetime | None = None
     source: str = ""
+    kind: LineKind = "topic"
+    why: str = ""  # why it has that kind (`digest items --explain`)
+    parent: str | None = None  # key of the item it is a sub-item of
+    checked: bool | None = None  # task box: ticked, unticked, or no box
+
+    @property
+    def followed(self) -> bool:
+        """Actions and topics are followed from meeting to meeting."""
+        return self.kind in FOLLOWED_KINDS
 
     @property
     def key(self) -> str:

@@ -15,6 +15,8 @@ import pytest
 from notes_project import CLI_ENV, make_project
 from notes_project import digest_process as digest
 
+from digest.state.db import SCHEMA_VERSION
+
 
 def one_sentence(proc: subprocess.CompletedProcess[str]) -> str:
     assert "Traceback" not in proc.stderr
@@ -42,7 +44,7 @@ def test_a_state_from_a_newer_digest_is_one_sentence(synced: Path, args: tuple[s
     assert proc.returncode == 1
     assert one_sentence(proc) == (
         f"digest: state database {db_path} has schema version 99, newer than this digest "
-        "(1); upgrade notes-digest."
+        f"({SCHEMA_VERSION}); upgrade notes-digest."
     )
 
 

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.config.schema import Config, ConfigError
+from digest.config.schema import Config, ConfigError, TrackingConfig
 from digest.errors import UserError
 from digest.model import Digest, Item, Meeting, Thread
 from digest.periods import Period, last_complete
 from digest.tracking.buckets import build_digest
+from digest.tracking.conventions import (
+    SeriesConventions,
+    apply_box_meaning,
+    infer_box_meaning,
+    infer_conventions,
+    mark_recurring,
+)
 from digest.tracking.links import meeting_link, source_link
 from digest.tracking.threads import build_threads
 
@@ -66,12 +73,11 @@ def compute_digests(
 @dataclass(frozen=True)
 class Followed:
     """What the digests of some series are built from: the stored meetings and items,
-    and the threads of those series, built once (not once per month of a run)."""
+    loaded once for a run (each month reads only the notes up to its own end)."""
 
     series: list[str]  # the chosen series
     meetings: list[Meeting]
     items: list[Item]
-    threads: list[Thread]
 
     def digests(
         self,
@@ -91,7 +97,6 @@ class Followed:
             series=self.series if series is None else series,
             built_at=built_at,
             keep_empty=keep_empty,
-            threads=self.threads,
         )
 
 
@@ -100,10 +105,30 @@ def load_followed(cfg: Config, db: Any, series: str | None) -> Followed:
     from digest.state.notes import list_series, load_items, load_meetings
 
     chosen = match_series(list_series(db), series)
-    wanted = set(chosen)
-    items = load_items(db)
-    threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
-    return Followed(chosen, load_meetings(db), items, threads)
+    return Followed(chosen, load_meetings(db), load_items(db))
+
+
+def follow(
+    items: Sequence[Item], tracking: TrackingConfig
+) -> tuple[list[Thread], dict[str, SeriesConventions]]:
+    """Threads of the followed items, read with each series' own conventions
+    (digest.tracking.conventions): template lines and chores are not followed, and a
+    ticked box means what the series means by it. Uses only the items given, so the
+    threads of a month's digest come from the notes up to that month."""
+    by_series: dict[str, list[Item]] = {}
+    for item in items:
+        by_series.setdefault(item.series, []).append(item)
+    conventions = infer_conventions(by_series)
+    threads: list[Thread] = []
+    for name in sorted(by_series):
+        marked = mark_recurring(by_series[name], conventions[name].recurring)
+        found = build_threads(marked, tracking)
+        boxes, why = infer_box_meaning(found)
+        if tracking.boxes != "auto":
+            boxes, why = tracking.boxes, "set in the config ([tracking] boxes)"
+        conventions[name] = replace(conventions[name], boxes=boxes, boxes_why=why)
+        threads.extend(apply_box_meaning(found, boxes))
+    return threads, conventions
 
 
 def digests_from(
@@ -119,12 +144,14 @@ def digests_from(
 ) -> list[Digest]:
     """The pure part of compute_digests: digests from meetings and items in memory.
 
-    `threads` may be passed when building many months from the same items.
+    `threads` may be passed (tests); by default they are followed from the notes up
+    to the end of the period only, so later notes never change a month's digest.
     """
     wanted = set(series)
+    upto = [i for i in items if i.series in wanted and i.meeting_date < period.end]
     if threads is None:
-        threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
-    highlights = [i for i in items if i.role == "highlight" and i.series in wanted]
+        threads, _ = follow(upto, cfg.tracking)
+    highlights = [i for i in upto if i.kind == "decision"]
     digests: list[Digest] = []
     for name in sorted(wanted):
         digest = build_digest(

@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest.app.digests import local_today, match_series
+from digest.app.digests import follow, local_today, match_series
 from digest.config.schema import Config
 from digest.errors import UserError
 from digest.model import SourceLink, Status, Thread
 from digest.tracking.buckets import tracked_open, worth_following
 from digest.tracking.links import source_link
-from digest.tracking.threads import build_threads, effective_status
+from digest.tracking.threads import effective_status
 
 
 @dataclass
@@ -138,7 +138,7 @@ def load_threads(cfg: Config, db: Any, *, series: str | None = None) -> list[Thr
 
     chosen = set(match_series(list_series(db), series))
     items = [i for i in load_items(db) if i.series in chosen]
-    return build_threads(items, cfg.tracking)
+    return follow(items, cfg.tracking)[0]
 
 
 def run_items(

@@ -21,6 +21,7 @@ import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
 from digest.model import Document, Meeting
+from digest.notes.items import READING_VERSION
 from digest.sources.base import (
     NoteVersion,
     SourceError,
@@ -117,6 +118,11 @@ def sync(
         summary.deleted_notes = sum(1 for p, gone in changed if gone and p in before)
         report.new_notes += summary.new_notes
         report.deleted_notes += summary.deleted_notes
+    for message in store.unnamed_series_warnings(
+        db, {(name, p) for name, s in report.per_source.items() for p, gone in s.changed.items()}
+    ):
+        log.warning("%s", message)
+        report.warnings.append(message)
     report.meetings, report.items = store.counts(db)
     return report
 
@@ -161,11 +167,9 @@ class _Reading:
     warnings: list[str]  # the run's, each once
     seen_at: datetime
     org: str = field(init=False)
-    siblings: SiblingSeries = field(init=False)
 
     def __post_init__(self) -> None:
         self.org = source_org(self.src)
-        self.siblings = SiblingSeries(self.db, self.src.name)
 
     def warn(self, message: str) -> None:
         # Logged as it happens (a scheduled `digest send` shows it in the journal) and
@@ -182,7 +186,8 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
     cfg, db, src, summary = reading.cfg, reading.db, reading.src, reading.summary
     warn = reading.warn
     stored = store.get_source(db, src.name)
-    settings = source_settings(src)
+    # A new way of reading notes re-reads them all: no stored item keeps a stale reading.
+    settings = f"{source_settings(src)}\x1freading {READING_VERSION}"
     # New settings (url, glob, series, org...) change what is read or how: start over.
     start_over = stored is not None and (full or stored.settings != settings)
     if start_over:
@@ -252,7 +257,7 @@ def _store_version(
     from digest.notes.parse import parse_document
 
     cfg, db, summary, warn = reading.cfg, reading.db, reading.summary, reading.warn
-    seen_at, org, siblings = reading.seen_at, reading.org, reading.siblings
+    seen_at, org = reading.seen_at, reading.org
 
     doc = version.document
     if version.problem:
@@ -273,7 +278,6 @@ def _store_version(
     try:
         result = parse_document(parse_doc, series=src.series, source_kind=src.kind)
         meetings, warnings = result.meetings, result.warnings
-        meetings, warnings = siblings.resolve(doc.path, meetings, warnings)
         first = store.first_seen(db, doc.source, meetings, leaving_paths=leaving_paths)
         meetings = [_first_committed(m, first.get(m.id), doc) for m in meetings]
         items = [it for m in meetings for it in extract_items(m, cfg.tracking, org=org)]
@@ -300,77 +304,3 @@ def _first_committed(meeting: Meeting, known: FirstSeen | None, doc: Document) -
     or a rename, never makes it look new), else when this version was committed."""
     dates = [d for d in (known.committed_at if known else None, doc.committed_at) if d]
     return dataclasses.replace(meeting, committed_at=min(dates) if dates else None)
-
-
-class SiblingSeries:
-    """Series of a source's titled notes by file shape, to name its titleless notes.
-
-    A note with only dated headings ("## 2021-06-09", no "# Community Call" title)
-    gets a fallback series from the parser. Its siblings — notes of the same source
-    whose path has the same shape once digits and dates are removed
-    (`release-0.29.0.md` ~ `release-0.37.0.md`) — say which series it belongs to: the
-    series most of the titled siblings have. Titled siblings are those stored before
-    (a stored meeting whose series is not its own file's fallback name) and those
-    read earlier in this run. A titleless note read before any titled sibling keeps
-    its fallback until `digest sync --full`; that is warned once per shape and run.
-    """
-
-    def __init__(self, db: sqlite_utils.Database, source: str) -> None:
-        self.db = db
-        self.source = source
-        self._by_shape: dict[str, dict[str, set[str]]] | None = None  # shape -> series -> paths
-        self._warned: set[str] = set()
-
-    def _load(self) -> dict[str, dict[str, set[str]]]:
-        from digest.notes.parse import fallback_series, file_shape
-
-        if self._by_shape is None:
-            self._by_shape = {}
-            for path, series in store.meeting_series(self.db, self.source):
-                if series != fallback_series(path):
-                    shape = self._by_shape.setdefault(file_shape(path), {})
-                    shape.setdefault(series, set()).add(path)
-        return self._by_shape
-
-    def resolve(
-        self, path: str, meetings: list[Meeting], warnings: list[str]
-    ) -> tuple[list[Meeting], list[str]]:
-        """The note's meetings, those in a fallback series renamed after their titled
-        siblings, and its warnings (one more when no titled sibling is known yet)."""
-        from digest.notes.parse import file_shape
-
-        shape = file_shape(path)
-        by_series = self._load().setdefault(shape, {})
-        fallbacks = []
-        for meeting in meetings:
-            if meeting.series_origin == "fallback":
-                fallbacks.append(meeting)
-            else:
-                by_series.setdefault(meeting.series, set()).add(path)
-        if not fallbacks:
-            return meetings, warnings
-        titled = {series: paths - {path} for series, paths in by_series.items()}
-        titled = {series: paths for series, paths in titled.items() if paths}
-        if not titled:
-            if shape in self._warned:
-                return meetings, warnings
-            self._warned.add(shape)
-            return meetings, [
-                *warnings,
-                f"{self.source}:{path}: no title heading and no titled note named like "
-                f'it; its meetings are in series "{fallbacks[0].series}" (add a title '
-                "heading, or set `series` on the source).",
-            ]
-        # Most titled siblings; on a tie, the alphabetically first (stable across runs).
-        series = min(titled, key=lambda s: (-len(titled[s]), s))
-        return [_in_series(m, series) if m.series_origin == "fallback" else m for m in meetings], (
-            warnings
-        )
-
-
-def _in_series(meeting: Meeting, series: str) -> Meeting:
-    """A fallback-series meeting moved to `series` (its title says the new name too)."""
-    title = meeting.title
-    if title.startswith(meeting.series + " "):
-        title = series + title[len(meeting.series) :]
-    return dataclasses.replace(meeting, series=series, title=title)

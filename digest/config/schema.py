@@ -105,6 +105,9 @@ class TrackingConfig:
     done_words: list[str] = field(default_factory=list)
     open_words: list[str] = field(default_factory=list)
     dropped_words: list[str] = field(default_factory=list)
+    # What a ticked box means: "auto" (learnt from each series' history), "done",
+    # "discussed" (a tick says the entry was talked about) or "none" (no status).
+    boxes: Literal["auto", "done", "discussed", "none"] = "auto"
     similarity: int = 85  # rapidfuzz score (0-100) above which two texts are the same item
     # Counted in months in which the series met (not meetings), so a weekly call
     # and a monthly one age alike in a monthly digest.
@@ -160,6 +163,9 @@ class DigestConfig:
     templates_dir: str = ""  # default: the templates shipped with the package
     timezone: str = "UTC"
     secret_file: str = ""  # else $DIGEST_SECRET or $CREDENTIALS_DIRECTORY/digest-secret
+    # Entries of a section shown in full (the most telling first); the rest are listed
+    # one line each. Gone-quiet items are always one compact list.
+    max_entries: int = 9
 
 
 @dataclass

@@ -284,7 +284,12 @@ class SectionView:
     key: str
     title: str
     blurb: str
-    entries: list[EntryView]
+    entries: list[EntryView]  # shown in full
+    more: list[EntryView] = field(default_factory=list)  # listed one line each
+
+    @property
+    def total(self) -> int:
+        return len(self.entries) + len(self.more)
 
 
 class _Footnotes:
@@ -420,12 +425,17 @@ def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -
     for key in Digest.BUCKETS:
         entries: Sequence[Entry] = getattr(digest, key)
         if entries:
+            # A digest read in two minutes: the most telling entries in full (buckets
+            # order them), the rest one line each; what went quiet is one short list.
+            shown = 0 if key == "quiet" else max(cfg.digest.max_entries, 0)
+            views = [_entry_view(e, end, notes) for e in entries]
             sections.append(
                 SectionView(
                     key=key,
                     title=_SECTION_TITLES[key],
                     blurb=_SECTION_BLURBS[key],
-                    entries=[_entry_view(e, end, notes) for e in entries],
+                    entries=views[:shown],
+                    more=views[shown:],
                 )
             )
     counts = summary_counts(digest)
@@ -440,6 +450,7 @@ def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -
         "compared_to_name": month_name(digest.compared_to),
         "meetings": meetings,
         "sections": sections,
+        "more_anywhere": any(s.more and s.key != "quiet" for s in sections),
         "is_empty": digest.is_empty() and not digest.meetings,
         "counts": counts,
         "summary": summary,

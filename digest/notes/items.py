@@ -1,14 +1,18 @@
-"""Pipeline stage 3: the trackable items said in one meeting.
+"""Pipeline stage 3: the lines of one meeting, each with its kind (pure).
 
-Each top-level list item or status-table row of a tracked (or highlight, or
-other) section becomes one Item with its own text, owners, references, status
-and source lines; nested list items are its detail. Ignored sections (MC, Who
-joined, links) give no items. Exceptions, all seen in real notes:
+Every top-level list item, task box and table row of a section becomes an Item:
+its own text, owners, references, status and source lines, its form (how it is
+written) and its kind (digest.kinds: action, topic, decision, discussion,
+attendance, boilerplate, placeholder) with the reason. Its sub-bullets are its
+context (they may carry its outcome: "-> merged", "done"), never items of their
+own, except where they are work of their own, all seen in real notes:
 
-- a grouping bullet ("Some items to check in from last time:") gives its
-  children as the items;
-- "ACTION:" / "AI:" / "TODO:" lines, at any depth, are items of kind "action";
-- a person with "Done: …", "Blocked: …", "Next: …" children gives "person" items.
+- a grouping bullet ("Some items to check in from last time:", "(Julien)" over a
+  list of PRs) gives its children as the items;
+- "ACTION:" / "AI:" / "TODO:" lines, at any depth, are actions;
+- a person with "Done: …", "Blocked: …", "Next: …" children gives stand-up actions;
+- a heading that names an issue ("### Add the cache [#12](…)") is a topic whose
+  bullets are its minutes.
 """
 
 from __future__ import annotations
@@ -19,13 +23,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from digest.config.schema import TrackingConfig
-from digest.model import Item, ItemKind, ListNode, Meeting, Paragraph, SectionRole, Status, TableRow
+from digest.model import (
+    Item,
+    ItemForm,
+    ListNode,
+    Meeting,
+    Paragraph,
+    SectionMeaning,
+    Status,
+    TableRow,
+)
+from digest.notes.kinds import Kind, classify_line, is_speaker_line, owner_to_verb
 from digest.notes.owners import find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links
-from digest.notes.status import find_status
+from digest.notes.sections import label_meaning, section_meaning
+from digest.notes.status import ANSWERS, find_outcome, find_status
 from digest.notes.text import plain_text
 
-__all__ = ["extract_items", "section_role"]
+__all__ = ["READING_VERSION", "extract_items", "repo_of_heading"]
+
+# Bumped whenever parsing or item rules change what is read from a note: sync then
+# reads every note again (digest.app.sync).
+READING_VERSION = 2
 
 _ACTION = re.compile(
     r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*:\s*(?:\*\*|__)?\s*"
@@ -59,6 +78,7 @@ _MAX_STATUS_CHILD_WORDS = 6
 # Words that say nothing next to a status: "- PR merged", "- it is done now".
 _STATUS_FILLER = frozenset(
     {"pr", "prs", "it", "is", "was", "are", "now", "already", "all", "the", "this", "that", "here"}
+    | {"has", "have", "been", "got", "issue", "finally", "just"}
 )
 _ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead", "leads", "dri"}
 _ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"}
@@ -76,66 +96,47 @@ _HANDLES_AND_BRACKETS = re.compile(r"@[\w-]+|\[[^\]]*\]")
 _HEADING_MARKUP = re.compile(r"[\[\]*_]")
 _OWNER_SEPARATORS = re.compile(r"[,/&]")
 
-# Headings repeat from meeting to meeting, and every section asks for its role:
-# their normalized forms are cached (pure functions of a string).
+_LINKS_AND_URLS = re.compile(r"!?\[[^\]]*\]\([^)]*\)|https?://\S+")
+_MENTIONED = re.compile(r"(?<![\w@/.])@[A-Za-z0-9][\w-]{0,38}")
+_REPO_HEADING = re.compile(r"^\s*(?P<repo>[A-Za-z0-9][\w.-]*/[\w.-]+)\s*$")
+# A bare number ending an agenda title under a repository heading: "Fix the cache - 52370",
+# "Update meeting times? 1528" (three digits or more: "V8 10.1" is no issue).
+_TRAILING_NUMBER = re.compile(r"(?:\s[-–—]\s*|\?\s+|\s)#?(?P<num>\d{3,})\s*$")
+_BARE_NUMBER = re.compile(r"(?<![\w#/.-])#(?P<num>\d+)\b")
 
 
-@functools.lru_cache(maxsize=4096)
-def _norm_heading(text: str) -> str:
-    text = _PARENS.sub(" ", plain_text(text))  # "Agenda (please add items)", "Notes (optional)"
-    text = text.lower()
-    text = _NOT_HEADING_CHAR.sub(" ", text)
-    return " ".join(text.split())
+def _legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:
+    """Section names added in the config, by meaning (the built-in ones are in
+    digest.sections): [tracking] sections_tracked -> agenda, sections_open -> actions,
+    sections_highlight -> announcements, sections_ignored -> boilerplate."""
+    from digest.config.schema import (
+        DEFAULT_SECTIONS_HIGHLIGHT,
+        DEFAULT_SECTIONS_IGNORED,
+        DEFAULT_SECTIONS_OPEN,
+        DEFAULT_SECTIONS_TRACKED,
+    )
 
-
-@functools.lru_cache(maxsize=4096)
-def _singular(words: str) -> str:
-    return " ".join(w[:-1] if len(w) > 3 and w.endswith("s") else w for w in words.split())
-
-
-@functools.lru_cache(maxsize=64)
-def _open_sections(names: tuple[str, ...]) -> frozenset[str]:
-    """[tracking] sections_open, normalized like headings (cached per config)."""
-    return frozenset(_singular(_norm_heading(name)) for name in names)
-
-
-@functools.lru_cache(maxsize=64)
-def _wanted(names: tuple[str, ...]) -> tuple[str, ...]:
-    """Configured section names as headings are compared: normalized, singular."""
-    return tuple(w for w in (_singular(_norm_heading(name)) for name in names) if w)
-
-
-def _matches(heading: str, names: Sequence[str], *, suffix: bool) -> bool:
-    """Heading equals a configured name, or (suffix=True) ends with it as whole words."""
-    head = _singular(heading)
-    for want in _wanted(tuple(names)):
-        if head == want or (suffix and head.endswith(" " + want)):
-            return True
-    return False
-
-
-def section_role(path: tuple[str, ...], tracking: TrackingConfig) -> SectionRole:
-    """Role of a section from its last heading: "This week's highlights:" -> highlight.
-
-    Exact names win over suffix matches ("Next week MC" ends with "MC": ignored);
-    a heading like "Proposals / Discussions" matches by any of its parts. A name in
-    both sections_highlight and sections_tracked (the default "decisions") is a highlight.
-    """
-    if not path:
-        return "other"
-    heading = _norm_heading(path[-1])
-    candidates = [heading, *(p.strip() for p in _HEADING_PARTS.split(heading))]
-    candidates = [c for c in dict.fromkeys(candidates) if c]
-    order: list[tuple[SectionRole, list[str]]] = [
-        ("ignored", tracking.sections_ignored),
-        ("highlight", tracking.sections_highlight),
-        ("tracked", tracking.sections_tracked),
+    pairs = [
+        ("agenda", tracking.sections_tracked, DEFAULT_SECTIONS_TRACKED),
+        ("actions", tracking.sections_open, DEFAULT_SECTIONS_OPEN),
+        ("announcements", tracking.sections_highlight, DEFAULT_SECTIONS_HIGHLIGHT),
+        ("boilerplate", tracking.sections_ignored, DEFAULT_SECTIONS_IGNORED),
     ]
-    for suffix in (False, True):
-        for role, names in order:
-            if any(_matches(c, names, suffix=suffix) for c in candidates):
-                return role
-    return "other"
+    out: dict[str, list[str]] = {}
+    for meaning, names, defaults in pairs:
+        added = [n for n in names if n not in defaults]
+        if added:
+            out[meaning] = added
+    return out
+
+
+def repo_of_heading(path: Sequence[str]) -> str:
+    """The repository a heading path names ("nodejs/node"), innermost first; else ""."""
+    for heading in reversed(path):
+        m = _REPO_HEADING.match(heading)
+        if m:
+            return m.group("repo").lower()
+    return ""
 
 
 def _words(text: str) -> list[str]:
@@ -145,41 +146,70 @@ def _words(text: str) -> list[str]:
 def _label(text: str) -> str:
     """Text without a leading owner bracket and emphasis: "[jason] **Topics:**" -> "Topics:"."""
     text = _OWNER_PREFIX.sub("", text)
+    text = re.sub(r"^\s*\((?:@?[A-Z][\w .,/&-]{0,40})\)\s*", "", text)  # "(Julien) …"
     return _BOLD_MARKS.sub("", text).strip()
 
 
-def _is_group(node: ListNode) -> bool:
-    """A top-level bullet that only heads a list of items (its children are the items).
+def _has_own_reference(node: ListNode) -> bool:
+    return bool(_LINK_OR_URL.search(node.text) or _REF.search(node.text))
 
-    In real notes such a header ends with ":" ("Some items to check in from last
-    time (see notes from 2023-10-05):", "Notes:"), is all bold ("**Proposed
-    roadmap items**"), or is a short label naming a list ("Main projects for 0.41").
-    A bullet carrying a link, a question or a statement ("Status on memleaks …
-    what else can we do? https://…") is a topic whose children are its discussion.
+
+def _is_group(node: ListNode) -> bool:
+    """A bullet that only heads a list of items (its children are the items).
+
+    In real notes such a header names a list ("Some items to check in from last
+    time (see notes from 2023-10-05):", "Main projects for 0.41", "Notes:"), is
+    all bold ("**Proposed roadmap items**"), names only who brings the items
+    ("(Julien)", "[name=Julien]"), or heads several pieces of work each with its
+    own link ("Some PRs waiting for reviewers:"). A bullet stating something, with
+    a link or a question ("Status on memleaks … what else can we do? https://…"),
+    or a subject with its outcome below ("Security report on the CI:" over
+    "- fixed") is a topic whose children are its discussion.
     """
     if not node.children or _ACTION.match(node.text):
         return False
     label = _label(node.text)
-    if not label:
+    if not label or not _words(label):
         return True
-    if label.rstrip().endswith(":") and not _LINK_OR_URL.search(label):
-        return True
-    if label.endswith(":") and len(_words(label)) <= 12:
-        return True
+    children = node.children
+    # Children that are work of their own: a titled link each ("Fix the cache [#12](…)"),
+    # a task box, not a bare link (that is the parent's reference).
+    linked = sum(
+        1
+        for c in children
+        if (_has_own_reference(c) and len(_words(c.text)) >= 3) or c.checked is not None
+    )
+    if (
+        linked >= 2
+        and linked * 2 >= len(children)
+        and not _LINK_OR_URL.search(label)
+        and "?" not in label
+    ):
+        return True  # "IMO, some valuable PRs … waiting for reviewers:" over PR links
     if _LINK_OR_URL.search(label) or "?" in label:
         return False
+    if _names_a_list(label) and (len(children) >= 2 or len(_words(label)) <= 3):
+        return True
     bare = _OWNER_PREFIX.sub("", node.text).strip()
     if _ALL_BOLD.fullmatch(bare):
         return True
     if any(_is_person_list(c) for c in node.children):
         return True  # "Updates" over "[chen]" over "Done: …"
-    words = [w.lower() for w in _words(label)]
-    return (
-        len(node.children) >= 2
-        and len(words) <= 6
-        and any(w in _GROUP_WORDS for w in words)
-        and all(len(_words(c.text)) >= 2 for c in node.children)
-    )
+    if label.rstrip().endswith(":") and len(children) >= 2:
+        # "Items we discussed:" over several statements; not "Subject:" over its outcome.
+        return all(len(_words(c.text)) >= 3 and not is_speaker_line(c.text) for c in children)
+    return False
+
+
+def _names_a_list(label: str) -> bool:
+    """Whether a bullet's label says it heads a list: "Action items:", "Notes",
+    "Main projects for 0.41", "Some items to check in from last time"."""
+    words = [w.lower().strip(".:") for w in _words(label)]
+    if not words:
+        return False
+    if label_meaning(label) is not None:
+        return True
+    return len(words) <= 6 and any(w in _GROUP_WORDS for w in words)
 
 
 def _is_person_list(node: ListNode) -> bool:
@@ -196,19 +226,33 @@ class _Context:
     meeting: Meeting
     tracking: TrackingConfig
     org: str
-    role: SectionRole
+    meaning: SectionMeaning
     section: tuple[str, ...]
-    default_status: Status
+    repo: str = ""  # "org/repo" a heading of the section names: bare "#12" refers to it
     not_people: frozenset[str] = frozenset()  # the project's own names ("falco")
 
     def owners(self, text: str) -> list[str]:
         return find_owners(text, not_people=self.not_people)
 
+    def refs(self, text: str, *, head: bool = False) -> list[str]:
+        """References in `text`; under a repository heading, bare "#12" (and, for an
+        entry's own title, a trailing "- 1234") name an issue of that repository."""
+        found = canonical_refs(text, self.org)
+        if self.repo:
+            plain = _LINKS_AND_URLS.sub(" ", text)
+            numbers = [m.group("num") for m in _BARE_NUMBER.finditer(plain)]
+            trailing = _TRAILING_NUMBER.search(plain) if head else None
+            if trailing and not numbers and not found:
+                numbers.append(trailing.group("num"))
+            found += [f"{self.repo}#{int(n)}" for n in numbers]
+        return list(dict.fromkeys(found))
+
 
 def _item(
     ctx: _Context,
     *,
-    kind: ItemKind,
+    form: ItemForm,
+    kind: Kind,
     text: str,
     children: list[str],
     line: int,
@@ -217,37 +261,56 @@ def _item(
     owners: list[str] | None = None,
     section: tuple[str, ...] | None = None,
     row_key: str | None = None,
+    parent: str | None = None,
+    checked: bool | None = None,
+    meaning: SectionMeaning | None = None,
 ) -> Item:
     m = ctx.meeting
     status_value: Status
     phrase: str | None
-    if status is not None:
-        status_value, phrase = status
+    followed = kind.kind in ("action", "topic")
+    if not followed:
+        status_value, phrase = status if status is not None else ("unknown", None)
+        who = owners if owners is not None else []
     else:
-        found = find_status(text, ctx.tracking)
-        status_child = None
-        if found is None:
-            status_child = _status_child(children, ctx.tracking)
-            found = find_status(status_child, ctx.tracking) if status_child else None
-        status_value, phrase = found if found else (ctx.default_status, None)
-        if status_value == "unknown" and kind == "action":
+        if status is not None:
+            status_value, phrase = status
+        else:
+            found = find_status(text, ctx.tracking)
+            status_child = None
+            if found is None:
+                status_child = _status_child(children, ctx.tracking)
+                found = find_status(status_child, ctx.tracking) if status_child else None
+            if found is None:  # "Nightly build operational and uploading wheels"
+                found = find_outcome(_OWNER_PREFIX.sub("", text))
+            if found is None:
+                found = _outcome_child(text, children)
+            status_value, phrase = found if found else ("unknown", None)
+            if status_child and owners is not None:
+                # "- in progress @luca": who reported the status owns the work.
+                owners = owners + [o for o in ctx.owners(status_child) if o not in owners]
+        if status_value == "unknown" and kind.kind == "action":
             status_value = "open"
-        if status_child and owners is not None:
-            # "- in progress @luca": who reported the status owns the work.
-            owners = owners + [o for o in ctx.owners(status_child) if o not in owners]
+        who = list(owners) if owners is not None else ctx.owners(_ACTION.sub("", text, count=1))
+        # "- Michael to open a doc PR" under a topic: Michael owns it.
+        for child in children:
+            if not child.startswith(" ") and owner_to_verb(child):
+                who.extend(o for o in ctx.owners(child)[:1] if o not in who)
     everything = "\n".join([text, *children])
-    who = list(owners) if owners is not None else ctx.owners(_ACTION.sub("", text, count=1))
+    refs = ctx.refs(text, head=True)
+    for child in children:
+        refs.extend(r for r in ctx.refs(child) if r not in refs)
     return Item(
         meeting_id=m.id,
         series=m.series,
         meeting_date=m.date,
-        kind=kind,
-        role=ctx.role,
+        form=form,
+        meaning=meaning or ctx.meaning,
         section=section if section is not None else ctx.section,
         text=text.strip(),
         children=children,
         owners=who,
-        refs=list(dict.fromkeys(r for t in [text, *children] for r in canonical_refs(t, ctx.org))),
+        refs=refs,
         links=plain_links(everything),
         status=status_value,
         status_phrase=phrase,
@@ -258,6 +321,10 @@ def _item(
         commit=m.commit,
         committed_at=m.committed_at,
         source=m.source,
+        kind=kind.kind,
+        why=kind.why,
+        parent=parent,
+        checked=checked,
     )
 
 
@@ -286,12 +353,47 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
     return None
 
 
+_ASKED = re.compile(
+    r"\?|\bobjections?\b|\bconcerns?\b|\bpropos|\bvote\b|\bconsensus\b|\bagree\b|\bapprov",
+    re.I,
+)
+
+
+def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
+    """The outcome the last sub-bullet reporting one states ("Has been merged", "No
+    objections.", "removed from the agenda"): minutes end with what was decided.
+
+    A direct child counts; a deeper line only as the answer to the line above it
+    ("Any objections to …?" over "No objections.", "Agree?" over "everybody agrees").
+    "No objections" closes an item only as such an answer: after "next step is to …"
+    it is consent to go on.
+    """
+    for k in range(len(children) - 1, -1, -1):
+        child = children[k]
+        depth = (len(child) - len(child.lstrip(" "))) // 2
+        body = re.sub(r"^\[[ xX]\]\s*", "", child.strip())
+        # The outcome leads a sub-bullet ("now closed as the vote was to …"); further
+        # into a long one it is about something else ("…, matplotlib has done it").
+        found = find_outcome(body, lead_words=0 if len(body.split()) <= 10 else 4)
+        if found is None:
+            continue
+        asked = _ASKED.search(children[k - 1] if k > 0 else text) is not None
+        if ANSWERS.match(found[1]):
+            if asked:
+                return found
+            continue
+        if depth == 0 or asked:  # "**Agree?**" over "everybody agrees"
+            return found
+    return None
+
+
 def _flatten(nodes: list[ListNode]) -> list[str]:
     """Child texts, depth-first, nested ones indented by two spaces per level."""
     out: list[str] = []
 
     def walk(node: ListNode, depth: int) -> None:
-        out.append("  " * depth + node.text)
+        box = "" if node.checked is None else _STATUS_BOX[node.checked] + " "
+        out.append("  " * depth + box + node.text)
         for child in node.children:
             walk(child, depth + 1)
 
@@ -300,24 +402,48 @@ def _flatten(nodes: list[ListNode]) -> list[str]:
     return out
 
 
+def _box_status(
+    ctx: _Context, node: ListNode, kind: Kind
+) -> tuple[ItemForm, tuple[Status, str | None] | None]:
+    """A task box is a status of its own: ticked done, unticked open (the series'
+    own habit decides later whether a tick meant "done" or "discussed")."""
+    if node.checked is None:
+        return ("action" if _ACTION.match(node.text) else "list"), None
+    if kind.kind not in ("action", "topic"):
+        return "task", None
+    status: tuple[Status, str | None] = (
+        ("done", _STATUS_BOX[True]) if node.checked else ("open", _STATUS_BOX[False])
+    )
+    later = find_status(node.text, ctx.tracking)
+    if node.checked is False and later and later[0] != "done":
+        status = later  # "- [ ] Docs -> postponed" keeps its phrase
+    return "task", status
+
+
 def _node_item(
-    ctx: _Context, node: ListNode, section: tuple[str, ...], inherited: list[str]
+    ctx: _Context,
+    node: ListNode,
+    section: tuple[str, ...],
+    inherited: list[str],
+    *,
+    meaning: SectionMeaning | None = None,
+    parent: str | None = None,
+    kind: Kind | None = None,
 ) -> Item:
     text = node.text
-    action = _ACTION.match(text)
-    kind: ItemKind = "list"
-    status: tuple[Status, str | None] | None = None
-    if node.checked is not None:
-        kind = "task"
-        status = ("done", _STATUS_BOX[True]) if node.checked else ("open", _STATUS_BOX[False])
-        later = find_status(text, ctx.tracking)
-        if node.checked is False and later and later[0] != "done":
-            status = later  # "- [ ] Docs -> postponed" keeps its phrase
-    elif action:
-        kind = "action"
+    meaning = meaning or ctx.meaning
+    kind = kind or classify_line(
+        text, meaning, checked=node.checked, has_children=bool(node.children)
+    )
+    form, status = _box_status(ctx, node, kind)
     owners = ctx.owners(_ACTION.sub("", text, count=1)) or list(inherited)
+    if meaning in ("minutes", "other") and kind.kind == "discussion":
+        owners = []  # a speaker is who spoke, not who owns work
+    if meaning == "done" and kind.kind == "action" and status is None:
+        status = ("done", section[-1] if section else "done")
     return _item(
         ctx,
+        form=form,
         kind=kind,
         text=text,
         children=_flatten(node.children),
@@ -326,21 +452,26 @@ def _node_item(
         status=status,
         owners=owners,
         section=section,
+        parent=parent,
+        checked=node.checked,
+        meaning=meaning,
     )
 
 
-def _nested_actions(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
-    """ACTION/TODO lines below a top-level item: actions even when written as detail."""
+def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
+    """Sub-bullets that are work of their own: ACTION/TODO lines at any depth."""
     for child in node.children:
         if _ACTION.match(child.text):
             rest = _ACTION.sub("", child.text, count=1).strip()
+            section = (*item.section, _label(node.text))
+            action = Kind("action", "starts with ACTION / AI / TODO")
             if rest:
-                yield _node_item(ctx, child, (*section, _label(node.text)), [])
+                yield _node_item(ctx, child, section, [], parent=item.key, kind=action)
             else:  # "- TODO:" heading its own list
                 for grandchild in child.children:
-                    yield _node_item(ctx, grandchild, (*section, _label(node.text)), [])
+                    yield _node_item(ctx, grandchild, section, [], parent=item.key, kind=action)
         else:
-            yield from _nested_actions(ctx, child, section)
+            yield from _nested_items(ctx, child, item)
 
 
 def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
@@ -354,23 +485,32 @@ def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> It
         entries = [child.text[m.end() :].strip()] if child.text[m.end() :].strip() else []
         nodes: list[tuple[str, ListNode]] = [(e, child) for e in entries]
         nodes += [(g.text, g) for g in child.children]
+        meaning: SectionMeaning = (
+            "done" if label == "done" else "blocked" if label.startswith("block") else "next"
+        )
         for text, source in nodes:
+            kind = classify_line(text, meaning, has_children=bool(source.children))
             if label == "done":
                 status: tuple[Status, str | None] = ("done", m.group("label"))
             elif label.startswith("block"):
                 status = ("open", m.group("label"))
             else:
                 status = find_status(text, ctx.tracking) or ("open", m.group("label"))
+            # The person owns it; "XFS: spool files grow" names a subject, not a person,
+            # so only an @mention in the entry adds an owner.
+            mentioned = [m.lstrip("@").lower() for m in _MENTIONED.findall(text)]
             yield _item(
                 ctx,
-                kind="person",
+                form="person",
+                kind=kind,
                 text=text,
                 children=_flatten(source.children) if source is not child else [],
                 line=source.line,
                 end_line=source.end_line,
-                status=status,
-                owners=list(dict.fromkeys(person + ctx.owners(text))),
+                status=status if kind.kind == "action" else None,
+                owners=list(dict.fromkeys(person + mentioned)),
                 section=(*section, heading),
+                meaning=meaning,
             )
 
 
@@ -380,18 +520,27 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
         return
     if _is_group(node):
         # The header's text is kept as context in the section path; an owner on the
-        # header ("[jason] **Topics**") is the owner of children that name none.
-        section = (*ctx.section, _label(node.text).rstrip(":").strip())
+        # header ("[jason] **Topics**") is the owner of children that name none. A
+        # header naming a kind of list ("Action items:") gives its children that meaning.
+        label = _label(node.text).rstrip(":").strip()
+        section = (*ctx.section, label)
+        # The label names the list ("Action items:", "Review of last week:"), but it
+        # never makes news under Highlights or Decisions into minutes.
+        meaning = label_meaning(label) if label else None
+        if ctx.meaning in ("announcements", "decisions") and meaning == "minutes":
+            meaning = None
         inherited = ctx.owners(node.text)
         for child in node.children:
             if _is_person_list(child):
                 yield from _person_items(ctx, child, section)
                 continue
-            yield _node_item(ctx, child, section, inherited)
-            yield from _nested_actions(ctx, child, section)
+            item = _node_item(ctx, child, section, inherited, meaning=meaning or ctx.meaning)
+            yield item
+            yield from _nested_items(ctx, child, item)
         return
-    yield _node_item(ctx, node, ctx.section, [])
-    yield from _nested_actions(ctx, node, ctx.section)
+    item = _node_item(ctx, node, ctx.section, [])
+    yield item
+    yield from _nested_items(ctx, node, item)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -407,9 +556,25 @@ def _header_kind(name: str) -> str:
     return "key"
 
 
+@functools.lru_cache(maxsize=4096)
+def _norm_heading(text: str) -> str:
+    text = _PARENS.sub(" ", plain_text(text))  # "Agenda (please add items)", "Notes (optional)"
+    text = text.lower()
+    text = _NOT_HEADING_CHAR.sub(" ", text)
+    return " ".join(text.split())
+
+
 def _row_key(values: list[str]) -> str:
     plain = [" ".join(_norm_heading(v).split()) for v in values]
     return " / ".join(p for p in plain if p)
+
+
+def _row_kind(ctx: _Context, header: Sequence[str], kinds: dict[str, str], text: str) -> Kind:
+    if ctx.meaning in ("attendance", "boilerplate"):
+        return classify_line(text, ctx.meaning)
+    if any(k in ("status", "owner") for k in kinds.values()):
+        return Kind("action", "a row of a status table (it has a status or owner column)")
+    return classify_line(text, "agenda" if ctx.meaning == "other" else ctx.meaning)
 
 
 def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
@@ -430,6 +595,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
             continue
         shown = [cells.get(h, "").strip() for h in row.header if kinds[h] != "status"]
         text = " — ".join(v for v in shown if v)
+        kind = _row_kind(ctx, row.header, kinds, text)
         status: tuple[Status, str | None] | None = None
         for h in row.header:
             cell = cells.get(h, "").strip()
@@ -439,7 +605,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
                 break
         if status is None:
             found = find_status(text, ctx.tracking)
-            status = found if found else (ctx.default_status, None)
+            status = found if found else ("unknown", None)
         owners: list[str] = []
         for h in row.header:
             if kinds[h] == "owner":
@@ -454,7 +620,8 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
             owners = ctx.owners(" ".join(keys))
         yield _item(
             ctx,
-            kind="row",
+            form="row",
+            kind=kind,
             text=text,
             children=[],
             line=row.line,
@@ -465,20 +632,81 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         )
 
 
+_LABEL_LINK = re.compile(
+    r"^\s*[\w .&/+-]{1,40}:\s*(?:<https?://[^>\s]+>|\[[^\]]*\]\([^)]*\)|https?://\S+)\s*$"
+)
+
+
+def _own_work(ctx: _Context, node: ListNode, heading: Item) -> bool:
+    """A bullet naming an issue of its own, other than the heading's: a title with its
+    link ("Faster importer [#12](…)") or a label and a link ("Workers: <…/pull/20876>"),
+    not what someone said about it."""
+    named = set(ctx.refs(heading.text, head=True))
+    own = [r for r in ctx.refs(node.text, head=True) if r not in named]
+    if not own:
+        return False
+    if _LABEL_LINK.match(node.text):
+        return True
+    return not is_speaker_line(node.text) and len(_words(node.text)) >= 2
+
+
+def _heading_item(ctx: _Context, heading: str, line: int, blocks: Sequence[object]) -> Item | None:
+    """A heading naming an issue ("### Add a cache [#12](…)") under an agenda, the
+    minutes or no named section: the topic itself, its bullets are its minutes."""
+    if ctx.meaning not in ("agenda", "minutes", "other") or not ctx.refs(heading, head=True):
+        return None
+    nodes = [b for b in blocks if isinstance(b, ListNode)]
+    kind = Kind("topic", "a heading that names an issue: its bullets are its minutes")
+    return _item(
+        ctx,
+        form="heading",
+        kind=kind,
+        text=heading,
+        children=_flatten(nodes),
+        line=line,
+        end_line=max((n.end_line for n in nodes), default=line),
+        owners=[],
+    )
+
+
 def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") -> list[Item]:
-    """Items of `meeting`, in document order, according to the section rules in `tracking`."""
+    """The lines of `meeting`, in document order, each with its kind (module docstring)."""
     items: list[Item] = []
     not_people = project_names(org)
-    # A meeting written without sub-headings is all agenda: its lists are tracked.
+    extra = _legacy_names(tracking)
+    # A meeting written without sub-headings is all agenda.
     headingless = all(not s.path for s in meeting.sections)
     for section in meeting.sections:
-        role = "tracked" if headingless else section_role(section.path, tracking)
-        if role == "ignored":
+        meaning: SectionMeaning = "agenda" if headingless else section_meaning(section.path, extra)
+        ctx = _Context(
+            meeting,
+            tracking,
+            org,
+            meaning,
+            section.path,
+            repo_of_heading(section.path),
+            not_people,
+        )
+        heading = _heading_item(ctx, section.heading, section.line, section.blocks)
+        if heading is not None:
+            items.append(heading)
+            # Its bullets are its minutes: only explicit actions among them are items,
+            # and pieces of work of their own ("Workers: <…/pull/20876>" under a tracking
+            # issue's heading), tied to it.
+            for node in (b for b in section.blocks if isinstance(b, ListNode)):
+                if _ACTION.match(node.text):
+                    action = Kind("action", "starts with ACTION / AI / TODO")
+                    items.append(
+                        _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
+                    )
+                elif _own_work(ctx, node, heading):
+                    work = Kind("topic", "work of its own (its own issue) under an issue's heading")
+                    items.append(
+                        _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=work)
+                    )
+                else:
+                    items.extend(_nested_items(ctx, node, heading))
             continue
-        last = _norm_heading(section.path[-1]) if section.path else ""
-        open_names = _open_sections(tuple(tracking.sections_open))
-        default: Status = "open" if _singular(last) in open_names else "unknown"
-        ctx = _Context(meeting, tracking, org, role, section.path, default, not_people)
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:
             if isinstance(block, TableRow):
@@ -496,7 +724,8 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                 items.append(
                     _item(
                         ctx,
-                        kind="action",
+                        form="action",
+                        kind=Kind("action", "starts with ACTION / AI / TODO"),
                         text=block.text,
                         children=[],
                         line=block.line,

@@ -204,14 +204,24 @@ _HANDLE_ONLY = re.compile(_HANDLE)
 # "[luca]", "[melissa, jason]" — not followed by "(" or "[" (links, reference links).
 _BRACKETS = re.compile(r"(?<![\]!\\])\[(?P<inner>[^\[\]\n]{1,80})\](?![(\[:])")
 _LINKED_MENTION = re.compile(r"\[(@[A-Za-z0-9][\w-]{0,38})\]\([^)]*\)")
-_MENTION = re.compile(r"(?<![\w@/.])@(?P<handle>[A-Za-z0-9][\w-]{0,38})\b")
+_MENTION = re.compile(
+    r"(?<![\w@/.])@ ?(?P<handle>[A-Za-z0-9][\w-]{0,38})\b(?P<initial> [A-Z](?![\w'-]))?"
+)
+# HackMD's "[name=Julien]" and a leading "(Thomas) topic".
+_HACKMD_NAME = re.compile(r"\[name=@?(?P<name>[^\]\n]{1,60})\]")
+_LEADING_PARENS = re.compile(r"^\s*\((?P<inner>[^()]{1,60})\)\s+\S")
+# "RM, KG: …", "TJ/RM: …", "RM, Teddy, Jessica: …" (several names before a colon).
+_SPEAKERS = re.compile(
+    r"^\s*(?:\*\*|__)?(?P<names>[A-Z][\w.-]{0,30}(?:\s*(?:,|/|&|\band\b)\s*[A-Z][\w.-]{0,30})+)"
+    r"(?:\*\*|__)?\s*:\s+\S"
+)
 _TRAILING_PARENS = re.compile(r"\((?P<inner>[^()]{1,80})\)\s*[.!]?\s*$")
 _SPEAKER = re.compile(
     r"^\s*(?:\*\*|__)?(?P<name>[A-Z][\w.-]{0,30})(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+\S"
 )
 # "Melissa to provide updates", "Jacque is to add the event", "Luca will check".
 _VOLUNTEER = re.compile(
-    r"^\s*(?P<name>[A-Z][a-z][\w-]{0,30})\s+(?:is\s+to|to|will|volunteer(?:s|ed)?)\s+\w"
+    r"^\s*(?P<name>[A-Z][a-z][\w-]{0,30}|[A-Z]{2,3})\s+(?:is\s+to|to|will|volunteer(?:s|ed)?)\s+\w"
 )
 _SEPARATORS = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
 
@@ -248,8 +258,25 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
         people = _as_people(m.group("inner"), not_people)
         if people and not m.group("inner").startswith("^"):
             found.extend((m.start(), p) for p in people)
+    for m in _HACKMD_NAME.finditer(text):
+        found.append((m.start(), m.group("name").strip()))
+    bare = _HACKMD_NAME.sub(lambda m: " " * len(m.group(0)), bare)
     for m in _MENTION.finditer(bare):
-        found.append((m.start(), m.group("handle")))
+        handle = m.group("handle")
+        if m.group("initial") and handle[:1].isupper():
+            handle += m.group("initial")  # "@Chris M": a display name with an initial
+        if handle.lower() not in ("everyone", "all", "here", "channel", "team"):
+            found.append((m.start(), handle))
+    leading = _LEADING_PARENS.match(bare)
+    if leading:
+        people = _as_people(leading.group("inner"), not_people)
+        if people and all(p[0].isupper() or p[0] == "@" for p in people):
+            found.extend((leading.start(), p) for p in people)
+    speakers = _SPEAKERS.match(bare)
+    if speakers:
+        people = _as_people(speakers.group("names"), not_people)
+        if people:
+            found.extend((speakers.start(), p) for p in people)
     trailing = _TRAILING_PARENS.search(bare)
     if trailing:
         people = _as_people(trailing.group("inner"), not_people)

@@ -32,6 +32,7 @@ from digest.model import (
     SeriesOrigin,
     TableRow,
 )
+from digest.notes.sections import label_meaning
 from digest.notes.text import plain_text
 from digest.periods import Period
 
@@ -126,9 +127,46 @@ def find_date(text: str) -> date | None:
     return None
 
 
+_EXTENSION = re.compile(r"\.(md|markdown|mdown|txt|rst|org|html?)$", re.I)
+# A year-month folder: "2017-08/", "2024/05/", "2019_03/".
+_YEAR_MONTH = re.compile(r"(?<!\d)(?P<y>\d{4})[-/._](?P<m>0?[1-9]|1[0-2])(?!\d)")
+# The day in a file inside such a folder: "august-17", "mar-07", "17", "17-august".
+_MONTH_DAY = re.compile(
+    rf"^(?:{_MONTH}[-_. ]*(?P<d>\d{{1,2}})(?:st|nd|rd|th)?|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"(?:[-_. ]*{_MONTH.replace('?P<mon>', '?P<mon2>')})?)(?:[-_. ].*)?$",
+    re.I,
+)
+
+
+def path_date(path: str) -> date | None:
+    """The date a note's path gives it.
+
+    A date in the file name ("2023-11-02-Core.md", "2019-Oct-02.md") or in the path
+    ("2019/06/06.md"); else a year-month folder with the day in the file name
+    ("2017-08/august-17.md", "2019-03/mar-07.md", "2024/05/13.md"), where a month
+    name in the file that disagrees with the folder gives no date (never a guess).
+    """
+    folder, _, base = path.rpartition("/")
+    base = _EXTENSION.sub("", base)
+    found = find_date(base) or find_date(f"{folder}/{base}" if folder else base)
+    if found is not None:
+        return found
+    year_months = list(_YEAR_MONTH.finditer(folder))
+    day = _MONTH_DAY.match(base)
+    if not year_months or day is None:
+        return None
+    year, month = int(year_months[-1].group("y")), int(year_months[-1].group("m"))
+    named = day.group("mon") or day.group("mon2")
+    if named and _MONTHS[named[:3].lower()] != month:
+        return None
+    try:
+        return date(year, month, int(day.group("d") or day.group("d2")))
+    except ValueError:
+        return None
+
+
 def _file_date(path: str) -> date | None:
-    """A date in the file's name: "2023-11-02-Core.md", also "2019-Oct-02.md"."""
-    return find_date(path.rsplit("/", 1)[-1])
+    return path_date(path)
 
 
 # ---- series names ----------------------------------------------------------
@@ -139,10 +177,37 @@ _CADENCE = re.compile(
     r"\s*)\)",
     re.I,
 )
-_EDGE_JUNK = re.compile(r"^[\s\-–—:|,#*_]+|[\s\-–—:|,#*_]+$")
+# A date without a year ("8/17", "Aug 17th", "17 August") or a time ("16:00", "4pm CEST",
+# "@ 14 UTC"): part of when, never of which series.
+_YEARLESS_DATE = re.compile(
+    rf"(?<![\w/])\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![\w/])"
+    rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH.replace('?P<mon>', '?:')}"
+    r"|(?<!\w)(?:19|20)\d\d(?!\w)",
+    re.I,
+)
+_TIME = re.compile(
+    r"@?\s*\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b"
+    r"|(?:@\s*)?\b(?:\d{1,2}\s*)?(?:utc|gmt|cet|cest|eet|eest|bst|ist|jst|aest|aedt|"
+    r"e[sd]?t|p[sd]?t|c[sd]?t|m[sd]?t)\b|@",
+    re.I,
+)
+# Drafts and work-in-progress markers: "DRAFT - Core Sync", "[WIP] Core Sync".
+_DRAFT = re.compile(r"[\[(]?\b(?:draft|wip|work in progress)\b[\])]?", re.I)
+# Emoji, pictographs and other symbols: decoration.
+_SYMBOLS = re.compile(
+    "[\u2190-\u21ff\u2300-\u23ff\u2460-\u27bf\u2900-\u2bff\u3000-\u303f"
+    "\U0001f000-\U0001faff\ufe0f\u200d]"
+)
+_EDGE_JUNK = re.compile(r"^[\s\-–—:|,#*_.@/]+|[\s\-–—:|,#*_.@/]+$")
 _TRAILING_MEETING = re.compile(r"(?:[\s\-–—:|,]+(?:meeting|notes|minutes))+$", re.I)
+# A title made only of such words names no series ("# 2016-04-07 Agenda", "# Notes").
+_GENERIC_TITLE_WORDS = frozenset(
+    {"meeting", "meetings", "notes", "minutes", "agenda", "sync", "call", "the", "a", "of"}
+)
 _SMALL_WORDS = {"a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to", "with"}
 _GENERIC_FILE_WORDS = {"md", "notes", "meeting", "meetings", "minutes", "to", "release"}
+_MONTH_WORD = re.compile(rf"^{_MONTH}$", re.I)
 
 
 def _title_case(text: str) -> str:
@@ -161,30 +226,46 @@ def _strip_markup(text: str) -> str:
 
 
 def series_name(title: str) -> str:
-    """A heading's series: dates and cadence suffixes removed, e.g. "Core Sync"."""
-    text = _strip_markup(title)
+    """A heading's series: dates, times, cadence, drafts and decoration removed.
+
+    "2023-11-02 Core Sync (monthly)" -> "Core Sync"; "Learn Team Agenda 8/17" ->
+    "Learn Team Agenda"; "🚀 DRAFT - Core Sync" -> "Core Sync". A title left with only
+    generic words ("2016-04-07 Agenda", "Meeting notes") names no series: "".
+    """
+    text = _SYMBOLS.sub(" ", _strip_markup(title))
     for match in reversed(_match_dates(text)):
         text = text[: match.span[0]] + " " + text[match.span[1] :]
     text = _CADENCE.sub(" ", text)
+    text = _YEARLESS_DATE.sub(" ", _YEARLESS_DATE.sub(" ", text))  # "April 2021 26th"
+    text = _TIME.sub(" ", text)
+    text = _DRAFT.sub(" ", text)
     text = re.sub(r"\s+", " ", text)
     for _ in range(3):  # "- Meeting" left behind by "- Meeting 6th June 2019"
         text = _EDGE_JUNK.sub("", text)
         text = _TRAILING_MEETING.sub("", text)
-    text = re.sub(r"\(\s*\)", "", text).strip()
+    text = re.sub(r"\(\s*\)|\[\s*\]", "", text).strip()
+    text = re.sub(r"\s+([,;:])", r"\1", re.sub(r"\s+", " ", text))
     text = _EDGE_JUNK.sub("", text)
-    return _title_case(text) if re.search(r"[^\W\d_]", text) else ""
+    words = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+    if not words or all(w in _GENERIC_TITLE_WORDS for w in words):
+        return ""
+    return _title_case(text)
 
 
 def _file_series(path: str) -> str:
     base = path.rsplit("/", 1)[-1]
-    base = re.sub(r"\.(md|markdown|txt)$", "", base, flags=re.I)
+    base = _EXTENSION.sub("", base)
     for match in reversed(_match_dates(base)):  # "2019-Oct-02" too, not only ISO
         base = base[: match.span[0]] + " " + base[match.span[1] :]
     base = re.sub(r"\d+(?:\.\d+)+", " ", base)  # version numbers: release-0.37.0
     words = [
         w
         for w in re.split(r"[^\w]+|_", base)
-        if w and not w.isdigit() and w.lower() not in _GENERIC_FILE_WORDS
+        if w
+        and not w.isdigit()
+        and w.lower() not in _GENERIC_FILE_WORDS
+        and not _MONTH_WORD.match(w)
+        and not re.fullmatch(r"\d+(st|nd|rd|th)", w, re.I)
     ]
     return _title_case(" ".join(words))
 
@@ -195,16 +276,19 @@ def fallback_series(path: str) -> str:
 
 
 def file_shape(path: str) -> str:
-    """The file's path with digits removed: notes named alike belong together.
+    """The file's path with digits and month names removed: notes named alike belong together.
 
-    "notes/release-0.29.0.md" -> "notes/release-..md", "notes/2019-Oct-02.md" and
-    "notes/2019-10-09.md" -> "notes/.md"; sync gives a titleless note the series of
-    its titled siblings of the same shape.
+    "notes/release-0.29.0.md" -> "notes/release-..md"; "notes/2019-Oct-02.md",
+    "notes/2019-10-09.md" -> "notes/.md"; "team/2017-08/august-17.md" and
+    "team/2019-03/mar-07.md" -> "team/-/-.md". A titleless note takes the series
+    of its titled siblings of the same shape (digest.series).
     """
     folder, _, base = path.rpartition("/")
     for match in reversed(_match_dates(base)):
         base = base[: match.span[0]] + base[match.span[1] :]
+    base = re.sub(_MONTH, "", base, flags=re.I)
     base = re.sub(r"\d+", "", base)
+    folder = re.sub(r"\d+", "", folder)
     return f"{folder}/{base}" if folder else base
 
 
@@ -255,6 +339,48 @@ def _last_line(lines: Sequence[str], start0: int, end0: int) -> int:
     return max(end, start0 + 1)
 
 
+_BOX_LINE = re.compile(r"^\s*\[( |x|X)\]\s+\S")
+
+
+def _split_box_lines(
+    tokens: Sequence[Token], index: int, *, keep_first_box: bool = False
+) -> tuple[str, list[ListNode]]:
+    """A paragraph's own text, and the task boxes written on lines of their own.
+
+    "- Review last week's action items" followed by "  [x] Ana: send the survey"
+    lines with no list marker: Markdown reads them as one paragraph, people mean a
+    list of boxes under the bullet.
+    """
+    if index + 1 >= len(tokens) or tokens[index + 1].type != "inline":
+        return "", []
+    content = tokens[index + 1].content.split("\n")
+    span = tokens[index].map
+    first = span[0] + 1 if span else 1
+    # In a list item the first line is the item's own (its box is read by the caller).
+    start = 0 if keep_first_box else 1
+    cut = next(
+        (k for k, text in enumerate(content) if k >= start and _BOX_LINE.match(text)),
+        len(content),
+    )
+    own = " ".join(content[:cut]).strip()
+    boxes: list[ListNode] = []
+    for k in range(cut, len(content)):
+        text = content[k].strip()
+        box = _TASK_BOX.match(text)
+        if box:
+            boxes.append(
+                ListNode(
+                    text=text[box.end() :].strip(),
+                    line=first + k,
+                    end_line=first + k,
+                    checked=box.group(1) != " ",
+                )
+            )
+        elif boxes and text:
+            boxes[-1].text += " " + text  # a box's text wrapped onto the next line
+    return own, boxes
+
+
 def _list_items(
     tokens: Sequence[Token], start: int, end: int, lines: Sequence[str]
 ) -> list[ListNode]:
@@ -273,7 +399,10 @@ def _list_items(
         while j < close:
             inner = tokens[j]
             if inner.type == "paragraph_open":
-                texts.append(_inline_text(tokens, j))
+                own, boxes = _split_box_lines(tokens, j)
+                if own:
+                    texts.append(own)
+                children.extend(boxes)
                 j = _close_index(tokens, j) + 1
             elif inner.type in ("bullet_list_open", "ordered_list_open"):
                 inner_close = _close_index(tokens, j)
@@ -372,7 +501,9 @@ def _sections(
                 stack.pop()
             stack.append((level, _strip_markup(text).strip()))
             line = tok.map[0] + 1 if tok.map else first_line
-            sections.append(Section(path=tuple(t for _, t in stack), line=line))
+            sections.append(
+                Section(path=tuple(t for _, t in stack), line=line, heading=text.strip())
+            )
             pseudo = False
             i = _close_index(tokens, i) + 1
         elif tok.type == "paragraph_open":
@@ -384,7 +515,10 @@ def _sections(
                 sections.append(Section(path=(*path, heading.group("label").strip()), line=line))
                 pseudo = True
             elif text:
-                sections[-1].blocks.append(Paragraph(text=text, line=line))
+                own, boxes = _split_box_lines(tokens, i, keep_first_box=True)
+                if own:
+                    sections[-1].blocks.append(Paragraph(text=own, line=line))
+                sections[-1].blocks.extend(boxes)
             i = _close_index(tokens, i) + 1
         elif tok.type in ("bullet_list_open", "ordered_list_open"):
             close = _close_index(tokens, i)
@@ -496,6 +630,7 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
         return result
 
     meeting_heads = [h for h in headings if h.level == level and any(d.value for d in h.dates)]
+    file_date = _file_date(doc.path)
     first_index = meeting_heads[0].index
     # The title: the last shallower heading before the first meeting ("# Community Call").
     title_heads = [h for h in headings if h.index < first_index and h.level < level]
@@ -515,6 +650,15 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
         local_titles = [o for o in headings if o.index < h.index and o.level < level]
         title = local_titles[-1].text if local_titles else doc_title
         meeting_date = next(d.value for d in h.dates if d.value)
+        date_origin: DateOrigin = "heading"
+        if len(meeting_heads) == 1 and file_date is not None and file_date != meeting_date:
+            # A note copied from last week's keeps last week's title; the file name was
+            # typed for this meeting. Seen in real notes far more often than the reverse.
+            result.warnings.append(
+                f"{_where(doc, h.line)}: the heading says {meeting_date.isoformat()} but the "
+                f"file name says {file_date.isoformat()}; using the file name's date."
+            )
+            meeting_date, date_origin = file_date, "filename"
         own_series = series_name(h.text)
         # The heading's own words name the series only when it is the document's title
         # ("# 2023-11-02 Core Sync"), not in "## 2025-09-10 No call this week!".
@@ -536,7 +680,7 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
                 series=name,
                 title=meeting_title,
                 date=meeting_date,
-                date_origin="heading",
+                date_origin=date_origin,
                 line=h.line,
                 end_line=_last_line(lines, h.line - 1, end_line0),
                 commit=doc.commit,
@@ -573,10 +717,16 @@ def _whole_file_meeting(
             f"{_where(doc)}: no date in the headings, the file name or {fallback_source}; skipped."
         )
         return
-    # The first heading, when it is the shallowest one, is the title, not a section.
+    # The first heading, when it is the only one as shallow, is the title, not a
+    # section; one naming a section ("# Topics", "# Previously") or one of several
+    # alike ("#### Andreas", "#### Adrin": a heading per person) is a section.
     title_head = None
-    if headings and headings[0].level == min(h.level for h in headings):
-        title_head = headings[0]
+    if headings:
+        top = min(h.level for h in headings)
+        first = headings[0]
+        alike = sum(1 for h in headings if h.level == top)
+        if first.level == top and alike == 1 and label_meaning(first.text, leading=True) is None:
+            title_head = first
     title = _strip_markup(title_head.text).strip() if title_head else ""
     titled = series_name(title)
     name = series_override or titled or fallback_series(doc.path)

@@ -17,7 +17,7 @@ from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Status
-from digest.notes.text import plain_text
+from digest.notes.text import CODE, MD_LINK, URL, plain_text
 
 __all__ = ["DEFAULT_DONE", "DEFAULT_DROPPED", "DEFAULT_OPEN", "find_status", "status_words"]
 
@@ -394,4 +394,150 @@ def find_status(text: str, tracking: TrackingConfig | None = None) -> tuple[Stat
         found = _search(plain, span, matcher)
         if found:
             return found
+    return None
+
+
+# ---- outcomes written as sentences under an item ------------------------------------
+#
+# Minutes report an item's outcome in a sub-bullet: "Has been merged", "issue now
+# closed", "No objections.", "consensus: do the bump", "removed from the agenda".
+# find_outcome reads such a sentence; it never calls a conditional, planned or
+# questioned outcome ("once merged", "should be approved", "merged?") a result.
+
+_RESULT_WORDS = (
+    r"merged|landed|released|shipped|published|closed|resolved|fixed|completed|approved|"
+    r"accepted|finali[sz]ed|uploaded|done|elected|re-elected|granted|adopted|ratified|"
+    r"finished|operational"
+)
+# (pattern, status, what after the words makes it no result yet). Checked in order.
+_AGENDA_WAIT = r"\b(?:until|unless|waiting|wait\s+for|once|when|pending|if|after)\b"
+_OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
+    # A decision on how to go on is no result: "agreed to include it via a branch".
+    (r"\b(?:agreed|decided|decision\s+is)\s+(?:to|on\s+how)\b", "unknown", None),
+    # Open on purpose: nothing was decided, or the work goes on.
+    (
+        r"\bno\s+consensus\b|\bcould\s+not\s+(?:come\s+to|reach)\b|\bnot\s+(?:yet\s+)?"
+        rf"(?:{_RESULT_WORDS})\b|\bstill\s+(?:open|pending|waiting|in\s+progress)\b|"
+        r"\b(?:vote|voting)\s+(?:is\s+)?(?:now\s+)?(?:open|underway|ongoing|in\s+progress)\b",
+        "open",
+        None,
+    ),
+    # Off the agenda (unless "until there is a proposal", "waiting for …").
+    (
+        r"\b(?:remov(?:e|ed|ing)|tak(?:e|en|ing)|took|drop(?:ped)?)\s+(?:it\s+)?(?:from|off)\s+"
+        r"(?:the\s+)?(?:tsc[- ])?agenda\b|\bagenda\s+(?:tag|label)\s+(?:was\s+|has\s+been\s+)?"
+        r"removed\b|\bremov(?:e|ed)\s+(?:the\s+)?(?:[\w-]*agenda[\w-]*\s+)?(?:tag|label)\b",
+        "dropped",
+        _AGENDA_WAIT,
+    ),
+    (
+        r"\bno\s+longer\s+(?:needed|relevant|necessary|an\s+issue)\b|\bwithdrawn\b|"
+        r"\bnot\s+accepted\b|\brejected\b|\bwon'?t\s+(?:do|fix)\b|\b(?:decided|agreed)\s+"
+        r"(?:not\s+to|against)\b|\b(?:decided|agreed)\s+(?:that\s+)?(?:we\s+)?(?:don'?t|do\s+not)"
+        r"\s+(?:want|need)\b|\bdrop(?:ped)?\s+support\b",
+        "dropped",
+        "",
+    ),
+    # Done, said as a result.
+    (
+        r"\b(?:has|have|had|was|were|got|is|are)\s+(?:now\s+|already\s+|finally\s+|just\s+)?"
+        rf"(?:been\s+)?(?:{_RESULT_WORDS})\b",
+        "done",
+        "",
+    ),
+    # "Merged", "now closed as the vote was to …", "fixed: <link>"; not "Released
+    # `orchard-cli` …" (a result of something else, named after the word).
+    (
+        r"^\W*(?:(?:the\s+)?(?:issue|pr|pull\s+request|it|this)\s+)?(?:is\s+)?(?:now\s+)?"
+        rf"(?:{_RESULT_WORDS})\b(?=\s*(?:$|[.:,;!(\-]|as\b|because\b|since\b|after\b|in\b|"
+        r"on\b|by\b|with\b|via\b|now\b|already\b|today\b|yesterday\b|-?>))",
+        "done",
+        "",
+    ),
+    (
+        r"\b(?:issue|pr|pull\s+request)\s+(?:is\s+)?(?:now\s+)?(?:closed|merged|landed)\b",
+        "done",
+        "",
+    ),
+    (
+        rf"^\W*(?:{_RESULT_WORDS})\s+(?:and|but)\b|\b(?:now\s+)?(?:{_RESULT_WORDS})\s+and\s+"
+        r"(?:progressing|uploading|uploads|running|available|working|live|out)\b",
+        "done",
+        "",
+    ),
+    # "Resolution:" / "Conclusion:" say how to go on more often than that it is over.
+    (r"^\W*(?:resolution|conclusion|outcome|decision)\s*:", "unknown", None),
+    (
+        r"\b(?:vote|voting|election)\s+(?:was|is|has)\s+(?:now\s+)?(?:closed|done|complete|"
+        r"concluded|over)\b|\bvote\s+was\s+to\b|\bvoted\s+(?:to|for|in\s+favou?r)\b|"
+        r"\bhas\s+passed\b",
+        "done",
+        "",
+    ),
+    (r"\bwe\s+have\s+(?:a\s+)?(?:consensus|agreement|a\s+decision)\b", "done", ""),
+    # An answer: consent to what was asked (see _outcome_child in digest.items).
+    (r"\bno\s+(?:objections?|opposition|concerns?|blockers?)\b", "done", ""),
+    (
+        r"\b(?:we|everyone|everybody|all|tsc|team)\s+(?:have\s+)?(?:agreed|agrees?|decided)\b|"
+        r"^\W*(?:agreed|decided|approved|settled)\b",
+        "done",
+        "",
+    ),
+)
+_OUTCOMES = tuple(
+    (re.compile(pattern, re.I), status, re.compile(after, re.I) if after else None, after == "")
+    for pattern, status, after in _OUTCOME_TABLE
+)
+# What makes an outcome sentence conditional, planned or asked, not a result.
+_NOT_YET = re.compile(
+    r"\b(?:if|once|when|whenever|until|unless|after|before|should|shall|would|could|might|may|"
+    r"will|going\s+to|plan(?:s|ned)?\s+to|hope(?:s|fully)?|expect(?:s|ed)?|need(?:s)?\s+to\s+be|"
+    r"to\s+be|waiting|wait|pending|can|let'?s|propos(?:e|ed|al)|suggest(?:s|ed)?)\b",
+    re.I,
+)
+# Before the words, for every outcome: "will remove from agenda", "if merged".
+_NOT_YET_BEFORE = re.compile(
+    r"\b(?:if|once|when|whenever|until|unless|should|shall|would|could|might|will|going\s+to|"
+    r"plan(?:s|ned)?\s+to|hope|expect|need(?:s)?\s+to|can|let'?s)\b[^.;!?]*$",
+    re.I,
+)
+_CONDITIONAL_BEFORE = re.compile(
+    r"\b(?:if|once|when|whenever|until|unless|should|might|could|may)\b[^.;!?]*$", re.I
+)
+# Answers that close an item only when they answer a question ("any objections?").
+ANSWERS = re.compile(r"^no\s+(?:objections?|opposition|concerns?|blockers?)\b", re.I)
+
+
+def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None:
+    """An outcome stated as a sentence ("Has been merged", "No objections.", "removed from
+    the agenda"), or None. The first pattern that matches decides; a conditional or
+    questioned sentence states none (so "no objections, should move forward" is open).
+    `lead_words`: only an outcome within the text's first so many words counts."""
+    # Links as their text; a URL or code span is a thing named, kept as a word.
+    plain = CODE.sub(" code ", URL.sub(" link ", MD_LINK.sub(r"\1", text)))
+    plain = " ".join(plain_text(plain).split())
+    if not plain:
+        return None
+    for pattern, status, after, general in _OUTCOMES:
+        m = pattern.search(plain)
+        if m is None:
+            continue
+        if status == "unknown":
+            return None
+        if lead_words and len(plain[: m.start()].split()) > lead_words:
+            return None  # said further on, of something else: "…, matplotlib has done it"
+        clause = re.split(r"[.;!]|\s-\s|,?\s+(?:but|so|and)\s", plain[m.start() :])[0]
+        rest = clause[len(m.group(0)) :]
+        before = re.split(r"[.;!?]|,?\s+(?:but|so|and)\s", plain[: m.start()])[-1]
+        if status != "open":
+            if "?" in plain[m.start() : m.end() + 2]:
+                return None
+            # "will take it off the agenda" is the decision itself; "will be merged" is not.
+            soon = _CONDITIONAL_BEFORE if after is not None and not general else _NOT_YET_BEFORE
+            if soon.search(before):
+                return None
+            guard = _NOT_YET if general else after
+            if guard is not None and guard.search(rest):
+                return None
+        return status, m.group(0).strip(" :")
     return None

@@ -26,7 +26,7 @@ import sqlite_utils
 
 from digest.errors import LockedError, UserError, database_error
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -145,8 +145,31 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS items_meeting ON items(meeting_id)")
 
 
+def _v2(db: sqlite_utils.Database) -> None:
+    """How notes are read, v2: each item has a form (list/task/row/...) and a kind
+    (action/topic/decision/discussion/...), the reason for it, its parent item and
+    its task box; a meeting says where its series name came from; hidden threads."""
+    db.execute("ALTER TABLE items RENAME COLUMN kind TO form")
+    db.execute("ALTER TABLE items RENAME COLUMN role TO meaning")
+    db.execute("ALTER TABLE items ADD COLUMN kind TEXT NOT NULL DEFAULT 'topic'")
+    db.execute("ALTER TABLE items ADD COLUMN why TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE items ADD COLUMN parent TEXT")  # key of the item it is under
+    db.execute("ALTER TABLE items ADD COLUMN checked INTEGER")  # task box: NULL, 0, 1
+    db.execute("ALTER TABLE meetings ADD COLUMN series_origin TEXT NOT NULL DEFAULT 'title'")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS hidden (
+            thread_id TEXT PRIMARY KEY,     -- key of the thread's first item
+            meeting_id TEXT NOT NULL,       -- that item's meeting ...
+            text TEXT NOT NULL,             -- ... and text: found again when lines move
+            series TEXT NOT NULL,
+            hidden_at TEXT NOT NULL
+        )"""
+    )
+
+
 # Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def open_db(path: Path) -> sqlite_utils.Database:

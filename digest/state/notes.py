@@ -20,7 +20,18 @@ from typing import Any, cast
 
 import sqlite_utils
 
-from digest.model import DateOrigin, Document, Item, ItemKind, Meeting, SectionRole, Status
+from digest.model import (
+    DateOrigin,
+    Document,
+    Item,
+    ItemForm,
+    LineKind,
+    Meeting,
+    SectionMeaning,
+    SeriesOrigin,
+    Status,
+)
+from digest.tracking.series import SeriesMeeting, SeriesResolution, resolve_series
 
 # ---- encoding ----------------------------------------------------------------
 
@@ -72,7 +83,40 @@ def _meeting(row: dict[str, Any]) -> Meeting:
         committed_at=parse_iso(row["committed_at"]),
         sections=[],
         warnings=_json_list(row["warnings"]),
+        series_origin=cast(SeriesOrigin, row["series_origin"]),
     )
+
+
+def series_resolution(db: sqlite_utils.Database) -> SeriesResolution:
+    """Which stored meetings form one series (digest.series), named by their newest title."""
+    rows = db.conn.execute("SELECT id, source, path, series, series_origin, date FROM meetings")
+    return resolve_series(
+        SeriesMeeting(id_, source, path, series, origin, date.fromisoformat(day))
+        for id_, source, path, series, origin, day in rows
+    )
+
+
+def unnamed_series_warnings(db: sqlite_utils.Database, changed: set[tuple[str, str]]) -> list[str]:
+    """One warning per note read this run whose meetings have no series name: no title
+    heading, and no titled note named like it to take the name from (digest.tracking.series)."""
+    resolution = series_resolution(db)
+    out: list[str] = []
+    rows = db.conn.execute(
+        "SELECT id, source, path, series FROM meetings WHERE series_origin = 'fallback' "
+        "ORDER BY source, path, date"
+    )
+    warned: set[tuple[str, str]] = set()
+    for id_, source, path, series in rows:
+        if (source, path) not in changed or (source, path) in warned:
+            continue
+        if resolution.of(id_, series) == series:
+            warned.add((source, path))
+            out.append(
+                f"{source}:{path}: no title heading and no titled note named like it; its "
+                f'meetings are in series "{series}" (add a title heading, or set `series` on '
+                "the source)."
+            )
+    return out
 
 
 def load_meetings(db: sqlite_utils.Database, *, series: str | None = None) -> list[Meeting]:
@@ -81,9 +125,18 @@ def load_meetings(db: sqlite_utils.Database, *, series: str | None = None) -> li
     committed_at is when the meeting FIRST appeared in the source, whatever later
     edits its file had; commit is the commit of the version its lines refer to.
     """
-    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
-    sql = f"SELECT * FROM meetings {where} ORDER BY date, series, source, path, line, id"
-    return [_meeting(r) for r in _rows(db, sql, params)]
+    resolution = series_resolution(db)
+    sql = "SELECT * FROM meetings ORDER BY date, series, source, path, line, id"
+    out = []
+    for row in _rows(db, sql):
+        named = resolution.of(row["id"], row["series"])
+        if row["series_origin"] == "fallback" and row["title"].startswith(row["series"] + " "):
+            # "Meetings 2026-03-11" read before its siblings named the series.
+            row["title"] = named + row["title"][len(row["series"]) :]
+        row["series"] = named
+        if series is None or row["series"] == series:
+            out.append(_meeting(row))
+    return out
 
 
 def _item(row: dict[str, Any]) -> Item:
@@ -91,8 +144,8 @@ def _item(row: dict[str, Any]) -> Item:
         meeting_id=row["meeting_id"],
         series=row["series"],
         meeting_date=date.fromisoformat(row["meeting_date"]),
-        kind=cast(ItemKind, row["kind"]),
-        role=cast(SectionRole, row["role"]),
+        form=cast(ItemForm, row["form"]),
+        meaning=cast(SectionMeaning, row["meaning"]),
         section=tuple(_json_list(row["section"])),
         text=row["text"],
         children=_json_list(row["children"]),
@@ -108,19 +161,28 @@ def _item(row: dict[str, Any]) -> Item:
         commit=row["commit_sha"],
         committed_at=parse_iso(row["committed_at"]),
         source=row["source"],
+        kind=cast(LineKind, row["kind"]),
+        why=row["why"],
+        parent=row["parent"],
+        checked=None if row["checked"] is None else bool(row["checked"]),
     )
 
 
 def load_items(db: sqlite_utils.Database, *, series: str | None = None) -> list[Item]:
     """Items of the current meetings, ordered by meeting_date, meeting_id, line."""
-    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
-    sql = f"SELECT * FROM items {where} ORDER BY meeting_date, meeting_id, line, key"
-    return [_item(r) for r in _rows(db, sql, params)]
+    resolution = series_resolution(db)
+    sql = "SELECT * FROM items ORDER BY meeting_date, meeting_id, line, key"
+    out = []
+    for row in _rows(db, sql):
+        row["series"] = resolution.of(row["meeting_id"], row["series"])
+        if series is None or row["series"] == series:
+            out.append(_item(row))
+    return out
 
 
 def list_series(db: sqlite_utils.Database) -> list[str]:
-    """Series names that have at least one current meeting, sorted."""
-    return [r[0] for r in db.conn.execute("SELECT DISTINCT series FROM meetings ORDER BY series")]
+    """Series names that have at least one current meeting, sorted (digest.series)."""
+    return series_resolution(db).names()
 
 
 def document_warnings(db: sqlite_utils.Database) -> list[str]:
@@ -321,8 +383,8 @@ def replace_document(
     _delete_meetings(db, doc.source, doc.path)
     conn.executemany(
         "INSERT OR REPLACE INTO meetings (id, source, path, blob, series, title, date, "
-        "date_origin, line, end_line, commit_sha, committed_at, seen_at, warnings) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "date_origin, line, end_line, commit_sha, committed_at, seen_at, warnings, "
+        "series_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 m.id,
@@ -339,23 +401,24 @@ def replace_document(
                 iso(m.committed_at),
                 iso(first[m.id].seen_at if m.id in first else None) or iso(seen_at),
                 json.dumps(m.warnings),
+                m.series_origin,
             )
             for m in meetings
         ],
     )
     conn.executemany(
-        "INSERT OR REPLACE INTO items (key, meeting_id, series, meeting_date, kind, role, "
+        "INSERT OR REPLACE INTO items (key, meeting_id, series, meeting_date, form, meaning, "
         "section, text, children, owners, refs, links, status, status_phrase, row_key, "
-        "source, path, line, end_line, commit_sha, committed_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "source, path, line, end_line, commit_sha, committed_at, kind, why, parent, checked) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 it.key,
                 it.meeting_id,
                 it.series,
                 it.meeting_date.isoformat(),
-                it.kind,
-                it.role,
+                it.form,
+                it.meaning,
                 json.dumps(list(it.section)),
                 it.text,
                 json.dumps(it.children),
@@ -371,6 +434,10 @@ def replace_document(
                 it.end_line,
                 it.commit,
                 iso(it.committed_at),
+                it.kind,
+                it.why,
+                it.parent,
+                None if it.checked is None else int(it.checked),
             )
             for it in items
         ],

@@ -32,20 +32,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
-from digest.notes.items import section_role
+from digest.notes.sections import heading_meaning, section_meaning
 from digest.periods import Period
 from digest.tracking.threads import (
-    FOLLOW_UP_SLACK,
     TopicText,
     Vocabulary,
     effective_status,
     follow_up_date,
     is_follow_up,
     normalize_tokens,
+    ref_in_text,
 )
 
 ACTION_SECTIONS = ("action", "actions", "action items", "todo", "to do", "to-do", "next steps")
@@ -69,39 +69,30 @@ def is_closed(status: Status) -> bool:
 
 
 def is_action(item: Item) -> bool:
-    if item.kind in ("task", "action"):
-        return True
-    return any(part.lower().rstrip(": ").strip() in ACTION_SECTIONS for part in item.section)
+    return item.kind == "action" or item.form == "task"
 
 
 def has_words(item: Item) -> bool:
     """False for a bare link or markup (a meeting link is never an entry), and for a
     short label that only introduces its sub-bullets ("Requests status:")."""
     words = normalize_tokens(item.text)
-    if item.text.rstrip(" *_").endswith(":") and len(words) <= 4 and item.status == "unknown":
+    label = item.text.rstrip(" *_").endswith(":") and not item.children
+    if label and len(words) <= 4 and item.status == "unknown":
         return False
     return bool(words) or bool(item.refs and item.status != "unknown")
 
 
 def tracked_open(items: Sequence[Item]) -> bool:
-    """Open, or without status but clearly followed (owner, task, action, raised twice)."""
-    if not items:
+    """Open: an action or topic stays open until something says it is done or dropped."""
+    if not items or not any(i.followed for i in items):
         return False
-    status = effective_status(items)
-    if status == "open":
-        return True
-    if status != "unknown":
-        return False
-    meetings = {i.meeting_id for i in items}
-    return len(meetings) >= 2 or any(i.owners or is_action(i) or is_follow_up(i) for i in items)
+    return not is_closed(effective_status(items))
 
 
 def worth_following(items: Sequence[Item]) -> bool:
-    """What makes a first mention an item rather than a remark."""
-    return any(
-        i.status != "unknown" or i.owners or i.refs or is_action(i) or i.row_key or is_follow_up(i)
-        for i in items
-    ) and any(has_words(i) for i in items)
+    """What makes a first mention an item rather than a remark: an action or a topic
+    that says something."""
+    return any(i.followed for i in items) and any(has_words(i) for i in items)
 
 
 def is_decision_or_release(item: Item) -> bool:
@@ -167,7 +158,6 @@ def build_digest(
             digest.meetings.append(MeetingRef(title=m.title, date=m.date, source=src))
 
     placed: list[_Placed] = []
-    auto_highlights = 0
     for thread in threads:
         if thread.series != series:
             continue
@@ -179,32 +169,6 @@ def build_digest(
         carried = carried_since(thread, series_meetings)
         entry_of = _entry_maker(thread, upto, before, during, link, carried)
 
-        if not during and any(i.meeting_id in late_meetings for i in before):
-            late_items = [i for i in before if i.meeting_id in late_meetings]
-            # Only what a reader would have wanted to know back then.
-            if worth_following(late_items) or tracked_open(before):
-                entry = entry_of(latest=late_items[-1])
-                entry.late = True
-                placed.append(
-                    _Placed("late", entry, (late_items[-1].meeting_date, thread.id), late_items[-1])
-                )
-            continue
-        if (
-            during
-            and auto_highlights < MAX_AUTO_HIGHLIGHTS
-            and any(is_decision_or_release(i) for i in during)
-        ):
-            auto_highlights += 1
-            hit = next(i for i in reversed(during) if is_decision_or_release(i))
-            placed.append(
-                _Placed(
-                    "highlights",
-                    entry_of(latest=hit),
-                    (1, hit.meeting_date, hit.line, thread.id),
-                    hit,
-                )
-            )
-            continue
         bucket = _bucket(
             upto,
             before,
@@ -232,14 +196,50 @@ def build_digest(
             entry = _item_entry(item, link)
             placed.append(_Placed("highlights", entry, _item_order(item), item))
 
+    # Word weights from what was written up to the period only: later notes never
+    # change an earlier month's digest.
     vocabulary = Vocabulary(
         normalize_tokens(i.text, i.status_phrase)
         for t in threads
         if t.series == series
         for i in t.items
+        if i.meeting_date < end
     )
-    _fill(digest, placed, vocabulary, tracking.similarity - FOLLOW_UP_SLACK)
+    _fill(digest, placed, vocabulary, tracking.similarity)
+    by_id = {m.id: m for m in series_meetings}
+    for meeting_id in sorted(late_meetings, key=lambda i: (by_id[i].date, i)):
+        digest.late.append(_late_entry(by_id[meeting_id], meeting_link))
     return digest
+
+
+def _late_entry(meeting: Meeting, meeting_link: Callable[[Meeting], SourceLink] | None) -> Entry:
+    """A note that arrived after its month's digest: listed once, its items are in
+    the other buckets like any earlier meeting's."""
+    src = (
+        meeting_link(meeting)
+        if meeting_link
+        else SourceLink(meeting.path, meeting.line, meeting.commit, "")
+    )
+    if not src.url:
+        src = SourceLink(
+            meeting.path, meeting.line, meeting.commit, f"{meeting.path}:{meeting.line}"
+        )
+    day = meeting.date.isoformat()
+    title = meeting.title if day in meeting.title else f"{meeting.title} ({day})"
+    added = meeting.committed_at.date().isoformat() if meeting.committed_at else None
+    return Entry(
+        title=title,
+        status="unknown",
+        status_phrase=f"notes added {added}" if added else None,
+        owners=[],
+        refs=[],
+        first_seen=meeting.date,
+        last_seen=meeting.date,
+        times_raised=1,
+        source=src,
+        thread_id=meeting.id,
+        late=True,
+    )
 
 
 def carried_since(thread: Thread, series_meetings: Sequence[Meeting]) -> date | None:
@@ -261,20 +261,38 @@ def _late_meetings(
     period: Period,
     built_at: Mapping[Period, datetime],
 ) -> set[str]:
-    """Meetings of earlier months that missed their own digest and no later one showed."""
-    built = sorted((p, t) for p, t in built_at.items() if p < period)
-    this_built = built_at.get(period)
+    """Meetings of earlier months that missed their own digest and no later one showed.
+
+    A month's digest was built when `built_at` says; a month never built (before the
+    schedule started, or only previewed) counts as built on the 1st of the next
+    month, when the timer would have sent it: a note committed (in git) after that
+    is late.
+    """
+
+    def built(p: Period) -> datetime:
+        return built_at.get(p) or datetime.combine(p.end, time(), tzinfo=UTC)
+
     late: set[str] = set()
     for m in series_meetings:
         if m.date >= start or m.committed_at is None:
             continue
-        own = Period.of(m.date)
-        if own not in built_at or m.committed_at <= built_at[own]:
+        if m.commit is None and Period.of(m.date) not in built_at:
+            # A folder's file times say when a copy was made, not when the note was
+            # written: only a digest really built can have missed such a note.
             continue
+        own = Period.of(m.date)
+        if m.committed_at <= built(own):
+            continue
+        # A digest being built now sees everything; one built (or, for git, due)
+        # before the note arrived did not: the next one shows it.
+        this_built = built_at.get(period) or (built(period) if m.commit else None)
         if this_built is not None and m.committed_at > this_built:
-            continue  # arrived after this digest was built: the next one shows it
+            continue
         # An intermediate digest built after the note arrived has shown it already.
-        if any(own < p and t >= m.committed_at for p, t in built):
+        between = own.next()
+        while between < period and built(between) < m.committed_at:
+            between = between.next()
+        if between < period:
             continue
         late.add(m.id)
     return late
@@ -314,10 +332,12 @@ def _bucket(
     if gap >= tracking.forget_after:
         return None
     if gap >= tracking.quiet_after:
-        # Gone quiet is worth a line only for what was clearly open: an open status,
-        # or raised in two meetings; a remark with an owner raised once just fades.
-        explicit = effective_status(upto) == "open"
-        return "quiet" if explicit or len({i.meeting_id for i in upto}) >= 2 else None
+        # A topic raised once with no word on it since is listed as gone quiet once,
+        # then let go; what was clearly open (said so, or raised again) stays longer.
+        raised = len({i.meeting_id for i in upto})
+        if raised < 2 and effective_status(upto) != "open" and gap > tracking.quiet_after:
+            return None
+        return "quiet"
     return "pending"
 
 
@@ -396,8 +416,8 @@ def highlight_bullets(items: Sequence[Item], tracking: TrackingConfig) -> list[I
     for item in sorted(items, key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key)):
         grouped = (
             len(item.section) >= 2
-            and section_role(item.section, tracking) != "highlight"
-            and section_role(item.section[:-1], tracking) == "highlight"
+            and heading_meaning(item.section[-1]) not in ("announcements", "decisions")
+            and section_meaning(item.section[:-1]) in ("announcements", "decisions")
         )
         if not grouped:
             out.append(item)
@@ -407,7 +427,7 @@ def highlight_bullets(items: Sequence[Item], tracking: TrackingConfig) -> list[I
         if group is None:
             group = replace(
                 item,
-                kind="list",
+                form="list",
                 text=item.section[-1],
                 section=item.section[:-1],
                 children=[item.text],
@@ -457,14 +477,54 @@ def _fill(digest: Digest, placed: list[_Placed], vocabulary: Vocabulary, cutoff:
     kept: list[tuple[_Placed, TopicText]] = []
     for p in preference:
         text = vocabulary.item_text(p.item)
-        if not any(
-            text.words == other.words or vocabulary.similarity(text, other) >= cutoff
-            for _, other in kept
-        ):
+        if not any(_same_topic(p, text, q, other, vocabulary, cutoff) for q, other in kept):
             kept.append((p, text))
     rank = {b: n for n, b in enumerate(Digest.BUCKETS)}
-    for p, _text in sorted(kept, key=lambda k: (rank[k[0].bucket], _sortable(k[0].order))):
+    for p, _text in sorted(
+        kept, key=lambda k: (rank[k[0].bucket], _importance(k[0]), _sortable(k[0].order))
+    ):
         getattr(digest, p.bucket).append(p.entry)
+
+
+def _importance(p: _Placed) -> tuple[object, ...]:
+    """What a maintainer reads first in new, pending and resolved: work with an owner,
+    then with an issue, then raised more often, then older, then with a status. The
+    humans' highlights and the other buckets keep their order."""
+    if p.bucket not in ("new", "pending", "resolved"):
+        return ()
+    e = p.entry
+    return (
+        not e.owners,
+        not e.refs,
+        -e.times_raised,
+        e.first_seen,
+        e.status == "unknown",
+    )
+
+
+def _same_topic(
+    a: _Placed,
+    a_text: TopicText,
+    b: _Placed,
+    b_text: TopicText,
+    vocabulary: Vocabulary,
+    cutoff: float,
+) -> bool:
+    """Whether two entries are one topic: they share a reference, or say the same
+    words, or look alike while neither names an issue the other does not."""
+    # Only references the titles themselves name: one named in a sub-bullet is a
+    # related issue, not the topic.
+    refs_a = {r for r in a.item.refs if ref_in_text(r, a.item.text)}
+    refs_b = {r for r in b.item.refs if ref_in_text(r, b.item.text)}
+    if refs_a & refs_b:
+        return True
+    if a_text.words == b_text.words and a_text.words:
+        return True  # "Falco 0.36.1 patch release" said in two calls of the month
+    if refs_a and refs_b:
+        return False  # two different issues
+    if min(len(a_text.words), len(b_text.words)) < 2:
+        return False  # too few words to tell ("Update meeting times?" is just "time")
+    return vocabulary.similarity(a_text, b_text) >= cutoff
 
 
 def _sortable(order: tuple[object, ...]) -> tuple[str, ...]:

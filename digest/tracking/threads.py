@@ -69,7 +69,7 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _BRACKETS = re.compile(r"\[[^\]]{0,40}\]")  # [luca], [to-do], [proposal]
 _HANDLE = re.compile(r"(?<![\w.])@[\w-]+")
-_REF = re.compile(r"\b[\w.-]+/[\w.-]+#\d+|\B#\d+\b")
+_REF = re.compile(r"\b[\w.-]+/[\w.-]+#\d+|\b[\w.-]+#\d+|\B#\d+\b")  # org/repo#12, repo#12, #12
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b(19|20)\d\d\b")
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.+*_-]*")
 # Headings under which notes re-list earlier items ("Some items to check in from
@@ -115,20 +115,32 @@ def normalize_tokens(text: str, status_phrase: str | None = None) -> list[str]:
 
 
 def _fold(word: str) -> str:
-    """A crude plural fold, enough to match "overrides"/"override", "policies"/"policy"."""
+    """A crude fold of plurals and verb forms, enough to match "overrides"/"override",
+    "policies"/"policy", "triaged"/"triage", "merging"/"merge"."""
     if len(word) > 4 and word.endswith("ies"):
         return word[:-3] + "y"
     if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
+        word = word[:-1]
+    if len(word) > 5 and word.endswith("ing"):
+        word = word[:-3]
+    elif len(word) > 4 and word.endswith("ed") and not word.endswith("eed"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("e") and word[-2] not in "aeiou":
+        word = word[:-1]  # "triage" and "triag(ed)" alike
     return word
 
 
 def effective_status(items: Iterable[Item]) -> Status:
-    """The last known status: a mention without a status does not reopen or close."""
+    """The last known status. A mention without a status does not change it, except a
+    topic back on the agenda of a later meeting after it was closed: open again."""
     status: Status = "unknown"
+    closed_in: str | None = None
     for item in items:
         if item.status != "unknown":
             status = item.status
+            closed_in = item.meeting_id if status in ("done", "dropped") else None
+        elif item.kind == "topic" and closed_in is not None and item.meeting_id != closed_in:
+            status, closed_in = "open", None
     return status
 
 
@@ -168,7 +180,7 @@ class Vocabulary:
 
     def item_text(self, item: Item) -> TopicText:
         """An item's text; a table row's leading cells ("Storage — …") are context."""
-        if item.kind == "row" and " — " in item.text:
+        if item.form == "row" and " — " in item.text:
             *labels, goal = item.text.split(" — ")
             return self.text(goal, item.status_phrase, [*item.section, *labels])
         return self.text(item.text, item.status_phrase, item.section)
@@ -223,7 +235,7 @@ def build_threads(items: Sequence[Item], tracking: TrackingConfig) -> list[Threa
     """Group tracked items into threads, per series, in meeting order. Deterministic."""
     by_series: dict[str, list[Item]] = defaultdict(list)
     for item in items:
-        if item.role == "tracked":
+        if item.followed:
             by_series[item.series].append(item)
     threads: list[Thread] = []
     for series in sorted(by_series):
@@ -281,15 +293,25 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 continue
             placed[pos] = (index, join)
             taken.add(index)
+        # The same issue twice in one meeting (the agenda line, then the minutes under
+        # a heading naming it) is one topic: the later mention joins the earlier one.
+        here: dict[str, int] = {}  # own reference -> thread of this meeting
         for pos, item in enumerate(batch):
+            own = [r for r in item.refs if ref_in_text(r, item.text)]
+            same = next((here[r] for r in own if r in here), None)
             if pos in placed:
                 index, join = placed[pos]
                 state = building[index]
+            elif same is not None:
+                index, state = same, building[same]
+                join = Join(item.key, "ref", "the same issue, again in the same meeting")
             else:
                 index, join = len(building), Join(item.key, "first", _first_detail(item), 100.0)
                 state = _Open(Thread(id=item.key, series=series), ordinal, "unknown")
                 building.append(state)
                 active.append(index)
+            for ref in own:
+                here.setdefault(ref, index)
             state.thread.items.append(item)
             state.thread.joins.append(join)
             state.last_meeting = ordinal

@@ -74,7 +74,12 @@ def test_json_preview_is_an_array_for_several_series(
 ) -> None:
     preview(project, output_format="json")  # the default period: October 2026
     data = json.loads(capsys.readouterr().out)
-    assert [d["series"] for d in data] == ["Lanternfish Community Call", "Lanternfish Maintainers"]
+    assert [d["series"] for d in data] == [
+        "Lanternfish Community Call",
+        "Lanternfish Docs Team",
+        "Lanternfish Maintainers",
+        "Lanternfish Stand-up",
+    ]
     assert all(d["period"] == "2026-10" and d["schema"] == 1 for d in data)
 
 
@@ -93,9 +98,11 @@ def test_html_preview_writes_one_file_per_series(
     paths = sorted(Path(p) for p in capsys.readouterr().out.split())
     assert [p.name for p in paths] == [
         "digest-lanternfish-community-call.html",
+        "digest-lanternfish-docs-team.html",
         "digest-lanternfish-maintainers.html",
+        "digest-lanternfish-stand-up.html",
     ]
-    page = paths[1].read_text()
+    page = paths[2].read_text()
     assert page.startswith("<!DOCTYPE html>") and "Lanternfish Maintainers — October 2026" in page
 
 
@@ -166,7 +173,12 @@ def test_eml_of_several_series_on_stdout_is_an_mbox(
     path.write_bytes(capsysbinary.readouterr().out)
     messages = list(mailbox.mbox(str(path)))
     subjects = sorted(str(m["Subject"]).split(" digest")[0] for m in messages)
-    assert subjects == ["Lanternfish Community Call", "Lanternfish Maintainers"]
+    assert subjects == [
+        "Lanternfish Community Call",
+        "Lanternfish Docs Team",
+        "Lanternfish Maintainers",
+        "Lanternfish Stand-up",
+    ]
     for message in messages:
         assert message.get_content_type() == "multipart/alternative"
 

@@ -20,6 +20,7 @@ from digest.app.sync import SyncReport, sync
 from digest.config.schema import Config
 from digest.state import notes as store
 from digest.state.db import open_db
+from digest.state.notes import load_items, load_meetings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -475,16 +476,12 @@ def test_a_titleless_note_takes_the_series_of_its_titled_siblings(
 
     report, db = run(cfg)
 
-    series = dict(db.conn.execute("SELECT path, series FROM meetings").fetchall())
-    assert series["notes/release-1.6.0.md"] == "Kelpie Community Call"
-    title = db.conn.execute(
-        "SELECT title FROM meetings WHERE path = 'notes/release-1.6.0.md'"
-    ).fetchone()[0]
-    assert title == "Kelpie Community Call 2026-03-11"
-    items = db.conn.execute(
-        "SELECT series FROM items WHERE path = 'notes/release-1.6.0.md'"
-    ).fetchall()
-    assert items == [("Kelpie Community Call",)]
+    meetings = {m.path: m for m in load_meetings(db)}
+    assert meetings["notes/release-1.6.0.md"].series == "Kelpie Community Call"
+    assert meetings["notes/release-1.6.0.md"].title == "Kelpie Community Call 2026-03-11"
+    items = [i.series for i in load_items(db) if i.path == "notes/release-1.6.0.md"]
+    assert items == ["Kelpie Community Call"]
+    series = {path: m.series for path, m in meetings.items()}
     # No titled sibling: the file name's words, and one warning saying so.
     assert series["notes/standup-2026-03-12.md"] == "Standup"
     assert report.warnings == [
@@ -507,9 +504,8 @@ def test_a_titleless_note_read_in_a_later_run_finds_its_siblings_in_the_state(
     report, db = run(cfg)
 
     assert report.warnings == []
-    assert db.conn.execute(
-        "SELECT series FROM meetings WHERE path = 'notes/release-1.5.0.md'"
-    ).fetchall() == [("Kelpie Community Call",)]
+    series = {m.path: m.series for m in load_meetings(db)}
+    assert series["notes/release-1.5.0.md"] == "Kelpie Community Call"
 
 
 def test_an_undated_note_in_a_folder_names_its_modification_date(tmp_path: Path) -> None:

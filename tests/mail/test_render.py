@@ -297,7 +297,7 @@ def test_an_entry_shows_three_references_and_counts_the_rest(tmp_path: Path) -> 
     """A roadmap row citing 20 issues must not drown the digest."""
     digest = full_digest()
     refs = tuple(f"lanternfish-dev/lanternfish#{n}" for n in range(301, 321))
-    digest.quiet = [entry("Rework the filter language", refs=refs, owners=("ossi",), line=44)]
+    digest.pending = [entry("Rework the filter language", refs=refs, owners=("ossi",), line=44)]
     text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
     flat = " ".join(text.split())
     assert (
@@ -571,3 +571,26 @@ def test_an_items_own_short_references_link_to_the_issue_in_html() -> None:
     assert f'<a href="{url}">lanternfish#187</a>' in html
     assert html.count("<a ") == 1  # unknown refs are never guessed into links
     assert "<script>" not in str(inline_html("<script>x</script> lanternfish#187", refs))
+
+
+def test_a_long_section_shows_the_first_entries_in_full_and_lists_the_rest(
+    tmp_path: Path,
+) -> None:
+    """A digest read in two minutes: max_entries in full, the others one line each."""
+    digest = full_digest()
+    digest.new = [entry(f"Topic number {n} about the tide model", line=n) for n in range(1, 13)]
+    cfg = config(tmp_path)
+    cfg.digest.max_entries = 9
+    text, page = render_digest(digest, cfg, now=NOW).personalize(None)
+    flat = " ".join(text.split())
+    assert "NEW (12)" in text
+    assert "And 3 more: - Topic number 10 about the tide model" in flat
+    assert all(f"Topic number {n} about" in flat for n in range(1, 13))
+    assert "`digest items` lists every followed item" in flat
+    compact = [a for tag, a in tags(page) if tag == "ul" and a.get("class") == "compact"]
+    assert len(compact) == 2  # the new section's rest, and the gone-quiet list
+    assert "And 3 more:" in visible(page)
+    # A higher cap shows them all in full.
+    cfg.digest.max_entries = 20
+    text, _page = render_digest(digest, cfg, now=NOW).personalize(None)
+    assert "And 3 more" not in text

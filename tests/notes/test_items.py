@@ -9,8 +9,9 @@ import pytest
 
 from digest.config.schema import TrackingConfig
 from digest.model import Document, Item
-from digest.notes.items import extract_items, section_role
+from digest.notes.items import extract_items
 from digest.notes.parse import parse_document
+from digest.notes.sections import section_meaning
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "notes"
 
@@ -33,9 +34,11 @@ def core_sync() -> list[Item]:
     return items_of("2025-03-06-Orchard-Core-Sync.md")
 
 
-def test_ignored_sections_give_no_items(core_sync: list[Item]) -> None:
-    assert not [i for i in core_sync if i.section and i.section[0] in ("MC", "Who Joined")]
-    assert {i.role for i in core_sync if i.section == ("Highlights",)} == {"highlight"}
+def test_attendance_is_never_followed_and_highlights_are_decisions(core_sync: list[Item]) -> None:
+    people = [i for i in core_sync if i.section and i.section[0] in ("MC", "Who Joined")]
+    assert people and {i.kind for i in people} == {"attendance"}
+    assert not any(i.followed for i in people)
+    assert {i.kind for i in core_sync if i.section == ("Highlights",)} == {"decision"}
 
 
 def test_grouping_bullet_children_are_the_items_with_their_statuses(
@@ -59,7 +62,7 @@ def test_grouping_bullet_children_are_the_items_with_their_statuses(
 
 def test_children_of_a_topic_are_its_detail(core_sync: list[Item]) -> None:
     flaky = by_text(core_sync, "Status on flaky integration tests")
-    assert flaky.kind == "list"
+    assert (flaky.form, flaky.kind) == ("list", "topic")
     assert flaky.status == "unknown"  # "what can be done about them?" states no status
     assert flaky.children == [
         "Retry the network tests once before failing.",
@@ -94,7 +97,7 @@ def test_todo_detail_line_is_an_action(core_sync: list[Item]) -> None:
 def test_table_rows_carry_the_area_down_and_read_the_status_column(
     core_sync: list[Item],
 ) -> None:
-    rows = [i for i in core_sync if i.kind == "row"]
+    rows = [i for i in core_sync if i.form == "row"]
     assert [(r.row_key, r.status, r.status_phrase, r.line) for r in rows] == [
         ("core / pluggable storage backends", "open", "in progress", 42),
         ("core / streaming api", "open", "not started", 43),
@@ -106,7 +109,7 @@ def test_table_rows_carry_the_area_down_and_read_the_status_column(
 
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
-    assert [(t.kind, t.status, t.status_phrase, t.owners) for t in tasks] == [
+    assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [
         ("task", "open", "[ ]", ["ada"]),
         ("task", "done", "[x]", ["bo"]),
         ("task", "open", "postponed", []),
@@ -124,7 +127,7 @@ def test_action_paragraph_person_lists_and_speakers() -> None:
     items = items_of("orchard-community-call.md")
     action = by_text(items, "ACTION: Ada to book")
     assert (action.kind, action.status, action.owners) == ("action", "open", ["ada"])
-    person = [i for i in items if i.kind == "person"]
+    person = [i for i in items if i.form == "person"]
     assert [(p.text, p.status, p.status_phrase, p.owners) for p in person] == [
         ("the metrics endpoint", "done", "Done", ["chen"]),
         ("waiting for the CI quota", "open", "Blocked", ["chen"]),
@@ -138,35 +141,42 @@ def test_action_paragraph_person_lists_and_speakers() -> None:
 
 def test_headingless_meeting_lists_are_tracked() -> None:
     items = items_of("2025-07-01.md", text="# 2025-07-01 Sync\n\n- one thing\n- another\n")
-    assert [(i.text, i.role) for i in items] == [("one thing", "tracked"), ("another", "tracked")]
+    assert [(i.text, i.kind, i.meaning) for i in items] == [
+        ("one thing", "topic", "agenda"),
+        ("another", "topic", "agenda"),
+    ]
 
 
 @pytest.mark.parametrize(
-    ("heading", "role"),
+    ("heading", "meaning"),
     [
-        ("Agenda (Please add any items you would like to discuss here)", "tracked"),
-        ("Action items:", "tracked"),
-        ("This week's Highlights", "highlight"),
-        ("Weekly highlights", "highlight"),
-        ("Who joined", "ignored"),
-        ("Next Week MC", "ignored"),
-        ("Proposals / Discussions", "tracked"),
-        ("Decisions", "highlight"),
-        ("Closing", "other"),
+        ("Agenda (Please add any items you would like to discuss here)", "agenda"),
+        ("Action items:", "actions"),
+        ("This week's Highlights", "announcements"),
+        ("Weekly highlights", "announcements"),
+        ("Who joined", "attendance"),
+        ("Next Week MC", "attendance"),
+        ("Proposals / Discussions", "agenda"),
+        ("Decisions", "decisions"),
+        ("Closing", "boilerplate"),
     ],
 )
-def test_section_roles(heading: str, role: str) -> None:
-    assert section_role((heading,), TrackingConfig()) == role
+def test_section_meanings(heading: str, meaning: str) -> None:
+    assert section_meaning((heading,)) == meaning
 
 
 def test_configured_sections_and_words() -> None:
     tracking = TrackingConfig(sections_tracked=["Closing"], done_words=["sorted"])
-    assert section_role(("Closing",), tracking) == "tracked"
     text = "# 2025-07-01 Sync\n\n## Closing\n\n- Venue booking -> sorted\n"
     doc = Document(source="s", path="n.md", text=text, blob="b")
     (meeting,) = parse_document(doc).meetings
     (item,) = extract_items(meeting, tracking)
-    assert (item.status, item.status_phrase, item.role) == ("done", "sorted", "tracked")
+    assert (item.status, item.status_phrase, item.kind, item.meaning) == (
+        "done",
+        "sorted",
+        "topic",
+        "agenda",
+    )
 
 
 # ---- the real Falco history ----------------------------------------------------
@@ -201,13 +211,13 @@ def test_falco_2023_11_02_check_in_items(falco_clone: Path) -> None:
     memleaks = by_text(items, "Status on memleaks")
     assert len(memleaks.children) == 4
     assert not any(i.text.startswith("Reject raw pointers") for i in items)
-    assert not any(i.section[:1] == ("Who Joined",) for i in items)
+    assert not any(i.followed for i in items if i.section[:1] == ("Who Joined",))
 
 
 @pytest.mark.corpus
 def test_falco_2024_09_05_roadmap_table(falco_clone: Path) -> None:
     items = falco_items(falco_clone, "docs(meeting-notes): 2024-09-05-Falco-Core-Maintainers.md")
-    rows = {r.row_key: r for r in items if r.kind == "row"}
+    rows = {r.row_key: r for r in items if r.form == "row"}
     drivers = rows["drivers / make the modern ebpf probe the default driver"]
     assert (drivers.status, drivers.status_phrase) == ("done", "Done in 0.38")
     cli = rows["engine / cli args consolidation and standardization"]
@@ -222,7 +232,7 @@ def test_falco_references_are_canonical(falco_clone: Path) -> None:
     items = falco_items(falco_clone, "2023-06-08-Falco-Core-Maintainers.md")
     refs = {r for i in items for r in i.refs}
     assert "falcosecurity/falco#1340" in refs
-    tasks = [i for i in items if i.kind == "task"]
+    tasks = [i for i in items if i.form == "task"]
     assert (tasks[0].status, tasks[0].owners) == ("open", ["luca"])
 
 
@@ -233,7 +243,7 @@ def release_sync() -> list[Item]:
 
 def test_a_task_box_at_the_end_of_an_item(release_sync: list[Item]) -> None:
     guide = by_text(release_sync, "Write the migration guide")
-    assert (guide.text, guide.kind, guide.status) == ("Write the migration guide", "task", "open")
+    assert (guide.text, guide.form, guide.status) == ("Write the migration guide", "task", "open")
     changelog = by_text(release_sync, "Publish the 2.1 changelog")
     assert (changelog.text, changelog.status) == ("Publish the 2.1 changelog", "done")
 
@@ -255,8 +265,8 @@ def test_a_status_word_used_as_an_adjective_is_no_status(release_sync: list[Item
 
 
 def test_proposals_and_follow_ups_are_tracked_by_default(release_sync: list[Item]) -> None:
-    roles = {i.section[0]: i.role for i in release_sync}
-    assert roles == {"Follow-ups from last meeting": "tracked", "Proposals/Issues": "tracked"}
+    meanings = {i.section[0]: i.meaning for i in release_sync}
+    assert meanings == {"Follow-ups from last meeting": "review", "Proposals/Issues": "agenda"}
     assert by_text(release_sync, "[ruth] Split").owners == ["ruth"]
     assert by_text(release_sync, "**[URGENT]**").owners == []
 

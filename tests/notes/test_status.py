@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import digest.notes.status as status_module
 from digest.config.schema import TrackingConfig
-from digest.notes.status import find_status
+from digest.notes.status import find_outcome, find_status
 
 
 @pytest.mark.parametrize(
@@ -157,3 +157,63 @@ def test_optimized_matcher_agrees_with_the_per_phrase_reference(
         assert status_module._first_match(text, span, matcher) == _reference_search(
             text, span, matcher
         )
+
+
+# ---- outcomes written as sentences under an item ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "status"),
+    [
+        ("Has been merged", "done"),
+        ("now closed as the vote was to keep the current limit", "done"),
+        ("closed, so assumed resolved", "done"),
+        ("issue now closed", "done"),
+        ("Approved and progressing", "done"),
+        ("[approved](https://github.com/heronproj/heron/pull/8) and accounts added", "done"),
+        ("fixed", "done"),
+        ("operational, uploading nightly wheels", "done"),
+        ("everybody agrees", "done"),
+        ("vote was to keep twelve months", "done"),
+        ("nomination has passed", "done"),
+        ("removed from the agenda", "dropped"),
+        ("made a comment and took it off the agenda", "dropped"),
+        ("we decided we don't want an RFC for it", "dropped"),
+        ("no longer needed", "dropped"),
+        ("withdrawn by the author", "dropped"),
+        ("no consensus yet", "open"),
+        ("could not come to a resolution", "open"),
+        ("vote is now open", "open"),
+        ("not merged yet", "open"),
+    ],
+)
+def test_outcome_sentences(sentence: str, status: str) -> None:
+    found = find_outcome(sentence)
+    assert found is not None and found[0] == status, found
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "remove the agenda tag until there is a proposal",
+        "will take it off the agenda once the PR lands",
+        "plan to land tomorrow",
+        "PR needs to be approved before CI can run",
+        "On the agenda so that we can get more approvals",
+        "no opposition, should just move forward",
+        "agreed to include it via a branch",  # a decision on how to go on
+        "Resolution: meet again on the 19th",
+        "merged?",
+        "Released `heron-cli` with the fix",  # a result of something else
+        "the team will be approvers of the nominees",
+    ],
+)
+def test_no_outcome_from_plans_conditions_questions_or_other_things(sentence: str) -> None:
+    assert find_outcome(sentence) is None
+
+
+def test_an_outcome_further_into_a_long_sentence_is_about_something_else() -> None:
+    long = "Ralf said it was fine, the other project moved slowly, and Numpy has done it already"
+    assert find_outcome(long) is not None
+    assert find_outcome(long, lead_words=4) is None
+    assert find_outcome("now closed as the vote was to keep it", lead_words=4) is not None

@@ -42,8 +42,9 @@ def item(m: Meeting, line: int, text: str, **extra: object) -> Item:
         "meeting_id": m.id,
         "series": m.series,
         "meeting_date": m.date,
-        "kind": "task",
-        "role": "tracked",
+        "form": "task",
+        "meaning": "actions",
+        "kind": "action",
         "section": ("Action items", "From last time"),
         "text": text,
         "children": ["detail one", "detail two"],
@@ -74,7 +75,7 @@ def test_meetings_and_items_round_trip(db: sqlite_utils.Database) -> None:
     m = meeting("notes/a.md", "2026-01-08")
     stored = [
         item(m, 5, "[ana] tide model"),
-        item(m, 6, "row", kind="row", row_key="tides / model"),
+        item(m, 6, "row", form="row", row_key="tides / model"),
     ]
     put(db, "notes/a.md", [m], stored)
 

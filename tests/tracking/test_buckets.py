@@ -53,7 +53,7 @@ def digest_for(
         series=SERIES,
         period=Period.parse(period),
         tracking=tracking,
-        highlights=[i for i in items if i.role == "highlight"],
+        highlights=[i for i in items if i.kind == "decision"],
         built_at={Period.parse(p): t for p, t in (built_at or {}).items()},
         link=link,
     )
@@ -74,7 +74,8 @@ def task(day: str, text: str, checked: bool, **kw: Any) -> Item:
     return item(
         day,
         text,
-        kind="task",
+        form="task",
+        kind="action",
         status="done" if checked else "open",
         status_phrase="[x]" if checked else "[ ]",
         **kw,
@@ -110,7 +111,7 @@ def row(day: str, goal: str, status: str, phrase: str) -> Item:
     return item(
         day,
         f"Storage — {goal}",
-        kind="row",
+        form="row",
         row_key=f"storage / {goal.lower()}",
         status=status,  # type: ignore[arg-type]
         status_phrase=phrase,
@@ -187,9 +188,10 @@ def test_a_note_committed_after_its_months_digest_is_late_once() -> None:
         item(days[2], "Grant request for travel"),
     ]
     february = digest_for("2031-02", items, days, built_at=built, meetings=meetings)
-    assert titles(february.late) == ["[ossi] Write the 2.0 upgrade guide"]
-    assert february.late[0].late
-    assert bucket_of(february, "upgrade guide") == ["late"]
+    # The note is listed once as late; its items are read like any earlier meeting's.
+    assert titles(february.late) == ["2031-01-21 Otter Maintainers"]
+    assert february.late[0].late and february.late[0].status_phrase == "notes added 2031-02-03"
+    assert bucket_of(february, "upgrade guide") == ["pending"]
     # Once February's digest went out (and showed it), March does not repeat it.
     built["2031-02"] = datetime(2031, 3, 1, tzinfo=UTC)
     march_days = [*days, "2031-03-04"]
@@ -208,18 +210,19 @@ def test_a_note_committed_after_its_months_digest_is_late_once() -> None:
 def test_discussion_remarks_are_not_new_but_followed_things_are() -> None:
     day = "2031-01-07"
     items = [
-        item(day, "We talked about the conference booth", 10),
+        item(day, "We talked about the conference booth", 10, kind="discussion"),
         item(day, "Drop support for the 0.x client [ ]", 12, status="open"),
         item(day, "[ossi] Write the migration guide", 14, owners=["ossi"]),
         item(day, "Flaky test in the replication suite otter#301", 16, refs=["otterdb/otter#301"]),
         item(day, "Send the survey", 18, section=("Action items",)),
-        item(day, "[Zoom link](https://zoom.example/j/1)", 20),
+        item(day, "[Zoom link](https://zoom.example/j/1)", 20, kind="boilerplate"),
     ]
     january = digest_for("2031-01", items, [day])
+    # What a maintainer reads first: who owns it, then which issue, then the rest.
     assert titles(january.new) == [
-        "Drop support for the 0.x client [ ]",
         "[ossi] Write the migration guide",
         "Flaky test in the replication suite otter#301",
+        "Drop support for the 0.x client [ ]",
         "Send the survey",
     ]
 
@@ -231,7 +234,8 @@ def test_unknown_status_raised_in_several_meetings_is_pending() -> None:
         item(days[1], "Shrink the container image, maybe distroless"),
         item(days[2], "Grant request for travel"),
     ]
-    assert bucket_of(digest_for("2031-01", items, days), "container image") == []
+    # A topic is followed from its first mention, open until something closes it.
+    assert bucket_of(digest_for("2031-01", items, days), "container image") == ["new"]
     assert bucket_of(digest_for("2031-02", items, days), "container image") == ["pending"]
     # Not mentioned in March, still open and only one meeting ago.
     assert bucket_of(digest_for("2031-03", items, days), "container image") == ["pending"]
@@ -240,18 +244,31 @@ def test_unknown_status_raised_in_several_meetings_is_pending() -> None:
 def test_highlights_decisions_and_releases_each_once() -> None:
     day = "2031-01-07"
     items = [
-        item(day, "Otter 2.1 is out", 5, role="highlight", section=("Highlights",)),
-        item(day, "Otter 2.1 is out", 30, role="highlight", section=("Highlights",)),
-        item(day, "Released otterctl 0.9 with the new config loader", 10),
-        item(day, "Archive the old python client?", 12, children=["everybody agrees"]),
+        item(
+            day,
+            "Otter 2.1 is out",
+            5,
+            kind="decision",
+            meaning="announcements",
+            section=("Highlights",),
+        ),
+        item(
+            day,
+            "Otter 2.1 is out",
+            30,
+            kind="decision",
+            meaning="announcements",
+            section=("Highlights",),
+        ),
+        item(day, "We agreed to drop Python 3.9", 8, kind="decision", section=("Minutes",)),
+        item(day, "Archive the old python client?", 12, status="done", status_phrase="agreed"),
         item(day, "[mara] Rotate the signing key [ ]", 14, status="open", owners=["mara"]),
     ]
     january = digest_for("2031-01", items, [day])
-    assert titles(january.highlights) == [
-        "Otter 2.1 is out",
-        "Released otterctl 0.9 with the new config loader",
-        "Archive the old python client?",
-    ]
+    # Highlights are the lines that are news or decisions; one line once.
+    assert titles(january.highlights) == ["Otter 2.1 is out", "We agreed to drop Python 3.9"]
+    # A topic settled in the meeting that raised it is resolved, not a highlight.
+    assert titles(january.resolved) == ["Archive the old python client?"]
     assert titles(january.new) == ["[mara] Rotate the signing key [ ]"]
 
 
@@ -312,7 +329,7 @@ def notes_digest(period: str, notes: dict[str, str], series: str = "") -> Digest
         series=name,
         period=Period.parse(period),
         tracking=TRACKING,
-        highlights=[i for i in items if i.role == "highlight"],
+        highlights=[i for i in items if i.kind == "decision"],
         built_at={},
         link=link,
     )
@@ -359,8 +376,8 @@ def test_check_in_items_are_carried_over_never_new() -> None:
     assert bucket_of(april, "ARM64 builds") == ["resolved"]
     for entry in april.pending:
         assert entry.first_seen == date(2031, 3, 4), entry.title
-    # A remark outside the check-in list is still just a remark (not new).
-    assert bucket_of(april, "Garbage collection") == []
+    # A new agenda topic outside the check-in list is new.
+    assert bucket_of(april, "Garbage collection") == ["new"]
     assert not any("Quota" in e.title or "Benchmarks" in e.title for e in april.new)
     quota = next(e for e in april.pending if "Quota" in e.title)
     assert quota.previous_status is None  # never had a status: nothing to compare with
@@ -387,19 +404,19 @@ def test_highlights_are_the_top_level_bullets_and_stated_decisions() -> None:
 
 
 def test_a_proposed_agreement_is_not_a_decision() -> None:
-    days = ["2031-03-04", "2031-04-01"]
-    items = [
-        item(days[0], "Rename the CLI binary", status="open", owners=["ossi"]),
-        item(
-            days[1],
-            "Rename the CLI binary",
-            children=["if we all agree we can proceed with the rename"],
-        ),
-        item(days[1], "Drop the legacy importer", 20, children=["everybody agrees"]),
-    ]
-    april = digest_for("2031-04", items, days)
-    assert bucket_of(april, "Rename the CLI") == ["pending"]
-    assert bucket_of(april, "legacy importer") == ["highlights"]
+    may = """# 2031-05-06 Otter Maintainers
+
+## Agenda
+
+- Rename the CLI binary
+  - if we all agree we can proceed with the rename
+- Drop the legacy importer
+  - everybody agrees
+"""
+    march = "# 2031-03-04 Otter Maintainers\n\n## Agenda\n\n- Rename the CLI binary (Ossi)\n"
+    digest = notes_digest("2031-05", {"2031-03-04.md": march, "2031-05-06.md": may})
+    assert bucket_of(digest, "Rename the CLI") == ["pending"]
+    assert bucket_of(digest, "legacy importer") == ["resolved"]
 
 
 def test_a_weekly_call_goes_quiet_after_two_silent_months_not_two_weeks() -> None:

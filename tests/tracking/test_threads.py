@@ -19,8 +19,8 @@ def item(day: str, text: str, line: int = 10, **kw: Any) -> Item:
         "meeting_id": f"otter:notes/{day}.md:{day}",
         "series": "Otter Maintainers",
         "meeting_date": d,
-        "kind": "list",
-        "role": "tracked",
+        "form": "list",
+        "meaning": "agenda",
         "section": ("Agenda",),
         "text": text,
         "path": f"notes/{day}.md",
@@ -81,9 +81,9 @@ def test_same_item_with_a_new_status_joins_by_text() -> None:
 
 
 def test_table_rows_join_by_row_key_whatever_their_text() -> None:
-    a = item("2031-03-04", "Storage — Tiered compaction", kind="row", row_key="storage / tiered")
+    a = item("2031-03-04", "Storage — Tiered compaction", form="row", row_key="storage / tiered")
     b = item(
-        "2031-05-06", "Storage — Tiered (cold) compaction", kind="row", row_key="storage / tiered"
+        "2031-05-06", "Storage — Tiered (cold) compaction", form="row", row_key="storage / tiered"
     )
     (thread,) = build_threads([a, b], TRACKING)
     assert thread.joins[1].reason == "row"
@@ -139,7 +139,7 @@ def test_open_threads_stay_candidates_longer_than_forgotten_ones() -> None:
 
 def test_highlights_and_other_series_are_not_mixed_in() -> None:
     a = item("2031-03-04", "Rotate the signing key")
-    h = item("2031-04-01", "Rotate the signing key", role="highlight")
+    h = item("2031-04-01", "Rotate the signing key", kind="decision", meaning="announcements")
     other = item("2031-04-01", "Rotate the signing key", series="Otter Community Call")
     threads = build_threads([a, h, other], TRACKING)
     assert sorted(len(t.items) for t in threads) == [1, 1]

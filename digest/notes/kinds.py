@@ -1,0 +1,307 @@
+"""What kind of line a list item or table row is (pure).
+
+Every line of a note gets one kind, and a reason (`digest items --explain` shows it):
+
+- action: work someone is to do ("ACTION: …", "TODO", "Ana to send the survey",
+  "@bo will …", a line under Action items / Next / Blocked, a task box there);
+- topic: an agenda entry or proposal, something that can come back next time;
+- decision: a decision or an announcement (under Decisions / Announcements /
+  Highlights, or stated as made: "Decision: …", "We agreed to …");
+- discussion: minutes — what someone said, a question, a reaction, an aside;
+  context for the item it is under, never an item of its own;
+- attendance: who came, who chaired;
+- boilerplate: links, calendar lines, template text;
+- placeholder: an empty template slot ("<action-item>", "None", "n/a", "-",
+  "No updates this week", an empty "Blocked:").
+
+Only actions and topics are followed from meeting to meeting; decisions feed the
+highlights. The section's meaning (digest.sections) decides most lines; the
+line's own shape decides the rest.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from digest.model import LineKind
+from digest.notes.sections import SectionMeaning, label_meaning
+from digest.notes.text import EMPHASIS, MD_LINK, URL, plain_text
+
+__all__ = [
+    "Kind",
+    "classify_line",
+    "explicit_action",
+    "is_placeholder",
+    "is_speaker_line",
+    "owner_to_verb",
+    "stated_decision",
+]
+
+FOLLOWED: frozenset[LineKind] = frozenset({"action", "topic"})
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: LineKind
+    why: str
+
+
+_AUTOLINK = re.compile(r"<(https?://[^>\s]+)>")
+# "[name=Julien]", "[luca]", "(Thomas)", "@bo", "RT:", "RT/RM:", "RM, Teddy, Jessica:"
+_LEADING_OWNER = re.compile(
+    r"^\s*(?:\[name=[^\]]{1,60}\]|\[@?[\w.\- ,/&+]{1,60}\](?!\()|\(@?[A-Z][\w.\- ,/&+]{0,40}\)"
+    r"|@\s?[\w.-]+(?:\s[A-Z]\b\.?)?)\s*[:\-–—]?\s*"
+)
+
+# ACTION: / Action item: / AI: / TODO: / [action] / TODO -
+_EXPLICIT_ACTION = re.compile(
+    r"^\s*(?:\*\*|__)?\[?(?:action(?:\s+items?)?|ai|todo|to-do|to do)\]?(?:\*\*|__)?"
+    r"\s*(?:[:\-–—]|(?:\*\*|__)\s*:)\s*",
+    re.I,
+)
+# Words that start a sentence the way a name would: "We agreed to …", "Try to …".
+_NOT_NAMES = (
+    r"(?!(?:We|They|It|This|That|There|Here|Everyone|Everybody|Someone|Somebody|Nobody|All|"
+    r"Try|Plan|Need|Needs|Want|Going|Remember|Please|Let|How|What|Why|When|Where|Who|Also|"
+    r"Then|Next|Still|Time|Hard|Easy|Good|Nice|Best|Better|Maybe|Need|Decided|Agreed)\b)"
+)
+_OWNER_NAME = (
+    rf"(?:@\s?[\w.-]+(?:\s[A-Z]\b\.?)?|{_NOT_NAMES}[A-Z][a-z][\w'-]{{0,30}}"
+    rf"(?:\s[A-Z][a-z][\w'-]{{0,30}})?|[A-Z]{{2,4}}|\[[^\]]{{1,40}}\])"
+)
+# "Ana to send …", "JW to ping …", "@bo will look …", "Luca volunteered to …",
+# "Ana and Bo to …", "Michael is going to …".
+_OWNER_TO_VERB = re.compile(
+    rf"^\s*(?:\*\*|__)?{_OWNER_NAME}(?:\s*(?:,|/|&|\band\b)\s*{_OWNER_NAME})*(?:\*\*|__)?\s+"
+    r"(?:to|will|shall|is\s+to|is\s+going\s+to|are\s+going\s+to|volunteer(?:s|ed)?\s+to|"
+    r"agreed\s+to|offered\s+to|(?:has|have)\s+the\s+action\s+to)\s+[a-z]",
+)
+# A line that starts with who is speaking: "SC: …", "Jen: …", "**Luca**: …",
+# "Matteo, could we …", "Rich - new release", "[name=Tim] …" (minutes).
+_SPEAKER = re.compile(
+    r"^\s*(?:\*\*|__)?(?:[A-Z][\w'.-]{0,30}(?:\s[A-Z][\w'.-]{0,30})?|[A-Z]{2,4}(?:/[A-Z]{2,4})*"
+    r"|@\s?[\w.-]+)(?:\*\*|__)?\s*(?::|,|\s[-–—]\s)\s*\S"
+)
+# "[name=Tim] merch?", "[luca] Slack channel": who brings a topic, in HackMD's and
+# GitHub's ways of writing it (a speaker's "Tim:" is speech, not this).
+_BROUGHT_BY = re.compile(
+    r"^\s*(?:\[name=[^\]]{1,60}\]|\[@?[\w.-]{2,39}(?:\s*[,/&+]\s*@?[\w.-]{2,39})*\](?!\())\s*\S"
+)
+# Who is to do it, first: "RT: …", "RM, KG: …", "@Chris M …", "[luca] …".
+_OWNER_FIRST = re.compile(
+    r"^\s*(?:[A-Z]{2,4}(?:\s*[,/&]\s*[A-Z][\w]{1,20})*\s*:|@\s?\w|\[(?:name=)?@?[\w.-]+\])"
+)
+# "JS: the prototype covers …", "MK: I think we …": a speaker's sentence, not a title.
+# (Initials only: "Internship: we have money" is a subject and its news.)
+_SAID = re.compile(
+    r"^\s*(?:\*\*|__)?[A-Z]{2,4}(?:\*\*|__)?:\s+(?:the|a|an|i|we|it|this|that|"
+    r"these|those|yes|no|yeah|agree|agreed|sure|maybe|not|also|so|but|and|there|they|you)\b",
+    re.I,
+)
+# "We chatted about the venue", "Discussed the budget": minutes of what was said.
+_NARRATION = re.compile(
+    r"^(?:we|they|i|everyone|everybody|the\s+team)\s+(?:\w+\s+)?(?:chatted|talked|discussed|"
+    r"spoke|went\s+over|looked\s+at|brainstormed)\b|^(?:discussed|talked\s+about|chatted\s+about)\b",
+    re.I,
+)
+# "Rafael, related to the initiative …", "Matteo, could we …": speech, not a title.
+_SPOKEN = re.compile(r"^\s*[A-Z][a-z][\w'.-]{1,20},\s+[a-z]")
+_STATED_DECISION = re.compile(
+    r"^\s*(?:\*\*|__)?(?:decision|decided|resolution|resolved|conclusion|consensus|agreed|"
+    r"agreement|outcome|result|vote|voted)(?:\*\*|__)?\s*(?::|(?:\*\*|__)\s*:)"
+    r"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group)\s+(?:have\s+)?"
+    r"(?:agreed|decided|approved|voted|resolved)\b(?!\s*\?)"
+    r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
+    re.I,
+)
+_PLACEHOLDER_TEXT = """nope null none nil n/a na n.a. nothing - -- --- ... … tbd tba x ? ?? no
+    empty skip skipped same cancelled canceled"""
+_PLACEHOLDER_WORDS = frozenset(_PLACEHOLDER_TEXT.split())
+_PLACEHOLDER = re.compile(
+    r"^(?:<[^<>]{1,60}>|\{\{[^{}]{1,60}\}\}|your[ -](?:name|handle|item|topic)\b.*"
+    r"|add (?:your|items?|topics?) (?:here|below)\b.*"
+    r"|no (?:new )?(?:updates?|announcements?|questions?|topics?|items?|news|action items?|"
+    r"actions?|blockers?|issues?|decisions?|discussion|reports?)"
+    r"(?:\s+(?:this|for this|today|this week|this time|at this time|yet|so far|"
+    r"from (?:me|us)))*"
+    r"|nothing (?:to (?:report|discuss|add)|new)(?:\s+(?:this|today|this week))?"
+    r"|(?:item )?skipped\b.*|(?:we )?ran out of time\b.*|(?:meeting )?(?:cancell?ed|skipped)\b.*"
+    r"|no (?:meeting|call)\b.*)$",
+    re.I,
+)
+_REACTION = re.compile(
+    r"^(?:[+-]1|:[\w+-]+:|lgtm|thanks?(?: you)?|thx|ty|cool|nice|great|awesome|yay|wohoo|"
+    r"woohoo|congrats|congratulations|\W{1,6})[!.\s]*$",
+    re.I,
+)
+_QUOTED = re.compile(r"^\s*(?:>|\w[\w .]{0,20}>)\s*")
+_CALENDAR = re.compile(
+    r"\b(?:google\s*calendar|add (?:it )?to your (?:own )?calendar|calendar invite|ics\b|"
+    r"zoom (?:link|meeting)|meeting link|join (?:the )?(?:call|meeting) (?:at|here|via|on)|"
+    r"livestream|recording|youtube\.com|youtu\.be)",
+    re.I,
+)
+# A person as listed in attendance: "Ana Lima @ana (TSC)", "[Ana Lima](https://github.com/ana)",
+# "TJ: Todd Jordan @todd", "- [x] JW: Jen Weber (jenweber)".
+_PERSON_ROW = re.compile(
+    r"^(?:[A-Z]{1,4}:\s*)?(?:\[[^\]]{2,60}\]\(https?://[^)]*\)|[A-Z][\w'.-]+(?:\s+[\w'.-]+){0,3})"
+    r"(?:\s*[,-]?\s*(?:\(?\[?@[\w.-]*\]?(?:\([^)]*\))?\)?|<[^>]*>))?"
+    r"(?:\s*\((?:[^()]{1,40})\))*\s*$"
+)
+
+
+def plain(text: str) -> str:
+    """The words of a line: links reduced to their text, markup and URLs dropped."""
+    return " ".join(plain_text(_AUTOLINK.sub(r"\1", text), urls=False).split())
+
+
+def _without_owner(text: str) -> str:
+    return _LEADING_OWNER.sub("", text, count=1)
+
+
+def explicit_action(text: str) -> bool:
+    """ACTION: / Action item: / AI: / TODO: written at the start."""
+    return _EXPLICIT_ACTION.match(text) is not None
+
+
+def owner_to_verb(text: str) -> bool:
+    """ "Ana to send …", "@bo will …", "JW/RM to …": someone takes on work."""
+    return _OWNER_TO_VERB.match(MD_LINK.sub(r"\1", text)) is not None
+
+
+def is_speaker_line(text: str) -> bool:
+    return _SPEAKER.match(text) is not None
+
+
+def stated_decision(text: str) -> bool:
+    """A decision stated as made ("Decision: …", "we agreed to …"), not asked about."""
+    return _STATED_DECISION.search(plain(text)) is not None
+
+
+def is_placeholder(text: str, *, has_children: bool = False) -> bool:
+    """An empty template slot or a line that says there is nothing."""
+    if URL.search(text) or "](" in text:
+        return False  # a link is something: "[ ] https://github.com/org/repo/issues/158"
+    bare = plain(text).strip()
+    if not bare:
+        return not has_children
+    if bare.lower() in _PLACEHOLDER_WORDS:
+        return True
+    low = bare.lower().rstrip(".!:")
+    if _PLACEHOLDER.match(low) or _PLACEHOLDER.match(bare.strip(".!: ")):
+        return True
+    # "No updates this time. Still waiting on the board." says there is nothing new.
+    first = re.split(r"(?<=[.!;])\s+", bare, maxsplit=1)[0].rstrip(".!;").lower()
+    if first != low and _PLACEHOLDER.match(first) and not has_children:
+        return True
+    owned = plain(_without_owner(text)).strip().rstrip(".!:")
+    if owned != bare and (not owned or owned.lower() in _PLACEHOLDER_WORDS):
+        return not has_children  # "Blocked:", "Paolo:", "[luca] n/a"
+    # "Blocked:" / "Paolo:" with nothing after the label.
+    return re.fullmatch(r"[\w@ .'-]{1,30}:", bare) is not None and not has_children
+
+
+def is_reaction(text: str) -> bool:
+    return _REACTION.match(plain(text)) is not None or _REACTION.match(text.strip()) is not None
+
+
+def is_calendar_line(text: str) -> bool:
+    """Calendar, recording and call-link lines: the same in every meeting of a series."""
+    return _CALENDAR.search(text) is not None and len(plain(text).split()) <= 16
+
+
+def is_person_row(text: str, *, strict: bool = True) -> bool:
+    """ "Ana Lima @ana (TSC)", "[Ana Lima](https://github.com/ana)": a person listed.
+    strict (outside an attendance section): only with a handle or a profile link."""
+    bare = EMPHASIS.sub("", text).strip()
+    if _PERSON_ROW.match(bare) is None or "?" in bare:
+        return False
+    return not strict or "@" in bare or "](" in bare
+
+
+def classify_line(
+    text: str,
+    meaning: SectionMeaning,
+    *,
+    nested: bool = False,
+    checked: bool | None = None,
+    has_children: bool = False,
+) -> Kind:
+    """The kind of one list item (or table row) of a section with this meaning.
+
+    `nested`: the line is a sub-bullet of an item (its children are context unless
+    they are work of their own, which the caller decides).
+    """
+    if is_placeholder(text, has_children=has_children):
+        return Kind("placeholder", "an empty template slot, or says there is nothing")
+    if meaning == "attendance":
+        return Kind("attendance", "under a heading listing who came")
+    if meaning == "boilerplate":
+        return Kind("boilerplate", "under a heading for links, the calendar or the next meeting")
+    if explicit_action(text):
+        return Kind("action", "starts with ACTION / AI / TODO")
+    if is_calendar_line(text) and not nested:
+        return Kind("boilerplate", "a calendar, recording or call link")
+    if nested:
+        if owner_to_verb(text):
+            return Kind("discussion", "a next step of the item above (its owner)")
+        return Kind("discussion", "a sub-bullet: detail of the item above")
+    if _QUOTED.match(text) and meaning in ("minutes", "other"):
+        return Kind("discussion", "a quoted aside")
+    if meaning in ("actions", "next", "blocked", "done"):
+        return Kind("action", f"under a heading listing {_LISTS[meaning]}")
+    if meaning == "review":
+        if checked is not None or owner_to_verb(text) or _OWNER_FIRST.match(text):
+            return Kind("action", "an earlier action, under a heading reviewing them")
+        return Kind("topic", "an earlier topic, under a heading following up on them")
+    if meaning in ("decisions", "announcements"):
+        return Kind("decision", f"under a heading listing {_LISTS[meaning]}")
+    if _NARRATION.match(plain(text)):
+        return Kind("discussion", "tells what was talked about (‘We discussed …’)")
+    if meaning == "agenda":
+        slot = label_meaning(plain(text), leading=True) if not has_children else None
+        if slot in _SLOTS and len(plain(text).split()) <= 8:
+            return Kind("boilerplate", "an agenda slot naming a part of the meeting, not a topic")
+        if is_reaction(text):
+            return Kind("discussion", "a reaction")
+        if _SPOKEN.match(text) or _SAID.match(text):
+            return Kind("discussion", "what someone said (‘Name, …’, ‘JS: I think …’)")
+        if owner_to_verb(text):
+            return Kind("action", "says who is to do it (‘X to …’, ‘@x will …’)")
+        return Kind("topic", "an entry under an agenda or topics heading")
+    # minutes, other: what was said, unless the line itself says it is more.
+    if _BROUGHT_BY.match(text):
+        return Kind("topic", "names who brings it (‘[name=…]’, ‘[handle]’)")
+    if owner_to_verb(text):
+        return Kind("action", "says who is to do it (‘X to …’, ‘@x will …’)")
+    if stated_decision(text) and not text.rstrip().endswith("?"):
+        return Kind("decision", "states a decision as made")
+    if checked is not None and meaning == "other":
+        return Kind("action", "a task box")
+    if is_reaction(text):
+        return Kind("discussion", "a reaction")
+    if meaning == "minutes":
+        if is_speaker_line(text):
+            return Kind("discussion", "a speaker's line in the minutes")
+        return Kind("discussion", "under a heading for minutes or notes")
+    if is_person_row(text) and not has_children:
+        return Kind("attendance", "names a person and nothing else")
+    if is_speaker_line(text):
+        return Kind("discussion", "a speaker's line (‘Name: …’)")
+    return Kind("discussion", "no heading says it is an agenda entry or an action")
+
+
+# Parts of a meeting an agenda lists as entries of their own ("Review last week's
+# action items", "Announcements", "AOB"): slots of the template, not topics.
+_SLOTS = frozenset(
+    {"review", "actions", "announcements", "minutes", "attendance", "boilerplate", "decisions"}
+)
+_LISTS: dict[str, str] = {
+    "actions": "actions",
+    "next": "what comes next",
+    "blocked": "what is blocked",
+    "done": "what got done",
+    "decisions": "decisions",
+    "announcements": "announcements and highlights",
+}

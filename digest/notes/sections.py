@@ -1,0 +1,411 @@
+"""What a section of a meeting note is for, from its headings (pure).
+
+Headings carry meaning in every project's notes: who came, what is on the agenda,
+who does what next, what was decided, what was said. `section_meaning` reads the
+heading path of a section, innermost heading first, and returns the meaning of the
+nearest heading that has one: a heading that only names a repository
+("nodejs/node"), a person, a date or a topic ("Mission Statement") inherits its
+parent's meaning, so the bullets under "## Agenda > ### nodejs/node" are agenda
+entries and those under "## Minutes > #### Mission Statement" are minutes.
+
+Within one heading the most specific phrase wins: "Need decision" asks for a
+decision (an agenda entry), "Decisions" records them; "Next meeting date" is
+boilerplate, "Next" a stand-up's plans; "Review last week's action items" reviews
+earlier actions, "New action items" lists new ones. Common English names are built
+in; [tracking] sections (config) add names per meaning.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+from digest.notes.text import MD_LINK
+
+__all__ = [
+    "MEANINGS",
+    "SectionMeaning",
+    "heading_meaning",
+    "label_meaning",
+    "normalize_heading",
+    "section_meaning",
+]
+
+SectionMeaning = Literal[
+    "attendance",  # who came, who chaired: never items
+    "boilerplate",  # links, calendar, next meeting date, guidelines: never items
+    "review",  # earlier actions looked at again: outcomes for existing threads
+    "agenda",  # topics and proposals, questions asking for a decision or review
+    "actions",  # work someone is to do
+    "blocked",  # stand-up: what is stuck (open work)
+    "done",  # stand-up: what got done (resolves the person's earlier work)
+    "next",  # stand-up: what comes next (open work)
+    "decisions",  # decisions and resolutions recorded
+    "announcements",  # news, highlights, FYI
+    "minutes",  # notes of what was said: context, not items
+    "other",  # no heading says: read each line for what it is
+]
+
+# Phrases per meaning, as normalized headings contain them (whole words). Checked
+# most specific first: the longest phrase found wins, then the order below.
+MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
+    "boilerplate": (
+        "links",
+        "link",
+        "resources",
+        "recording",
+        "recordings",
+        "zoom link",
+        "video",
+        "calendar",
+        "upcoming meetings",
+        "upcoming meeting",
+        "next meeting",
+        "next meetings",
+        "next call",
+        "next meeting date",
+        "meeting guidelines",
+        "guidelines",
+        "code of conduct",
+        "how to join",
+        "joining",
+        "join the call",
+        "closing",
+        "more information",
+        "reminders",
+        "housekeeping",
+        "template",
+        "archived meeting notes",
+    ),
+    "attendance": (
+        "attendees",
+        "attendance",
+        "in attendance",
+        "present",
+        "participants",
+        "who joined",
+        "joined",
+        "roll call",
+        "regrets",
+        "apologies",
+        "absent",
+        "mc",
+        "host",
+        "hosts",
+        "facilitator",
+        "chair",
+        "moderator",
+        "note taker",
+        "notetaker",
+        "scribe",
+        "next week mc",
+    ),
+    "review": (
+        "review action items",
+        "review of last week",
+        "review of last week action items",
+        "review of previous action items",
+        "last week action items",
+        "action items from last week",
+        "action items from last meeting",
+        "review of action items",
+        "action items review",
+        "review of last meeting",
+        "review last meeting",
+        "review last week",
+        "previous action items",
+        "previous actions",
+        "previously",
+        "previous meeting",
+        "last meeting",
+        "last time",
+        "last week",
+        "from last time",
+        "from last meeting",
+        "follow ups",
+        "follow up",
+        "followups",
+        "followup",
+        "carried over",
+        "carry over",
+        "check in",
+        "check ins",
+        "checkins",
+        "open items from",
+        "outstanding action items",
+        "old action items",
+        "old business",
+    ),
+    "agenda": (
+        "agenda",
+        "topics",
+        "topic",
+        "general topics",
+        "other topics",
+        "items",
+        "proposals",
+        "proposal",
+        "issues",
+        "open discussion",
+        "discussion topics",
+        "discussion items",
+        "need decision",
+        "needs decision",
+        "need decisions",
+        "for decision",
+        "decision needed",
+        "decisions needed",
+        "need attention",
+        "needs attention",
+        "needs review",
+        "need review",
+        "for review",
+        "review requests",
+        "for discussion",
+        "to discuss",
+        "open questions",
+        "new business",
+        "any other business",
+        "aob",
+        "updates",
+        "status updates",
+        "status",
+        "roadmap",
+        "initiatives",
+        "projects",
+        "priorities",
+        "goals",
+        "requests",
+    ),
+    "actions": (
+        "action items",
+        "action item",
+        "actions",
+        "action",
+        "new action items",
+        "todo",
+        "todos",
+        "to do",
+        "tasks",
+        "next steps",
+        "assignments",
+        "open items",
+        "ais",
+    ),
+    "blocked": ("blocked", "blockers", "blocker", "blocking", "impediments", "stuck"),
+    "done": (
+        "done",
+        "completed",
+        "accomplished",
+        "finished",
+        "shipped",
+        "what i did",
+        "yesterday",
+        "last sprint",
+    ),
+    "next": (
+        "next",
+        "next up",
+        "up next",
+        "plans",
+        "planned",
+        "doing",
+        "in progress",
+        "today",
+        "this week",
+        "next week",
+        "coming up",
+    ),
+    "decisions": (
+        "decisions",
+        "decision",
+        "decisions made",
+        "resolutions",
+        "resolution",
+        "resolved",
+        "agreed",
+        "agreements",
+        "outcomes",
+        "conclusions",
+        "votes",
+    ),
+    "announcements": (
+        "announcements",
+        "announcement",
+        "highlights",
+        "highlight",
+        "news",
+        "latest news",
+        "fyi",
+        "for information",
+        "for your information",
+        "celebrations",
+        "shout outs",
+        "kudos",
+    ),
+    "minutes": (
+        "minutes",
+        "notes",
+        "public notes",
+        "meeting notes",
+        "discussion",
+        "discussions",
+        "standup",
+        "stand up",
+        "q a",
+        "qa",
+        "questions",
+        "open floor",
+        "other",
+        "misc",
+        "miscellaneous",
+        "general discussion",
+    ),
+}
+# When one configured name is given two meanings, the more specific wins.
+_CONFIGURED: tuple[SectionMeaning, ...] = (
+    "actions",
+    "review",
+    "blocked",
+    "done",
+    "next",
+    "decisions",
+    "announcements",
+    "agenda",
+    "minutes",
+    "attendance",
+    "boilerplate",
+    "other",
+)
+_TIME_PHRASES = frozenset({"this week", "next week", "today", "yesterday", "last week"})
+# On equal phrase length and place, the earlier meaning wins.
+_ORDER: tuple[SectionMeaning, ...] = tuple(MEANINGS)
+
+_PARENS = re.compile(r"\([^()]*\)")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+@functools.lru_cache(maxsize=8192)
+def normalize_heading(text: str) -> str:
+    """Lower case words only: links reduced to their text, "(…)" remarks and emphasis
+    dropped, "Q&A" -> "q a", "Follow-ups:" -> "follow ups"."""
+    text = MD_LINK.sub(r"\1", text).replace("’", "'")
+    text = _PARENS.sub(" ", text)  # "Agenda (please add items)", "Attendees (Initials: …)"
+    return " ".join(_NOT_WORD.sub(" ", text.lower().replace("'s ", " ")).split())
+
+
+def _phrases(
+    extra: Mapping[str, Sequence[str]],
+) -> tuple[tuple[str, SectionMeaning, bool], ...]:
+    """(phrase, meaning, from the config) for every built-in and configured name."""
+    found: list[tuple[str, SectionMeaning, bool]] = []
+    for meaning in _ORDER:
+        for name in MEANINGS[meaning]:
+            if phrase := normalize_heading(name):
+                found.append((phrase, meaning, False))
+        for name in extra.get(meaning, ()):
+            if phrase := normalize_heading(name):
+                found.append((phrase, meaning, True))
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(
+    extra: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[tuple[re.Pattern[str], int, int, SectionMeaning], ...]:
+    out = []
+    for phrase, meaning, configured in _phrases(dict(extra)):
+        # Plural-tolerant whole words: "action item" also finds "action items".
+        pattern = re.compile(rf"(?<!\w){re.escape(phrase)}s?(?!\w)")
+        # "This week highlights", "Today's blockers": a time only qualifies the noun.
+        words = 1 if phrase in _TIME_PHRASES else len(phrase.split())
+        # A name from the config beats a built-in one: it is what this team means.
+        order = (
+            _CONFIGURED.index(meaning) - len(_CONFIGURED) if configured else _ORDER.index(meaning)
+        )
+        out.append((pattern, words, order, meaning))
+    return tuple(out)
+
+
+def _key(extra: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not extra:
+        return ()
+    return tuple(sorted((k, tuple(v)) for k, v in extra.items()))
+
+
+_ALTERNATIVES = re.compile(r"\s*/\s*|\s+[&+|]\s+")  # not "Q&A"
+
+
+@functools.lru_cache(maxsize=8192)
+def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) -> str | None:
+    # "Proposals / Discussions", "Announcements & news": the first part that has a
+    # meaning names the list (the others are its aliases).
+    parts = [p for p in _ALTERNATIVES.split(heading) if p.strip()]
+    if len(parts) > 1:
+        for part in parts:
+            found = _meaning_of(part, extra)
+            if found is not None:
+                return found
+        return None
+    text = normalize_heading(heading)
+    if not text:
+        return None
+    best: tuple[bool, int, int, int, SectionMeaning] | None = None
+    for pattern, words, order, meaning in _compiled(extra):
+        match = pattern.search(text)
+        if match is None:
+            continue
+        # A configured name first; then the longest phrase; then the later one (English
+        # puts the noun that says what a list is last: "This week highlights"); then
+        # the order of MEANINGS.
+        candidate = (order < 0, words, match.end(), -order, meaning)
+        if best is None or candidate[:4] > best[:4]:
+            best = candidate
+    if best is None:
+        return None
+    # A long heading that merely mentions a word ("Robin - new funding opportunity
+    # status") is a topic of its own, not a list of that kind.
+    if len(text.split()) > best[1] + 6:
+        return None
+    return best[4]
+
+
+def label_meaning(label: str, *, leading: bool = False) -> SectionMeaning | None:
+    """The meaning of a bullet used as a label ("Action items:", "Review last week's
+    action items") only when the label is little more than the phrase: "Status on
+    CNCF licensing" is a topic, not a status list. `leading`: the phrase must also
+    start the label ("Announcements (if any)", not "ia32 emulation done")."""
+    meaning = heading_meaning(label)
+    if meaning is None:
+        return None
+    text = normalize_heading(label)
+    spans = [
+        (n, match.start())
+        for rx, n, _, m in _compiled(())
+        if m == meaning and (match := rx.search(text))
+    ]
+    longest = max((n for n, _ in spans), default=0)
+    if leading and not any(start == 0 for _, start in spans):
+        return None
+    return meaning if len(text.split()) <= longest + 2 else None
+
+
+def heading_meaning(
+    heading: str, extra: Mapping[str, Sequence[str]] | None = None
+) -> SectionMeaning | None:
+    """The meaning one heading gives its section, or None when it names something else."""
+    found = _meaning_of(heading, _key(extra))
+    return found  # type: ignore[return-value]
+
+
+def section_meaning(
+    path: Sequence[str], extra: Mapping[str, Sequence[str]] | None = None
+) -> SectionMeaning:
+    """The meaning of the nearest heading of `path` (innermost first) that has one."""
+    for heading in reversed(path):
+        meaning = heading_meaning(heading, extra)
+        if meaning is not None:
+            return meaning
+    return "other"

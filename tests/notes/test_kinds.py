@@ -1,0 +1,238 @@
+"""What kind of line each list item is: work items, not chatter (notes written for these tests)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from digest.config.schema import TrackingConfig
+from digest.model import Document, Item
+from digest.notes.items import extract_items
+from digest.notes.kinds import classify_line, is_placeholder, owner_to_verb
+from digest.notes.parse import parse_document
+
+
+def items_of(text: str, path: str = "notes/2031-03-04.md") -> list[Item]:
+    doc = Document(source="heron", path=path, text=text, blob="b", commit="c0ffee")
+    return [
+        i
+        for m in parse_document(doc).meetings
+        for i in extract_items(m, TrackingConfig(), org="heronproj")
+    ]
+
+
+def kinds(text: str) -> dict[str, str]:
+    return {i.text: i.kind for i in items_of(text)}
+
+
+@pytest.mark.parametrize(
+    ("line", "meaning", "kind"),
+    [
+        ("ACTION: Ana to book the room", "minutes", "action"),
+        ("AI: send the survey", "other", "action"),
+        ("TODO: write the release checklist", "agenda", "action"),
+        ("Ana to send the survey to the list", "minutes", "action"),
+        ("@bo will look at the flaky test", "other", "action"),
+        ("Ana and Bo to pair on the importer", "minutes", "action"),
+        ("Rotate the signing key", "actions", "action"),
+        ("waiting for the CI quota", "blocked", "action"),
+        (
+            "Snapshot format v2 [#12](https://github.com/heronproj/heron/issues/12)",
+            "agenda",
+            "topic",
+        ),
+        ("Drop the 0.x client?", "agenda", "topic"),
+        ("Heron 2.1 is out", "announcements", "decision"),
+        ("Decision: we keep the yearly release", "minutes", "decision"),
+        ("We agreed to move the call to Thursdays", "other", "decision"),
+        ("SC: I am afraid I have not seen that?", "minutes", "discussion"),
+        ("Jo: the importer is slow on big files", "minutes", "discussion"),
+        ("Mara, could we run the benchmark again", "agenda", "discussion"),
+        ("+1", "agenda", "discussion"),
+        ("We chatted about the spring meetup venue", "agenda", "discussion"),
+        ("Ana Lima @ana (maintainer)", "attendance", "attendance"),
+        ("Ana Lima [@ana](https://github.com/ana)", "other", "attendance"),
+        ("<action-item>", "actions", "placeholder"),
+        ("n/a", "agenda", "placeholder"),
+        ("None", "actions", "placeholder"),
+        ("-", "agenda", "placeholder"),
+        ("No updates this week", "agenda", "placeholder"),
+        ("Skipped as we ran out of time", "agenda", "placeholder"),
+        ("Blocked:", "blocked", "placeholder"),
+        ("Click +GoogleCalendar to add it to your own calendar", "agenda", "boilerplate"),
+        ("Review last week's action items", "agenda", "boilerplate"),
+    ],
+)
+def test_line_kinds(line: str, meaning: str, kind: str) -> None:
+    found = classify_line(line, meaning)  # type: ignore[arg-type]
+    assert found.kind == kind, found.why
+    assert found.why  # every kind says why
+
+
+def test_a_link_is_never_a_placeholder() -> None:
+    assert not is_placeholder("https://github.com/heronproj/heron/issues/158")
+    assert is_placeholder("<attendees>")
+    assert is_placeholder("Mara:")  # a speaker who said nothing
+
+
+def test_owner_to_verb_needs_a_person_and_a_verb() -> None:
+    assert owner_to_verb("JW to ping the docs team")
+    assert owner_to_verb("Michael is going to open a PR")
+    assert not owner_to_verb("Try to open the file twice")
+    assert not owner_to_verb("Plan to land tomorrow")
+
+
+MINUTES = """# 2031-03-04 Heron Maintainers
+
+## Attendees
+
+- [x] AL: Ana Lima (ana)
+- [ ] BO: Bo Ortiz (bo)
+
+## Review of last week's action items
+
+- [x] AL: publish the 2.1 release notes
+- [ ] BO: ask the CDN about the quota
+
+## Agenda
+
+- Snapshot format v2 [#12](https://github.com/heronproj/heron/issues/12)
+  - AL: the draft is in the issue
+  - BO: +1
+  - has been merged
+- Move the call to Thursdays?
+
+## Minutes
+
+#### Snapshot format
+
+- AL: I think we should ship it in 2.2
+- BO: agreed, but the importer needs a look
+- BO to profile the importer
+
+## Action items
+
+- [ ] <action-item>
+"""
+
+
+def test_minutes_speaker_lines_are_context_and_actions_are_items() -> None:
+    found = kinds(MINUTES)
+    assert found["AL: Ana Lima (ana)"] == "attendance"  # a ticked box here means present
+    assert found["AL: publish the 2.1 release notes"] == "action"
+    assert found["Snapshot format v2 [#12](https://github.com/heronproj/heron/issues/12)"] == (
+        "topic"
+    )
+    assert found["AL: I think we should ship it in 2.2"] == "discussion"
+    assert found["BO to profile the importer"] == "action"
+    assert found["<action-item>"] == "placeholder"
+    # Sub-bullets are the topic's context, never items of their own; they carry its outcome.
+    assert "BO: +1" not in found
+    (snapshot,) = [i for i in items_of(MINUTES) if i.text.startswith("Snapshot format v2")]
+    assert (snapshot.status, snapshot.status_phrase) == ("done", "has been merged")
+
+
+def test_a_speaker_is_not_an_owner_but_an_action_list_prefix_is() -> None:
+    items = {i.text: i for i in items_of(MINUTES)}
+    assert items["AL: I think we should ship it in 2.2"].owners == []
+    assert items["BO: ask the CDN about the quota"].owners == ["bo"]
+
+
+def test_issue_generated_agenda_under_repository_headings() -> None:
+    note = """# Heron TSC Meeting 2031-03-04
+
+## Agenda
+
+### heronproj/heron
+
+* Snapshot format v2 #12
+* Faster importer - 1234
+
+### heronproj/website
+
+* New landing page [#7](https://github.com/heronproj/website/pull/7)
+"""
+    refs = {i.text: i.refs for i in items_of(note)}
+    assert refs["Snapshot format v2 #12"] == ["heronproj/heron#12"]
+    assert refs["Faster importer - 1234"] == ["heronproj/heron#1234"]
+    assert refs["New landing page [#7](https://github.com/heronproj/website/pull/7)"] == [
+        "heronproj/website#7"
+    ]
+
+
+def test_a_heading_naming_an_issue_is_the_topic_and_its_bullets_its_minutes() -> None:
+    note = """# Heron TSC Meeting 2031-03-04
+
+## Minutes
+
+### Snapshot format v2 [#12](https://github.com/heronproj/heron/issues/12)
+
+* Ana: the draft is ready
+* No objections.
+"""
+    (topic,) = [i for i in items_of(note) if i.followed]
+    assert topic.form == "heading" and topic.refs == ["heronproj/heron#12"]
+    assert topic.children == ["Ana: the draft is ready", "No objections."]
+
+
+def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
+    note = """# 2031-03-04 Heron Learning Team
+
+## Topics
+
+- Review last week's action items
+  [x] @ Ana L will set up the staging url
+  [ ] Banner for the guides JW
+"""
+    items = {i.text: i for i in items_of(note)}
+    assert items["@ Ana L will set up the staging url"].status == "done"
+    assert items["@ Ana L will set up the staging url"].owners == ["ana l"]
+    assert items["Banner for the guides JW"].status == "open"
+    assert "Review last week's action items" not in items
+
+
+# ---- properties ------------------------------------------------------------------
+
+_WORDS = st.sampled_from(
+    ["snapshot", "importer", "release", "quota", "the", "benchmark", "docs", "CDN", "is", "slow"]
+)
+_SPEECH = st.tuples(
+    st.sampled_from(["Ana", "BO", "JW", "Mara", "SC"]), st.lists(_WORDS, min_size=1, max_size=8)
+).map(lambda t: f"{t[0]}: {' '.join(t[1])}")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(_SPEECH, min_size=1, max_size=6))
+def test_a_speaker_line_in_the_minutes_never_becomes_an_item(lines: list[str]) -> None:
+    note = "# 2031-03-04 Heron Maintainers\n\n## Minutes\n\n" + "".join(
+        f"- {line}\n" for line in lines
+    )
+    assert not [i for i in items_of(note) if i.followed]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_SPEECH, min_size=1, max_size=5))
+def test_sub_bullets_of_a_topic_never_become_items(lines: list[str]) -> None:
+    note = "# 2031-03-04 Heron Maintainers\n\n## Agenda\n\n- Snapshot format v2\n" + "".join(
+        f"  - {line}\n" for line in lines
+    )
+    followed = [i for i in items_of(note) if i.followed]
+    assert [i.text for i in followed] == ["Snapshot format v2"]
+
+
+def test_work_of_its_own_under_an_issue_heading_is_an_item_tied_to_it() -> None:
+    note = """# Heron TSC Meeting 2031-03-04
+
+## Strategic initiatives - tracking issue [#423](https://github.com/heronproj/tsc/issues/423)
+
+* Workers: <https://github.com/heronproj/heron/pull/876>
+  * Ana submitted the first PR, please take a look.
+* Snapshots
+  * Bo: still on it, see <https://github.com/heronproj/heron/issues/12>
+"""
+    followed = {i.text: i for i in items_of(note) if i.followed}
+    heading = next(i for i in followed.values() if i.form == "heading")
+    workers = followed["Workers: <https://github.com/heronproj/heron/pull/876>"]
+    assert workers.refs == ["heronproj/heron#876"] and workers.parent == heading.key
+    assert "Snapshots" not in followed  # a status line of the initiative, its context
