@@ -63,8 +63,8 @@ def _globals(
     setup_logging(Globals.verbosity)
 
 
-def _period(text: str | None) -> Period | None:
-    """A --period option as a Period, or one sentence saying what a period looks like."""
+def _period(text: str | None, option: str = "--period") -> Period | None:
+    """A month option as a Period, or one sentence saying what a period looks like."""
     from digest.periods import Period, PeriodError
 
     if text is None:
@@ -72,7 +72,7 @@ def _period(text: str | None) -> Period | None:
     try:
         return Period.parse(text)
     except PeriodError as exc:
-        raise UserError(exc.sentence("--period", example="2026-10")) from None
+        raise UserError(exc.sentence(option, example="2026-10")) from None
 
 
 def load() -> Config:
@@ -273,8 +273,16 @@ def serve_unsubscribe(
     serve(load(), host, port)
 
 
-@app.command()
+items_app = typer.Typer(
+    help="The items followed from meeting to meeting: status, owners, age, history.",
+    invoke_without_command=True,
+)
+app.add_typer(items_app, name="items")
+
+
+@items_app.callback(invoke_without_command=True)
 def items(
+    ctx: typer.Context,
     series: SeriesOption = None,
     only_open: Annotated[
         bool, typer.Option("--open", help="Only items still open (or followed without status).")
@@ -289,11 +297,30 @@ def items(
     explain: Annotated[
         str | None,
         typer.Option(
-            "--explain", metavar="ID", help="Show one item's mentions and why they were joined."
+            "--explain",
+            metavar="ID",
+            help="Show one item's mentions: what kind of line each is and why they were joined.",
         ),
     ] = None,
+    lines: Annotated[
+        str | None,
+        typer.Option(
+            "--lines",
+            metavar="YYYY-MM",
+            help="Every line of that month's notes with its kind and why (followed or not).",
+        ),
+    ] = None,
+    hidden: Annotated[
+        bool, typer.Option("--hidden", help="List the items hidden with `digest items hide`.")
+    ] = False,
 ) -> None:
-    """The items followed from meeting to meeting: status, owners, age, history."""
+    """The items followed from meeting to meeting: kind, status, owners, age, history.
+
+    `digest items hide ID` drops an item a maintainer does not want followed; `digest
+    items unhide ID` brings it back.
+    """
+    if ctx.invoked_subcommand:
+        return
     from digest.app.items import run_items
 
     run_items(
@@ -303,7 +330,31 @@ def items(
         owner=owner,
         output_format=output_format,
         explain=explain,
+        lines=_period(lines, "--lines"),
+        hidden=hidden,
     )
+
+
+@items_app.command("hide")
+def items_hide(
+    item: Annotated[str, typer.Argument(metavar="ID", help="The id `digest items` shows.")],
+) -> None:
+    """Hide an item from every digest built from now on (and from `digest items`)."""
+    from digest.app.items import hide_item
+
+    typer.echo(hide_item(load(), item))
+
+
+@items_app.command("unhide")
+def items_unhide(
+    item: Annotated[
+        str, typer.Argument(metavar="ID", help="The id `digest items --hidden` shows.")
+    ],
+) -> None:
+    """Bring back an item hidden with `digest items hide`."""
+    from digest.app.items import unhide_item
+
+    typer.echo(unhide_item(load(), item))
 
 
 @app.command()

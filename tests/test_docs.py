@@ -36,7 +36,8 @@ COMMANDS = list(commands())
 def test_the_command_list_is_what_the_readme_expects() -> None:
     names = [name for name, _ in COMMANDS]
     assert "digest subscribers add" in names and "digest serve-unsubscribe" in names
-    assert len(names) == 15
+    assert "digest items hide" in names and "digest items unhide" in names
+    assert len(names) == 17
 
 
 @pytest.mark.parametrize("name", [name for name, _ in COMMANDS])

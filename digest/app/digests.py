@@ -12,15 +12,11 @@ from digest.config.schema import Config, ConfigError, TrackingConfig
 from digest.errors import UserError
 from digest.model import Digest, Item, Meeting, Thread
 from digest.periods import Period, last_complete
+from digest.state.notes import HiddenMark, hidden_text
 from digest.tracking.buckets import build_digest
-from digest.tracking.conventions import (
-    SeriesConventions,
-    apply_box_meaning,
-    infer_box_meaning,
-    infer_conventions,
-    mark_recurring,
-)
+from digest.tracking.conventions import SeriesConventions, ignored, infer_conventions
 from digest.tracking.links import meeting_link, source_link
+from digest.tracking.series import SeriesMeeting, SeriesResolution, resolve_series
 from digest.tracking.threads import build_threads
 
 
@@ -36,11 +32,43 @@ def local_today(cfg: Config, now: datetime) -> date:
     return now.astimezone(zone).date()
 
 
-def match_series(known: Sequence[str], wanted: str | None) -> list[str]:
-    """Series whose name contains `wanted` (case-insensitive); all when None."""
+def series_of(db: Any) -> SeriesResolution:
+    """Which stored meetings form one series, named by its newest title (digest.tracking.series)."""
+    from digest.state.notes import meeting_rows
+
+    return resolve_series(SeriesMeeting(*row) for row in meeting_rows(db))
+
+
+def load_notes(db: Any) -> tuple[list[Meeting], list[Item], SeriesResolution]:
+    """The stored meetings and items, each in the series a reader sees."""
+    from digest.state.notes import load_items, load_meetings
+
+    resolution = series_of(db)
+    meetings = []
+    for m in load_meetings(db):
+        name = resolution.of(m.id, m.series)
+        title = m.title
+        if m.series_origin == "fallback" and title.startswith(m.series + " "):
+            title = name + title[len(m.series) :]  # "Meetings 2026-03-11", named after all
+        meetings.append(replace(m, series=name, title=title))
+    items = [replace(i, series=resolution.of(i.meeting_id, i.series)) for i in load_items(db)]
+    return meetings, items, resolution
+
+
+def known_series(db: Any) -> list[str]:
+    return series_of(db).names()
+
+
+def match_series(
+    known: Sequence[str], wanted: str | None, resolution: SeriesResolution | None = None
+) -> list[str]:
+    """Series whose name (or an earlier name of it) contains `wanted` (case-insensitive);
+    all when None."""
     if not wanted:
         return list(known)
     hits = [s for s in known if wanted.lower() in s.lower()]
+    if resolution is not None:
+        hits = [s for s in known if s in resolution.matching(wanted)]
     if not hits:
         names = ", ".join(known) or "none (run `digest sync` first)"
         raise UserError(f"no series matches '{wanted}'; known: {names}.")
@@ -73,11 +101,13 @@ def compute_digests(
 @dataclass(frozen=True)
 class Followed:
     """What the digests of some series are built from: the stored meetings and items,
-    loaded once for a run (each month reads only the notes up to its own end)."""
+    and the threads of those series, built once (not once per month of a run). Threads
+    are built meeting by meeting, so cutting them at a month gives that month's threads."""
 
     series: list[str]  # the chosen series
     meetings: list[Meeting]
     items: list[Item]
+    threads: list[Thread]
 
     def digests(
         self,
@@ -97,38 +127,64 @@ class Followed:
             series=self.series if series is None else series,
             built_at=built_at,
             keep_empty=keep_empty,
+            threads=self.threads,
         )
 
 
 def load_followed(cfg: Config, db: Any, series: str | None) -> Followed:
     """The series whose name contains `series` (all when None), from the state."""
-    from digest.state.notes import list_series, load_items, load_meetings
+    from digest.state.notes import hidden_marks
 
-    chosen = match_series(list_series(db), series)
-    return Followed(chosen, load_meetings(db), load_items(db))
+    meetings, items, resolution = load_notes(db)
+    chosen = match_series(resolution.names(), series, resolution)
+    wanted = set(chosen)
+    items = followed_items(cfg, items)
+    threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
+    return Followed(chosen, meetings, items, without_hidden(threads, hidden_marks(db)))
 
 
-def follow(
-    items: Sequence[Item], tracking: TrackingConfig
-) -> tuple[list[Thread], dict[str, SeriesConventions]]:
-    """Threads of the followed items, read with each series' own conventions
-    (digest.tracking.conventions): template lines and chores are not followed, and a
-    ticked box means what the series means by it. Uses only the items given, so the
-    threads of a month's digest come from the notes up to that month."""
+def without_hidden(threads: Sequence[Thread], marks: Sequence[HiddenMark]) -> list[Thread]:
+    """The threads a maintainer has not hidden (`digest items hide`): a mark matches a
+    thread's first item by key, or by meeting and words when an edit moved its line."""
+    if not marks:
+        return list(threads)
+    keys = {m.thread_id for m in marks}
+    words = {(m.meeting_id, m.text) for m in marks}
+    return [
+        t
+        for t in threads
+        if t.id not in keys and (t.first.meeting_id, hidden_text(t.first.text)) not in words
+    ]
+
+
+def followed_items(cfg: Config, items: Sequence[Item]) -> list[Item]:
+    """The items, less those [tracking] ignore drops (they are never followed)."""
+    patterns = cfg.tracking.ignore
+    return [i for i in items if not (i.followed and patterns and ignored(i, patterns))]
+
+
+def series_conventions(
+    items: Sequence[Item], threads: Sequence[Thread], tracking: TrackingConfig
+) -> dict[str, SeriesConventions]:
+    """Each series' habits (digest.tracking.conventions), from the items and threads given."""
     by_series: dict[str, list[Item]] = {}
     for item in items:
         by_series.setdefault(item.series, []).append(item)
-    conventions = infer_conventions(by_series)
-    threads: list[Thread] = []
-    for name in sorted(by_series):
-        marked = mark_recurring(by_series[name], conventions[name].recurring)
-        found = build_threads(marked, tracking)
-        boxes, why = infer_box_meaning(found)
-        if tracking.boxes != "auto":
-            boxes, why = tracking.boxes, "set in the config ([tracking] boxes)"
-        conventions[name] = replace(conventions[name], boxes=boxes, boxes_why=why)
-        threads.extend(apply_box_meaning(found, boxes))
-    return threads, conventions
+    by_thread: dict[str, list[Thread]] = {}
+    for thread in threads:
+        by_thread.setdefault(thread.series, []).append(thread)
+    boxes = {name: tracking.boxes_of([name]) for name in by_series}
+    return infer_conventions(by_series, by_thread, boxes=boxes)
+
+
+def cut(threads: Sequence[Thread], end: date) -> list[Thread]:
+    """The threads as they stood before `end`: their items up to then."""
+    out = []
+    for thread in threads:
+        items = [i for i in thread.items if i.meeting_date < end]
+        if items:
+            out.append(replace(thread, items=items, joins=thread.joins[: len(items)]))
+    return out
 
 
 def digests_from(
@@ -144,13 +200,17 @@ def digests_from(
 ) -> list[Digest]:
     """The pure part of compute_digests: digests from meetings and items in memory.
 
-    `threads` may be passed (tests); by default they are followed from the notes up
-    to the end of the period only, so later notes never change a month's digest.
+    `threads` may be passed when building many months from the same items; they are
+    cut at the period's end, so later notes never change a month's digest.
     """
     wanted = set(series)
+    items = followed_items(cfg, items)
     upto = [i for i in items if i.series in wanted and i.meeting_date < period.end]
     if threads is None:
-        threads, _ = follow(upto, cfg.tracking)
+        threads = build_threads(upto, cfg.tracking)
+    # Everything the month's digest uses comes from the notes up to its end.
+    threads = cut([t for t in threads if t.series in wanted], period.end)
+    conventions = series_conventions(upto, threads, cfg.tracking)
     highlights = [i for i in upto if i.kind == "decision"]
     digests: list[Digest] = []
     for name in sorted(wanted):
@@ -164,6 +224,7 @@ def digests_from(
             built_at=built_at.get(name, {}),
             link=lambda item: source_link(cfg, item),
             meeting_link=lambda meeting: meeting_link(cfg, meeting),
+            conventions=conventions.get(name),
         )
         if keep_empty or digest.meetings or digest.late:
             digests.append(digest)

@@ -46,6 +46,7 @@ def run_doctor(config: str | os.PathLike[str] | None) -> list[CheckResult]:
     for src in cfg.sources:
         results.extend(check_source(cfg, src))
     results.append(check_state(cfg))
+    results.extend(check_series(cfg))
     results.append(check_templates(cfg))
     results.append(check_recipients(cfg))
     if cfg.mail.transport == "smtp":
@@ -299,6 +300,47 @@ def check_state(cfg: Config) -> CheckResult:
 
 
 # ---- templates -------------------------------------------------------------------------
+
+
+def check_series(cfg: Config) -> list[CheckResult]:
+    """What was learnt of each series' way of writing notes (after a sync): one line
+    each, so a maintainer sees how their notes are read and what to set if it is wrong."""
+    import sqlite3
+
+    import sqlite_utils
+
+    from digest.app.digests import followed_items, load_notes, series_conventions
+    from digest.state.db import open_read_only
+    from digest.tracking.threads import build_threads
+
+    try:
+        if not cfg.db_path.exists():
+            return []
+        with open_read_only(cfg.db_path) as conn:
+            _meetings, items, resolution = load_notes(sqlite_utils.Database(conn))
+    except (OSError, sqlite3.Error):
+        return []  # the state check says what is wrong with the state
+    items = followed_items(cfg, items)
+    threads = build_threads(items, cfg.tracking)
+    found = series_conventions(items, threads, cfg.tracking)
+    results = []
+    for name in sorted(found):
+        c = found[name]
+        parts = [f"{c.meetings} meeting(s)"]
+        others = sorted(resolution.aliases.get(name, set()) - {name})
+        if others:
+            parts.append("also titled " + ", ".join(f'"{o}"' for o in others))
+        parts.append(f"ticked boxes mean {c.boxes} ({c.boxes_why})")
+        if c.owner_forms:
+            parts.append(
+                "owners written as " + ", ".join(f"{form} ({n})" for form, n in c.owner_forms)
+            )
+        if c.action_sections:
+            parts.append("actions under " + ", ".join(f'"{h}" ({n})' for h, n in c.action_sections))
+        if c.recurring:
+            parts.append(f"{len(c.recurring)} template line(s) or chore(s) not followed")
+        results.append(CheckResult(f"series {name}", True, "; ".join(parts)))
+    return results
 
 
 def sample_digest() -> Digest:

@@ -243,9 +243,9 @@ def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
 
 def _check_requested_series(db: sqlite_utils.Database, wanted: str | None) -> None:
     """--series must match a known series (before a first sync none is known yet)."""
-    from digest.state.notes import list_series
+    from digest.app.digests import known_series
 
-    known = list_series(db)
+    known = known_series(db)
     if wanted and known:
         match_series(known, wanted)
 

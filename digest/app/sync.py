@@ -21,7 +21,7 @@ import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
 from digest.model import Document, Meeting
-from digest.notes.items import READING_VERSION
+from digest.notes.items import READING_VERSION, reading_settings
 from digest.sources.base import (
     NoteVersion,
     SourceError,
@@ -118,9 +118,8 @@ def sync(
         summary.deleted_notes = sum(1 for p, gone in changed if gone and p in before)
         report.new_notes += summary.new_notes
         report.deleted_notes += summary.deleted_notes
-    for message in store.unnamed_series_warnings(
-        db, {(name, p) for name, s in report.per_source.items() for p, gone in s.changed.items()}
-    ):
+    touched = {(name, p) for name, s in report.per_source.items() for p in s.changed}
+    for message in _unnamed_series_warnings(db, touched):
         log.warning("%s", message)
         report.warnings.append(message)
     report.meetings, report.items = store.counts(db)
@@ -187,7 +186,9 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
     warn = reading.warn
     stored = store.get_source(db, src.name)
     # A new way of reading notes re-reads them all: no stored item keeps a stale reading.
-    settings = f"{source_settings(src)}\x1freading {READING_VERSION}"
+    settings = (
+        f"{source_settings(src)}\x1freading {READING_VERSION} {reading_settings(cfg.tracking)}"
+    )
     # New settings (url, glob, series, org...) change what is read or how: start over.
     start_over = stored is not None and (full or stored.settings != settings)
     if start_over:
@@ -304,3 +305,26 @@ def _first_committed(meeting: Meeting, known: FirstSeen | None, doc: Document) -
     or a rename, never makes it look new), else when this version was committed."""
     dates = [d for d in (known.committed_at if known else None, doc.committed_at) if d]
     return dataclasses.replace(meeting, committed_at=min(dates) if dates else None)
+
+
+def _unnamed_series_warnings(db: sqlite_utils.Database, changed: set[tuple[str, str]]) -> list[str]:
+    """One warning per note read this run whose meetings have no series name: no title
+    heading, and no titled note named like it to take the name from."""
+    from digest.app.digests import series_of
+
+    fallbacks = [row for row in store.fallback_meetings(db) if (row[1], row[2]) in changed]
+    if not fallbacks:
+        return []
+    resolution = series_of(db)
+    out: list[str] = []
+    warned: set[tuple[str, str]] = set()
+    for id_, source, path, series in fallbacks:
+        if (source, path) in warned or resolution.of(id_, series) != series:
+            continue
+        warned.add((source, path))
+        out.append(
+            f"{source}:{path}: no title heading and no titled note named like it; its "
+            f'meetings are in series "{series}" (add a title heading, or set `series` on '
+            "the source)."
+        )
+    return out

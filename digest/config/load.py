@@ -201,6 +201,21 @@ def _check_values(cfg: Config, name: str) -> None:
             f"{name}: [tracking] forget_after ({t.forget_after}) must not be less than "
             f"quiet_after ({t.quiet_after})."
         )
+    for n, pattern in enumerate(t.ignore, 1):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ConfigError(
+                f"{name}: [tracking] ignore #{n} ({pattern!r}) is not a valid regular "
+                f"expression: {exc}."
+            ) from None
+    for n, series in enumerate(t.series, 1):
+        if not series.name.strip():
+            raise ConfigError(f"{name}: [[tracking.series]] #{n} needs name = ...")
+    if cfg.digest.max_entries < 1:
+        raise ConfigError(
+            f"{name}: [digest] max_entries must be at least 1, got {cfg.digest.max_entries}."
+        )
     s = cfg.smtp
     if not 0 <= s.port <= 65535:
         raise ConfigError(
@@ -315,21 +330,30 @@ def _build(cls: type, table: dict[str, Any], name: str, where: str, warnings: li
                 )
             warnings.append(_unknown(name, where, key, toml_keys))
             continue
-        values[attr] = _coerce(value, hints[attr], name, f"{where} {key}")
+        values[attr] = _coerce(value, hints[attr], name, f"{where} {key}", warnings)
     for f in fields(cls):
         if f.name not in values and f.default is MISSING and f.default_factory is MISSING:
             raise ConfigError(f"{name}: {where} needs {toml_key(f.name)} = ...")
     return cls(**values)
 
 
-def _coerce(value: Any, hint: Any, name: str, where: str) -> Any:
+def _coerce(value: Any, hint: Any, name: str, where: str, warnings: list[str] | None = None) -> Any:
     origin = get_origin(hint)
+    if isinstance(hint, type) and is_dataclass(hint):  # a table in a table: [tracking.sections]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{name}: {where} must be a table, got {_show(value)}.")
+        return _build(hint, value, name, where, warnings if warnings is not None else [])
     if origin is Literal:
         allowed = get_args(hint)
         if value not in allowed:
             choices = ", ".join(f'"{a}"' for a in allowed)
             raise ConfigError(f"{name}: {where} must be one of {choices}, got {_show(value)}.")
         return value
+    if origin is list and is_dataclass(get_args(hint)[0]):  # [[tracking.series]]
+        (inner,) = get_args(hint)
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            raise ConfigError(f"{name}: {where} must be written as [[…]] tables.")
+        return [_coerce(v, inner, name, f"{where} #{n}", warnings) for n, v in enumerate(value, 1)]
     if origin is list:
         (inner,) = get_args(hint)
         if isinstance(value, str):

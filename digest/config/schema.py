@@ -8,6 +8,7 @@ field names, except where `RENAMED` says otherwise (`from` is a Python keyword).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Literal
@@ -95,6 +96,42 @@ class SourceConfig:
 
 
 @dataclass
+class SectionNames:
+    """Heading names added to the built-in ones (digest.notes.sections), by what the
+    section is for. Compared as whole words, case-insensitive; a configured name wins."""
+
+    agenda: list[str] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    done: list[str] = field(default_factory=list)
+    next: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    announcements: list[str] = field(default_factory=list)
+    minutes: list[str] = field(default_factory=list)
+    attendance: list[str] = field(default_factory=list)
+    boilerplate: list[str] = field(default_factory=list)
+
+    def by_meaning(self) -> dict[str, list[str]]:
+        return {f.name: list(getattr(self, f.name)) for f in fields(self) if getattr(self, f.name)}
+
+
+BoxSetting = Literal["auto", "done", "discussed", "none"]
+
+
+@dataclass
+class SeriesSettings:
+    """[[tracking.series]]: how one series' notes are read, where it differs."""
+
+    name: str = ""  # the series (any of its names; case-insensitive, contained)
+    boxes: BoxSetting = "auto"
+    sections: SectionNames = field(default_factory=SectionNames)
+
+    def matches(self, series: str) -> bool:
+        return bool(self.name) and self.name.lower() in series.lower()
+
+
+@dataclass
 class TrackingConfig:
     sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
     sections_highlight: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT))
@@ -107,12 +144,28 @@ class TrackingConfig:
     dropped_words: list[str] = field(default_factory=list)
     # What a ticked box means: "auto" (learnt from each series' history), "done",
     # "discussed" (a tick says the entry was talked about) or "none" (no status).
-    boxes: Literal["auto", "done", "discussed", "none"] = "auto"
+    boxes: BoxSetting = "auto"
+    sections: SectionNames = field(default_factory=SectionNames)
+    series: list[SeriesSettings] = field(default_factory=list)
+    # Regular expressions: an item whose text matches one is never followed.
+    ignore: list[str] = field(default_factory=list)
     similarity: int = 85  # rapidfuzz score (0-100) above which two texts are the same item
     # Counted in months in which the series met (not meetings), so a weekly call
     # and a monthly one age alike in a monthly digest.
     quiet_after: int = 2  # such months without mention before an open item is "quiet"
     forget_after: int = 6  # such months without mention before a quiet item is dropped
+
+    def for_series(self, series: str) -> SeriesSettings | None:
+        """The [[tracking.series]] table naming this series, if any (the first)."""
+        return next((s for s in self.series if s.matches(series)), None)
+
+    def boxes_of(self, names: Iterable[str]) -> BoxSetting:
+        """What a tick means in a series known by these names (its aliases)."""
+        for name in names:
+            found = self.for_series(name)
+            if found is not None and found.boxes != "auto":
+                return found.boxes
+        return self.boxes
 
 
 @dataclass

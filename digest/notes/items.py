@@ -18,6 +18,8 @@ own, except where they are work of their own, all seen in real notes:
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -40,7 +42,13 @@ from digest.notes.sections import label_meaning, section_meaning
 from digest.notes.status import ANSWERS, find_outcome, find_status
 from digest.notes.text import plain_text
 
-__all__ = ["READING_VERSION", "extract_items", "repo_of_heading"]
+__all__ = [
+    "READING_VERSION",
+    "extract_items",
+    "reading_settings",
+    "repo_of_heading",
+    "section_names",
+]
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
@@ -128,6 +136,31 @@ def _legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:
         if added:
             out[meaning] = added
     return out
+
+
+def section_names(tracking: TrackingConfig, series: str) -> dict[str, list[str]]:
+    """Heading names the config adds, by meaning, for a series: [tracking.sections],
+    the series' own [[tracking.series]] sections, and the older sections_* keys."""
+    names = _legacy_names(tracking)
+    settings = tracking.for_series(series)
+    for extra in (tracking.sections, settings.sections if settings else None):
+        if extra is None:
+            continue
+        for meaning, more in extra.by_meaning().items():
+            names[meaning] = [*names.get(meaning, []), *more]
+    return names
+
+
+def reading_settings(tracking: TrackingConfig) -> str:
+    """The settings that change how a note is read: when they change, sync reads again."""
+    parts = {
+        "legacy": _legacy_names(tracking),
+        "sections": tracking.sections.by_meaning(),
+        "series": {s.name: s.sections.by_meaning() for s in tracking.series},
+        "words": [tracking.done_words, tracking.open_words, tracking.dropped_words],
+    }
+    blob = json.dumps(parts, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def repo_of_heading(path: Sequence[str]) -> str:
@@ -673,7 +706,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
     """The lines of `meeting`, in document order, each with its kind (module docstring)."""
     items: list[Item] = []
     not_people = project_names(org)
-    extra = _legacy_names(tracking)
+    extra = section_names(tracking, meeting.series)
     # A meeting written without sub-headings is all agenda.
     headingless = all(not s.path for s in meeting.sections)
     for section in meeting.sections:

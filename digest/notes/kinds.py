@@ -269,6 +269,8 @@ def classify_line(
             return Kind("discussion", "what someone said (‘Name, …’, ‘JS: I think …’)")
         if owner_to_verb(text):
             return Kind("action", "says who is to do it (‘X to …’, ‘@x will …’)")
+        if checked is not None and _OWNER_FIRST.match(text):
+            return Kind("action", "a task box naming who does it")
         return Kind("topic", "an entry under an agenda or topics heading")
     # minutes, other: what was said, unless the line itself says it is more.
     if _BROUGHT_BY.match(text):

@@ -31,7 +31,6 @@ from digest.model import (
     SeriesOrigin,
     Status,
 )
-from digest.tracking.series import SeriesMeeting, SeriesResolution, resolve_series
 
 # ---- encoding ----------------------------------------------------------------
 
@@ -87,36 +86,20 @@ def _meeting(row: dict[str, Any]) -> Meeting:
     )
 
 
-def series_resolution(db: sqlite_utils.Database) -> SeriesResolution:
-    """Which stored meetings form one series (digest.series), named by their newest title."""
+def meeting_rows(db: sqlite_utils.Database) -> list[tuple[str, str, str, str, str, date]]:
+    """(id, source, path, series as parsed, where the name came from, date) of every
+    stored meeting: what digest.tracking.series groups into series."""
     rows = db.conn.execute("SELECT id, source, path, series, series_origin, date FROM meetings")
-    return resolve_series(
-        SeriesMeeting(id_, source, path, series, origin, date.fromisoformat(day))
-        for id_, source, path, series, origin, day in rows
-    )
+    return [(i, src, p, s, o, date.fromisoformat(d)) for i, src, p, s, o, d in rows]
 
 
-def unnamed_series_warnings(db: sqlite_utils.Database, changed: set[tuple[str, str]]) -> list[str]:
-    """One warning per note read this run whose meetings have no series name: no title
-    heading, and no titled note named like it to take the name from (digest.tracking.series)."""
-    resolution = series_resolution(db)
-    out: list[str] = []
-    rows = db.conn.execute(
+def fallback_meetings(db: sqlite_utils.Database) -> list[tuple[str, str, str, str]]:
+    """(id, source, path, series) of the meetings whose note gave no series name."""
+    sql = (
         "SELECT id, source, path, series FROM meetings WHERE series_origin = 'fallback' "
         "ORDER BY source, path, date"
     )
-    warned: set[tuple[str, str]] = set()
-    for id_, source, path, series in rows:
-        if (source, path) not in changed or (source, path) in warned:
-            continue
-        if resolution.of(id_, series) == series:
-            warned.add((source, path))
-            out.append(
-                f"{source}:{path}: no title heading and no titled note named like it; its "
-                f'meetings are in series "{series}" (add a title heading, or set `series` on '
-                "the source)."
-            )
-    return out
+    return [tuple(row) for row in db.conn.execute(sql)]
 
 
 def load_meetings(db: sqlite_utils.Database, *, series: str | None = None) -> list[Meeting]:
@@ -125,18 +108,9 @@ def load_meetings(db: sqlite_utils.Database, *, series: str | None = None) -> li
     committed_at is when the meeting FIRST appeared in the source, whatever later
     edits its file had; commit is the commit of the version its lines refer to.
     """
-    resolution = series_resolution(db)
-    sql = "SELECT * FROM meetings ORDER BY date, series, source, path, line, id"
-    out = []
-    for row in _rows(db, sql):
-        named = resolution.of(row["id"], row["series"])
-        if row["series_origin"] == "fallback" and row["title"].startswith(row["series"] + " "):
-            # "Meetings 2026-03-11" read before its siblings named the series.
-            row["title"] = named + row["title"][len(row["series"]) :]
-        row["series"] = named
-        if series is None or row["series"] == series:
-            out.append(_meeting(row))
-    return out
+    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
+    sql = f"SELECT * FROM meetings {where} ORDER BY date, series, source, path, line, id"
+    return [_meeting(r) for r in _rows(db, sql, params)]
 
 
 def _item(row: dict[str, Any]) -> Item:
@@ -170,19 +144,15 @@ def _item(row: dict[str, Any]) -> Item:
 
 def load_items(db: sqlite_utils.Database, *, series: str | None = None) -> list[Item]:
     """Items of the current meetings, ordered by meeting_date, meeting_id, line."""
-    resolution = series_resolution(db)
-    sql = "SELECT * FROM items ORDER BY meeting_date, meeting_id, line, key"
-    out = []
-    for row in _rows(db, sql):
-        row["series"] = resolution.of(row["meeting_id"], row["series"])
-        if series is None or row["series"] == series:
-            out.append(_item(row))
-    return out
+    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
+    sql = f"SELECT * FROM items {where} ORDER BY meeting_date, meeting_id, line, key"
+    return [_item(r) for r in _rows(db, sql, params)]
 
 
 def list_series(db: sqlite_utils.Database) -> list[str]:
-    """Series names that have at least one current meeting, sorted (digest.series)."""
-    return series_resolution(db).names()
+    """Series names as parsed, of every current meeting, sorted (digest.app.digests
+    groups them into the series a reader sees)."""
+    return [r[0] for r in db.conn.execute("SELECT DISTINCT series FROM meetings ORDER BY series")]
 
 
 def document_warnings(db: sqlite_utils.Database) -> list[str]:
@@ -476,3 +446,47 @@ def meeting_series(db: sqlite_utils.Database, source: str) -> list[tuple[str, st
         "SELECT DISTINCT path, series FROM meetings WHERE source = ?", [source]
     ).fetchall()
     return [(path, series) for path, series in rows]
+
+
+# ---- items hidden by a maintainer (`digest items hide`) ------------------------------
+
+
+@dataclass(frozen=True)
+class HiddenMark:
+    """A thread a maintainer dropped: found again by its first item's key, or by that
+    item's meeting and words when an edit of the note moved its line."""
+
+    thread_id: str
+    meeting_id: str
+    text: str  # the first item's words, lower-case, single-spaced
+    series: str
+
+
+def hidden_text(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def hide(db: sqlite_utils.Database, mark: HiddenMark, now: datetime) -> bool:
+    """Remember a hidden thread; False when it was hidden already."""
+    cursor = db.conn.execute(
+        "INSERT OR IGNORE INTO hidden (thread_id, meeting_id, text, series, hidden_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (mark.thread_id, mark.meeting_id, mark.text, mark.series, iso(now)),
+    )
+    return cursor.rowcount > 0
+
+
+def unhide(db: sqlite_utils.Database, mark: HiddenMark) -> bool:
+    """Forget a hidden thread (by key, or by meeting and words); False if it was not hidden."""
+    cursor = db.conn.execute(
+        "DELETE FROM hidden WHERE thread_id = ? OR (meeting_id = ? AND text = ?)",
+        (mark.thread_id, mark.meeting_id, mark.text),
+    )
+    return cursor.rowcount > 0
+
+
+def hidden_marks(db: sqlite_utils.Database) -> list[HiddenMark]:
+    rows = db.conn.execute(
+        "SELECT thread_id, meeting_id, text, series FROM hidden ORDER BY hidden_at, thread_id"
+    )
+    return [HiddenMark(*row) for row in rows]

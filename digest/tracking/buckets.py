@@ -38,6 +38,7 @@ from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
 from digest.notes.sections import heading_meaning, section_meaning
 from digest.periods import Period
+from digest.tracking.conventions import SeriesConventions, read_as
 from digest.tracking.threads import (
     TopicText,
     Vocabulary,
@@ -132,8 +133,13 @@ def build_digest(
     built_at: Mapping[Period, datetime],
     link: Callable[[Item], SourceLink],
     meeting_link: Callable[[Meeting], SourceLink] | None = None,
+    conventions: SeriesConventions | None = None,
 ) -> Digest:
-    """The digest of `series` for `period`; same input, same digest."""
+    """The digest of `series` for `period`; same input, same digest.
+
+    `conventions`: the series' habits learnt from its notes up to the period
+    (digest.tracking.conventions); each thread is read with them.
+    """
     start, end = period.start, period.end
     series_meetings = sorted(
         (m for m in meetings if m.series == series and m.date < end),
@@ -162,6 +168,8 @@ def build_digest(
         if thread.series != series:
             continue
         upto = [i for i in thread.items if i.meeting_date < end]
+        if conventions is not None:
+            upto = read_as(upto, conventions)
         if not upto:
             continue
         before = [i for i in upto if i.meeting_date < start]

@@ -31,10 +31,10 @@ from digest.notes.text import MD_LINK, plain_text
 __all__ = [
     "BoxMeaning",
     "SeriesConventions",
-    "apply_box_meaning",
+    "ignored",
     "infer_box_meaning",
     "infer_conventions",
-    "mark_recurring",
+    "read_as",
     "recurring_texts",
 ]
 
@@ -106,15 +106,19 @@ def recurring_texts(items: Sequence[Item]) -> frozenset[str]:
     return frozenset(found)
 
 
-def mark_recurring(items: Sequence[Item], recurring: frozenset[str]) -> list[Item]:
-    """Items whose text is a template line of their series become boilerplate."""
-    if not recurring:
-        return list(items)
-    out = []
+def read_as(items: Sequence[Item], conventions: SeriesConventions) -> list[Item]:
+    """A thread's items as its series means them: template lines and chores are not
+    followed (dropped), and a tick that only means "discussed" is no status."""
+    out: list[Item] = []
     for item in items:
-        if item.followed and _norm(item.text) in recurring:
-            why = "repeats unchanged in most meetings of the series (template text, or a chore)"
-            item = replace(item, kind="boilerplate", why=why)
+        if item.followed and _norm(item.text) in conventions.recurring:
+            continue
+        if (
+            conventions.boxes == "discussed"
+            and item.checked is True
+            and item.status_phrase == "[x]"
+        ):
+            item = replace(item, status="unknown", status_phrase=None)
         out.append(item)
     return out
 
@@ -152,26 +156,6 @@ def infer_box_meaning(threads: Sequence[Thread]) -> tuple[BoxMeaning, str]:
     )
 
 
-def apply_box_meaning(threads: Sequence[Thread], meaning: BoxMeaning) -> list[Thread]:
-    """Threads whose box statuses say what the series means by a tick.
-
-    "done" (and "none"): a tick is done, an empty box open, as read. "discussed": a
-    tick only says the entry was talked about, so it is no status of its own.
-    """
-    if meaning != "discussed":
-        return list(threads)
-    out = []
-    for thread in threads:
-        items = [
-            replace(i, status="unknown", status_phrase=None)
-            if i.checked is True and i.status_phrase == "[x]"
-            else i
-            for i in thread.items
-        ]
-        out.append(replace(thread, items=items))
-    return out
-
-
 _OWNER_FORM_TABLE = (
     ("[name=…] before the text", r"^\s*\[name="),
     ("[handle] before the text", r"^\s*\[@?[\w.-]+(?:\s*[,/&+]\s*@?[\w.-]+)*\](?!\()"),
@@ -186,11 +170,20 @@ _OWNER_FORM_TABLE = (
 _OWNER_FORMS = tuple((name, re.compile(rx)) for name, rx in _OWNER_FORM_TABLE)
 
 
+def ignored(item: Item, patterns: Sequence[str]) -> bool:
+    """Whether [tracking] ignore drops this item: one of the regular expressions
+    (case-insensitive) is found in its text."""
+    return any(re.search(p, item.text, re.IGNORECASE) for p in patterns)
+
+
 def infer_conventions(
     by_series: Mapping[str, Sequence[Item]],
     threads: Mapping[str, Sequence[Thread]] | None = None,
+    *,
+    boxes: Mapping[str, str] | None = None,
 ) -> dict[str, SeriesConventions]:
-    """The conventions of each series, from its items (and its threads for the boxes)."""
+    """The conventions of each series, from its items (and its threads for the boxes);
+    `boxes`: the config's word for what a tick means, by series, when not "auto"."""
     out: dict[str, SeriesConventions] = {}
     for series, items in by_series.items():
         owners: Counter[str] = Counter()
@@ -202,12 +195,17 @@ def infer_conventions(
                 form = next((name for name, rx in _OWNER_FORMS if rx.search(item.text)), None)
                 if form:
                     owners[form] += 1
-            if item.kind == "action" and item.section:
+            if item.kind == "action" and item.form == "person":
+                sections["stand-up entries (Done / Next / Blocked)"] += 1
+            elif item.kind == "action" and item.section:
                 sections[item.section[0]] += 1
-        boxes, why = infer_box_meaning((threads or {}).get(series, ()))
+        meaning, why = infer_box_meaning((threads or {}).get(series, ()))
+        setting = (boxes or {}).get(series, "auto")
+        if setting != "auto":
+            meaning, why = setting, "set in the config ([tracking] boxes)"  # type: ignore[assignment]
         out[series] = SeriesConventions(
             series=series,
-            boxes=boxes,
+            boxes=meaning,
             boxes_why=why,
             recurring=recurring_texts(items),
             owner_forms=tuple(owners.most_common(3)),

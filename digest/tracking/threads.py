@@ -158,14 +158,22 @@ class TopicText:
 class Vocabulary:
     """How rare each word is in a series: rare shared words say more than common ones."""
 
-    def __init__(self, texts: Iterable[list[str]]) -> None:
+    def __init__(self, texts: Iterable[list[str]] = ()) -> None:
         # Each distinct wording counts once: an item restated in ten meetings must not
         # make its own words look common.
-        distinct = {frozenset(words) for words in texts}
         self.df: Counter[str] = Counter()
-        for words in distinct:
-            self.df.update(words)
-        self.total = len(distinct)
+        self.total = 0
+        self._seen: set[frozenset[str]] = set()
+        self.add(texts)
+
+    def add(self, texts: Iterable[list[str]]) -> None:
+        """Count more wordings (a meeting's, as meetings arrive)."""
+        for words in texts:
+            distinct = frozenset(words)
+            if distinct not in self._seen:
+                self._seen.add(distinct)
+                self.df.update(distinct)
+                self.total += 1
 
     def weight(self, word: str) -> float:
         return math.log((self.total + 1) / (self.df.get(word, 0) + 0.5))
@@ -245,7 +253,10 @@ def build_threads(items: Sequence[Item], tracking: TrackingConfig) -> list[Threa
 
 def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) -> list[Thread]:
     items = sorted(items, key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key))
-    vocabulary = Vocabulary(normalize_tokens(i.text, i.status_phrase) for i in items)
+    # Word weights grow meeting by meeting: a decision about a meeting's items depends
+    # only on that meeting and earlier ones, so the threads of the notes up to a month
+    # are the threads of all notes cut at that month (later notes change no digest).
+    vocabulary = Vocabulary()
     texts = {item.key: vocabulary.item_text(item) for item in items}
 
     building: list[_Open] = []
@@ -260,6 +271,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
     meeting_ordinal: dict[date, int] = {}  # a meeting date -> its (last) ordinal
     # dicts keep insertion order: meetings come in date order.
     for ordinal, batch in enumerate(meeting_items.values()):
+        vocabulary.add(normalize_tokens(i.text, i.status_phrase) for i in batch)
         # Prune once per meeting, so each meeting looks at a bounded window of threads,
         # never at the whole history: the cost stays near-linear in the number of items.
         horizon = ordinal - OPEN_LOOKBACK * tracking.forget_after

@@ -296,3 +296,56 @@ def test_items_command_from_the_command_line(project: tuple[Config, Repo], tmp_p
     first = json.loads(listed.output)[0]["id"]
     explained = runner.invoke(app, ["--config", str(config), "items", "--explain", first[:5]])
     assert explained.exit_code == 0 and "first mention" in explained.output
+
+
+def test_a_hidden_item_stays_hidden_across_syncs_and_edits(
+    project: tuple[Config, Repo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A maintainer drops a false item once: no later digest lists it, even when an
+    edit of the note moves its line, until `unhide` brings it back."""
+    from digest.app.items import hide_item, unhide_item
+
+    cfg, repo = project
+    db = open_db(cfg.db_path)
+    sync(cfg, db)
+    now = datetime(2031, 4, 2, tzinfo=UTC)
+    run_items(cfg, db, output_format="json", now=now)
+    rows = json.loads(capsys.readouterr().out)
+    guide = next(r for r in rows if "calibration guide" in r["title"])
+    assert where(digest_of(cfg, "2031-03"), "calibration guide")
+
+    said = hide_item(cfg, guide["id"], now=now)
+    assert said.startswith(f"hid {guide['id']}: [ossi] Write the sensor calibration guide")
+    assert "already" in hide_item(cfg, guide["id"], now=now)
+    assert where(digest_of(cfg, "2031-03"), "calibration guide") == []
+    run_items(cfg, db, output_format="json", now=now)
+    assert all(r["id"] != guide["id"] for r in json.loads(capsys.readouterr().out))
+
+    # An edit above the item moves it down a line: still hidden after the next sync.
+    note = next(p for p in repo.path.glob("notes/*.md") if "calibration guide" in p.read_text())
+    repo.commit(
+        note.name,
+        note.read_text().replace("\n\n", "\n\n<!-- edited -->\n\n", 1),
+        "2031-04-03T09:00:00+00:00",
+    )
+    sync(cfg, db)
+    assert where(digest_of(cfg, "2031-03"), "calibration guide") == []
+    run_items(cfg, db, hidden=True, now=now)
+    assert "calibration guide" in capsys.readouterr().out
+
+    assert unhide_item(cfg, guide["id"]).startswith(f"unhid {guide['id']}")
+    assert where(digest_of(cfg, "2031-03"), "calibration guide")
+
+
+def test_items_lines_shows_every_line_with_its_kind(
+    project: tuple[Config, Repo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg, _repo = project
+    db = open_db(cfg.db_path)
+    sync(cfg, db)
+    run_items(cfg, db, lines=Period(2031, 1), output_format="json")
+    lines = json.loads(capsys.readouterr().out)
+    kinds = {line["text"]: line["kind"] for line in lines}
+    assert kinds["We chatted about the spring meetup venue"] == "discussion"
+    assert kinds["[ ] [mara] Publish the arm64 images".removeprefix("[ ] ")] == "action"
+    assert all(line["why"] for line in lines)

@@ -16,11 +16,11 @@ import pytest
 import sqlite_utils
 from git_notes import GitNotes, git_source, make_config, note
 
+from digest.app.digests import load_notes
 from digest.app.sync import SyncReport, sync
 from digest.config.schema import Config
 from digest.state import notes as store
 from digest.state.db import open_db
-from digest.state.notes import load_items, load_meetings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -476,10 +476,11 @@ def test_a_titleless_note_takes_the_series_of_its_titled_siblings(
 
     report, db = run(cfg)
 
-    meetings = {m.path: m for m in load_meetings(db)}
+    notes, items_read, _ = load_notes(db)
+    meetings = {m.path: m for m in notes}
     assert meetings["notes/release-1.6.0.md"].series == "Kelpie Community Call"
     assert meetings["notes/release-1.6.0.md"].title == "Kelpie Community Call 2026-03-11"
-    items = [i.series for i in load_items(db) if i.path == "notes/release-1.6.0.md"]
+    items = [i.series for i in items_read if i.path == "notes/release-1.6.0.md"]
     assert items == ["Kelpie Community Call"]
     series = {path: m.series for path, m in meetings.items()}
     # No titled sibling: the file name's words, and one warning saying so.
@@ -504,7 +505,7 @@ def test_a_titleless_note_read_in_a_later_run_finds_its_siblings_in_the_state(
     report, db = run(cfg)
 
     assert report.warnings == []
-    series = {m.path: m.series for m in load_meetings(db)}
+    series = {m.path: m.series for m in load_notes(db)[0]}
     assert series["notes/release-1.5.0.md"] == "Kelpie Community Call"
 
 

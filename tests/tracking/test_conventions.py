@@ -7,10 +7,10 @@ from test_threads import item
 from digest.config.schema import TrackingConfig
 from digest.model import Item
 from digest.tracking.conventions import (
-    apply_box_meaning,
+    SeriesConventions,
     infer_box_meaning,
     infer_conventions,
-    mark_recurring,
+    read_as,
     recurring_texts,
 )
 from digest.tracking.threads import build_threads
@@ -48,8 +48,8 @@ def test_ticked_in_the_meeting_they_appear_in_means_discussed() -> None:
     threads = build_threads(items, TrackingConfig())
     meaning, why = infer_box_meaning(threads)
     assert meaning == "discussed" and "ticked in the meeting they first appeared in" in why
-    read = apply_box_meaning(threads, meaning)
-    assert {i.status for t in read for i in t.items} == {"unknown"}
+    read = [read_as(t.items, SeriesConventions("Heron", boxes=meaning)) for t in threads]
+    assert {i.status for items in read for i in items} == {"unknown"}
 
 
 def test_boxes_never_ticked_only_mark_tasks() -> None:
@@ -64,9 +64,8 @@ def test_template_lines_and_chores_are_not_followed() -> None:
     items += [item(d, "BO: update the CDN quota", 7, owners=["bo"]) for d in DAYS]
     recurring = recurring_texts(items)
     assert recurring == {"review last week's action items", "the facilitator uploads the notes"}
-    kinds = {(i.text, i.kind) for i in mark_recurring(items, recurring)}
-    assert ("Review last week's action items", "boilerplate") in kinds
-    assert ("BO: update the CDN quota", "topic") in kinds
+    kept = {i.text for i in read_as(items, SeriesConventions("Heron", recurring=recurring))}
+    assert kept == {"BO: update the CDN quota"}
 
 
 def test_a_line_repeated_a_few_times_is_not_template_text() -> None:

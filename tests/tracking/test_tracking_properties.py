@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.app.digests import digests_from
+from digest.app.digests import cut, digests_from, series_conventions
 from digest.config.schema import Config, SourceConfig
 from digest.mail.jsonout import dumps
 from digest.model import Digest, Document, Entry, Item, Meeting, Thread
@@ -29,6 +29,7 @@ from digest.notes.items import extract_items
 from digest.notes.parse import parse_document
 from digest.periods import Period
 from digest.tracking.buckets import is_closed, tracked_open
+from digest.tracking.conventions import SeriesConventions, read_as
 from digest.tracking.threads import build_threads, effective_status, ref_in_text
 
 ORG = "herondb"
@@ -373,12 +374,22 @@ def assert_no_entry_is_a_detail_sub_bullet(run: Run, digest: Digest) -> None:
         assert entry.source.line not in note.detail, (bucket, entry.title, entry.source)
 
 
-def split_at(thread: Thread, period: Period) -> tuple[list[Item], list[Item]]:
-    """A thread's items before the period, and in it."""
+def split_at(
+    thread: Thread, period: Period, conventions: SeriesConventions
+) -> tuple[list[Item], list[Item]]:
+    """A thread's items before the period, and in it, read with the series' habits as
+    learnt from the notes up to the period (what a tick means, template lines)."""
     start, end = period.start, period.end
-    before = [i for i in thread.items if i.meeting_date < start]
-    during = [i for i in thread.items if start <= i.meeting_date < end]
+    items = read_as([i for i in thread.items if i.meeting_date < end], conventions)
+    before = [i for i in items if i.meeting_date < start]
+    during = [i for i in items if start <= i.meeting_date]
     return before, during
+
+
+def conventions_at(run: Run, period: Period, series: str) -> SeriesConventions:
+    upto = [i for i in run.items if i.meeting_date < period.end]
+    found = series_conventions(upto, cut(run.threads, period.end), CONFIG.tracking)
+    return found.get(series, SeriesConventions(series))
 
 
 def assert_resolved_and_pending_follow_the_status(run: Run, digest: Digest) -> None:
@@ -386,8 +397,9 @@ def assert_resolved_and_pending_follow_the_status(run: Run, digest: Digest) -> N
     (or reopened in the month). Pending: open at the end of the month, raised before."""
     by_id = {t.id: t for t in run.threads}
     start = digest.period.start
+    conventions = conventions_at(run, digest.period, digest.series)
     for entry in digest.resolved:
-        before, during = split_at(by_id[entry.thread_id], digest.period)
+        before, during = split_at(by_id[entry.thread_id], digest.period, conventions)
         # A mention without a status neither reopens nor closes (README), so the
         # *last known* status counts, not the status of the last mention.
         assert during and is_closed(effective_status(before + during)), entry
@@ -398,7 +410,7 @@ def assert_resolved_and_pending_follow_the_status(run: Run, digest: Digest) -> N
             or any(i.status == "open" for i in during)
         ), entry
     for entry in digest.pending:
-        before, during = split_at(by_id[entry.thread_id], digest.period)
+        before, during = split_at(by_id[entry.thread_id], digest.period, conventions)
         upto = before + during
         assert not is_closed(effective_status(upto)) and tracked_open(upto), entry
         # Raised before the month, or carried over from a meeting before it by the
