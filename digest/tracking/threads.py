@@ -291,6 +291,10 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 tracking,
             ):
                 proposals.append((rank, -join.score, pos, index, join))
+            for index, join in _same_person_proposals(
+                item, texts[item.key], vocabulary, candidates, building
+            ):
+                proposals.append((0, -join.score, pos, index, join))
             if is_follow_up(item):
                 followed = _followed_meeting(item, ordinal, meeting_ordinal)
                 for index, join in _follow_up_proposals(
@@ -437,6 +441,49 @@ def _follow_up_proposals(
         )
         out.append((index, Join(item.key, "text", detail, contained)))
     return out
+
+
+def _same_person_proposals(
+    item: Item,
+    text: TopicText,
+    vocabulary: Vocabulary,
+    candidates: list[_Candidate],
+    building: list[_Open],
+) -> list[tuple[int, Join]]:
+    """A stand-up's "Done: …" continues what the same person said was next or blocked,
+    reworded as it usually is ("Next: triage the rc1 bugs" -> "Done: triaged the rc1
+    bug reports"): same owner, and FOLLOW_UP_OVERLAP % of one text's word weight in
+    the other. Stronger than a shared issue, which may be another piece of work."""
+    if item.form != "person" or item.meaning != "done" or not item.owners or not text.words:
+        return []
+    owners = set(item.owners)
+    best: dict[int, float] = {}
+    for candidate in candidates:
+        last = building[candidate.index].thread.last
+        if candidate.detail_line or last.form != "person" or last.meaning not in _PLANNED:
+            continue
+        if not owners & set(last.owners) or not candidate.text.words:
+            continue
+        shared = vocabulary.overlap(text, candidate.text)
+        if shared >= FOLLOW_UP_OVERLAP and shared > best.get(candidate.index, 0.0):
+            best[candidate.index] = shared
+    ranked = sorted(best.items(), key=lambda b: (-b[1], -b[0]))[:TEXT_CANDIDATES]
+    return [
+        (
+            index,
+            Join(
+                item.key,
+                "text",
+                f"done by the same person: {score:.0f}% of the words of "
+                f"{_short(building[index].thread.last.text)!r}",
+                score,
+            ),
+        )
+        for index, score in ranked
+    ]
+
+
+_PLANNED = ("next", "blocked")
 
 
 def _text_candidates(

@@ -248,3 +248,47 @@ def test_the_same_words_outside_a_check_in_list_do_not_join_loosely() -> None:
     threads = build_threads([march, april], TRACKING)
     assert thread_of(threads, april) is not thread_of(threads, march)
     assert thread_of(threads, april).joins[0].detail == "first mention"
+
+
+def test_a_stand_up_done_continues_the_same_persons_next_reworded() -> None:
+    """ "Next: triage the rc1 bug reports" then "Done: triaged the rc1 bug reports":
+    the same person's work, even when the Done cites an issue another thread has."""
+    older = item(
+        "2031-03-04",
+        "find out why the spool test fails (heron#201)",
+        refs=["herondb/heron#201"],
+        owners=["ana"],
+    )
+    planned = item(
+        "2031-03-11",
+        "triage the rc1 bug reports",
+        form="person",
+        meaning="next",
+        kind="action",
+        owners=["ana"],
+        status="open",
+    )
+    done = item(
+        "2031-03-18",
+        "triaged the rc1 bug reports (heron#201)",
+        form="person",
+        meaning="done",
+        kind="action",
+        owners=["ana"],
+        status="done",
+        refs=["herondb/heron#201"],
+    )
+    someone_else = item(
+        "2031-03-18",
+        "triaged the rc1 bug reports",
+        20,
+        form="person",
+        meaning="done",
+        kind="action",
+        owners=["bo"],
+        status="done",
+    )
+    threads = build_threads([older, planned, done, someone_else], TRACKING)
+    assert [i.key for i in thread_of(threads, planned).items] == [planned.key, done.key]
+    assert thread_of(threads, planned).joins[1].detail.startswith("done by the same person")
+    assert len(thread_of(threads, someone_else).items) == 1
