@@ -459,6 +459,15 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
         "done",
         "",
     ),
+    # "e2e tests merged, GA approved", "moved to beta, merged": a short subject and
+    # its result, or a result closing the sentence.
+    (
+        rf"^\W*(?:[\w.#/-]+\s+){{1,3}}(?:{_RESULT_WORDS})\b(?=\s*(?:$|[,.;:!]|and\b|by\b|"
+        r"in\b|upstream\b))",
+        "done",
+        "",
+    ),
+    (rf"(?:^|[,;]\s*)(?:now\s+|finally\s+)?(?:{_RESULT_WORDS})\s*[.!]*\s*$", "done", ""),
     (
         rf"^\W*(?:{_RESULT_WORDS})\s+(?:and|but)\b|\b(?:now\s+)?(?:{_RESULT_WORDS})\s+and\s+"
         r"(?:progressing|uploading|uploads|running|available|working|live|out)\b",
@@ -539,5 +548,5 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
             guard = _NOT_YET if general else after
             if guard is not None and guard.search(rest):
                 return None
-        return status, m.group(0).strip(" :")
+        return status, m.group(0).strip(" :,;")
     return None

@@ -70,6 +70,9 @@ STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 _BRACKETS = re.compile(r"\[[^\]]{0,40}\]")  # [luca], [to-do], [proposal]
 _HANDLE = re.compile(r"(?<![\w.])@[\w-]+")
 _REF = re.compile(r"\b[\w.-]+/[\w.-]+#\d+|\b[\w.-]+#\d+|\B#\d+\b")  # org/repo#12, repo#12, #12
+_LEADING_LABEL = re.compile(
+    r"^\s*(?:\*\*|__)?(?:action(?:\s+items?)?|ai|todo|to-do)(?:\*\*|__)?\s*:\s*", re.IGNORECASE
+)
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b(19|20)\d\d\b")
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9.+*_-]*")
 # Headings under which notes re-list earlier items ("Some items to check in from
@@ -96,7 +99,8 @@ def normalize_tokens(text: str, status_phrase: str | None = None) -> list[str]:
     Lower case; Markdown links reduced to their text; URLs, references, owners and
     status words removed; plurals folded ("overrides" == "override").
     """
-    text = text.lower()
+    # "ACTION: …", "TODO: …": a label, not what the item is about.
+    text = _LEADING_LABEL.sub(" ", text, count=1).lower()
     if status_phrase:
         text = text.replace(status_phrase.lower(), " ")
     text = MD_LINK.sub(r" \1 ", text)  # a link's text, kept apart from its neighbours

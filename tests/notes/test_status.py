@@ -217,3 +217,11 @@ def test_an_outcome_further_into_a_long_sentence_is_about_something_else() -> No
     assert find_outcome(long) is not None
     assert find_outcome(long, lead_words=4) is None
     assert find_outcome("now closed as the vote was to keep it", lead_words=4) is not None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    ["e2e tests merged, GA approved by the SIG", "moved to beta, merged", "fixed by #4399"],
+)
+def test_a_short_subject_and_its_result_is_an_outcome(sentence: str) -> None:
+    assert find_outcome(sentence) is not None and find_outcome(sentence)[0] == "done"  # type: ignore[index]

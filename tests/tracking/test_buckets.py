@@ -436,3 +436,26 @@ def test_a_weekly_call_goes_quiet_after_two_silent_months_not_two_weeks() -> Non
         "2031-03": ["quiet"],
         "2031-04": ["quiet"],
     }
+
+
+def test_a_sig_style_month_reads_as_its_chair_would() -> None:
+    """Time-boxed agenda entries with owners, speaker lines and an AI line under them,
+    a numbered action list reviewed with ticks two weeks later, outcomes in
+    sub-bullets and a decision: notes written for this test in a style none of the
+    corpora uses."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "notes"
+    names = ["2031-01-09-sig-storage.md", "2031-01-23-sig-storage.md"]
+    january = notes_digest("2031-01", {n: (data / n).read_text() for n in names})
+    assert titles(january.highlights) == ["Snapshot GA ships in 1.30"]
+    assert titles(january.new) == ["Kai: ping the Windows team about the mount test"]
+    resolved = " | ".join(titles(january.resolved))
+    for done in ("Flaky mount test", "CSI snapshot GA plan", "restore e2e test", "KEP"):
+        assert done in resolved, done
+    # The AI line under a topic and the same action in the list are one item.
+    assert (
+        sum("restore e2e test" in t for b in Digest.BUCKETS for t in titles(getattr(january, b)))
+        == 1
+    )
+    assert not [t for t in resolved.split(" | ") if t.startswith(("Ana:", "Bo:"))]
