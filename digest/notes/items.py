@@ -89,7 +89,17 @@ _STATUS_FILLER = frozenset(
     | {"has", "have", "been", "got", "issue", "finally", "just"}
 )
 _ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead", "leads", "dri"}
-_ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"}
+_ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"} | {
+    "due",
+    "deadline",
+    "date",
+    "when",
+    "target",
+    "by",
+    "updated",
+    "next step",
+    "next steps",
+}
 _ROW_STATUS_HEADERS = {"status", "state", "progress"}
 
 _PARENS = re.compile(r"\([^()]*\)")
@@ -688,16 +698,25 @@ def _heading_item(ctx: _Context, heading: str, line: int, blocks: Sequence[objec
     minutes or no named section: the topic itself, its bullets are its minutes."""
     if ctx.meaning not in ("agenda", "minutes", "other") or not ctx.refs(heading, head=True):
         return None
-    nodes = [b for b in blocks if isinstance(b, ListNode)]
+    # Its minutes, bullets or paragraphs ("Ana: the FCP is done." / "Consensus: …").
+    minutes: list[str] = []
+    end = line
+    for block in blocks:
+        if isinstance(block, ListNode):
+            minutes += _flatten([block])
+            end = max(end, block.end_line)
+        elif isinstance(block, Paragraph):
+            minutes.append(block.text)
+            end = max(end, block.line)
     kind = Kind("topic", "a heading that names an issue: its bullets are its minutes")
     return _item(
         ctx,
         form="heading",
         kind=kind,
         text=heading,
-        children=_flatten(nodes),
+        children=minutes,
         line=line,
-        end_line=max((n.end_line for n in nodes), default=line),
+        end_line=end,
         owners=[],
     )
 

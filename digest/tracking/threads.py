@@ -192,8 +192,10 @@ class Vocabulary:
 
     def item_text(self, item: Item) -> TopicText:
         """An item's text; a table row's leading cells ("Storage — …") are context."""
-        if item.form == "row" and " — " in item.text:
-            *labels, goal = item.text.split(" — ")
+        if item.form == "row" and item.row_key:
+            # The key cells say what the row is ("core / streaming api"): the last is
+            # the work, the others its context; owners, dates and notes are not.
+            *labels, goal = item.row_key.split(" / ")
             return self.text(goal, item.status_phrase, [*item.section, *labels])
         return self.text(item.text, item.status_phrase, item.section)
 

@@ -459,3 +459,22 @@ def test_a_sig_style_month_reads_as_its_chair_would() -> None:
         == 1
     )
     assert not [t for t in resolved.split(" | ") if t.startswith(("Ana:", "Bo:"))]
+
+
+def test_a_triage_month_with_issue_headings_and_an_action_table() -> None:
+    """An issue per heading with its minutes as paragraphs ("Ana: the FCP is done"),
+    and an action tracker table whose Owner and Due columns are not what the row is
+    about: notes written for this test."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "notes"
+    names = ["2031-02-01-lang-triage.md", "2031-02-15-lang-triage.md"]
+    february = notes_digest("2031-02", {n: (data / n).read_text() for n in names})
+    resolved = titles(february.resolved)
+    assert any(t.startswith('"Stabilize async closures"') for t in resolved)
+    # Two rows due the same day are two actions, each closed by its own status cell.
+    assert any(t.startswith("Write the stabilization report") for t in resolved)
+    assert any(t.startswith("Ping the compiler team") for t in resolved)
+    new = titles(february.new)
+    assert any(t.startswith("Start a crater run") for t in new)
+    assert any(t.startswith('"Lint for unused lifetimes"') for t in new)
