@@ -21,7 +21,7 @@ import functools
 import hashlib
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.config.schema import TrackingConfig
@@ -31,14 +31,21 @@ from digest.model import (
     ListNode,
     Meeting,
     Paragraph,
+    Section,
     SectionMeaning,
     Status,
     TableRow,
 )
-from digest.notes.kinds import Kind, classify_line, is_speaker_line, owner_to_verb
+from digest.notes.kinds import (
+    Kind,
+    classify_line,
+    is_speaker_line,
+    owner_to_verb,
+    stated_decision,
+)
 from digest.notes.owners import find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links
-from digest.notes.sections import label_meaning, section_meaning
+from digest.notes.sections import heading_meaning, label_meaning, section_meaning
 from digest.notes.status import ANSWERS, find_outcome, find_status
 from digest.notes.text import plain_text
 
@@ -396,6 +403,7 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
     return None
 
 
+_SAID_BY = re.compile(r"^(?:\*\*|__)?(?:[A-Z][a-z]{1,20}|[A-Z]{2,4})(?:\*\*|__)?\s*:\s+")
 _ASKED = re.compile(
     r"\?|\bobjections?\b|\bconcerns?\b|\bpropos|\bvote\b|\bconsensus\b|\bagree\b|\bapprov",
     re.I,
@@ -414,7 +422,8 @@ def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
     for k in range(len(children) - 1, -1, -1):
         child = children[k]
         depth = (len(child) - len(child.lstrip(" "))) // 2
-        body = re.sub(r"^\[[ xX]\]\s*", "", child.strip())
+        # Without its box and without who said it ("Ana: 2.0 is out").
+        body = _SAID_BY.sub("", re.sub(r"^\[[ xX]\]\s*", "", child.strip()), count=1)
         # The outcome leads a sub-bullet ("now closed as the vote was to …"); further
         # into a long one it is about something else ("…, matplotlib has done it").
         found = find_outcome(body, lead_words=0 if len(body.split()) <= 10 else 4)
@@ -693,10 +702,43 @@ def _own_work(ctx: _Context, node: ListNode, heading: Item) -> bool:
     return not is_speaker_line(node.text) and len(_words(node.text)) >= 2
 
 
-def _heading_item(ctx: _Context, heading: str, line: int, blocks: Sequence[object]) -> Item | None:
-    """A heading naming an issue ("### Add a cache [#12](…)") under an agenda, the
-    minutes or no named section: the topic itself, its bullets are its minutes."""
-    if ctx.meaning not in ("agenda", "minutes", "other") or not ctx.refs(heading, head=True):
+def _minutes_like(blocks: Sequence[object]) -> bool:
+    """Whether a section's bullets read as minutes of one topic: most are what someone
+    said, a decision or an action, not titles of topics of their own."""
+    nodes = [b for b in blocks if isinstance(b, ListNode)]
+    if not nodes:
+        return False
+    said = sum(
+        1
+        for n in nodes
+        if is_speaker_line(n.text)
+        or stated_decision(n.text)
+        or _ACTION.match(n.text)
+        or owner_to_verb(n.text)
+    )
+    return said * 2 >= len(nodes)
+
+
+def _heading_item(
+    ctx: _Context, section: Section, extra: Mapping[str, Sequence[str]]
+) -> Item | None:
+    """The topic a heading itself is, its bullets (or paragraphs) being its minutes:
+    a heading naming an issue ("### Add a cache [#12](…)") under an agenda, the
+    minutes or no named section; or a topic heading under an agenda ("### Release
+    2.0" over "- Ana: RC1 is ready", "- Decision: …") that names nothing else."""
+    heading, line, blocks = section.heading, section.line, section.blocks
+    if ctx.meaning not in ("agenda", "minutes", "other") or not heading:
+        return None
+    names_issue = bool(ctx.refs(heading, head=True))
+    topic_heading = (
+        not names_issue
+        and ctx.meaning == "agenda"
+        and len(section.path) >= 2
+        and heading_meaning(section.path[-1], extra) is None
+        and not ctx.repo
+        and _minutes_like(blocks)
+    )
+    if not names_issue and not topic_heading:
         return None
     # Its minutes, bullets or paragraphs ("Ana: the FCP is done." / "Consensus: …").
     minutes: list[str] = []
@@ -708,7 +750,12 @@ def _heading_item(ctx: _Context, heading: str, line: int, blocks: Sequence[objec
         elif isinstance(block, Paragraph):
             minutes.append(block.text)
             end = max(end, block.line)
-    kind = Kind("topic", "a heading that names an issue: its bullets are its minutes")
+    kind = Kind(
+        "topic",
+        "a heading that names an issue: its bullets are its minutes"
+        if names_issue
+        else "a topic heading under the agenda: its bullets are its minutes",
+    )
     return _item(
         ctx,
         form="heading",
@@ -739,17 +786,22 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             repo_of_heading(section.path),
             not_people,
         )
-        heading = _heading_item(ctx, section.heading, section.line, section.blocks)
+        heading = _heading_item(ctx, section, extra)
         if heading is not None:
             items.append(heading)
-            # Its bullets are its minutes: only explicit actions among them are items,
-            # and pieces of work of their own ("Workers: <…/pull/20876>" under a tracking
-            # issue's heading), tied to it.
+            # Its bullets are its minutes: only explicit actions and decisions among
+            # them are items, and pieces of work of their own ("Workers: <…/pull/20876>"
+            # under a tracking issue's heading), tied to it.
             for node in (b for b in section.blocks if isinstance(b, ListNode)):
-                if _ACTION.match(node.text):
-                    action = Kind("action", "starts with ACTION / AI / TODO")
+                if _ACTION.match(node.text) or owner_to_verb(node.text):
+                    action = Kind("action", "an action in the minutes of the topic above")
                     items.append(
                         _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
+                    )
+                elif stated_decision(node.text) and not node.text.rstrip().endswith("?"):
+                    decided = Kind("decision", "a decision in the minutes of the topic above")
+                    items.append(
+                        _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=decided)
                     )
                 elif _own_work(ctx, node, heading):
                     work = Kind("topic", "work of its own (its own issue) under an issue's heading")

@@ -119,6 +119,8 @@ _TENTATIVE = re.compile(
     re.I,
 )
 _MAX_SHORT_WORDS = 6
+# A status word after "if …" in the same sentence is a condition, not a status.
+_CONDITION = re.compile(r"\b(?:if|unless|once|until|whenever)\b[^.;:!?()\[\]]*$", re.I)
 
 
 def status_words(tracking: TrackingConfig | None = None) -> list[tuple[str, Status]]:
@@ -379,6 +381,8 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
         extended = " ".join(rest.split()[:6]).rstrip(".:!?")
         if extended.lower().startswith(found.lower()):
             found = extended
+    if status in ("done", "dropped") and _CONDITION.search(text[: span[0] + start]):
+        return None  # "ship it if the regressions are fixed": a condition, no status
     if status == "done" and (questioned or _TENTATIVE.search(zone)):
         status = "open"  # "stable tentatively for 0.40", "merged?"
     return status, found.strip()
@@ -485,6 +489,7 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
     ),
     (r"\bwe\s+have\s+(?:a\s+)?(?:consensus|agreement|a\s+decision)\b", "done", ""),
     # An answer: consent to what was asked (see _outcome_child in digest.items).
+    (r"\b(?:is|are|went)\s+(?:now\s+|finally\s+)?(?:out|live)\b(?!\s+of\b)", "done", ""),
     (r"\bno\s+(?:objections?|opposition|concerns?|blockers?)\b", "done", ""),
     (
         r"\b(?:we|everyone|everybody|all|tsc|team)\s+(?:have\s+)?(?:agreed|agrees?|decided)\b|"

@@ -225,3 +225,8 @@ def test_an_outcome_further_into_a_long_sentence_is_about_something_else() -> No
 )
 def test_a_short_subject_and_its_result_is_an_outcome(sentence: str) -> None:
     assert find_outcome(sentence) is not None and find_outcome(sentence)[0] == "done"  # type: ignore[index]
+
+
+def test_a_status_word_in_a_condition_is_no_status() -> None:
+    assert find_status("ship 2.0 on March 14 if the regressions are fixed") is None
+    assert find_status("ship 2.0 on March 14, the regressions are fixed") is not None

@@ -478,3 +478,22 @@ def test_a_triage_month_with_issue_headings_and_an_action_table() -> None:
     new = titles(february.new)
     assert any(t.startswith("Start a crater run") for t in new)
     assert any(t.startswith('"Lint for unused lifetimes"') for t in new)
+
+
+def test_a_heading_per_topic_with_its_minutes_below() -> None:
+    """'### Release 2.0' over '- Ana: RC1 is ready', '- Decision: …': the heading is
+    the topic, its bullets its minutes, the decision a highlight, the action an
+    item, and a conditional 'if the regressions are fixed' closes nothing."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "notes"
+    names = ["2031-03-03-hazel-weekly.md", "2031-03-17-hazel-weekly.md"]
+    march = notes_digest("2031-03", {n: (data / n).read_text() for n in names})
+    assert titles(march.resolved) == ["Release 2.0"]  # "Ana: 2.0 is out, released …"
+    assert sorted(titles(march.new)) == [
+        "Action: Bo to compare two other CI providers",
+        "CI costs",
+    ]
+    assert "Cleo joins the maintainers" in titles(march.highlights)
+    listed = [t for b in Digest.BUCKETS for t in titles(getattr(march, b))]
+    assert not [t for t in listed if t.startswith(("Ana:", "Bo:"))]
