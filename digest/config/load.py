@@ -34,6 +34,14 @@ from digest.periods import Period, PeriodError
 
 # Secret-looking keys are refused outright: a password in a committed file leaks.
 SECRET_KEYS = {"password", "secret", "token", "api_key", "apikey", "pass", "passwd"}
+# A config nests three levels at most ([[tracking.series]] sections = { ... }). Deeper
+# data is refused before anything walks it: tomllib and the checks below recurse.
+MAX_DEPTH = 32
+# A dotted key costs tomllib time and memory quadratic in its parts (100,000 parts
+# need tens of gigabytes), so a line with that many dots before any "=" is refused
+# unread. The bound is loose, as the scan also counts dots in strings and values.
+_MAX_DOTS = 1000
+_KEY_PART = re.compile(r"[^=]*")
 
 
 def config_path(explicit: str | os.PathLike[str] | None = None) -> Path:
@@ -54,12 +62,51 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     except OSError as exc:
         raise ConfigError(f"{name}: cannot be read ({exc.strerror}).") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ConfigError(f"{name}: is not UTF-8 text.") from None
+    if _most_dots(text) > _MAX_DOTS:
+        raise ConfigError(_too_deep(name))
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_error(name, str(exc))) from None
+    except (RecursionError, MemoryError):
+        # Arrays or inline tables nested thousands deep: tomllib recurses once per level.
+        raise ConfigError(_too_deep(name)) from None
     return parse_config(data, p)
+
+
+def _too_deep(name: str) -> str:
+    return (
+        f"{name}: is nested too deeply to be a config (more than {MAX_DEPTH} levels of "
+        f"tables, arrays or dotted keys); a config needs three at most."
+    )
+
+
+def _most_dots(text: str) -> int:
+    """The most dots on one line before its first "=": an upper bound on the parts of any
+    key or table header, found without parsing."""
+    most = 0
+    for line in text.splitlines():
+        match = _KEY_PART.match(line)
+        if match:
+            most = max(most, match.group(0).count("."))
+    return most
+
+
+def _depth(data: Any) -> int:
+    """How deep tables and arrays nest in parsed TOML, without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((v, level + 1) for v in children if isinstance(v, dict | list))
+    return deepest
 
 
 def _toml_error(name: str, message: str) -> str:
@@ -73,6 +120,8 @@ def _toml_error(name: str, message: str) -> str:
 
 def parse_config(data: dict[str, Any], path: Path) -> Config:
     name = str(path)
+    if _depth(data) > MAX_DEPTH:
+        raise ConfigError(_too_deep(name))
     _refuse_secrets(data, name, "")
     cfg = Config(path=path)
     known = {*TABLES, "sources"}

@@ -392,3 +392,30 @@ def test_an_unsubscribe_url_that_is_not_a_web_address_is_one_sentence(tmp_path: 
         f"{path}: [mail] unsubscribe_url must start with https:// (or http://), got "
         '"ftp://example.org/{token}".'
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a = " + "[" * 100_000 + "]" * 100_000 + "\n",  # tomllib: RecursionError
+        "a = " + "{b = " * 100_000 + "1" + "}" * 100_000 + "\n",
+        "x." * 100_000 + "y = 1\n",  # tomllib: quadratic, tens of GB
+        "[" + ".".join(["t"] * 2_000) + "]\nk = 1\n",  # parses; deeper than any walk
+        "[" + ".".join(["t"] * 40) + "]\nk = 1\n",
+    ],
+    ids=["arrays", "inline-tables", "dotted-key", "table-header", "40-deep"],
+)
+def test_a_file_nested_too_deeply_is_one_sentence(tmp_path: Path, text: str) -> None:
+    assert error_of(tmp_path, text) == (
+        "config.toml: is nested too deeply to be a config (more than 32 levels of tables, "
+        "arrays or dotted keys); a config needs three at most."
+    )
+
+
+def test_ordinary_nesting_and_dotted_values_still_load(tmp_path: Path) -> None:
+    text = (
+        "[tracking]\nignore = ['" + "a." * 1_500 + "']\n"  # dots in a value are no key
+        '[[tracking.series]]\nname = "Docs"\nsections = { agenda = ["x.y.z"] }\n'
+    )
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.tracking.series[0].sections.agenda == ["x.y.z"]
