@@ -53,6 +53,7 @@ def make_project(
     subscribers: bool = True,
     smtp_port: int | None = None,
     smtp_extra: str = "",
+    smtp_timeout: float = 10.0,
     mail_extra: str = "",
 ) -> Path:
     """Notes and a config.toml under root; returns the config path."""
@@ -93,7 +94,7 @@ security = "none"
 max_per_second = 10000.0
 retries = 2
 retry_base_seconds = 0.01
-timeout = 10.0
+timeout = {smtp_timeout}
 {smtp_extra}
 """
     path = root / "config.toml"

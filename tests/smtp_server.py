@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import email
 import email.policy
 import functools
@@ -50,6 +51,11 @@ class Faults:
     rcpt_tempfail: a dict {address: N} answers 451 to the first N RCPTs of each
     address; a set answers 451 to that address every time (a mailbox that never
     becomes available, to exhaust the client's retries).
+
+    The hang_* faults stop answering at one step of the session, for the first N
+    times that step is reached, and keep the connection open (reading and dropping
+    whatever comes) until the client gives up and hangs up: a stalled relay, with no
+    timer in the server. `stalls` counts each one that fired.
     """
 
     reject_connect_times: int = 0  # first N connections: "421" greeting, then closed
@@ -61,9 +67,26 @@ class Faults:
     stall_seconds: float = 0  # with stall_times: wait this long before answering DATA's end...
     stall_times: int = 0  # ...for the first N messages, then close without accepting
     delay_per_message: float = 0  # every accepted message waits this long before its 250
+    hang_greeting_times: int = 0  # accept the connection, never say 220
+    hang_rcpt_times: int = 0  # never answer RCPT TO
+    hang_rcpt_of: dict[str, int] = field(default_factory=dict)  # {address: N}: its first N
+    hang_in_data_times: int = 0  # answer 354, then nothing more after the first line
+    hang_after_data_times: int = 0  # take the whole message, never answer 250
+    stalls: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def take(self, counter: Literal["reject_connect", "drop_in_data", "stall"]) -> bool:
+    def take(
+        self,
+        counter: Literal[
+            "reject_connect",
+            "drop_in_data",
+            "stall",
+            "hang_greeting",
+            "hang_rcpt",
+            "hang_in_data",
+            "hang_after_data",
+        ],
+    ) -> bool:
         """True (and one fewer left) when the named fault should fire now."""
         name = f"{counter}_times"
         with self._lock:
@@ -71,7 +94,30 @@ class Faults:
             if left <= 0:
                 return False
             setattr(self, name, left - 1)
+            if counter.startswith("hang_"):
+                self.stalls[counter.removeprefix("hang_")] += 1
             return True
+
+    def take_hang_rcpt(self, address: str) -> bool:
+        """True when this RCPT TO should never be answered (hang_rcpt_times, hang_rcpt_of)."""
+        with self._lock:
+            if self.hang_rcpt_of.get(address, 0) > 0:
+                self.hang_rcpt_of[address] -= 1
+                self.stalls["rcpt"] += 1
+                return True
+        return self.take("hang_rcpt")
+
+    def heal(self) -> None:
+        """Every fault off: the server is healthy from now on."""
+        with self._lock:
+            for name in list(vars(self)):
+                if name.endswith("_times"):
+                    setattr(self, name, 0)
+            self.rcpt_tempfail = set()
+            self.rcpt_permfail = set()
+            self.rcpt_replies = {}
+            self.hang_rcpt_of = {}
+            self.delay_per_message = 0
 
     def rcpt_reply(self, address: str) -> str | None:
         """The failure reply for this RCPT, or None to accept it."""
@@ -137,6 +183,14 @@ def _hang_up(session: SMTP) -> None:
         session.transport.close()
 
 
+async def _silent_until_hung_up(session: SMTP) -> None:
+    """Answer nothing more; read and drop what the client sends until it hangs up."""
+    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        while await session._reader.read(65536):
+            pass
+    _hang_up(session)
+
+
 class _FaultySMTP(SMTP):
     """aiosmtpd's SMTP session plus the connection-level faults."""
 
@@ -151,6 +205,9 @@ class _FaultySMTP(SMTP):
             if owner.faults.take("reject_connect"):
                 await self.push("421 4.3.2 Service not available, try later")
                 _hang_up(self)
+                return
+            if owner.faults.take("hang_greeting"):
+                await _silent_until_hung_up(self)
                 return
             await super()._handle_client()
         finally:
@@ -167,6 +224,17 @@ class _FaultySMTP(SMTP):
             await self.push("354 End data with <CR><LF>.<CR><LF>")
             await self._reader.readuntil(b"\r\n")  # the client is mid-message now
             _hang_up(self)
+            return
+        if (
+            self._owner.faults.hang_in_data_times > 0
+            and self.envelope is not None
+            and self.envelope.rcpt_tos
+            and not arg
+            and self._owner.faults.take("hang_in_data")
+        ):
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            await self._reader.readuntil(b"\r\n")  # the client is mid-message now
+            await _silent_until_hung_up(self)
             return
         await super().smtp_DATA(arg)
 
@@ -338,6 +406,9 @@ class SMTPTestServer:
     ) -> str:
         with self._changed:
             self.rcpts[address] += 1
+        if self.faults.take_hang_rcpt(address):
+            await _silent_until_hung_up(server)
+            return "421 4.4.2 timeout"  # written to a closed transport: never seen
         reply = self.faults.rcpt_reply(address)
         if reply is not None:
             return reply
@@ -350,6 +421,9 @@ class SMTPTestServer:
             await asyncio.sleep(self.faults.stall_seconds)
             _hang_up(server)
             return "421 4.4.2 timeout"  # written to a closed transport: never seen
+        if self.faults.take("hang_after_data"):
+            await _silent_until_hung_up(server)
+            return "421 4.4.2 timeout"  # never seen, and the message was not accepted
         if self.faults.delay_per_message:
             await asyncio.sleep(self.faults.delay_per_message)
         data = bytes(envelope.original_content or b"")

@@ -99,6 +99,31 @@ def test_service_runs_send_with_the_system_config_and_credentials() -> None:
     assert settings["SuccessExitStatus"] == ["75"]
 
 
+def _seconds(span: str) -> float:
+    """A systemd time span ("30min", "1h 5min", "90", "20s") in seconds."""
+    units = {"": 1, "s": 1, "sec": 1, "min": 60, "m": 60, "h": 3600, "hr": 3600}
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([a-z]*)", span)
+    assert parts and "".join(n + u for n, u in parts) == span.replace(" ", ""), span
+    return sum(float(n) * units[u] for n, u in parts)
+
+
+def test_service_timeout_covers_the_longest_send_and_stays_under_an_hour() -> None:
+    """A stalled relay must not hold the unit until the next month's timer: the unit
+    gives up, but never before digest itself stops mailing at [smtp] run_timeout."""
+    from digest.config.schema import SmtpConfig
+    from digest.delivery.smtp import _QUIT_TIMEOUT
+
+    settings = _settings((UNITS / "digest.service").read_text(encoding="utf-8"))
+    (span,) = settings["TimeoutStartSec"]
+    limit = _seconds(span)
+    smtp = SmtpConfig()
+    # Mailing ends at run_timeout, plus one attempt under way (timeout), plus QUIT.
+    longest_mailing = smtp.run_timeout + smtp.timeout + _QUIT_TIMEOUT
+    assert limit - longest_mailing >= 5 * 60, "leave the sync and the build 5 minutes"
+    assert limit <= 3600, "a monthly job that needs more than an hour is stuck"
+    assert smtp.run_timeout < 3600 / 2
+
+
 def test_unsubscribe_page_serves_on_loopback_with_the_token_secret() -> None:
     settings = _settings((UNITS / "digest-unsubscribe.service").read_text(encoding="utf-8"))
     assert settings["Type"] == ["exec"]

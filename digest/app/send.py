@@ -26,7 +26,7 @@ import sqlite_utils
 from digest.app.digests import Followed, load_followed, local_today, match_series
 from digest.app.terminal import Advance, progress_bar
 from digest.config.secrets import require_token_secret
-from digest.delivery.base import DeliveryResult, make_transport
+from digest.delivery.base import DeliveryResult, DeliveryStopped, make_transport
 from digest.delivery.bounces import is_hard_bounce
 from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
@@ -71,11 +71,23 @@ class PlannedMessage:
     message_id: str
 
 
+@dataclass(frozen=True)
+class NotTried:
+    """Recipients of a digest the run never tried: it stopped first (see SendReport.stopped)."""
+
+    digest_id: DigestId
+    count: int
+
+
 @dataclass
 class SendReport:
     sent: int = 0
     already_sent: int = 0  # skipped: mailed by an earlier run
     failures: list[Failure] = field(default_factory=list)
+    not_tried: list[NotTried] = field(default_factory=list)  # pending, never tried
+    # Why the run stopped mailing (the SMTP circuit breaker, [smtp] run_timeout): one
+    # sentence; everything not mailed is pending for the next run.
+    stopped: str | None = None
     skipped_digests: list[str] = field(default_factory=list)  # "series|period: reason"
     digests: list[DigestId] = field(default_factory=list)  # digests mailed in this run
     planned: list[PlannedMessage] = field(default_factory=list)  # --dry-run
@@ -95,7 +107,7 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failures
+        return not self.failures and self.stopped is None
 
 
 def _shown(refused: Sequence[tuple[str, str]]) -> str:
@@ -189,6 +201,8 @@ class SendRun:
     test_to: str | None  # --to, normalized: a test send outside the ledger
     secret: str | None = None  # signs subscribers' unsubscribe links
     report: SendReport = field(default_factory=SendReport)
+    # time.monotonic() at which mailing stops ([smtp] run_timeout), from the first message.
+    deadline: float | None = None
     _followed: Followed | None = None
 
     @property
@@ -225,6 +239,8 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
 
             sync(cfg, run.db)
             for period in _periods(run):
+                if run.report.stopped:
+                    break  # the months left are due again at the next run
                 _send_period(run, period)
         finally:
             run.db.conn.close()
@@ -298,6 +314,8 @@ def _send_period(run: SendRun, period: Period) -> None:
                 )
                 by_series[name] = next((d for d in found if d.series == name), None)
     for name in sorted(by_series):
+        if run.report.stopped:
+            return
         _send_one(run, DigestId(name, period), by_series[name])
 
 
@@ -448,17 +466,33 @@ async def deliver(
     record: bool = True,
 ) -> None:
     """Mail each recipient, up to the transport's concurrency at once, committing each
-    result to the ledger (unless record=False: a --to test send)."""
-    transport = make_transport(run.cfg, batch=batch_folder(factory.id.period, factory.id.series))
+    result to the ledger (unless record=False: a --to test send).
+
+    When the transport stops (its circuit breaker opened, or [smtp] run_timeout
+    passed), the workers take no one else; everyone not tried stays pending, and the
+    run stops after this digest (report.stopped)."""
+    if run.deadline is None:
+        run.deadline = time.monotonic() + run.cfg.smtp.run_timeout
+    transport = make_transport(
+        run.cfg,
+        batch=batch_folder(factory.id.period, factory.id.series),
+        deadline=run.deadline,
+    )
     queue: Iterator[Recipient] = iter(recipients)
     report = run.report
+    tried = 0
 
     async def worker() -> None:
+        nonlocal tried
         # All workers share one iterator: each takes the next recipient when it is free,
         # and the message is built only then (never all messages up front).
         for recipient in queue:
             message = factory.build(recipient)
-            result = await transport.send(message, recipient.address)
+            try:
+                result = await transport.send(message, recipient.address)
+            except DeliveryStopped:
+                return  # this recipient, and the rest, stay pending
+            tried += 1
             now = datetime.now(UTC)
             bounced = False
             if record:
@@ -494,6 +528,10 @@ async def deliver(
                 first = first.exceptions[0]
             raise first from None
         raise
+    if transport.stopped:
+        report.stopped = transport.stopped
+        if record and len(recipients) > tried:
+            report.not_tried.append(NotTried(factory.id, len(recipients) - tried))
 
 
 def _rendered(stored: StoredDigest) -> RenderedDigest:
@@ -527,6 +565,12 @@ def summary_lines(report: SendReport) -> list[str]:
         else:
             when = "will be retried by the next run" if f.pending else "not retried"
         lines.append(f"  {f.recipient} ({f.digest_id}): {f.reply} [{when}]")
+    for n in report.not_tried:
+        lines.append(
+            f"  {_recipients(n.count)} not tried ({n.digest_id}) [will be mailed by the next run]"
+        )
+    if report.stopped:
+        lines.append(report.stopped)
     return lines
 
 

@@ -293,6 +293,10 @@ def _check_values(cfg: Config, name: str) -> None:
         )
     if s.timeout <= 0:
         raise ConfigError(f"{name}: [smtp] timeout must be more than 0 seconds, got {s.timeout}.")
+    if s.run_timeout <= 0:
+        raise ConfigError(
+            f"{name}: [smtp] run_timeout must be more than 0 seconds, got {s.run_timeout}."
+        )
     if cfg.mail.unsubscribe_url and not cfg.mail.unsubscribe_url.startswith(
         ("https://", "http://")
     ):

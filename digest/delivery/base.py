@@ -13,10 +13,18 @@ import email.utils
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from digest.errors import UserError
+
 if TYPE_CHECKING:
     from digest.config.schema import Config
 
 DeliveryStatus = Literal["sent", "failed", "retry"]
+
+
+class DeliveryStopped(UserError):
+    """The transport opens no more sessions in this run (its circuit breaker opened, or
+    the run's deadline passed). Raised by `send` for a recipient it did not try: that
+    recipient, like everyone not mailed yet, stays pending for the next run."""
 
 
 @dataclass(frozen=True)
@@ -38,10 +46,13 @@ class Transport(Protocol):
     `send` is called from up to `concurrency` asyncio tasks at once; after each
     result the caller commits it to the ledger before that task sends again.
     `send` reports failures as results; it raises only for a problem that stops
-    all delivery (bad credentials, unreachable server) — as a UserError.
+    all delivery (bad credentials, unreachable server) — as a UserError, or as
+    DeliveryStopped when the transport gave up for this run (then `stopped` says why).
     """
 
     concurrency: int  # how many send() calls may run at once
+    # Why the transport stopped opening sessions for this run, once it did; else None.
+    stopped: str | None
 
     async def __aenter__(self) -> Transport: ...
 
@@ -50,10 +61,12 @@ class Transport(Protocol):
     async def send(self, message: email.message.EmailMessage, recipient: str) -> DeliveryResult: ...
 
 
-def make_transport(cfg: Config, *, batch: str = "") -> Transport:
+def make_transport(cfg: Config, *, batch: str = "", deadline: float | None = None) -> Transport:
     """The transport [mail] transport names: "outbox" (default) or "smtp".
 
     `batch` is the outbox sub-folder for one digest (see batch_folder); SMTP ignores it.
+    `deadline` (a time.monotonic() value) is when SMTP starts no more attempts: the
+    end of the run's [smtp] run_timeout; the outbox ignores it.
     SmtpTransport is built as SmtpTransport(cfg.smtp, password): password is the
     digest.config.secrets.Secret, or None when no password is configured anywhere.
     """
@@ -63,7 +76,9 @@ def make_transport(cfg: Config, *, batch: str = "") -> Transport:
 
         secret = find_secret(SMTP_PASSWORD, cfg.smtp.password_file, "[smtp] password_file")
         envelope_sender = email.utils.parseaddr(cfg.mail.sender)[1]
-        transport: Transport = SmtpTransport(cfg.smtp, secret, sender=envelope_sender)
+        transport: Transport = SmtpTransport(
+            cfg.smtp, secret, sender=envelope_sender, deadline=deadline
+        )
         return transport
     from digest.delivery.outbox import OutboxTransport
 

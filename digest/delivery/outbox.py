@@ -45,6 +45,7 @@ class OutboxTransport:
     """
 
     concurrency = 1  # local file writes: parallelism buys nothing
+    stopped: str | None = None  # it never gives up on a run
 
     def __init__(self, outbox_dir: Path, batch: str = "") -> None:
         self.folder = outbox_dir / batch if batch else outbox_dir

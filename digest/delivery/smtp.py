@@ -7,8 +7,18 @@ transaction for one recipient (MAIL FROM, RCPT TO, DATA) on a pooled connection:
   retried with exponential backoff on a fresh connection; when the retries run
   out the result is "retry" and the ledger keeps the recipient pending;
 - a permanent refusal (5xx) is returned as "failed" with the server's reply;
-- what stops all delivery (bad credentials, an untrusted certificate, a server
-  that cannot be reached at all) raises UserError, one sentence, never the password.
+- what stops all delivery (bad credentials, a TLS certificate or handshake that
+  fails, a server that cannot be reached at all) raises UserError, one sentence,
+  never the password.
+
+Two things bound a run whatever the server does:
+
+- a circuit breaker: `retries` + 1 connection failures or timeouts in a row (no
+  reply from the server in between, on any session) open it, and the transport
+  opens no more sessions: `stopped` says why, and `send` raises DeliveryStopped
+  for every recipient it has not tried, who stays pending for the next run;
+- a deadline (the end of `[smtp] run_timeout`, passed in by the send loop): no
+  attempt starts after it, and one under way is cut `timeout` seconds after it.
 """
 
 from __future__ import annotations
@@ -19,8 +29,12 @@ import email.message
 import email.policy
 import ipaddress
 import logging
+import math
 import random
+import re
 import ssl
+import time
+import typing
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -28,7 +42,7 @@ import aiosmtplib
 
 from digest.config.schema import SmtpConfig
 from digest.config.secrets import Secret
-from digest.delivery.base import DeliveryResult
+from digest.delivery.base import DeliveryResult, DeliveryStopped
 from digest.errors import UserError
 
 log = logging.getLogger("digest.smtp")
@@ -44,10 +58,12 @@ _warned_unverified = False
 class _Transient(Exception):
     """This attempt failed but a later one may succeed."""
 
-    def __init__(self, reason: str, *, connected: bool) -> None:
+    def __init__(self, reason: str, *, answered: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.connected = connected  # False: we never got a usable session
+        # True: the server replied (a 4xx in a session), so it is alive and the circuit
+        # breaker does not count it; False: a timeout, a dropped or refused connection.
+        self.answered = answered
 
 
 class _Permanent(Exception):
@@ -91,12 +107,13 @@ def _reply(code: int, message: str) -> str:
     return " ".join(f"{code} {message}".split())
 
 
-def _describe(exc: BaseException) -> str:
-    """A short reason for a connection-level failure, without a traceback."""
+def _describe(exc: BaseException, step: str = "") -> str:
+    """A short reason for a connection-level failure, without a traceback; `step` says
+    what the client was waiting for ("before the greeting", "after RCPT TO")."""
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return _reply(exc.code, exc.message)
     if isinstance(exc, TimeoutError):
-        return "timed out"
+        return f"timed out {step}".strip()
     if isinstance(
         exc,
         aiosmtplib.SMTPServerDisconnected
@@ -118,6 +135,28 @@ def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
+
+
+def _handshake_error(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS handshake failure behind exc (a wrong version, no shared cipher, a plain
+    server answering a TLS hello), if that is what it is. An EOF during the handshake is
+    a connection dropped, which a later attempt may get past: not this."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and not isinstance(
+            seen, ssl.SSLEOFError | ssl.SSLZeroReturnError
+        ):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _ssl_reason(exc: ssl.SSLError) -> str:
+    """The words of an SSL error: "wrong version number" from
+    "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"."""
+    said = str(exc.args[-1] if exc.args else exc)
+    text = re.sub(r"^\[[^]]*\]\s*|\s*\(_ssl\.c:\d+\)$", "", said)
+    return " ".join(text.split()) or (exc.reason or "handshake failed").replace("_", " ").lower()
 
 
 def tls_context(cfg: SmtpConfig) -> ssl.SSLContext:
@@ -154,17 +193,31 @@ class _RateLimit:
 class SmtpTransport:
     """Delivers through one SMTP server with up to cfg.max_connections sessions."""
 
-    def __init__(self, cfg: SmtpConfig, password: Secret | None, *, sender: str = "") -> None:
+    def __init__(
+        self,
+        cfg: SmtpConfig,
+        password: Secret | None,
+        *,
+        sender: str = "",
+        deadline: float | None = None,
+    ) -> None:
         self.cfg = cfg
         self.password = password
         self.sender = sender  # envelope sender; default: the message's From address
         self.port = smtp_port(cfg)
         self.where = f"{cfg.host}:{self.port}"
         self.concurrency = cfg.max_connections
+        self.deadline = deadline  # time.monotonic(): no attempt starts after it
+        self.stopped: str | None = None  # why no more sessions are opened, once so
         self._idle: list[_Connection] = []
         self._slots: asyncio.Semaphore | None = None
         self._rate = _RateLimit(cfg.max_per_second)
         self._tls: ssl.SSLContext | None = None
+        # The circuit breaker: failures in a row, and when the server last replied.
+        self._breaker_after = cfg.retries + 1
+        self._failures_in_row = 0
+        self._last_reply = -math.inf
+        self._opened_session = False  # one session was opened: the settings work
 
     # ---- lifecycle
 
@@ -209,20 +262,30 @@ class SmtpTransport:
         sender = self.sender or envelope_sender(message)
         data = message.as_bytes(policy=email.policy.SMTP)
         last_reason = ""
-        ever_connected = False
         attempts = self.cfg.retries + 1
         for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self._backoff(attempt))
+            if self._gave_up():
+                if attempt == 0 or not self._opened_session:
+                    assert self.stopped is not None
+                    raise DeliveryStopped(self.stopped)
+                # Tried and not accepted: pending, with what went wrong last.
+                return DeliveryResult(recipient, "retry", last_reason)
             await self._rate.wait()
+            started = time.monotonic()
             try:
-                reply = await self._attempt(sender, recipient, data)
+                reply = await self._bounded(self._attempt(sender, recipient, data))
             except _Permanent as exc:
+                self._replied()
                 log.warning("%s: %s refused: %s", self.where, recipient, exc.reply)
                 return DeliveryResult(recipient, "failed", exc.reply)
             except _Transient as exc:
                 last_reason = exc.reason
-                ever_connected = ever_connected or exc.connected
+                if exc.answered:
+                    self._replied()
+                else:
+                    self._failed(exc.reason, started)
                 log.info(
                     "%s: %s: attempt %d of %d failed (%s)",
                     self.where,
@@ -232,20 +295,73 @@ class SmtpTransport:
                     exc.reason,
                 )
                 continue
+            self._replied()
             log.debug("%s: %s accepted: %s", self.where, recipient, reply)
             return DeliveryResult(recipient, "sent", reply)
-        if not ever_connected:
-            raise UserError(
-                f"{self.where}: cannot open an SMTP session after {attempts} attempts "
-                f"({last_reason}); check [smtp] host, port and security and that the server "
-                f"is reachable."
-            )
+        if self.stopped and not self._opened_session:
+            raise DeliveryStopped(self.stopped)
         return DeliveryResult(recipient, "retry", last_reason)
 
     def _backoff(self, retry: int) -> float:
         delay: float = min(BACKOFF_CAP_SECONDS, self.cfg.retry_base_seconds * 2.0 ** (retry - 1))
         # Jitter keeps concurrent tasks that failed together from retrying in lockstep.
-        return delay * random.uniform(0.5, 1.0)
+        delay *= random.uniform(0.5, 1.0)
+        if self.deadline is not None:
+            delay = min(delay, max(self.deadline - time.monotonic(), 0.0))
+        return delay
+
+    # ---- what bounds a run: the circuit breaker and the deadline
+
+    def _gave_up(self) -> bool:
+        """True once no more attempts may start: the breaker is open or time is up."""
+        if self.stopped is None and self.deadline is not None and time.monotonic() >= self.deadline:
+            self.stopped = (
+                f"{self.where}: the mailing reached [smtp] run_timeout "
+                f"({self.cfg.run_timeout:g} s) and stopped; everyone not mailed stays pending "
+                f"for the next `digest send` (if the list needs longer, raise run_timeout, "
+                f"and TimeoutStartSec= in digest.service with it)."
+            )
+            log.warning("%s", self.stopped)
+        return self.stopped is not None
+
+    def _replied(self) -> None:
+        """The server answered: it is alive, so the failures before do not add up."""
+        self._failures_in_row = 0
+        self._last_reply = time.monotonic()
+
+    def _failed(self, reason: str, started: float) -> None:
+        """A timeout or a dropped or refused connection. It counts only when the server
+        has not replied since the attempt began: sessions that fail together in one
+        outage are one run of failures, not a failure between two replies."""
+        if started < self._last_reply:
+            return
+        self._failures_in_row += 1
+        if self._failures_in_row < self._breaker_after or self.stopped is not None:
+            return
+        n = self._failures_in_row
+        if not self._opened_session:
+            self.stopped = (
+                f"{self.where}: cannot open an SMTP session after {n} attempts ({reason}); "
+                f"check [smtp] host, port and security and that the server is reachable."
+            )
+        else:
+            self.stopped = (
+                f"{self.where}: {n} connection failures or timeouts in a row (the last: "
+                f"{reason}); no more sessions are opened in this run, and everyone not "
+                f"mailed stays pending for the next `digest send`."
+            )
+        log.warning("%s", self.stopped)
+
+    async def _bounded(self, attempt: typing.Awaitable[str]) -> str:
+        """Run one attempt; past the deadline it gets `timeout` seconds more at most."""
+        if self.deadline is None:
+            return await attempt
+        left = self.deadline - time.monotonic() + self.cfg.timeout
+        try:
+            async with asyncio.timeout(max(left, 0.0)):
+                return await attempt
+        except TimeoutError:
+            raise _Transient("timed out at [smtp] run_timeout") from None
 
     async def _attempt(self, sender: str, recipient: str, data: bytes) -> str:
         if self._slots is None:
@@ -253,9 +369,10 @@ class SmtpTransport:
         async with self._slots:
             conn = await self._checkout()
             reusable = False
+            step = ["after MAIL FROM"]
             try:
                 conn.transactions += 1
-                response = await self._transaction(conn.client, sender, recipient, data)
+                response = await self._transaction(conn.client, sender, recipient, data, step)
                 reusable = True
                 return _reply(response.code, response.message)
             except aiosmtplib.SMTPResponseException as exc:
@@ -269,18 +386,22 @@ class SmtpTransport:
                     # The session is fine; only this transaction was refused.
                     reusable = await self._reset(conn.client)
                     raise _Permanent(reply) from None
-                raise _Transient(reply, connected=True) from None
+                # 421 closes the session: the server is going away, like a hang-up.
+                raise _Transient(reply, answered=exc.code != 421) from None
             except (aiosmtplib.SMTPException, OSError) as exc:
-                raise _Transient(_describe(exc), connected=True) from None
+                raise _Transient(_describe(exc, step[0])) from None
             finally:
                 await self._checkin(conn, reusable)
 
     @staticmethod
     async def _transaction(
-        client: aiosmtplib.SMTP, sender: str, recipient: str, data: bytes
+        client: aiosmtplib.SMTP, sender: str, recipient: str, data: bytes, step: list[str]
     ) -> aiosmtplib.SMTPResponse:
+        """MAIL, RCPT, DATA; `step` names the one waited for, for a timeout's reason."""
         await client.mail(sender)
+        step[0] = "after RCPT TO"
         await client.rcpt(recipient)
+        step[0] = "in DATA (the message may or may not have been accepted)"
         return await client.data(data)
 
     @staticmethod
@@ -320,6 +441,7 @@ class SmtpTransport:
     async def _connect(self, steps: list[str] | None = None) -> aiosmtplib.SMTP:
         """A ready session: connected, TLS as configured, authenticated if configured."""
         cfg = self.cfg
+        stage = "before the greeting"
         client = aiosmtplib.SMTP(
             hostname=cfg.host,
             port=self.port,
@@ -330,6 +452,7 @@ class SmtpTransport:
         )
         try:
             greeting = await client.connect()
+            stage = "after the greeting"
             if steps is not None:
                 mode = "implicit TLS" if cfg.security == "tls" else "plain text"
                 steps.append(f"connected to {self.where} ({mode}): {_reply(greeting.code, '')}")
@@ -349,15 +472,16 @@ class SmtpTransport:
                 await self._login(client)
                 if steps is not None:
                     steps.append(f"authenticated as '{cfg.username}'")
-        except UserError:
+        except (UserError, asyncio.CancelledError):
             client.close()
             raise
         except (aiosmtplib.SMTPException, OSError) as exc:
             client.close()
-            self._raise_for_connect(exc)
+            self._raise_for_connect(exc, stage)
+        self._opened_session = True
         return client
 
-    def _raise_for_connect(self, exc: BaseException) -> None:
+    def _raise_for_connect(self, exc: BaseException, stage: str = "") -> None:
         """Turn a failure to open a session into UserError (fatal) or _Transient."""
         cert = _cert_error(exc)
         if cert is not None:
@@ -366,12 +490,34 @@ class SmtpTransport:
                 f"({cert.verify_message}); if it is signed by a private CA, point [smtp] "
                 f"ca_file at that CA's certificate."
             ) from None
+        handshake = _handshake_error(exc)
+        if handshake is not None:
+            # Not transient: the same settings meet the same server the same way.
+            raise UserError(self._handshake_sentence(_ssl_reason(handshake))) from None
         if isinstance(exc, aiosmtplib.SMTPResponseException) and 500 <= exc.code < 600:
             raise UserError(
                 f"{self.where}: the server refused the session "
                 f"({_reply(exc.code, exc.message)}); check [smtp] host, port and security."
             ) from None
-        raise _Transient(_describe(exc), connected=False) from None
+        raise _Transient(_describe(exc, stage)) from None
+
+    def _handshake_sentence(self, reason: str) -> str:
+        security = self.cfg.security
+        if security == "tls":
+            hint = (
+                'security = "tls" speaks TLS from the first byte (usually port 465); for a '
+                'server that starts in plain text (port 587 or 25) use security = "starttls"'
+            )
+        else:
+            hint = (
+                f'security = "{security}" starts in plain text and then asks for TLS; check '
+                "that the server's TLS versions and ciphers are current, or use security = "
+                '"tls" for an implicit-TLS port such as 465'
+            )
+        return (
+            f"{self.where}: the TLS handshake failed ({reason}); check [smtp] security and "
+            f"port: {hint}."
+        )
 
     async def _login(self, client: aiosmtplib.SMTP) -> None:
         cfg, secret = self.cfg, self.password

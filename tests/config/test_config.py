@@ -419,3 +419,10 @@ def test_ordinary_nesting_and_dotted_values_still_load(tmp_path: Path) -> None:
     )
     cfg = load_config(write(tmp_path, text))
     assert cfg.tracking.series[0].sections.agenda == ["x.y.z"]
+
+
+def test_run_timeout_must_be_positive(tmp_path: Path) -> None:
+    assert error_of(tmp_path, "[smtp]\nrun_timeout = 0\n") == (
+        "config.toml: [smtp] run_timeout must be more than 0 seconds, got 0.0."
+    )
+    assert load_config(write(tmp_path, "[smtp]\nrun_timeout = 600\n")).smtp.run_timeout == 600.0

@@ -8,10 +8,11 @@ import time
 
 import pytest
 from smtp_server import Faults, SMTPTestServer
-from test_smtp import send_all, smtp_config
+from test_smtp import digest_message, send_all, smtp_config
 
 from digest.config.secrets import Secret
-from digest.delivery.base import DeliveryResult
+from digest.delivery.base import DeliveryResult, DeliveryStopped
+from digest.delivery.smtp import SmtpTransport
 from digest.errors import UserError
 
 
@@ -125,3 +126,70 @@ def test_every_fault_at_once_no_duplicates_no_losses() -> None:
     assert {r.status for r in results.values()} == {"sent"}
     assert server.count_by_recipient() == {r: 1 for r in readers}
     assert server.peak_connections <= 3
+
+
+def test_implicit_tls_against_a_plain_server_stops_at_once_naming_the_setting() -> None:
+    """A TLS handshake that fails is the configuration, not bad luck: retrying it six
+    times, as a transient failure, only made the run longer."""
+    with SMTPTestServer(tls="none") as server:
+        cfg = smtp_config(server, security="tls", retries=5, max_connections=1)
+        with pytest.raises(UserError) as caught:
+            asyncio.run(send_all(cfg, ["ana@example.test", "bo@example.test"]))
+        assert server.connections == 1  # not retried, and no one else tried
+    assert str(caught.value) == (
+        f"127.0.0.1:{server.port}: the TLS handshake failed (wrong version number); check "
+        '[smtp] security and port: security = "tls" speaks TLS from the first byte (usually '
+        "port 465); for a server that starts in plain text (port 587 or 25) use security = "
+        '"starttls".'
+    )
+
+
+def test_replies_never_open_the_circuit_breaker() -> None:
+    """451 to five readers, three times each, is fifteen failures but the server is
+    answering: only their own retries run out, and everyone else is mailed."""
+    busy = {f"busy{i}@example.test" for i in range(5)}
+    readers = [f"reader{i}@example.test" for i in range(5)]
+    with SMTPTestServer(faults=Faults(rcpt_tempfail=set(busy))) as server:
+        results = by_recipient(
+            asyncio.run(send_all(smtp_config(server, retries=2), [*sorted(busy), *readers]))
+        )
+        server.wait_for(len(readers))
+    assert {results[r].status for r in busy} == {"retry"}
+    assert {results[r].status for r in readers} == {"sent"}
+
+
+def test_failures_between_accepted_messages_do_not_add_up() -> None:
+    """Each reader's first RCPT hangs, its retry is accepted: six timeouts, never two in
+    a row without a reply, so the breaker (open after 2) stays shut."""
+    readers = [f"reader{i}@example.test" for i in range(6)]
+    faults = Faults(hang_rcpt_of=dict.fromkeys(readers, 1))
+    with SMTPTestServer(faults=faults) as server:
+        cfg = smtp_config(server, retries=1, timeout=0.3, max_connections=1)
+        results = asyncio.run(send_all(cfg, readers))
+        server.wait_for(6)
+    assert {r.status for r in results} == {"sent"}
+    assert faults.stalls["rcpt"] == 6
+
+
+def test_an_open_breaker_raises_for_readers_not_tried_and_keeps_the_reason() -> None:
+    faults = Faults(hang_after_data_times=1_000_000)
+    readers = [f"reader{i}@example.test" for i in range(10)]
+    with SMTPTestServer(faults=faults) as server:
+        cfg = smtp_config(server, retries=2, timeout=0.3, max_connections=1)
+
+        async def run() -> tuple[list[DeliveryResult], str | None]:
+            results = []
+            async with SmtpTransport(cfg, None) as transport:
+                for reader in readers:
+                    try:
+                        results.append(await transport.send(digest_message(reader), reader))
+                    except DeliveryStopped:
+                        break
+                return results, transport.stopped
+
+        results, stopped = asyncio.run(run())
+    # The first reader used its three attempts, and they were the breaker's three.
+    assert [r.status for r in results] == ["retry"]
+    assert results[0].reply.startswith("timed out in DATA")
+    assert stopped is not None and "3 connection failures or timeouts in a row" in stopped
+    assert faults.stalls["after_data"] == 3
