@@ -168,18 +168,37 @@ def send(
             help="Mail only ADDRESS (a test send, not recorded in the ledger).",
         ),
     ] = None,
+    allow_stale: Annotated[
+        bool,
+        typer.Option(
+            "--allow-stale",
+            help="Build digests even when a source feeding them could not be read "
+            "(their footer says so).",
+        ),
+    ] = False,
 ) -> None:
     """Mail the digest; running it twice never mails anyone twice."""
-    from digest.app.send import SendOptions, plan_lines, run_send, summary_lines
+    from digest.app.send import SendOptions, plan_lines, run_send, summary_lines, unread_lines
 
     report = run_send(
         load(),
-        SendOptions(period=_period(period), series=series, dry_run=dry_run, resend=resend, to=to),
+        SendOptions(
+            period=_period(period),
+            series=series,
+            dry_run=dry_run,
+            resend=resend,
+            to=to,
+            allow_stale=allow_stale,
+        ),
     )
     if dry_run:
         for line in plan_lines(report):
             typer.echo(line)
         typer.echo(f"{len(report.planned)} message(s) would be sent.", err=True)
+        for line in unread_lines(report):
+            typer.echo(line, err=True)
+        if not report.ok:
+            raise typer.Exit(1)  # a real run would not build everything due
         return
     for line in summary_lines(report):
         typer.echo(line, err=True)

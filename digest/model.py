@@ -234,6 +234,14 @@ class DigestId:
         return f"{self.series}|{self.period}"
 
 
+@dataclass(frozen=True)
+class StaleSource:
+    """A source the sync before a digest could not read: the digest may miss its notes."""
+
+    source: str  # the source's name from config
+    reason: str  # why, e.g. "cannot fetch https://…: repository not found or needs credentials"
+
+
 @dataclass
 class Digest:
     series: str
@@ -246,6 +254,9 @@ class Digest:
     resolved: list[Entry] = field(default_factory=list)
     quiet: list[Entry] = field(default_factory=list)
     late: list[Entry] = field(default_factory=list)
+    # Sources feeding this series that could not be read when it was built (only
+    # `digest preview` and `digest send --allow-stale` build such a digest).
+    stale: list[StaleSource] = field(default_factory=list)
 
     BUCKETS = ("highlights", "new", "pending", "resolved", "quiet", "late")
 

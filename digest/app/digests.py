@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config.schema import Config, ConfigError, TrackingConfig
 from digest.errors import UserError
-from digest.model import Digest, Item, Meeting, Thread
+from digest.model import Digest, Item, Meeting, StaleSource, Thread
 from digest.periods import Period, last_complete
 from digest.state.notes import HiddenMark, hidden_text
 from digest.tracking.buckets import build_digest
@@ -96,6 +96,43 @@ def compute_digests(
     return followed.digests(
         cfg, period, built_at=ledger.built_at(db), keep_empty=series is not None
     )
+
+
+@dataclass(frozen=True)
+class Unread:
+    """The sources this run's sync could not read, and which series each one feeds.
+
+    A source feeds the series its stored meetings are in (as a reader sees them),
+    else the series its `series` setting names. A failed source with neither (a new
+    config whose source never read) could feed any series: it holds back all of them.
+    """
+
+    sources: list[StaleSource]
+    feeds: dict[str, frozenset[str] | None]  # source -> its series; None: unknown
+
+    def of(self, series: str) -> list[StaleSource]:
+        """The unread sources that feed `series`: its digest would be built without them."""
+        return [s for s in self.sources if (fed := self.feeds[s.source]) is None or series in fed]
+
+    @property
+    def unknown(self) -> list[str]:
+        """The unread sources whose series are unknown (they hold back every series)."""
+        return [name for name, fed in self.feeds.items() if fed is None]
+
+
+def unread_sources(
+    cfg: Config, failed: Sequence[StaleSource], meetings: Sequence[Meeting]
+) -> Unread:
+    """Which series the sources that failed in this sync feed (see Unread)."""
+    settings = {s.name: s for s in cfg.sources}
+    feeds: dict[str, frozenset[str] | None] = {}
+    for stale in failed:
+        fed = frozenset(m.series for m in meetings if m.source == stale.source)
+        override = settings[stale.source].series if stale.source in settings else ""
+        if not fed and override:
+            fed = frozenset([override])
+        feeds[stale.source] = fed or None
+    return Unread(list(failed), feeds)
 
 
 @dataclass(frozen=True)

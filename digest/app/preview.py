@@ -8,10 +8,15 @@ eml  -> the exact message `digest send` would mail to the list address (or, with
 
 Text and HTML previews show what the list address receives (the "how to leave the
 list" footer); eml shows the footer of the chosen recipient.
+
+When a source feeding a series could not be read, its digest carries that source
+(Digest.stale): text and HTML show a notice at the top, JSON a "stale" field, and
+every format the footer `digest send --allow-stale` would mail.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import sys
@@ -66,8 +71,9 @@ def _quiet_sync_logging() -> Iterator[None]:
 def collect_digests(
     cfg: Config, *, period: Period | None, series: str | None, now: datetime
 ) -> list[Digest]:
-    """Sync the sources (quietly), then compute one digest per matching series."""
-    from digest.app.digests import compute_digests
+    """Sync the sources (quietly), then compute one digest per matching series, each
+    with the sources that feed it and could not be read (Digest.stale)."""
+    from digest.app.digests import compute_digests, load_notes, unread_sources
     from digest.app.sync import sync
     from digest.state.db import open_db, state_lock
 
@@ -75,10 +81,24 @@ def collect_digests(
     try:
         with state_lock(cfg.state_dir, "preview"):
             with _quiet_sync_logging():
-                sync(cfg, db)
-            return compute_digests(cfg, db, period=period, series=series, now=now)
+                failed = sync(cfg, db).unread()
+            digests = compute_digests(cfg, db, period=period, series=series, now=now)
+            if failed:
+                unread = unread_sources(cfg, failed, load_notes(db)[0])
+                digests = [dataclasses.replace(d, stale=unread.of(d.series)) for d in digests]
+            return digests
     finally:
         db.close()
+
+
+def stale_notice(digest: Digest) -> list[str]:
+    """The sentences a preview shows first when a source of the series could not be read."""
+    return [
+        f'Source "{s.source}" could not be read ({s.reason}), so this preview may miss its '
+        f"newest notes; `digest send` builds this digest only once it can be read (or with "
+        f"--allow-stale, saying so in the footer)."
+        for s in digest.stale
+    ]
 
 
 def run_preview(
@@ -111,7 +131,11 @@ def run_preview(
         month = (period or last_complete(local_today(cfg, now))).name
         log.warning("no series has meetings in %s: there is nothing to preview.", month)
         return
-    rendered = [render_digest(d, cfg, now=now) for d in digests]
+    # The notice is for whoever previews; the message (eml) has only the footer's note.
+    rendered = [
+        render_digest(d, cfg, now=now, notice=stale_notice(d) if output_format != "eml" else [])
+        for d in digests
+    ]
     if output_format == "text":
         _show_text(digests, rendered, output)
     elif output_format == "html":

@@ -12,6 +12,7 @@ open connection can have been accepted by the server without the ledger knowing
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.message
 import json
 import logging
@@ -23,7 +24,14 @@ from typing import TYPE_CHECKING
 
 import sqlite_utils
 
-from digest.app.digests import Followed, load_followed, local_today, match_series
+from digest.app.digests import (
+    Followed,
+    Unread,
+    load_followed,
+    local_today,
+    match_series,
+    unread_sources,
+)
 from digest.app.terminal import Advance, progress_bar
 from digest.config.secrets import require_token_secret
 from digest.delivery.base import DeliveryResult, DeliveryStopped, make_transport
@@ -32,7 +40,7 @@ from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
 from digest.mail.message import build_message, message_id, subject_line
 from digest.mail.tokens import make_token, unsubscribe_links
-from digest.model import DigestId
+from digest.model import DigestId, StaleSource
 from digest.periods import Period, last_complete
 from digest.state import ledger
 from digest.state.db import open_db, state_lock, transaction
@@ -79,6 +87,14 @@ class NotTried:
     count: int
 
 
+@dataclass(frozen=True)
+class HeldBack:
+    """A digest not built in this run: a source that feeds its series could not be read."""
+
+    digest_id: DigestId
+    sources: list[str]  # the unread sources it waits for
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -88,6 +104,11 @@ class SendReport:
     # Why the run stopped mailing (the SMTP circuit breaker, [smtp] run_timeout): one
     # sentence; everything not mailed is pending for the next run.
     stopped: str | None = None
+    unread: list[StaleSource] = field(default_factory=list)  # sources the sync could not read
+    unknown_feeds: list[str] = field(default_factory=list)  # of those, feeding unknown series
+    held_back: list[HeldBack] = field(default_factory=list)  # not built: a source is unread
+    built_stale: list[HeldBack] = field(default_factory=list)  # --allow-stale built them anyway
+    allow_stale: bool = False
     skipped_digests: list[str] = field(default_factory=list)  # "series|period: reason"
     digests: list[DigestId] = field(default_factory=list)  # digests mailed in this run
     planned: list[PlannedMessage] = field(default_factory=list)  # --dry-run
@@ -107,7 +128,9 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failures and self.stopped is None
+        """Everything due was mailed, from notes read in full (or --allow-stale said so)."""
+        fresh = self.allow_stale or not self.unread
+        return not self.failures and self.stopped is None and fresh
 
 
 def _shown(refused: Sequence[tuple[str, str]]) -> str:
@@ -184,6 +207,7 @@ class SendOptions:
     resend: bool = False
     to: str | None = None
     progress: bool = True
+    allow_stale: bool = False  # build digests even when a source feeding them failed
 
 
 @dataclass
@@ -204,6 +228,7 @@ class SendRun:
     # time.monotonic() at which mailing stops ([smtp] run_timeout), from the first message.
     deadline: float | None = None
     _followed: Followed | None = None
+    _unread: Unread | None = None
 
     @property
     def followed(self) -> Followed:
@@ -211,12 +236,20 @@ class SendRun:
             self._followed = load_followed(self.cfg, self.db, self.options.series)
         return self._followed
 
+    @property
+    def unread(self) -> Unread:
+        """The sources the run's sync could not read, and the series they feed."""
+        if self._unread is None:
+            self._unread = unread_sources(self.cfg, self.report.unread, self.followed.meetings)
+        return self._unread
+
 
 def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) -> SendReport:
     """Sync, work out the due periods, freeze their digests and mail them."""
     started = time.monotonic()
     now = now or datetime.now(UTC)
     test_to = _checked_to(options.to)
+    report = SendReport(allow_stale=options.allow_stale)
     if not test_to and not cfg.mail.list_address and not cfg.mail.subscribers:
         raise UserError(
             f"{cfg.path}: [mail] names no recipients; set list_address or subscribers = true."
@@ -224,7 +257,7 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
     if options.period is not None:
         _check_requested_period(cfg, options.period, now)
     with state_lock(cfg.state_dir, "send"):
-        run = SendRun(cfg, open_db(cfg.db_path), options, now, test_to)
+        run = SendRun(cfg, open_db(cfg.db_path), options, now, test_to, report=report)
         try:
             # The arguments are checked before the secret: a typo is the thing to fix first.
             _check_requested_series(run.db, options.series)
@@ -237,7 +270,11 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
                     )
             from digest.app.sync import sync
 
-            sync(cfg, run.db)
+            # Fresh or nothing: a digest is built only from a sync that read every source
+            # feeding its series; the others wait for the next run (or --allow-stale).
+            report.unread = sync(cfg, run.db).unread()
+            if report.unread:
+                report.unknown_feeds = run.unread.unknown
             for period in _periods(run):
                 if run.report.stopped:
                     break  # the months left are due again at the next run
@@ -329,6 +366,28 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
         log.debug("%s %s: skipped earlier, nothing to send", series, period)
         return
     if stored is None or stored.status == "skipped":
+        stale = run.unread.of(series) if report.unread else []
+        names = [s.source for s in stale]
+        if stale and not options.allow_stale:
+            # Neither built nor recorded as skipped: both would freeze a month whose
+            # notes were not all read. The next run (the source back) builds it.
+            log.warning(
+                "%s %s: not built: %s could not be read",
+                series,
+                period,
+                ", ".join(f'source "{n}"' for n in names),
+            )
+            report.held_back.append(HeldBack(id_, names))
+            return
+        if stale and digest is not None:
+            digest = dataclasses.replace(digest, stale=stale)
+            report.built_stale.append(HeldBack(id_, names))
+            log.warning(
+                "%s %s: built with --allow-stale although %s could not be read; its footer says so",
+                series,
+                period,
+                ", ".join(f'source "{n}"' for n in names),
+            )
         reason = (
             f"no meetings of {series} in {period} and no late notes"
             if digest is None
@@ -571,6 +630,36 @@ def summary_lines(report: SendReport) -> list[str]:
         )
     if report.stopped:
         lines.append(report.stopped)
+    lines += unread_lines(report)
+    return lines
+
+
+def _digest_names(ids: Sequence[DigestId]) -> str:
+    return ", ".join(f"{i.series} {i.period}" for i in ids)
+
+
+def unread_lines(report: SendReport) -> list[str]:
+    """One sentence per source the sync could not read: what it held back, what to do."""
+    lines = []
+    for src in report.unread:
+        why = f'source "{src.source}" could not be read ({src.reason})'
+        if src.source in report.unknown_feeds:
+            why += "; no note of it is stored yet, so any series may need it"
+        held = [h.digest_id for h in report.held_back if src.source in h.sources]
+        built = [h.digest_id for h in report.built_stale if src.source in h.sources]
+        if built:
+            lines.append(
+                f"{why}; built without it (--allow-stale), their footer saying so: "
+                f"{_digest_names(built)}."
+            )
+        elif held:
+            lines.append(
+                f"{why}; not built, nothing frozen: {_digest_names(held)}; the next "
+                f"`digest send` builds them once the source can be read, or `digest send "
+                f"--allow-stale` mails them now, their footer saying a source was missing."
+            )
+        else:
+            lines.append(f"{why}; no digest due in this run needed it, but the next may.")
     return lines
 
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
-from digest.model import Document, Meeting
+from digest.model import Document, Meeting, StaleSource
 from digest.notes.items import READING_VERSION, reading_settings
 from digest.sources.base import (
     NoteVersion,
@@ -63,6 +63,16 @@ class SyncReport:
     @property
     def failed(self) -> list[str]:
         return [name for name, s in self.per_source.items() if s.error]
+
+    def unread(self) -> list[StaleSource]:
+        """The sources that could not be read, each with the reason (without the
+        `source "name": ` its sentence starts with)."""
+        out = []
+        for name, summary in self.per_source.items():
+            if summary.error:
+                reason = summary.error.removeprefix(f'source "{name}": ').rstrip(".")
+                out.append(StaleSource(name, reason))
+        return out
 
     def summary(self) -> str:
         """One line, e.g. `synced 3 sources: 12 new notes, 40 meetings, 523 items, 2 warnings`."""

@@ -56,6 +56,7 @@ def digest_to_json(digest: Digest) -> dict[str, Any]:
     }
     for bucket in Digest.BUCKETS:
         out[bucket] = [entry_to_json(e) for e in getattr(digest, bucket)]
+    out["stale"] = [{"source": s.source, "reason": s.reason} for s in digest.stale]
     return out
 
 

@@ -412,8 +412,13 @@ def summary_counts(digest: Digest) -> list[tuple[int, str]]:
     return [(n, word) for n, word in counts if n]
 
 
-def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -> dict[str, Any]:
-    """Everything the templates see. Pure: same digest, config and now, same context."""
+def build_context(
+    digest: Digest, cfg: Config, *, now: datetime | None = None, notice: Sequence[str] = ()
+) -> dict[str, Any]:
+    """Everything the templates see. Pure: same digest, config and now, same context.
+
+    `notice`: sentences shown above the digest (a preview says so when a source could
+    not be read); a mailed digest has none."""
     now = now or datetime.now(UTC)
     end = digest.period.last_day
     notes = _Footnotes()
@@ -458,6 +463,9 @@ def build_context(digest: Digest, cfg: Config, *, now: datetime | None = None) -
         "intro": _intro(digest),
         "footnotes": list(enumerate(notes.urls, 1)),
         "built_on": now.date(),
+        # Sources feeding this series that could not be read: the footer says so.
+        "stale": [clean_line(s.source) for s in digest.stale],
+        "notice": [clean_line(n) for n in notice],
         "unsubscribe": {
             "url": UNSUBSCRIBE_URL,
             "link_start": _LINK_START,
@@ -491,10 +499,12 @@ def _preheader(digest: Digest, summary: str) -> str:
     return f"{digest.series}, {month}: {meetings}" + (f"; {summary}." if summary else ".")
 
 
-def render_digest(digest: Digest, cfg: Config, *, now: datetime | None = None) -> RenderedDigest:
+def render_digest(
+    digest: Digest, cfg: Config, *, now: datetime | None = None, notice: Sequence[str] = ()
+) -> RenderedDigest:
     """Subject, text and HTML of one digest (built once; see RenderedDigest.personalize)."""
     env = template_env(cfg)
-    context = build_context(digest, cfg, now=now)
+    context = build_context(digest, cfg, now=now, notice=notice)
     subject = subject_line(_render(env, "subject.j2", context))
     text = _tidy_text(_render(env, "digest.txt.j2", context))
     page = inline_css(_render(env, "digest.html.j2", context))

@@ -138,10 +138,8 @@ def test_a_stall_stops_the_whole_run_and_the_months_left_are_sent_next_time(
         faults.heal()
         again = run_digest(config, "send")
         assert again.code == 0, again.err
-        assert _digests(config) == {
-            "Quillwort Sync|2026-09": "sent",
-            "Quillwort Sync|2026-10": "sent",
-        }
+        digests = _digests(config)  # later months, once over, are only skipped: no notes
+        assert digests["Quillwort Sync|2026-09"] == digests["Quillwort Sync|2026-10"] == "sent"
         delivered = {(r, str(m.message["Subject"])) for m in server.messages for r in m.rcpt_tos}
         assert len(server.messages) == len(delivered) == 2 * len(EVERYONE)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from test_render import full_digest
 
 from digest.mail.jsonout import SCHEMA_VERSION, digest_to_json, dumps
-from digest.model import Digest
+from digest.model import Digest, StaleSource
 
 ENTRY_KEYS = [
     "title",
@@ -39,8 +40,10 @@ def test_top_level_fields_in_a_stable_order() -> None:
         "resolved",
         "quiet",
         "late",
+        "stale",
     ]
     assert data["schema"] == SCHEMA_VERSION == 1
+    assert data["stale"] == []  # every source that feeds the series was read
     assert (data["series"], data["period"], data["compared_to"]) == (
         "Lanternfish Maintainers",
         "2026-10",
@@ -86,3 +89,12 @@ def test_one_series_is_an_object_several_an_array() -> None:
 def test_output_is_byte_stable() -> None:
     assert dumps([full_digest()]) == dumps([full_digest()])
     assert "—" in dumps([full_digest()])  # UTF-8, not \\u escapes
+
+
+def test_a_digest_built_without_a_source_names_it_and_why() -> None:
+    digest = dataclasses.replace(
+        full_digest(), stale=[StaleSource("notes", "cannot fetch /srv/notes: no such file")]
+    )
+    assert digest_to_json(digest)["stale"] == [
+        {"source": "notes", "reason": "cannot fetch /srv/notes: no such file"}
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
@@ -19,7 +20,7 @@ from digest.mail.render import (
     render_digest,
     template_env,
 )
-from digest.model import Digest, Entry, MeetingRef, SourceLink
+from digest.model import Digest, Entry, MeetingRef, SourceLink, StaleSource
 from digest.periods import Period
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -413,6 +414,34 @@ def test_without_a_link_the_footer_says_how_to_leave_the_list(tmp_path: Path) ->
         assert "DIGEST-UNSUBSCRIBE" not in body
         assert "Unsubscribe" not in body and "subscribed to it" not in body
     assert all(not (a.get("href") or "").startswith("DIGEST") for _, a in tags(page))
+
+
+def test_a_digest_built_without_a_source_says_so_in_its_footer(tmp_path: Path) -> None:
+    """`digest send --allow-stale`: the readers learn the digest may miss some notes."""
+    stale = [StaleSource("lanternfish", "cannot fetch https://notes.internal.test/x.git")]
+    digest = dataclasses.replace(full_digest(), stale=stale)
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    sentence = (
+        "Note: this digest was built while the notes of source lanternfish could not be "
+        "read, so it may miss what they said lately."
+    )
+    for body in (" ".join(text.split()), visible(page)):
+        assert sentence in body
+        assert "notes.internal.test" not in body  # the reason is for the operator
+    assert text.index("Note: this digest") > text.index("This monthly digest sums up")
+    fresh_text, fresh_page = render_digest(full_digest(), config(tmp_path), now=NOW).personalize(
+        None
+    )
+    assert "could not be read" not in fresh_text + visible(fresh_page)
+
+
+def test_a_notice_comes_before_everything_else(tmp_path: Path) -> None:
+    notice = 'Source "lanternfish" could not be read (no such folder): this preview may miss notes.'
+    rendered = render_digest(full_digest(), config(tmp_path), now=NOW, notice=[notice])
+    text, page = rendered.personalize(None)
+    assert " ".join(text.split()).startswith(f"! {notice} Lanternfish meeting digest")
+    shown = visible(page)  # after the hidden preheader, the notice, then the header
+    assert f"1 late. {notice} Lanternfish meeting digest" in shown
 
 
 def test_a_subscriber_footer_does_not_mention_the_list(tmp_path: Path) -> None:
