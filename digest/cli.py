@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from typer.core import TyperCommand
 
 from digest.errors import UserError
 
@@ -19,20 +20,86 @@ if TYPE_CHECKING:
     from digest.config.schema import Config
     from digest.periods import Period
 
+# Help is plain text (rich_markup_mode=None): typer's rich help shows a value
+# placeholder after every flag ("--dry-run <bool>", "-v <int>") and reads "[mail]"
+# in a docstring as markup, and importing rich makes `digest --help` 2.5 times slower.
 app = typer.Typer(
     help="Turn a project's meeting notes into a monthly email digest.",
+    epilog=(
+        "Start with `digest init` and `digest doctor`; `digest COMMAND --help` shows "
+        "each command with examples."
+    ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-subscribers_app = typer.Typer(help="Manage the digest's own subscribers.", no_args_is_help=True)
-app.add_typer(subscribers_app, name="subscribers")
+subscribers_app = typer.Typer(
+    help="Manage the digest's own subscribers.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(
+    subscribers_app,
+    name="subscribers",
+    short_help="Manage the digest's own subscribers.",
+    epilog=(
+        "Examples:\n\n\b\n  digest subscribers add ana@example.org --name Ana\n"
+        "      add a subscriber\n  digest subscribers list\n      who gets the digest"
+    ),
+)
+
+
+def _examples(*lines: tuple[str, str]) -> str:
+    """A command's help epilog: typical invocations, each with what it does.
+
+    Click keeps a paragraph that starts with \\b as written (no re-wrapping).
+    """
+    body = "\n".join(f"  {command}\n      {what}" for command, what in lines)
+    return f"Examples:\n\n\b\n{body}"
+
+
+class _Command(TyperCommand):
+    """A command whose arguments read as their names in help.
+
+    Typer writes an argument as "{ADDRESS}" in the usage line and "ADDRESS <str>"
+    in its row; here it is "ADDRESS" (or "[PATH]" when optional) in both.
+    """
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _argument_name(param)
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces += param.get_usage_pieces(ctx)
+        return pieces
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_argument_name(param), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+def _argument_name(param: Any) -> str:
+    return str(param.metavar or (param.name or "").upper())
 
 
 # --series, as every command that reads digests takes it.
 SeriesOption = Annotated[
     str | None,
-    typer.Option(help="Only the series whose name contains TEXT (case-insensitive)."),
+    typer.Option(
+        metavar="TEXT", help="Only the series whose name contains TEXT (case-insensitive)."
+    ),
 ]
 
 
@@ -42,6 +109,22 @@ class Globals:
     db_path: Path | None = None  # set by load(): names the state in a database error
 
 
+def _version(value: bool) -> None:
+    """--version: the installed package's version (pyproject.toml's), then exit."""
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    import digest
+
+    try:
+        number = version("notes-digest")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        number = digest.__version__
+    typer.echo(f"digest (notes-digest) {number}")
+    raise typer.Exit()
+
+
 @app.callback()
 def _globals(
     config: Annotated[
@@ -49,12 +132,40 @@ def _globals(
         typer.Option(
             "--config",
             "-c",
+            metavar="PATH",
             help="Config file (default: $DIGEST_CONFIG, else ./config.toml).",
             show_default=False,
         ),
     ] = None,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail.")] = 0,
-    quiet: Annotated[int, typer.Option("--quiet", "-q", count=True, help="Only problems.")] = 0,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            show_default=False,
+            help="More detail: each skipped digest, and debug lines.",
+        ),
+    ] = 0,
+    quiet: Annotated[
+        int,
+        typer.Option(
+            "--quiet",
+            "-q",
+            count=True,
+            show_default=False,
+            help="Only warnings and errors (-qq: only errors).",
+        ),
+    ] = 0,
+    _show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     Globals.config = config
     Globals.verbosity = verbose - quiet
@@ -91,14 +202,24 @@ def load() -> Config:
 # ---- commands: each calls the digest.app function named in its body ---------
 
 
-@app.command()
+@app.command(
+    short_help="Read what is new in every source into the state.",
+    epilog=_examples(
+        ("digest sync", "read what is new in every source"),
+        ("digest sync --full", "read every note again (after upgrading notes-digest)"),
+    ),
+)
 def sync(
     full: Annotated[
         bool,
         typer.Option("--full", help="Read every note again (e.g. after upgrading notes-digest)."),
     ] = False,
 ) -> None:
-    """Read what is new in every source (git, folder, feed) into the state."""
+    """Read what is new in every source (git, folder, feed) into the state.
+
+    `digest preview` and `digest send` sync first, so run it by hand before
+    `digest items`, or to see the warnings about the notes.
+    """
     import logging
 
     from digest.app.sync import run_sync
@@ -111,11 +232,20 @@ def sync(
         raise typer.Exit(1)  # nothing could be read: let a timer/cron see the failure
 
 
-@app.command()
+@app.command(
+    short_help="Show a digest without sending it.",
+    epilog=_examples(
+        ("digest preview --period 2026-10", "October's digests, in the terminal"),
+        ("digest preview -f html --open", "last month's digests in a web browser"),
+        ("digest preview -f eml --series maint > digest.eml", "the message `send` would mail"),
+    ),
+)
 def preview(
     period: Annotated[
         str | None,
-        typer.Option(help="Month to preview, YYYY-MM (default: the last complete month)."),
+        typer.Option(
+            metavar="YYYY-MM", help="Month to preview (default: the last complete month)."
+        ),
     ] = None,
     series: SeriesOption = None,
     output_format: Annotated[
@@ -123,18 +253,25 @@ def preview(
         typer.Option(
             "--format",
             "-f",
+            metavar="[text|html|json|eml]",
             help="text (terminal), html (a file), json (for scripts) or eml (the message).",
         ),
     ] = "text",
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to FILE (html: default a temp file)."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to FILE (html: default a temp file)."
+        ),
     ] = None,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the HTML preview in a web browser.")
     ] = False,
 ) -> None:
-    """See the digest before anything is sent: in the terminal, as HTML, JSON or .eml."""
+    """Show the digest before anything is sent: in the terminal, as HTML, JSON or .eml.
+
+    It syncs the sources first, then builds one digest per series for the month;
+    nothing is stored or mailed.
+    """
     from digest.app.preview import run_preview
 
     run_preview(
@@ -147,11 +284,17 @@ def preview(
     )
 
 
-@app.command()
+@app.command(
+    short_help="Mail what is due; never mails anyone twice.",
+    epilog=_examples(
+        ("digest send --dry-run", "who would get what; stores and mails nothing"),
+        ("digest send", "mail every month that is due (what a monthly timer runs)"),
+    ),
+)
 def send(
     period: Annotated[
         str | None,
-        typer.Option(help="Month to send, YYYY-MM (default: every month that is due)."),
+        typer.Option(metavar="YYYY-MM", help="Month to send (default: every month that is due)."),
     ] = None,
     series: SeriesOption = None,
     dry_run: Annotated[
@@ -177,7 +320,12 @@ def send(
         ),
     ] = False,
 ) -> None:
-    """Mail the digest; running it twice never mails anyone twice."""
+    """Mail the digests that are due; running it twice never mails anyone twice.
+
+    It syncs the notes, freezes each digest, records every recipient in a ledger
+    and mails those not mailed yet. With [mail] transport = "outbox" (the default)
+    the messages are written as .eml files instead.
+    """
     from digest.app.send import SendOptions, plan_lines, run_send, summary_lines, unread_lines
 
     report = run_send(
@@ -206,10 +354,19 @@ def send(
         raise typer.Exit(1)
 
 
-@subscribers_app.command("add")
+@subscribers_app.command(
+    "add",
+    cls=_Command,
+    epilog=_examples(
+        ("digest subscribers add ana@example.org --name Ana", "add Ana (or re-activate her)"),
+        ('digest subscribers add "Ana Lima <ana@example.org>"', "the name taken from the address"),
+    ),
+)
 def subscribers_add(
-    address: Annotated[str, typer.Argument(help="The email address.")],
-    name: Annotated[str | None, typer.Option(help="The subscriber's name.")] = None,
+    address: Annotated[
+        str, typer.Argument(metavar="ADDRESS", help='The email address ("Name <addr>" too).')
+    ],
+    name: Annotated[str | None, typer.Option(metavar="NAME", help="The subscriber's name.")] = None,
 ) -> None:
     """Add a subscriber (or make an unsubscribed one active again)."""
     from digest.app import subscribers
@@ -217,19 +374,34 @@ def subscribers_add(
     typer.echo(subscribers.add(load(), address, name))
 
 
-@subscribers_app.command("remove")
-def subscribers_remove(address: Annotated[str, typer.Argument(help="The email address.")]) -> None:
+@subscribers_app.command(
+    "remove",
+    cls=_Command,
+    short_help="Forget a subscriber entirely.",
+    epilog=_examples(("digest subscribers remove ana@example.org", "a later import may add her")),
+)
+def subscribers_remove(
+    address: Annotated[str, typer.Argument(metavar="ADDRESS", help="The email address.")],
+) -> None:
     """Forget a subscriber entirely (to keep them from being re-imported, use unsubscribe)."""
     from digest.app import subscribers
 
     typer.echo(subscribers.remove(load(), address))
 
 
-@subscribers_app.command("list")
+@subscribers_app.command(
+    "list",
+    epilog=_examples(
+        ("digest subscribers list", "everyone, with their status"),
+        ("digest subscribers list --status bounced", "the addresses that hard-bounced"),
+    ),
+)
 def subscribers_list(
     status: Annotated[
         Literal["active", "unsubscribed", "bounced"] | None,
-        typer.Option(help="Only subscribers with this status."),
+        typer.Option(
+            metavar="[active|unsubscribed|bounced]", help="Only subscribers with this status."
+        ),
     ] = None,
 ) -> None:
     """List subscribers: address, name, status (tab-separated)."""
@@ -241,9 +413,22 @@ def subscribers_list(
     typer.echo(f"{len(found)} subscriber(s).", err=True)
 
 
-@subscribers_app.command("import")
+@subscribers_app.command(
+    "import",
+    cls=_Command,
+    short_help="Import subscribers from a CSV file.",
+    epilog=_examples(
+        ("digest subscribers import people.csv", "address[,name][,status] rows"),
+    ),
+)
 def subscribers_import(
-    file: Annotated[Path, typer.Argument(help="CSV: address[,name][,status], header optional.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="FILE",
+            help='CSV: address[,name][,status], header optional; "Name <addr>" cells too.',
+        ),
+    ],
 ) -> None:
     """Import subscribers from CSV; invalid rows are reported by line and skipped."""
     from digest.app import subscribers
@@ -259,7 +444,11 @@ def subscribers_import(
         raise typer.Exit(1)
 
 
-@subscribers_app.command("export")
+@subscribers_app.command(
+    "export",
+    short_help="Write every subscriber as CSV to stdout.",
+    epilog=_examples(("digest subscribers export > people.csv", "a CSV that imports back")),
+)
 def subscribers_export() -> None:
     """Write every subscriber as CSV (address,name,status) to stdout."""
     from digest.app import subscribers
@@ -267,7 +456,14 @@ def subscribers_export() -> None:
     sys.stdout.write(subscribers.export(load()))
 
 
-@app.command()
+@app.command(
+    cls=_Command,
+    short_help="Unsubscribe an address, or a token's reader.",
+    epilog=_examples(
+        ("digest unsubscribe ana@example.org", "Ana gets no further digests"),
+        ("digest unsubscribe 'https://example.org/u?token=…'", "the reader of that link"),
+    ),
+)
 def unsubscribe(
     who: Annotated[
         str, typer.Argument(metavar="ADDRESS|TOKEN", help="An address, a token or its URL.")
@@ -279,12 +475,24 @@ def unsubscribe(
     typer.echo(subscribers.unsubscribe(load(), who))
 
 
-@app.command("serve-unsubscribe")
+@app.command(
+    "serve-unsubscribe",
+    short_help="Serve the page behind [mail] unsubscribe_url.",
+    epilog=_examples(
+        ("digest serve-unsubscribe", "on 127.0.0.1:8025, behind a TLS reverse proxy"),
+    ),
+)
 def serve_unsubscribe(
     host: Annotated[
-        str, typer.Option(help="Address to listen on (keep it local; a TLS proxy faces the web).")
+        str,
+        typer.Option(
+            metavar="ADDRESS",
+            help="Address to listen on (keep it local; a TLS proxy faces the web).",
+        ),
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option(min=0, max=65535, help="TCP port to listen on.")] = 8025,
+    port: Annotated[
+        int, typer.Option(metavar="PORT", min=0, max=65535, help="TCP port to listen on.")
+    ] = 8025,
 ) -> None:
     """Serve the unsubscribe page of [mail] unsubscribe_url (plain HTTP, for a reverse proxy)."""
     from digest.app.web import serve
@@ -295,8 +503,18 @@ def serve_unsubscribe(
 items_app = typer.Typer(
     help="The items followed from meeting to meeting: status, owners, age, history.",
     invoke_without_command=True,
+    rich_markup_mode=None,
 )
-app.add_typer(items_app, name="items")
+app.add_typer(
+    items_app,
+    name="items",
+    short_help="The items followed from meeting to meeting.",
+    epilog=_examples(
+        ("digest items --series maint --open", "open items of series matching 'maint'"),
+        ("digest items --explain 0923", "one item's mentions and why they were joined"),
+        ("digest items --lines 2026-10", "every line of October's notes with its kind"),
+    ),
+)
 
 
 @items_app.callback(invoke_without_command=True)
@@ -307,11 +525,16 @@ def items(
         bool, typer.Option("--open", help="Only items still open (or followed without status).")
     ] = False,
     owner: Annotated[
-        str | None, typer.Option(help="Only items owned by this handle or name.")
+        str | None, typer.Option(metavar="NAME", help="Only items owned by this handle or name.")
     ] = None,
     output_format: Annotated[
         Literal["table", "json"],
-        typer.Option("--format", "-f", help="table (terminal) or json (for scripts)."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="[table|json]",
+            help="table (terminal) or json (for scripts).",
+        ),
     ] = "table",
     explain: Annotated[
         str | None,
@@ -354,7 +577,12 @@ def items(
     )
 
 
-@items_app.command("hide")
+@items_app.command(
+    "hide",
+    cls=_Command,
+    short_help="Hide an item from every digest built from now on.",
+    epilog=_examples(("digest items hide 0923", "never follow item 0923… again")),
+)
 def items_hide(
     item: Annotated[str, typer.Argument(metavar="ID", help="The id `digest items` shows.")],
 ) -> None:
@@ -364,7 +592,11 @@ def items_hide(
     typer.echo(hide_item(load(), item))
 
 
-@items_app.command("unhide")
+@items_app.command(
+    "unhide",
+    cls=_Command,
+    epilog=_examples(("digest items unhide 0923", "follow item 0923… again")),
+)
 def items_unhide(
     item: Annotated[
         str, typer.Argument(metavar="ID", help="The id `digest items --hidden` shows.")
@@ -376,7 +608,13 @@ def items_unhide(
     typer.echo(unhide_item(load(), item))
 
 
-@app.command()
+@app.command(
+    short_help="Check the set-up; sends nothing.",
+    epilog=_examples(
+        ("digest doctor", "check ./config.toml (or $DIGEST_CONFIG)"),
+        ("digest -c /etc/notes-digest/config.toml doctor", "check another config"),
+    ),
+)
 def doctor() -> None:
     """Check config, sources, state, templates, SMTP and secrets; send nothing.
 
@@ -390,11 +628,19 @@ def doctor() -> None:
         raise typer.Exit(1)
 
 
-@app.command()
+@app.command(
+    cls=_Command,
+    short_help="Write a commented starter config.",
+    epilog=_examples(
+        ("digest init", "write ./config.toml (or $DIGEST_CONFIG)"),
+        ("digest init /etc/notes-digest/config.toml", "write it there"),
+    ),
+)
 def init(
     path: Annotated[
         Path | None,
         typer.Argument(
+            metavar="PATH",
             help="File to write (default: --config, else $DIGEST_CONFIG, else ./config.toml).",
             show_default=False,
         ),
@@ -409,11 +655,22 @@ def init(
     typer.echo(f"Wrote {target}: edit the [[sources]] and [mail] tables, then run `digest doctor`.")
 
 
-@app.command()
+@app.command(
+    short_help="List the digests built and sent.",
+    epilog=_examples(
+        ("digest history", "every digest, newest first"),
+        ("digest history --series maint -f json", "for scripts"),
+    ),
+)
 def history(
     output_format: Annotated[
         Literal["table", "json"],
-        typer.Option("--format", "-f", help="table (terminal) or json (for scripts)."),
+        typer.Option(
+            "--format",
+            "-f",
+            metavar="[table|json]",
+            help="table (terminal) or json (for scripts).",
+        ),
     ] = "table",
     series: SeriesOption = None,
 ) -> None:

@@ -101,12 +101,15 @@ def under_systemd() -> bool:
 
 
 def setup_logging(verbosity: int = 0, stream: TextIO | None = None) -> None:
-    """Log digest's events to stderr: -v (verbosity 1) adds debug, -q (-1) keeps warnings."""
+    """Log digest's events to stderr: -v (verbosity 1) adds debug, -q (-1) keeps
+    warnings and errors, -qq (-2) only errors."""
     level = logging.INFO
     if verbosity > 0:
         level = logging.DEBUG
-    elif verbosity < 0:
+    elif verbosity == -1:
         level = logging.WARNING
+    elif verbosity < -1:
+        level = logging.ERROR
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.addFilter(SecretRedactor())
     handler.setFormatter(

@@ -16,7 +16,7 @@ from digest.errors import UserError
 STARTER_CONFIG = """\
 # notes-digest configuration. Every key is listed in the README under
 # "Configuration reference"; keys left out take their defaults.
-# Check it with `digest doctor`, look at next month's digest with
+# Check it with `digest doctor`, look at last month's digest with
 # `digest preview`, and mail it with `digest send`.
 #
 # Secrets never go in this file: the SMTP password comes from
