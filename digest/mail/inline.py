@@ -9,7 +9,11 @@ in people's mailboxes, so it is treated as hostile:
   data:, file:, vbscript:, relative paths ...) becomes its plain link text;
 - images are never loaded: an image becomes its alt text;
 - bare http(s) URLs are turned into links, GitHub issue/PR URLs shown short
-  ("org/repo#12"), because notes paste them bare all the time;
+  ("org/repo#12"), because notes paste them bare all the time; in the HTML a
+  link whose text is its own long URL shows it shortened ("docs.example.org/
+  very/long/pa…"), the link keeps the whole URL, so a phone need not scroll;
+- an arrow ("X -> done") stays with the words on both sides in the HTML, so a
+  line never ends in "-" and starts the next with ">";
 - line breaks and control characters are flattened to single spaces, so a title
   can never break out of a line (a Subject header, a list bullet).
 
@@ -67,6 +71,66 @@ def short_url(url: str) -> str:
     if m:
         return f"{m.group(1)}/{m.group(2)}#{m.group(3)}"
     return url
+
+
+# A link text that is its own URL is shown at most this long in the HTML.
+URL_DISPLAY_CHARS = 40
+
+
+def display_url(url: str, limit: int = URL_DISPLAY_CHARS) -> str:
+    """Link text for a URL in the HTML: GitHub issues short, others without the
+    scheme and "www.", cut to `limit` characters with "…" (the link keeps it all)."""
+    shown = short_url(url)
+    if shown != url:
+        return shown
+    if url.lower().startswith("mailto:"):
+        return url[len("mailto:") :]
+    text = re.sub(r"^https?://(www\.)?", "", url, flags=re.IGNORECASE).rstrip("/")
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip("/.?#&=-_") + "…"
+    return text
+
+
+# "->", "=>" or "→" between words; in HTML each is glued to the words around it.
+_ARROW = re.compile(r"(\s*)(->|=>|→)(\s*)")
+_NBSP, _WORD_JOINER = "\u00a0", "\u2060"
+
+
+def _keep_arrows(tokens: list[Token]) -> list[Token]:
+    """No line break inside an arrow or on either side of it (HTML only).
+
+    A browser may break "->" after its hyphen; a word joiner between the two
+    characters and no-break spaces around it keep "#187 -> in progress" readable.
+    """
+    out: list[Token] = []
+    for token in tokens:
+        if token.type == "text" and _ARROW.search(token.content):
+            token = _text(
+                _ARROW.sub(
+                    lambda m: (
+                        (_NBSP if m.group(1) else "")
+                        + _WORD_JOINER.join(m.group(2))
+                        + (_NBSP if m.group(3) else "")
+                    ),
+                    token.content,
+                )
+            )
+        out.append(token)
+    return out
+
+
+def _shorten_link_texts(tokens: list[Token]) -> list[Token]:
+    """A link whose text is its own URL shows `display_url` (HTML only)."""
+    out = list(tokens)
+    for i, token in enumerate(out[:-2]):
+        text, close = out[i + 1], out[i + 2]
+        if token.type != "link_open" or text.type != "text" or close.type != "link_close":
+            continue
+        href = str(token.attrs.get("href", ""))
+        bare = re.sub(r"^(https?://|mailto:)", "", href, flags=re.IGNORECASE)
+        if text.content in (href, bare, short_url(href)):
+            out[i + 1] = _text(display_url(href))
+    return out
 
 
 @dataclass(frozen=True)
@@ -221,7 +285,8 @@ def inline_html(text: str, refs: tuple[str, ...] = ()) -> Markup:
     ("lanternfish#187") they become links to the issue.
     """
     md = _parser()
-    rendered = md.renderer.render(_link_refs(_safe_tokens(text), refs), md.options, {})
+    tokens = _keep_arrows(_shorten_link_texts(_link_refs(_safe_tokens(text), refs)))
+    rendered = md.renderer.render(tokens, md.options, {})
     return Markup(rendered.strip())
 
 

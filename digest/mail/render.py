@@ -535,9 +535,27 @@ _INLINER = css_inline.CSSInliner(
 def inline_css(page: str) -> str:
     """Move the <style> rules onto the elements (many mail clients drop <style>)."""
     try:
-        return str(_INLINER.inline(page))
+        inlined = str(_INLINER.inline(page))
     except ValueError as exc:  # css_inline raises InlineError (a ValueError) on bad CSS
         raise UserError(f"the HTML template's CSS cannot be inlined: {exc}.") from None
+    return charset_first(inlined)
+
+
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+_CHARSET = re.compile(r"<meta\s+charset\s*=\s*[\"']?[\w-]+[\"']?\s*/?>", re.IGNORECASE)
+
+
+def charset_first(page: str) -> str:
+    """Put <meta charset> first in <head>, where HTML wants it (within the first 1024
+    bytes, before any text): css-inline writes the @media rules it keeps at the top."""
+    head, charset = _HEAD.search(page), _CHARSET.search(page)
+    if head is None or charset is None or charset.start() < head.end():
+        return page
+    if not page[head.end() : charset.start()].strip():
+        return page  # already first
+    tag = charset.group(0)
+    page = page[: charset.start()] + page[charset.end() :]
+    return page[: head.end()] + tag + page[head.end() :]
 
 
 def render_all(

@@ -623,3 +623,42 @@ def test_a_long_section_shows_the_first_entries_in_full_and_lists_the_rest(
     cfg.digest.max_entries = 20
     text, _page = render_digest(digest, cfg, now=NOW).personalize(None)
     assert "And 3 more" not in text
+
+
+# ---- phone-proof HTML ---------------------------------------------------------------
+
+
+def test_a_long_bare_url_is_shown_short_and_linked_whole() -> None:
+    url = "https://docs.google.com/document/d/1xQ9vRk2LmN8pZa7Tb3Cc4Dd5Ee6Ff7Gg8/edit#heading=h.4f"
+    html_ = str(inline_html(f"design notes: {url}"))
+    assert f'href="{url}"' in html_
+    assert ">docs.google.com/document/d/1xQ9vRk2LmN8…</a>" in html_
+    # the plain-text mail keeps the URL whole: it is the only way to follow it there
+    assert url in inline_plain(f"design notes: {url}").text
+
+
+def test_short_urls_and_named_links_are_left_as_written() -> None:
+    html_ = str(
+        inline_html("see https://example.org/a and [the long guide](https://example.org/b)")
+    )
+    assert ">example.org/a</a>" in html_ and ">the long guide</a>" in html_
+    assert ">lanternfish-dev/lanternfish#187</a>" in str(
+        inline_html("https://github.com/lanternfish-dev/lanternfish/issues/187")
+    )
+
+
+def test_an_arrow_stays_with_its_words() -> None:
+    """No line may end in "-" and start the next with ">": the arrow is glued."""
+    html_ = str(inline_html("pod watcher -> in progress, x->y"))
+    assert "watcher\u00a0-\u2060&gt;\u00a0in progress" in html_
+    assert "x-\u2060&gt;y" in html_
+    assert "-&gt;" not in str(inline_html("`a -> b`")).replace("<code>a -&gt; b</code>", "")
+
+
+def test_meta_charset_comes_first_in_head(tmp_path: Path) -> None:
+    """css-inline writes the kept @media rules at the top of <head>; the W3C checker
+    wants the charset declared before anything else."""
+    page = render_digest(full_digest(), config(tmp_path), now=NOW).html
+    head = page[page.index("<head>") + len("<head>") :]
+    assert head.startswith('<meta charset="utf-8">')
+    assert page.count("<meta charset") == 1 and "@media (prefers-color-scheme: dark)" in head
