@@ -326,7 +326,14 @@ def send(
     and mails those not mailed yet. With [mail] transport = "outbox" (the default)
     the messages are written as .eml files instead.
     """
-    from digest.app.send import SendOptions, plan_lines, run_send, summary_lines, unread_lines
+    from digest.app.send import (
+        SendOptions,
+        plan_lines,
+        run_send,
+        skip_lines,
+        summary_lines,
+        unread_lines,
+    )
 
     report = run_send(
         load(),
@@ -342,6 +349,8 @@ def send(
     if dry_run:
         for line in plan_lines(report):
             typer.echo(line)
+        for line in skip_lines(report, dry_run=True):
+            typer.echo(line, err=True)
         typer.echo(f"{len(report.planned)} message(s) would be sent.", err=True)
         for line in unread_lines(report):
             typer.echo(line, err=True)
@@ -479,7 +488,7 @@ def unsubscribe(
     "serve-unsubscribe",
     short_help="Serve the page behind [mail] unsubscribe_url.",
     epilog=_examples(
-        ("digest serve-unsubscribe", "on 127.0.0.1:8025, behind a TLS reverse proxy"),
+        ("digest serve-unsubscribe", "on 127.0.0.1:8947, behind a TLS reverse proxy"),
     ),
 )
 def serve_unsubscribe(
@@ -492,7 +501,7 @@ def serve_unsubscribe(
     ] = "127.0.0.1",
     port: Annotated[
         int, typer.Option(metavar="PORT", min=0, max=65535, help="TCP port to listen on.")
-    ] = 8025,
+    ] = 8947,  # not 8025 (Mailpit and MailHog's web UI) nor 8000/8080/8888
 ) -> None:
     """Serve the unsubscribe page of [mail] unsubscribe_url (plain HTTP, for a reverse proxy)."""
     from digest.app.web import serve

@@ -129,7 +129,7 @@ def test_unsubscribe_page_serves_on_loopback_with_the_token_secret() -> None:
     assert settings["Type"] == ["exec"]
     assert settings["ExecStart"] == [
         f"{INSTALLED_DIGEST} --config /etc/notes-digest/config.toml "
-        "serve-unsubscribe --host 127.0.0.1 --port 8025"
+        "serve-unsubscribe --host 127.0.0.1 --port 8947"
     ]
     assert settings["Restart"] == ["on-failure"]
     # The page signs nothing and sends no mail: the token secret is all it gets.

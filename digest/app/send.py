@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import sqlite_utils
@@ -95,6 +96,14 @@ class HeldBack:
     sources: list[str]  # the unread sources it waits for
 
 
+@dataclass(frozen=True)
+class SkippedDigest:
+    """A digest not mailed because it has nothing to say, and why."""
+
+    digest_id: DigestId
+    reason: str  # "no meetings and no late notes"
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -109,10 +118,14 @@ class SendReport:
     held_back: list[HeldBack] = field(default_factory=list)  # not built: a source is unread
     built_stale: list[HeldBack] = field(default_factory=list)  # --allow-stale built them anyway
     allow_stale: bool = False
-    skipped_digests: list[str] = field(default_factory=list)  # "series|period: reason"
+    skipped_digests: list[SkippedDigest] = field(default_factory=list)
     digests: list[DigestId] = field(default_factory=list)  # digests mailed in this run
     planned: list[PlannedMessage] = field(default_factory=list)  # --dry-run
     elapsed: float = 0.0
+    # The outbox folder when [mail] transport = "outbox" (nothing is mailed), and the
+    # digest folders written in it by this run.
+    outbox: Path | None = None
+    folders: list[Path] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
@@ -258,6 +271,8 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
         _check_requested_period(cfg, options.period, now)
     with state_lock(cfg.state_dir, "send"):
         run = SendRun(cfg, open_db(cfg.db_path), options, now, test_to, report=report)
+        if cfg.mail.transport == "outbox":
+            run.report.outbox = cfg.outbox_dir
         try:
             # The arguments are checked before the secret: a typo is the thing to fix first.
             _check_requested_series(run.db, options.series)
@@ -389,7 +404,7 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
                 ", ".join(f'source "{n}"' for n in names),
             )
         reason = (
-            f"no meetings of {series} in {period} and no late notes"
+            "no meetings and no late notes"
             if digest is None
             else should_skip(digest, skip_if_no_new_notes=cfg.schedule.skip_if_no_new_notes)
         )
@@ -397,8 +412,10 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
             log.info("%s %s: nothing to send to %s (%s)", series, period, run.test_to, reason)
             return
         if reason and not run.test_to:
-            log.info("skipping %s %s: %s", series, period, reason)
-            report.skipped_digests.append(f"{id_}: {reason}")
+            # One line per digest only with -v: a folder of many series skips dozens
+            # of months; skip_lines() sums them up, one line per reason.
+            log.debug("skipping %s %s: %s", series, period, reason)
+            report.skipped_digests.append(SkippedDigest(id_, reason))
             if not options.dry_run:
                 ledger.record_skipped(db, id_, reason, now=run.now)
             return
@@ -448,11 +465,19 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
         return
     ledger.mark_sending(db, id_)
     report.digests.append(id_)
-    log.info("%s %s: mailing %d recipient(s)", series, period, len(pending))
+    if report.outbox is not None:
+        folder = report.outbox / batch_folder(period, series)
+        report.folders.append(folder)
+        log.info("%s %s: writing %s to %s", series, period, _files(len(pending)), shown(folder))
+    else:
+        log.info("%s %s: mailing %s", series, period, _recipients(len(pending)))
     with progress_bar(options.progress, len(pending), f"{series} {period}") as advance:
         asyncio.run(deliver(run, factory, pending, advance=advance))
     status = ledger.settle_digest(db, id_)
-    log.info("%s %s: %s", series, period, status)
+    # "sent" is what the summary says for everyone; anything else is worth a line.
+    log.log(
+        logging.DEBUG if status == "sent" else logging.INFO, "%s %s: %s", series, period, status
+    )
 
 
 def _send_test(run: SendRun, factory: MessageFactory, address: str) -> None:
@@ -464,6 +489,10 @@ def _send_test(run: SendRun, factory: MessageFactory, address: str) -> None:
             PlannedMessage(factory.id, address, str(msg["Subject"]), str(msg["Message-ID"]))
         )
         return
+    if run.report.outbox is not None:
+        run.report.folders.append(
+            run.report.outbox / batch_folder(factory.id.period, factory.id.series)
+        )
     asyncio.run(deliver(run, factory, [recipient], record=False))
 
 
@@ -611,13 +640,53 @@ def _digest_json(digest: Digest) -> str:
     return json.dumps(digest_to_json(digest), ensure_ascii=False, sort_keys=True)
 
 
+def _files(n: int) -> str:
+    return f"{n} file{'s' if n != 1 else ''}"
+
+
+def shown(path: Path) -> str:
+    """A folder as a user would type it: relative to the working directory when inside
+    it, with a trailing slash."""
+    try:
+        text = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        text = str(path)
+    return text.rstrip("/") + "/"
+
+
+def skip_lines(report: SendReport, *, dry_run: bool = False) -> list[str]:
+    """One line per reason a digest was skipped, however many digests share it."""
+    verb = "would skip" if dry_run else "skipped"
+    by_reason: dict[str, list[DigestId]] = {}
+    for skipped in report.skipped_digests:
+        by_reason.setdefault(skipped.reason, []).append(skipped.digest_id)
+    lines = []
+    for reason, ids in by_reason.items():
+        if len(ids) == 1:
+            lines.append(f"{verb} {ids[0].series} {ids[0].period}: {reason}")
+        else:
+            lines.append(f"{verb} {len(ids)} digests: {reason} (-v lists them)")
+    return lines
+
+
 def summary_lines(report: SendReport) -> list[str]:
-    """The final summary: counts, time, rate, then each failure with its reply."""
+    """The final summary: skips, counts, time, rate, then each failure with its reply."""
     bounced = f" ({report.bounced} bounced)" if report.bounced else ""
-    lines = [
-        f"sent {report.sent}, failed {report.failed}{bounced}, skipped {report.already_sent} "
-        f"(already sent) in {report.elapsed:.1f} s ({report.rate:.1f} msgs/s)"
-    ]
+    if report.outbox is not None:
+        folders = sorted(set(report.folders))
+        where = shown(folders[0]) if len(folders) == 1 else shown(report.outbox)
+        lines = [
+            f"wrote {_files(report.sent)} to {where}, failed {report.failed}, skipped "
+            f"{report.already_sent} (already written) in {report.elapsed:.1f} s; nothing was "
+            'mailed ([mail] transport = "outbox")'
+        ]
+    else:
+        lines = [
+            f"sent {report.sent}, failed {report.failed}{bounced}, skipped "
+            f"{report.already_sent} (already sent) in {report.elapsed:.1f} s "
+            f"({report.rate:.1f} msgs/s)"
+        ]
+    lines = skip_lines(report) + lines
     for f in report.failures:
         if f.bounced:
             when = "bounced: no further digests go there"
@@ -664,6 +733,5 @@ def unread_lines(report: SendReport) -> list[str]:
 
 
 def plan_lines(report: SendReport) -> list[str]:
-    lines = [f"{p.recipient}\t{p.subject}\t{p.message_id}" for p in report.planned]
-    lines += [f"skip {s}" for s in report.skipped_digests]
-    return lines
+    """--dry-run's stdout: recipient, subject and Message-ID of every message due."""
+    return [f"{p.recipient}\t{p.subject}\t{p.message_id}" for p in report.planned]

@@ -62,4 +62,4 @@ def should_skip(digest: Digest, *, skip_if_no_new_notes: bool = True) -> str | N
         return None
     if digest.meetings or digest.late:
         return None
-    return f"no meetings of {digest.series} in {digest.period} and no late notes"
+    return "no meetings and no late notes"

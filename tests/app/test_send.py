@@ -176,7 +176,7 @@ def test_a_month_without_meetings_is_skipped_and_recorded(tmp_path: Path) -> Non
     config = make_project(tmp_path, subscribers=False)
     run = run_digest(config, "send", "--period", "2026-08")
     assert run.code == 0
-    assert "skipping Quillwort Sync 2026-08: no meetings of Quillwort Sync in 2026-08" in run.err
+    assert "skipped Quillwort Sync 2026-08: no meetings and no late notes" in run.err
     with sqlite3.connect(config.parent / "state" / "state.db") as conn:
         assert conn.execute("SELECT id, status FROM digests").fetchall() == [
             ("Quillwort Sync|2026-08", "skipped")
@@ -281,3 +281,30 @@ def test_a_catch_up_of_several_months_builds_the_threads_once(
     assert [str(d.period) for d in report.digests] == ["2026-09", "2026-10"]
     assert report.ok and report.sent == 2
     assert len(calls) == 1
+
+
+def test_skips_are_one_line_per_reason_and_listed_with_v(tmp_path: Path) -> None:
+    """A folder of many series skips dozens of digests a month: one line says so."""
+    config = make_project(tmp_path, subscribers=False)
+    for name in ("Alder Sync", "Birch Triage", "Cedar Docs"):
+        slug = name.lower().replace(" ", "-")
+        (tmp_path / "notes" / f"2026-09-03-{slug}.md").write_text(
+            f"# 2026-09-03 {name}\n\n## Action items\n\n- [ ] [ann] write the {slug} plan\n"
+        )
+    run = run_digest(config, "send", "--period", "2026-10", "--dry-run")
+    assert run.code == 0, run.err
+    assert [line.split("\t")[0] for line in run.out.splitlines()] == [
+        "quillwort-dev@lists.example.org"
+    ]
+    assert run.err.splitlines() == [
+        "would skip 3 digests: no meetings and no late notes (-v lists them)",
+        "1 message(s) would be sent.",
+    ]
+    verbose = run_digest(config, "-v", "send", "--period", "2026-10", "--dry-run")
+    for name in ("Alder Sync", "Birch Triage", "Cedar Docs"):
+        assert f"skipping {name} 2026-10: no meetings and no late notes" in verbose.err
+    real = run_digest(config, "send", "--period", "2026-10")
+    assert real.code == 0, real.err
+    assert [line for line in real.err.splitlines() if "no late notes" in line] == [
+        "skipped 3 digests: no meetings and no late notes (-v lists them)"
+    ]

@@ -71,7 +71,13 @@ def _ledger(config: Path) -> list[tuple[str, str, str, int]]:
 def test_send_writes_one_eml_per_recipient_and_period(project: Path) -> None:
     run = run_digest(project, "send", "--period", "2026-10")
     assert run.code == 0, run.err
-    assert "sent 3, failed 0, skipped 0 (already sent) in " in run.err
+    assert (
+        f"wrote 3 files to {project.parent / 'outbox' / '2026-10-quillwort-sync'}/, failed 0, "
+        "skipped 0 (already written) in "
+    ) in run.err
+    assert 'nothing was mailed ([mail] transport = "outbox")' in run.err
+    assert "Quillwort Sync 2026-10: writing 3 files to " in run.err
+    assert "mailing" not in run.err and "sent 3" not in run.err
     emls = _emls(project)
     assert sorted(emls) == [
         "2026-10-quillwort-sync/ann@example.org.eml",
@@ -100,7 +106,7 @@ def test_a_second_send_mails_no_one_twice(project: Path) -> None:
     assert again.code == 0
     assert "nothing is due" in again.err
     explicit = run_digest(project, "send", "--period", "2026-10")
-    assert "sent 0, failed 0, skipped 3 (already sent)" in explicit.err
+    assert "wrote 0 files to" in explicit.err and "skipped 3 (already written)" in explicit.err
     assert {p: p.stat().st_mtime_ns for p in outbox.rglob("*.eml")} == stamps
     assert [a for *_, a in _ledger(project)] == [1] * 6
 
@@ -108,7 +114,7 @@ def test_a_second_send_mails_no_one_twice(project: Path) -> None:
 def test_resend_mails_everyone_again(project: Path) -> None:
     run_digest(project, "send", "--period", "2026-10")
     run = run_digest(project, "send", "--period", "2026-10", "--resend")
-    assert "sent 3, failed 0" in run.err
+    assert "wrote 3 files to" in run.err and "failed 0" in run.err
     assert [a for *_, a in _ledger(project)] == [2, 2, 2]
 
 
@@ -140,4 +146,4 @@ def test_test_send_to_one_address_leaves_the_ledger_alone(project: Path) -> None
     assert run.code == 0, run.err
     assert sorted(_emls(project)) == ["2026-10-quillwort-sync/me@example.org.eml"]
     assert _ledger(project) == []
-    assert "sent 3" in run_digest(project, "send", "--period", "2026-10").err
+    assert "wrote 3 files" in run_digest(project, "send", "--period", "2026-10").err
