@@ -445,6 +445,8 @@ def subscribers_import(
     report = subscribers.import_file(load(), file)
     for line, reason in report.invalid:
         typer.echo(f"{file}:{line}: {reason}; skipped.", err=True)
+    for line, reason in report.suspect:
+        typer.echo(f"{file}:{line}: {reason}; imported anyway.", err=True)
     typer.echo(
         f"{file}: added {report.added}, updated {report.updated}, unchanged "
         f"{report.unchanged}, invalid {len(report.invalid)}."

@@ -6,6 +6,7 @@ digest.state.subscribers, and returns what the command prints.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from digest.config.schema import Config
@@ -18,8 +19,20 @@ from digest.state.subscribers import ImportReport, Subscriber, SubscriberStatus
 
 
 def add(cfg: Config, address: str, name: str | None) -> str:
-    """ "ana@example.org: added." (or re-activated, updated, unchanged)."""
+    """ "ana@example.org: added." (or re-activated, updated, unchanged).
+
+    A likely typo ("bob@gmail.con") is added all the same, with a warning.
+    """
     normalized, outcome = subscribers.add_subscriber(open_db(cfg.db_path), address, name)
+    typo = subscribers.likely_typo(normalized)
+    if typo:
+        logging.getLogger("digest").warning(
+            "%s %s (%s anyway; `digest subscribers remove %s` takes it back).",
+            normalized,
+            typo,
+            outcome,
+            normalized,
+        )
     return f"{normalized}: {outcome}."
 
 

@@ -3,7 +3,10 @@
 Addresses are checked with email-validator (syntax only: no DNS, so adding a
 subscriber never touches the network), internationalized domains are stored in
 their ASCII form, and the whole address is lower-cased so "Alice@X.org" and
-"alice@x.org" are one subscriber.
+"alice@x.org" are one subscriber. "Name <addr>", as address-book exports write
+it, is read with the standard library's address parser. A likely typo of a
+common mail domain ("gmail.con", "gmailcom") is a warning, never a refusal:
+only the reader's mail server knows for sure.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import getaddresses, parseaddr, unquote
 from typing import Literal, cast
 
 import email_validator
 import sqlite_utils
+from rapidfuzz.distance import OSA
 
 from digest.config.schema import Config
 from digest.errors import UserError
@@ -72,6 +77,83 @@ def normalize_address(text: str) -> str:
             raise InvalidAddress(f"{raw!r} is not a valid address (bad domain {domain!r})")
         return f"{valid.local_part}@{domain}".lower()
     return str(valid.ascii_email or valid.normalized).lower()
+
+
+def split_name(text: str) -> tuple[str | None, str]:
+    """(display name or None, address) of "Ana Lima <ana@example.org>" or a bare address.
+
+    Anything that is not exactly one "Name <addr>" comes back as written, for
+    normalize_address to accept or explain.
+    """
+    raw = text.strip()
+    if not raw.endswith(">") or "<" not in raw:
+        return None, raw
+    found = getaddresses([raw])
+    if len(found) == 1 and found[0][1]:
+        name, address = found[0]
+    else:
+        # One cell is one reader: "Lima, Ana <ana@…>" (its quotes eaten by CSV) is
+        # a name with a comma, not two addresses.
+        head, _, tail = raw.rpartition("<")
+        address = parseaddr(f"<{tail}")[1]
+        name = unquote(head.strip())
+        if not address:
+            return None, raw
+    return (name.strip() or None), address
+
+
+# Mail domains whose typos bounce every month. Only these are compared: a typo of
+# a small domain cannot be told from another real domain.
+COMMON_DOMAINS = (
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "icloud.com",
+    "protonmail.com",
+    "fastmail.com",
+)
+# Top-level domains that do not exist but are one keystroke from one that does.
+_TLD_TYPOS = {
+    "con": "com",
+    "cmo": "com",
+    "ocm": "com",
+    "cpm": "com",
+    "vom": "com",
+    "xom": "com",
+    "comm": "com",
+    "coom": "com",
+    "nte": "net",
+    "nett": "net",
+    "ogr": "org",
+    "orgg": "org",
+}
+
+
+def likely_typo(address: str) -> str | None:
+    """Why a valid address is probably misspelt (a clause), or None.
+
+    "bob@gmail.con" -> "looks like a typo of bob@gmail.com".
+    """
+    local, _, domain = address.rpartition("@")
+    domain = domain.lower()
+    if domain in COMMON_DOMAINS:
+        return None
+    squeezed = domain.replace(".", "")
+    for known in COMMON_DOMAINS:
+        allowed = 2 if len(known) >= 11 else 1
+        if squeezed == known.replace(".", "") or OSA.distance(domain, known) <= allowed:
+            return f"looks like a typo of {local}@{known}"
+    label, dot, tld = domain.rpartition(".")
+    if dot and tld in _TLD_TYPOS:
+        return f"looks like a typo of {local}@{label}.{_TLD_TYPOS[tld]}"
+    if not dot and domain not in _SPECIAL_USE:
+        return (
+            f"has no dot in its domain {domain!r}, so only a mail server inside your "
+            "own network can deliver it"
+        )
+    return None
 
 
 def _now_text(now: datetime | None) -> str:
@@ -164,7 +246,12 @@ AddOutcome = Literal["added", "re-activated", "updated", "unchanged"]
 def add_subscriber(
     db: sqlite_utils.Database, address: str, name: str | None = None, *, now: datetime | None = None
 ) -> tuple[str, AddOutcome]:
-    """`subscribers add`: an explicit add makes an unsubscribed or bounced address active again."""
+    """`subscribers add`: an explicit add makes an unsubscribed or bounced address active again.
+
+    "Ana Lima <ana@example.org>" names the subscriber unless `name` is given.
+    """
+    written_name, address = split_name(address)
+    name = name if name is not None else written_name
     normalized = _checked(address)
     with transaction(db):
         before = get_subscriber(db, normalized)
@@ -224,6 +311,7 @@ class ImportReport:
     updated: int = 0
     unchanged: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    suspect: list[tuple[int, str]] = field(default_factory=list)  # (line, likely typo)
 
 
 @dataclass(frozen=True)
@@ -237,6 +325,7 @@ class CsvRow:
 def parse_subscriber_csv(text: str) -> tuple[list[CsvRow], list[tuple[int, str]]]:
     """Rows of address[,name][,status] (a header row naming the columns is optional).
 
+    An address cell may be "Name <addr>"; its name is used when the row has no name.
     Pure: returns the valid rows and (line, reason) for each invalid one.
     """
     reader = csv.reader(io.StringIO(text))
@@ -263,8 +352,9 @@ def parse_subscriber_csv(text: str) -> tuple[list[CsvRow], list[tuple[int, str]]
         if len(cells) > len(columns):
             invalid.append((line, f"{len(cells)} columns, expected at most {len(columns)}"))
             continue
+        written_name, written = split_name(values.get("address", ""))
         try:
-            address = normalize_address(values.get("address", ""))
+            address = normalize_address(written)
         except InvalidAddress as exc:
             invalid.append((line, str(exc)))
             continue
@@ -275,7 +365,7 @@ def parse_subscriber_csv(text: str) -> tuple[list[CsvRow], list[tuple[int, str]]
             )
             continue
         # An empty cell says nothing, like a missing column: it keeps a stored name.
-        name = (values.get("name") or "").strip() or None
+        name = (values.get("name") or "").strip() or written_name
         status: SubscriberStatus | None = status_text if status_text else None
         rows.append(CsvRow(line, address, name, status))
     return rows, invalid
@@ -292,6 +382,10 @@ def import_subscribers(
     """
     rows, invalid = parse_subscriber_csv(text)
     report = ImportReport(invalid=invalid)
+    for row in rows:
+        typo = likely_typo(row.address)
+        if typo:
+            report.suspect.append((row.line, f"{row.address} {typo}"))
     with transaction(db):
         for row in rows:
             outcome = upsert_subscriber(db, row.address, name=row.name, status=row.status, now=now)

@@ -8,7 +8,7 @@ import pytest
 from notes_project import SECRET, make_project, run_digest
 
 from digest.mail.tokens import make_token
-from digest.state.subscribers import normalize_address, parse_subscriber_csv
+from digest.state.subscribers import normalize_address, parse_subscriber_csv, split_name
 
 
 @pytest.fixture
@@ -193,3 +193,91 @@ def test_csv_parsing_is_pure_and_header_optional() -> None:
     ]
     assert [line for line, _ in invalid] == [5]
     assert normalize_address("  Ann@EXAMPLE.org ") == "ann@example.org"
+
+
+# ---- typos and "Name <addr>" --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "meant"),
+    [
+        ("bob@gmailcom", "bob@gmail.com"),
+        ("bob@gmail.con", "bob@gmail.com"),
+        ("bob@gmial.com", "bob@gmail.com"),
+        ("bob@hotmai.co", "bob@hotmail.com"),
+        ("bob@example.con", "bob@example.com"),
+        ("bob@example.ogr", "bob@example.org"),
+    ],
+)
+def test_a_likely_typo_is_added_with_a_warning(config: Path, address: str, meant: str) -> None:
+    """It would hard-bounce every month; but only the reader's server knows for sure."""
+    run = run_digest(config, "subscribers", "add", address)
+    assert run.code == 0 and run.out == f"{address}: added.\n"
+    assert run.err == (
+        f"warning: {address} looks like a typo of {meant} (added anyway; "
+        f"`digest subscribers remove {address}` takes it back).\n"
+    )
+    assert _listed(config) == [[address, "", "active"]]
+
+
+def test_a_domain_without_a_dot_is_warned_about_but_localhost_is_not(config: Path) -> None:
+    run = run_digest(config, "subscribers", "add", "ops@intranet")
+    assert run.code == 0
+    assert "ops@intranet has no dot in its domain 'intranet'" in run.err
+    assert run_digest(config, "subscribers", "add", "ops@localhost").err == ""
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["ana@gmail.com", "ana@yahoo.fr", "ana@live.com", "ana@mail.example.org", "ana@gmx.de"],
+)
+def test_real_domains_get_no_warning(config: Path, address: str) -> None:
+    assert run_digest(config, "subscribers", "add", address).err == ""
+
+
+def test_add_reads_name_and_address_written_together(config: Path) -> None:
+    assert run_digest(config, "subscribers", "add", "Ana Lima <Ana@Example.org>").out == (
+        "ana@example.org: added.\n"
+    )
+    run_digest(config, "subscribers", "add", '"Lima, Bo" <bo@example.org>', "--name", "Bo")
+    assert _listed(config) == [
+        ["ana@example.org", "Ana Lima", "active"],
+        ["bo@example.org", "Bo", "active"],  # --name wins
+    ]
+
+
+def test_import_reads_name_and_address_cells_and_warns_on_typos(
+    config: Path, tmp_path: Path
+) -> None:
+    """What address-book and mailing-list exports contain: "Name <addr>" cells."""
+    csv_file = tmp_path / "export.csv"
+    csv_file.write_text(
+        "email,name\n"
+        "Bob Stone <bob@example.org>,\n"
+        '"Lima, Ana" <ana@example.org>,Ana\n'
+        "<cy@example.org>,\n"
+        "Dee <dee@gmail.con>,\n"
+        "Eve <eve@>,\n",
+        encoding="utf-8",
+    )
+    run = run_digest(config, "subscribers", "import", str(csv_file))
+    assert run.out == f"{csv_file}: added 4, updated 0, unchanged 0, invalid 1.\n"
+    assert f"{csv_file}:6: 'Eve <eve@>' is not a valid address (" in run.err
+    assert (
+        f"{csv_file}:5: dee@gmail.con looks like a typo of dee@gmail.com; imported anyway."
+        in run.err
+    )
+    assert _listed(config) == [
+        ["ana@example.org", "Ana", "active"],
+        ["bob@example.org", "Bob Stone", "active"],
+        ["cy@example.org", "", "active"],
+        ["dee@gmail.con", "Dee", "active"],
+    ]
+
+
+def test_split_name_is_the_standard_parser_with_one_reader_per_cell() -> None:
+    assert split_name("Ana Lima <ana@example.org>") == ("Ana Lima", "ana@example.org")
+    assert split_name('"Lima, Ana" <ana@example.org>') == ("Lima, Ana", "ana@example.org")
+    assert split_name("Lima, Ana <ana@example.org>") == ("Lima, Ana", "ana@example.org")
+    assert split_name(" ana@example.org ") == (None, "ana@example.org")
+    assert split_name("Eve <eve@>") == (None, "Eve <eve@>")  # as written, for the error
