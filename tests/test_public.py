@@ -8,7 +8,9 @@ README gives to gunicorn) must import and be callable.
 
 from __future__ import annotations
 
+import ast
 import importlib
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -88,3 +90,27 @@ def test_python_dash_m_digest_runs() -> None:
         [sys.executable, "-m", "digest", "--help"], capture_output=True, text=True, timeout=60
     )
     assert proc.returncode == 0 and "Usage" in proc.stdout
+
+
+def test_every_library_the_package_imports_is_a_declared_dependency() -> None:
+    """An import that works only because another dependency pulls the library in
+    (markupsafe through jinja2) breaks the day that dependency stops doing so."""
+    declared = {
+        re.split(r"[<>=!~\[ ;]", dep, maxsplit=1)[0].lower().replace("_", "-")
+        for dep in PYPROJECT["project"]["dependencies"]
+    }
+    provided = importlib.metadata.packages_distributions()
+    imported: set[str] = set()
+    for path in (ROOT / "digest").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add(node.module.split(".")[0])
+    missing = {
+        name: provided.get(name, [])
+        # _typeshed exists only for type checkers (imported under TYPE_CHECKING)
+        for name in imported - set(sys.stdlib_module_names) - {"digest", "_typeshed"}
+        if not {d.lower().replace("_", "-") for d in provided.get(name, [])} & declared
+    }
+    assert missing == {}
