@@ -2,7 +2,7 @@
 
 The command is `digest` (digest.cli). The package has one subpackage per pipeline
 stage (config, sources, notes, tracking, mail, delivery, state) and app, which
-ties them together for each command; the README's "How it works" draws the tree.
+ties them together for each command; docs/explanation/architecture.md draws the tree.
 """
 
 __version__ = "0.1.0"

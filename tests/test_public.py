@@ -1,9 +1,9 @@
-"""The public surface: the modules the README lists, and the entry points it names.
+"""The public surface: the modules the docs list, and the entry points they name.
 
 Each package's __all__ is its list of modules and must match both the files on
-disk and the tree the README draws, so the documented layout is the real one.
-The entry points (the `digest` script, `python -m digest`, the WSGI factory the
-README gives to gunicorn) must import and be callable.
+disk and the tree drawn in docs/explanation/architecture.md, so the documented
+layout is the real one. The entry points (the `digest` script, `python -m
+digest`, the WSGI factory the docs give to gunicorn) must import and be callable.
 """
 
 from __future__ import annotations
@@ -22,14 +22,18 @@ import pytest
 import digest
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+ARCHITECTURE = (ROOT / "docs" / "explanation" / "architecture.md").read_text(encoding="utf-8")
+# Everything a user reads: the README and every page of the docs.
+DOCS = "\n".join(
+    p.read_text(encoding="utf-8") for p in [ROOT / "README.md", *(ROOT / "docs").rglob("*.md")]
+)
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 PACKAGES = sorted(p.parent.name for p in (ROOT / "digest").glob("*/__init__.py"))
 
 
-def readme_tree() -> dict[str, set[str]]:
-    """package -> module names, from the README's drawing of digest/."""
-    block = README[README.index("```\ndigest/\n") :]
+def docs_tree() -> dict[str, set[str]]:
+    """package -> module names, from the docs' drawing of digest/."""
+    block = ARCHITECTURE[ARCHITECTURE.index("```\ndigest/\n") :]
     block = block[: block.index("```", 4)]
     tree: dict[str, set[str]] = {}
     current = ""
@@ -51,18 +55,18 @@ def test_the_package_lists_its_stages_and_ships_them() -> None:
 
 
 @pytest.mark.parametrize("package", PACKAGES)
-def test_all_is_the_modules_on_disk_and_in_the_readme(package: str) -> None:
+def test_all_is_the_modules_on_disk_and_in_the_docs(package: str) -> None:
     module = importlib.import_module(f"digest.{package}")
     on_disk = {p.stem for p in (ROOT / "digest" / package).glob("*.py")} - {"__init__"}
     assert set(module.__all__) == on_disk
-    assert readme_tree()[package] == on_disk
+    assert docs_tree()[package] == on_disk
     for name in module.__all__:
         importlib.import_module(f"digest.{package}.{name}")
 
 
-def test_the_top_modules_are_in_the_readme_tree() -> None:
+def test_the_top_modules_are_in_the_docs_tree() -> None:
     on_disk = {p.stem for p in (ROOT / "digest").glob("*.py")} - {"__init__", "__main__"}
-    assert readme_tree()[""] == on_disk
+    assert docs_tree()[""] == on_disk
 
 
 def test_the_version_is_the_projects() -> None:
@@ -73,15 +77,15 @@ def test_the_entry_points_import() -> None:
     script = PYPROJECT["project"]["scripts"]["digest"]
     module, _, attr = script.partition(":")
     assert callable(getattr(importlib.import_module(module), attr))
-    # The WSGI factory the README gives to gunicorn (and any module:function it names).
-    named = set(re.findall(r"`(digest(?:\.\w+)+):(\w+)", README))
+    # The WSGI factory the docs give to gunicorn (and any module:function they name).
+    named = set(re.findall(r"`(digest(?:\.\w+)+):(\w+)", DOCS))
     assert ("digest.app.web", "app_from_env") in named
     for module, attr in named:
         assert callable(getattr(importlib.import_module(module), attr)), (module, attr)
 
 
-def test_module_paths_named_in_the_readme_exist() -> None:
-    for path in set(re.findall(r"\bdigest/[\w/]+\.py\b", README)):
+def test_module_paths_named_in_the_docs_exist() -> None:
+    for path in set(re.findall(r"\bdigest/[\w/]+\.py\b", DOCS)):
         assert (ROOT / path).is_file(), path
 
 

@@ -72,7 +72,7 @@ def _check_config(cfg: Config) -> CheckResult:
             "config",
             False,
             f"{cfg.path} loaded with {len(cfg.warnings)} warning(s): " + "; ".join(cfg.warnings),
-            "fix or remove the keys named above (see the README's configuration reference).",
+            "fix or remove the keys named above (see docs/reference/configuration.md).",
         )
     return CheckResult("config", True, f"{cfg.path} loaded")
 

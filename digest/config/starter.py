@@ -2,7 +2,7 @@
 
 The starter loads without a warning and sends nothing: the outbox transport
 writes .eml files until [mail] transport = "smtp" is set. Every key it shows is
-documented in the README's configuration reference.
+documented in docs/reference/configuration.md.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 from digest.errors import UserError
 
 STARTER_CONFIG = """\
-# notes-digest configuration. Every key is listed in the README under
-# "Configuration reference"; keys left out take their defaults.
+# notes-digest configuration. Every key is listed in the docs' configuration
+# reference (docs/reference/configuration.md); keys left out take their defaults.
 # Check it with `digest doctor`, look at last month's digest with
 # `digest preview`, and mail it with `digest send`.
 #

@@ -1,4 +1,4 @@
-"""The digest as JSON: a contract for scripts (documented in README, "The JSON contract").
+"""The digest as JSON: a contract for scripts (docs/reference/digest.md, "The JSON contract").
 
 Keys come out in a fixed order and dates as ISO strings, so two runs over the same
 notes give byte-identical output. `schema` is bumped when a field is removed or its
@@ -46,7 +46,7 @@ def _meeting(meeting: MeetingRef) -> dict[str, Any]:
 
 
 def digest_to_json(digest: Digest) -> dict[str, Any]:
-    """One digest as a JSON-ready dict (see the README for every field)."""
+    """One digest as a JSON-ready dict (docs/reference/digest.md lists every field)."""
     out: dict[str, Any] = {
         "schema": SCHEMA_VERSION,
         "series": digest.series,

@@ -1,4 +1,4 @@
-"""The JSON contract of `digest preview --format json` (documented in the README)."""
+"""The JSON contract of `digest preview --format json` (documented in docs/reference/digest.md)."""
 
 from __future__ import annotations
 
