@@ -86,6 +86,7 @@ class SourceConfig:
     name: str = ""
     kind: Literal["git", "dir", "feed"] = "dir"
     glob: list[str] = field(default_factory=lambda: ["**/*.md"])
+    exclude: list[str] = field(default_factory=list)  # globs of files that are not notes
     url: str = ""  # git: path or clone URL; feed: file path or http(s) URL
     path: str = ""  # dir: folder
     branch: str = ""  # git: default branch of the remote when empty

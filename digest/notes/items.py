@@ -59,7 +59,7 @@ __all__ = [
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 2
+READING_VERSION = 3
 
 _ACTION = re.compile(
     r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*:\s*(?:\*\*|__)?\s*"

@@ -692,6 +692,37 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     return result
 
 
+# Files that sit beside meeting notes without being one, by their name's stem.
+_NOT_MEETING_NAMES = {
+    "readme": "a README",
+    "index": "an index page",
+    "_index": "an index page",
+    "contributing": "a contributing guide",
+    "license": "a licence",
+    "changelog": "a changelog",
+    "code_of_conduct": "a code of conduct",
+    "code-of-conduct": "a code of conduct",
+    "security": "a security policy",
+}
+# A title a template leaves to be filled in: "Meeting YYYY-MM-DD", "Sync <date>",
+# "Notes {{date}}", "Call DD/MM/YYYY".
+_DATE_PLACEHOLDER = re.compile(
+    r"\b(?:YYYY|yyyy)\b|\bYYYY|\bMM[-/.]DD\b|\bDD[-/.]MM\b|<\s*date\s*>|\{\{?\s*date|\[\s*date\s*\]",
+    re.I,
+)
+
+
+def _not_a_meeting(path: str, headings: Sequence[_Heading]) -> str:
+    """What an undated file is when it is plainly not a meeting note ("a README", "a
+    template"), else ""."""
+    stem = _EXTENSION.sub("", path.rsplit("/", 1)[-1]).lower()
+    if stem in _NOT_MEETING_NAMES:
+        return _NOT_MEETING_NAMES[stem]
+    if "template" in stem or any(_DATE_PLACEHOLDER.search(h.text) for h in headings[:1]):
+        return "a template"
+    return ""
+
+
 def _whole_file_meeting(
     doc: Document,
     tokens: Sequence[Token],
@@ -704,6 +735,13 @@ def _whole_file_meeting(
     origin: DateOrigin
     fallback, fallback_source = _FALLBACK_DATE[source_kind]
     file_date = _file_date(doc.path)
+    if file_date is None and (what := _not_a_meeting(doc.path, headings)):
+        # Dating it by its commit would make the folder's README a meeting series.
+        result.warnings.append(
+            f"{_where(doc)}: no date, and {what}, not a meeting note; skipped (list it in "
+            "the source's `exclude` to skip it without this warning)."
+        )
+        return
     if file_date is not None:
         meeting_date, origin = file_date, "filename"
     elif doc.committed_at is not None and Period.holds(doc.committed_at):

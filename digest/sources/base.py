@@ -169,5 +169,7 @@ def source_location(src: SourceConfig) -> str:
 def source_settings(src: SourceConfig) -> str:
     """The settings that change what is read or how: when they change, re-read everything."""
     parts = [src.kind, source_location(src), src.branch, ",".join(src.glob), src.series]
+    if src.exclude:  # only when set, so states synced before `exclude` existed stay valid
+        parts.append("exclude " + ",".join(src.exclude))
     parts.append(source_org(src))
     return "\x1f".join(parts)

@@ -28,7 +28,7 @@ from digest.sources.globs import matches_glob
 
 def scan_dir(cfg: Config, src: SourceConfig, *, stored_blobs: Mapping[str, str]) -> Scan:
     root = _folder(cfg, src)
-    found = note_files(root, src.glob)
+    found = note_files(root, src.glob, src.exclude)
     gone = sorted(p for p in stored_blobs if p not in found)
     warnings: list[str] = []  # filled while the batches are read
     if not found:
@@ -56,7 +56,7 @@ def list_dir_notes(cfg: Config, src: SourceConfig) -> Listing:
     """Every note the folder holds now, read as scan_dir reads it."""
     root = _folder(cfg, src)
     warnings: list[str] = []
-    found = note_files(root, src.glob)
+    found = note_files(root, src.glob, src.exclude)
     versions: list[NoteVersion] = []
     for rel, full in found.items():
         read = _read(src, rel, full, warnings)
@@ -77,7 +77,7 @@ def _folder(cfg: Config, src: SourceConfig) -> Path:
     return root
 
 
-def note_files(root: Path, globs: Sequence[str]) -> dict[str, Path]:
+def note_files(root: Path, globs: Sequence[str], exclude: Sequence[str] = ()) -> dict[str, Path]:
     """Relative path -> file, for the files under root that the globs select.
 
     Hidden folders (".git", ".obsidian") are never entered.
@@ -88,7 +88,7 @@ def note_files(root: Path, globs: Sequence[str]) -> dict[str, Path]:
         for name in sorted(files):
             full = Path(folder, name)
             rel = full.relative_to(root).as_posix()
-            if matches_glob(rel, globs) and full.is_file():
+            if matches_glob(rel, globs, exclude) and full.is_file():
                 found[rel] = full
     return found
 

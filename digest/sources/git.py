@@ -337,7 +337,7 @@ def fetch_clone(cfg: Config, src: SourceConfig, path: Path) -> tuple[GitRepo, st
 
 def notes_at(repo: GitRepo, head: str, src: SourceConfig) -> dict[str, str]:
     """path -> blob of the files at `head` that the source's glob selects."""
-    return {p: b for p, b in repo.tree(head).items() if matches_glob(p, src.glob)}
+    return {p: b for p, b in repo.tree(head).items() if matches_glob(p, src.glob, src.exclude)}
 
 
 def _git_failed(src: SourceConfig, repo: GitRepo, err: GitError) -> SourceError:
@@ -391,7 +391,9 @@ def _scan(
 
     rev_range = f"{last_commit}..{head}" if last_commit else head
     commits = repo.log(rev_range, specs, reverse=True)
-    commits = [c for c in commits if any(matches_glob(ch.path, src.glob) for ch in c.changes)]
+    commits = [
+        c for c in commits if any(matches_glob(ch.path, src.glob, src.exclude) for ch in c.changes)
+    ]
     return Scan(
         total=len(commits),
         batches=_reading(src, _commit_batches(src, repo, commits, head)),
@@ -408,7 +410,7 @@ def _commit_batches(
         for index, commit in enumerate(commits):
             batch = Batch(cursor=head if index == len(commits) - 1 else commit.sha)
             for change in commit.changes:
-                if not matches_glob(change.path, src.glob):
+                if not matches_glob(change.path, src.glob, src.exclude):
                     continue
                 if change.status == "D" or change.new_blob == _ZERO:
                     doc = Document(

@@ -26,12 +26,17 @@ def glob_variants(pattern: str) -> list[str]:
     return list(dict.fromkeys(variants))
 
 
-def matches_glob(path: str, globs: Sequence[str]) -> bool:
+def matches_glob(path: str, globs: Sequence[str], exclude: Sequence[str] = ()) -> bool:
     """fnmatch-style, on the source-relative path ("*" also matches "/", as in git).
 
     "**/" also matches no folder at all, so "**/*.md" takes "notes.md" too and
-    "notes/**/*.md" takes "notes/a.md".
+    "notes/**/*.md" takes "notes/a.md". A path `exclude` matches is never selected
+    (a README or a template beside the notes).
     """
+    return _matches(path, globs) and not _matches(path, exclude)
+
+
+def _matches(path: str, globs: Sequence[str]) -> bool:
     return any(
         fnmatchcase(path, variant) for pattern in globs for variant in glob_variants(pattern)
     )

@@ -295,3 +295,32 @@ def test_file_shape_groups_notes_named_alike() -> None:
     assert file_shape("notes/release-0.29.0.md") != file_shape("notes/2019-10-09.md")
     assert fallback_series("notes/2019-Oct-02.md") == "Meetings"
     assert fallback_series("notes/standup-2025-06-12.md") == "Standup"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "what"),
+    [
+        ("README.md", "# Our meeting notes\n\n- Copy the template to start one\n", "a README"),
+        ("index.md", "# Meetings\n\n- [March](2026-03.md)\n", "an index page"),
+        ("template.md", "# Weekly sync\n\n## Action items\n\n- [ ] <owner> to …\n", "a template"),
+        ("next.md", "# Weekly sync YYYY-MM-DD\n\n## Action items\n\n- [ ] x\n", "a template"),
+        ("blank.md", "# Weekly sync {{date}}\n\n- topic\n", "a template"),
+    ],
+)
+def test_an_undated_readme_index_or_template_is_not_a_meeting(
+    name: str, text: str, what: str
+) -> None:
+    when = datetime(2025, 5, 2, 10, 30, tzinfo=UTC)
+    result = parse_document(note(name, text=text, committed_at=when))
+    assert result.meetings == []  # not a series of its own dated by its commit
+    assert result.warnings == [
+        f"notes:notes/{name}: no date, and {what}, not a meeting note; skipped (list it in "
+        "the source's `exclude` to skip it without this warning)."
+    ]
+
+
+def test_a_dated_note_named_like_an_index_is_still_a_meeting() -> None:
+    # "2026-03-05/index.md" is how some site generators lay out one note per day.
+    doc = Document(source="notes", path="2026-03-05/index.md", text="# Sync\n\n- topic\n", blob="b")
+    (meeting,) = parse_document(doc).meetings
+    assert meeting.date == date(2026, 3, 5)

@@ -428,3 +428,33 @@ def test_double_star_slash_anywhere_matches_zero_or_more_folders() -> None:
     assert matches_glob("a/b.md", ["a/**/**/b.md"])
     assert not matches_glob("other/2026-01-08.md", ["meeting-notes/**/*.md"])
     assert git_pathspecs(["notes/**/*.md"]) == ["notes/**/*.md", "notes/*.md"]
+
+
+def test_exclude_drops_files_the_glob_would_select() -> None:
+    assert not matches_glob("notes/README.md", ["notes/*.md"], ["**/README.md"])
+    assert not matches_glob("notes/_template.md", ["**/*.md"], ["**/*template*"])
+    assert matches_glob("notes/2026-01-08.md", ["notes/*.md"], ["**/README.md"])
+    # fnmatch ranges, as the issue asks of globs: the 2016-2019 folders only.
+    assert matches_glob("201[6-9]/a.md", ["201[[]6-9]/*.md"])
+    assert matches_glob("2017/a.md", ["201[6-9]/*.md"])
+    assert not matches_glob("2015/a.md", ["201[6-9]/*.md"])
+
+
+def test_excluded_files_are_never_read_from_git_or_a_folder(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/2026-01-08.md", note("2026-01-08", "one"))
+    repo.write("notes/README.md", "# About these notes\n\n- Be kind\n")
+    repo.commit("notes and a readme", "2026-01-09T00:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo, exclude=["**/README.md"]))
+    read = [p for b in batches(scan(cfg)) for p in paths(b)]
+    assert read == [("notes/2026-01-08.md", False)]
+
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "2026-01-08.md").write_text(note("2026-01-08", "one"))
+    (folder / "template.md").write_text("# Sync YYYY-MM-DD\n")
+    cfg = make_config(
+        tmp_path / "d",
+        {"name": "folder", "kind": "dir", "path": str(folder), "exclude": "template.md"},
+    )
+    found = [p for b in scan_dir(cfg, cfg.sources[0], stored_blobs={}).batches for p in paths(b)]
+    assert found == [("2026-01-08.md", False)]
