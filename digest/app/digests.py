@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -94,7 +94,7 @@ def compute_digests(
     period = period or last_complete(local_today(cfg, now))
     followed = load_followed(cfg, db, series)
     return followed.digests(
-        cfg, period, built_at=ledger.built_at(db), keep_empty=series is not None
+        cfg, period, built_at=ledger.built_at(db, followed.renamed), keep_empty=series is not None
     )
 
 
@@ -145,6 +145,15 @@ class Followed:
     meetings: list[Meeting]
     items: list[Item]
     threads: list[Thread]
+    # A series' earlier names -> its name now (digest.tracking.series), for the ledger.
+    renamed: dict[str, str] = field(default_factory=dict)
+
+    def names_of(self, series: str) -> list[str]:
+        """The series' name now first, then the earlier names it was mailed under."""
+        return [
+            series,
+            *sorted(a for a, name in self.renamed.items() if name == series and a != series),
+        ]
 
     def digests(
         self,
@@ -177,7 +186,8 @@ def load_followed(cfg: Config, db: Any, series: str | None) -> Followed:
     wanted = set(chosen)
     items = followed_items(cfg, items)
     threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
-    return Followed(chosen, meetings, items, without_hidden(threads, hidden_marks(db)))
+    renamed = {alias: name for name in chosen for alias in resolution.aliases.get(name, ())}
+    return Followed(chosen, meetings, items, without_hidden(threads, hidden_marks(db)), renamed)
 
 
 def without_hidden(threads: Sequence[Thread], marks: Sequence[HiddenMark]) -> list[Thread]:

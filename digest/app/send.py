@@ -336,7 +336,7 @@ def _periods(run: SendRun) -> list[Period]:
     if run.options.to:
         # A test send without --period: the last complete month.
         return [last_complete(today)]
-    finished = ledger.finished_periods(run.db, run.followed.series)
+    finished = ledger.finished_periods(run.db, run.followed.series, run.followed.renamed)
     due = due_periods(
         now=datetime.combine(today, run.now.timetz()),
         start=run.cfg.schedule.start,
@@ -349,7 +349,7 @@ def _periods(run: SendRun) -> list[Period]:
 
 def _send_period(run: SendRun, period: Period) -> None:
     followed, cfg = run.followed, run.cfg
-    built_at = ledger.built_at(run.db)
+    built_at = ledger.built_at(run.db, followed.renamed)
     digests = followed.digests(
         cfg, period, built_at=built_at, keep_empty=run.options.series is not None
     )
@@ -368,7 +368,10 @@ def _send_period(run: SendRun, period: Period) -> None:
     for name in sorted(by_series):
         if run.report.stopped:
             return
-        _send_one(run, DigestId(name, period), by_series[name])
+        # A month already stored under an earlier name of the series (renamed since)
+        # is that digest: resumed or left alone, never built and mailed a second time.
+        stored = ledger.digest_of(run.db, period, followed.names_of(name))
+        _send_one(run, stored or DigestId(name, period), by_series[name])
 
 
 def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:

@@ -18,7 +18,7 @@ earlier version; it is written, never parsed back.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -137,35 +137,60 @@ def mark_sending(db: sqlite_utils.Database, id_: DigestId) -> None:
     db.execute("UPDATE digests SET status = 'sending' WHERE id = ?", [str(id_)])
 
 
-def finished_periods(db: sqlite_utils.Database, series: Collection[str]) -> set[Period]:
+def finished_periods(
+    db: sqlite_utils.Database, series: Collection[str], renamed: Mapping[str, str] | None = None
+) -> set[Period]:
     """Periods whose digest is finished for every one of `series`.
 
     Finished: sent, skipped, or partial with nothing pending. A period with a digest
     still built/sending (a crash), with pending (transient) deliveries, or with no
     digest at all for one of the series (a run limited by --series, or killed
     between two series) is not finished, so the schedule offers it again and the
-    run resumes where it stopped.
+    run resumes where it stopped. `renamed` maps a series' earlier names to its name
+    now: a month sent under an earlier name is finished for the series it became.
     """
+    renamed = renamed or {}
     done: dict[Period, set[str]] = {}
     for row in db.query(
         "SELECT d.series, d.period FROM digests d WHERE d.status IN ('sent', 'partial', "
         "'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
         "AND l.status = 'pending')"
     ):
-        done.setdefault(Period.parse(row["period"]), set()).add(row["series"])
+        name = renamed.get(row["series"], row["series"])
+        done.setdefault(Period.parse(row["period"]), set()).add(name)
     wanted = set(series)
     return {period for period, finished in done.items() if wanted <= finished}
 
 
-def built_at(db: sqlite_utils.Database) -> dict[str, dict[Period, datetime]]:
-    """series -> period -> when that digest was built (a note committed later is late)."""
+def built_at(
+    db: sqlite_utils.Database, renamed: Mapping[str, str] | None = None
+) -> dict[str, dict[Period, datetime]]:
+    """series -> period -> when that digest was built (a note committed later is late);
+    a digest built under an earlier name of a series counts for the series (`renamed`)."""
+    renamed = renamed or {}
     out: dict[str, dict[Period, datetime]] = {}
     for series, period, built in db.execute("SELECT series, period, built_at FROM digests"):
         stamp = datetime.fromisoformat(built)
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
-        out.setdefault(series, {})[Period.parse(period)] = stamp
+        month = out.setdefault(renamed.get(series, series), {})
+        key = Period.parse(period)
+        month[key] = min(stamp, month.get(key, stamp))
     return out
+
+
+def digest_of(db: sqlite_utils.Database, period: Period, names: Collection[str]) -> DigestId | None:
+    """The stored digest of `period` for a series known by any of `names` (its name now
+    and earlier ones), so a renamed series is never mailed twice for one month."""
+    marks = ", ".join("?" for _ in names)
+    rows = list(
+        db.execute(
+            f"SELECT series FROM digests WHERE period = ? AND series IN ({marks}) "
+            "ORDER BY built_at LIMIT 1",
+            [str(period), *names],
+        )
+    )
+    return DigestId(rows[0][0], period) if rows else None
 
 
 # ---- deliveries -----------------------------------------------------------------------

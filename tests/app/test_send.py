@@ -308,3 +308,39 @@ def test_skips_are_one_line_per_reason_and_listed_with_v(tmp_path: Path) -> None
     assert [line for line in real.err.splitlines() if "no late notes" in line] == [
         "skipped 3 digests: no meetings and no late notes (-v lists them)"
     ]
+
+
+def test_a_renamed_series_is_not_mailed_again_for_months_sent_under_its_old_name(
+    tmp_path: Path,
+) -> None:
+    config = make_project(tmp_path)  # outbox transport; [schedule] start = "2026-09"
+    for note in (config.parent / "notes").glob("*.md"):
+        text = note.read_text(encoding="utf-8")
+        note.write_text(text.replace("Quillwort Sync", "Quillwort Linter Foundation Sync"))
+    first = run_digest(config, "send")
+    assert first.code == 0, first.err
+    written = sorted(config.parent.glob("outbox/**/*.eml"))
+    assert [p.parent.name for p in written] == [
+        "2026-09-quillwort-linter-foundation-sync",
+        "2026-10-quillwort-linter-foundation-sync",
+    ]
+
+    # The team renames its meeting: every earlier note now belongs to the new name.
+    (config.parent / "notes" / "2026-11-04-quillwort-linter-sync.md").write_text(
+        "# 2026-11-04 Quillwort Linter Sync\n\n## Action items\n\n"
+        "- [ ] [lin] propose a plugin interface for custom rules\n",
+        encoding="utf-8",
+    )
+    assert run_digest(config, "sync").code == 0
+    series = run_digest(config, "items", "-f", "json").out
+    assert '"series": "Quillwort Linter Sync"' in series
+    assert '"series": "Quillwort Linter Foundation Sync"' not in series
+
+    again = run_digest(config, "send")
+    assert again.code == 0, again.err
+    assert "nothing is due" in again.err
+    assert sorted(config.parent.glob("outbox/**/*.eml")) == written
+    # Asked for a sent month by its new name, it is the digest already sent, not a new one.
+    resend = run_digest(config, "send", "--period", "2026-10", "--series", "Linter Sync")
+    assert resend.code == 0, resend.err
+    assert sorted(config.parent.glob("outbox/**/*.eml")) == written
