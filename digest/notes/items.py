@@ -715,8 +715,18 @@ def _minutes_like(blocks: Sequence[object]) -> bool:
         or stated_decision(n.text)
         or _ACTION.match(n.text)
         or owner_to_verb(n.text)
+        or _SENTENCE.search(plain_text(n.text))
+        or ANSWERS.match(plain_text(n.text))
     )
     return said * 2 >= len(nodes)
+
+
+# What someone said ends like a sentence ("Merged yesterday.", "Can we wait?"); a
+# topic's title rarely does.
+_SENTENCE = re.compile(r"\w\W*\s\S+[.!?]\)?$")
+# "### 2. Deprecate the old loader", "### 3) Docs": an entry of a numbered agenda.
+_NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
+_ORDINAL = re.compile(r"^\s*\d{1,2}[.)]\s+(?=\S)")
 
 
 def _heading_item(
@@ -734,9 +744,13 @@ def _heading_item(
         not names_issue
         and ctx.meaning == "agenda"
         and len(section.path) >= 2
-        and heading_meaning(section.path[-1], extra) is None
         and not ctx.repo
-        and _minutes_like(blocks)
+        and (
+            # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is
+            # little more than a list's name ("### 3. Announcements").
+            (_NUMBERED.match(heading) is not None and label_meaning(heading) is None)
+            or (heading_meaning(section.path[-1], extra) is None and _minutes_like(blocks))
+        )
     )
     if not names_issue and not topic_heading:
         return None
@@ -760,7 +774,7 @@ def _heading_item(
         ctx,
         form="heading",
         kind=kind,
-        text=heading,
+        text=_ORDINAL.sub("", heading),  # "2. Docs migration": the number is the agenda's
         children=minutes,
         line=line,
         end_line=end,

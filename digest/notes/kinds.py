@@ -77,6 +77,11 @@ _OWNER_TO_VERB = re.compile(
     r"(?:to|will|shall|is\s+to|is\s+going\s+to|are\s+going\s+to|volunteer(?:s|ed)?\s+to|"
     r"agreed\s+to|offered\s+to|(?:has|have)\s+the\s+action\s+to)\s+[a-z]",
 )
+_AWAY = re.compile(
+    r"^\s*\S+(?:\s\S+)?\s+will\s+(?:be\s+)?(?:away|out|off|absent|unavailable|offline|late|"
+    r"back|travel(?:l)?ing|on\s+(?:vacation|holiday|holidays|leave|pto|parental\s+leave))\b",
+    re.I,
+)
 # A line that starts with who is speaking: "SC: …", "Jen: …", "**Luca**: …",
 # "Matteo, could we …", "Rich - new release", "[name=Tim] …" (minutes).
 _SPEAKER = re.compile(
@@ -166,8 +171,10 @@ def explicit_action(text: str) -> bool:
 
 
 def owner_to_verb(text: str) -> bool:
-    """ "Ana to send …", "@bo will …", "JW/RM to …": someone takes on work."""
-    return _OWNER_TO_VERB.match(MD_LINK.sub(r"\1", text)) is not None
+    """ "Ana to send …", "@bo will …", "JW/RM to …": someone takes on work (not "Ana
+    will be away next week": where someone will be is news, not a task)."""
+    bare = MD_LINK.sub(r"\1", text)
+    return _OWNER_TO_VERB.match(bare) is not None and _AWAY.match(bare) is None
 
 
 def is_speaker_line(text: str) -> bool:

@@ -532,6 +532,13 @@ def _same_topic(
         return False  # two different issues
     if min(len(a_text.words), len(b_text.words)) < 2:
         return False  # too few words to tell ("Update meeting times?" is just "time")
+    if (a.bucket == "highlights") != (b.bucket == "highlights") and (
+        a.entry.last_seen != b.entry.last_seen
+    ):
+        # A decision of one meeting and what a later one said of the work it is about
+        # ("resolver fix goes in if merged by the 18th", then "Resolver fix: merged")
+        # are two pieces of news.
+        return False
     return vocabulary.similarity(a_text, b_text) >= cutoff
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -318,15 +318,26 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         # The same issue twice in one meeting (the agenda line, then the minutes under
         # a heading naming it) is one topic: the later mention joins the earlier one.
         here: dict[str, int] = {}  # own reference -> thread of this meeting
+        # An action this meeting reviewed ("Wen: benchmark the resolver — not started")
+        # and then carried into its action list ("Wen to benchmark the resolver") is one
+        # action: same owner, most of the words.
+        reviewed: dict[int, tuple[set[str], TopicText]] = {}
         for pos, item in enumerate(batch):
             own = [r for r in item.refs if ref_in_text(r, item.text)]
             same = next((here[r] for r in own if r in here), None)
+            carried = None
+            if pos not in placed and same is None:
+                carried = _carried_over(item, texts[item.key], vocabulary, reviewed)
             if pos in placed:
                 index, join = placed[pos]
                 state = building[index]
             elif same is not None:
                 index, state = same, building[same]
                 join = Join(item.key, "ref", "the same issue, again in the same meeting")
+            elif carried is not None:
+                index, join = carried
+                state = building[index]
+                del reviewed[index]
             else:
                 index, join = len(building), Join(item.key, "first", _first_detail(item), 100.0)
                 state = _Open(Thread(id=item.key, series=series), ordinal, "unknown")
@@ -334,6 +345,8 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 active.append(index)
             for ref in own:
                 here.setdefault(ref, index)
+            if item.kind in ("action", "topic") and item.owners and _reviews(item):
+                reviewed[index] = (set(item.owners), texts[item.key])
             state.thread.items.append(item)
             state.thread.joins.append(join)
             state.last_meeting = ordinal
@@ -351,6 +364,35 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
             if item.row_key:
                 by_row[item.row_key] = index
     return [state.thread for state in building]
+
+
+def _carried_over(
+    item: Item,
+    text: TopicText,
+    vocabulary: Vocabulary,
+    reviewed: Mapping[int, tuple[set[str], TopicText]],
+) -> tuple[int, Join] | None:
+    """The thread of an action reviewed earlier in this meeting that `item`, an action of
+    its action list, carries over: same owner and FOLLOW_UP_OVERLAP % of the words."""
+    if item.kind != "action" or not item.owners or _reviews(item) or not text.words:
+        return None
+    best: tuple[float, int] | None = None
+    for index, (owners, other) in reviewed.items():
+        if not owners & set(item.owners) or not other.words:
+            continue
+        shared = vocabulary.overlap(text, other)
+        if shared >= FOLLOW_UP_OVERLAP and (best is None or shared > best[0]):
+            best = (shared, index)
+    if best is None:
+        return None
+    score, index = best
+    why = f"carried over from this meeting's review of it: {score:.0f}% of the words"
+    return index, Join(item.key, "text", why, score)
+
+
+def _reviews(item: Item) -> bool:
+    """Whether the item is in a review of earlier actions ("Action item review")."""
+    return item.meaning == "review" or is_follow_up(item)
 
 
 def ref_in_text(ref: str, text: str) -> bool:

@@ -80,6 +80,10 @@ def test_owner_to_verb_needs_a_person_and_a_verb() -> None:
     assert owner_to_verb("JW to ping the docs team")
     assert owner_to_verb("Michael is going to open a PR")
     assert not owner_to_verb("Try to open the file twice")
+    # Where someone will be is news for the meeting, not a task.
+    assert not owner_to_verb("Priya will be away next week.")
+    assert not owner_to_verb("Bo will be on parental leave in May")
+    assert owner_to_verb("Bo will be reviewing the release notes")
     assert not owner_to_verb("Plan to land tomorrow")
 
 

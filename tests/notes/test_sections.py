@@ -24,6 +24,7 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Review last week's action items", "review"),
         ("Review last week’s action items", "review"),
         ("Previous action items", "review"),
+        ("Action item review", "review"),  # a review, though it names the actions first
         ("Follow-ups from last meeting", "review"),
         ("Items to check in from last time (see notes from 2031-02-06)", "review"),
         ("Done", "done"),

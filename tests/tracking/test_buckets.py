@@ -497,3 +497,35 @@ def test_a_heading_per_topic_with_its_minutes_below() -> None:
     assert "Cleo joins the maintainers" in titles(march.highlights)
     listed = [t for b in Digest.BUCKETS for t in titles(getattr(march, b))]
     assert not [t for t in listed if t.startswith(("Ana:", "Bo:"))]
+
+
+def test_a_numbered_agenda_with_an_action_review_reads_as_its_chair_would() -> None:
+    """Minutes that start by reviewing last time's actions, number their agenda
+    headings ("### 2. Docs site migration") and end with an action list: the review of
+    an action and its carry-over in the same meeting are one action; a numbered
+    heading is a topic whose bullets are its minutes ("Merged yesterday." resolves
+    it, "No objections." is no item); someone being away is no task; and a decision
+    of an earlier meeting does not hide what a later one said of the same work."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "notes"
+    names = ["2031-04-02-tooling-wg.md", "2031-04-16-tooling-wg.md"]
+    april = notes_digest("2031-04", {n: (data / n).read_text() for n in names})
+    new = titles(april.new)
+    assert {
+        "Deprecating the legacy config loader (#398)",  # numbered: "2." is the agenda's
+        "Docs site migration",
+        "Priya to share the docs prototype link in the channel",
+        "Wen to benchmark the new resolver against 3.1",
+    } <= set(new)
+    assert not [t for t in new if t.startswith("Wen:")]  # its review is the same action
+    assert sorted(titles(april.resolved)) == [
+        "Greta: announce the 3.2 branch date — done",
+        "Priya: write up the lockfile format proposal — done, see #412",
+        "Resolver fix status (#420)",  # "Merged yesterday."
+        "Tomás: follow up with infra about the CI runners — done, we got two more runners",
+    ]
+    assert [("branch cut on April 20" in t) for t in titles(april.highlights)] == [True]
+    listed = [t for b in Digest.BUCKETS for t in titles(getattr(april, b))]
+    assert not [t for t in listed if "away" in t or "objections" in t.lower()]
+    assert not [t for t in listed if "still waiting" in t]  # joined to the action it reviews
