@@ -105,6 +105,12 @@ _SAID = re.compile(
     re.I,
 )
 # "We chatted about the venue", "Discussed the budget": minutes of what was said.
+# "Reminder: the CFP closes Friday", "[Ilse] FYI: …": news for everyone, not work.
+_ANNOUNCED = re.compile(
+    r"^\s*(?:\[[^\]]{1,60}\]\s*)?(?:\*\*|__)?(?:reminder|fyi|psa|heads[- ]up|announcement)"
+    r"(?:\*\*|__)?\s*:",
+    re.I,
+)
 _NARRATION = re.compile(
     r"^(?:we|they|i|everyone|everybody|the\s+team)\s+(?:\w+\s+)?(?:chatted|talked|discussed|"
     r"spoke|went\s+over|looked\s+at|brainstormed)\b|^(?:discussed|talked\s+about|chatted\s+about)\b",
@@ -264,6 +270,8 @@ def classify_line(
         return Kind("topic", "an earlier topic, under a heading following up on them")
     if meaning in ("decisions", "announcements"):
         return Kind("decision", f"under a heading listing {_LISTS[meaning]}")
+    if _ANNOUNCED.match(text):
+        return Kind("decision", "an announcement (‘Reminder: …’, ‘FYI: …’)")
     if _NARRATION.match(plain(text)):
         return Kind("discussion", "tells what was talked about (‘We discussed …’)")
     if meaning == "agenda":

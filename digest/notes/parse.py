@@ -305,6 +305,21 @@ _TRAILING_TASK_BOX = re.compile(r"\s+\[( |x|X)\]\s*$")
 _PSEUDO_HEADING = re.compile(r"^\s*(\*\*|__)(?P<label>[^*_\n]{1,60}?):?\s*\1\s*:?\s*$")
 
 
+# A line that is only a section's name and a colon: "Attendees:", "Agenda:" over a list.
+_LABEL_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^:\n]{0,50}?)\s*:\s*$")
+
+
+def _section_label(text: str) -> re.Match[str] | None:
+    """ "Attendees:" or "Action items:" alone on a line: a heading written as a label
+    (only the names of sections: "Note:" or "Ana:" is not one)."""
+    found = _LABEL_LINE.match(text)
+    if found is None:
+        return None
+    # Not "Notes:" or "Discussion:": under "## Agenda" that still introduces the agenda.
+    meaning = label_meaning(found.group("label"), leading=True)
+    return found if meaning is not None and meaning not in ("minutes", "other") else None
+
+
 @dataclass
 class _Heading:
     index: int  # token index of heading_open
@@ -509,7 +524,13 @@ def _sections(
         elif tok.type == "paragraph_open":
             text = _inline_text(tokens, i)
             line = tok.map[0] + 1 if tok.map else first_line
-            heading = _PSEUDO_HEADING.match(text)
+            raw = tokens[i + 1].content.split("\n") if tokens[i + 1].type == "inline" else []
+            heading = _PSEUDO_HEADING.match(text) or _section_label(raw[-1] if raw else text)
+            if heading and len(raw) > 1 and not _PSEUDO_HEADING.match(text):
+                # "Host: Ilse" then "Attendees:" on the next line: the last line heads
+                # the list below, the lines above stay a paragraph where they were.
+                sections[-1].blocks.append(Paragraph(text=" ".join(raw[:-1]).strip(), line=line))
+                line += len(raw) - 1
             if heading and len(heading.group("label").split()) <= 6:
                 path = sections[-1].path[:-1] if pseudo else sections[-1].path
                 sections.append(Section(path=(*path, heading.group("label").strip()), line=line))

@@ -498,6 +498,11 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
         "",
     ),
 )
+# "-> merged", "→ released 0.33.0", "=> done." ending the line.
+_ARROW_RESULT = re.compile(
+    rf"(?:->|→|=>)\s*(?:now\s+|finally\s+)?(?:{_RESULT_WORDS})\b(?:\s+[\w.#/-]+){{0,2}}\s*[.!]*\s*$",
+    re.I,
+)
 _OUTCOMES = tuple(
     (re.compile(pattern, re.I), status, re.compile(after, re.I) if after else None, after == "")
     for pattern, status, after in _OUTCOME_TABLE
@@ -532,6 +537,11 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
     plain = " ".join(plain_text(plain).split())
     if not plain:
         return None
+    arrow = _ARROW_RESULT.search(plain)
+    if arrow is not None and not _NOT_YET_BEFORE.search(plain[: arrow.start()].split(".")[-1]):
+        # "…, fix is in 6.9.3 -> closed": an arrow to a result closing the line is the
+        # note-taker's own verdict, wherever the line's sentence began.
+        return "done", arrow.group(0).strip()
     for pattern, status, after, general in _OUTCOMES:
         m = pattern.search(plain)
         if m is None:

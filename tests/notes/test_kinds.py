@@ -240,3 +240,9 @@ def test_work_of_its_own_under_an_issue_heading_is_an_item_tied_to_it() -> None:
     workers = followed["Workers: <https://github.com/heronproj/heron/pull/876>"]
     assert workers.refs == ["heronproj/heron#876"] and workers.parent == heading.key
     assert "Snapshots" not in followed  # a status line of the initiative, its context
+
+
+def test_a_reminder_or_fyi_is_an_announcement_not_a_topic() -> None:
+    assert classify_line("[Ilse] Reminder: CFP closes Friday", "agenda").kind == "decision"
+    assert classify_line("FYI: the CI bill doubled", "minutes").kind == "decision"
+    assert classify_line("Remind maintainers about the CFP", "agenda").kind == "topic"

@@ -324,3 +324,18 @@ def test_a_dated_note_named_like_an_index_is_still_a_meeting() -> None:
     doc = Document(source="notes", path="2026-03-05/index.md", text="# Sync\n\n- topic\n", blob="b")
     (meeting,) = parse_document(doc).meetings
     assert meeting.date == date(2026, 3, 5)
+
+
+def test_a_line_naming_a_section_over_a_list_is_its_heading() -> None:
+    text = (
+        "# 2031-05-13 Kiln Sync\n\nHost: Ilse\nAttendees:\n* Ilse (Acme)\n* Marco\n\n"
+        "Agenda:\n* Release planning\n\nNote: this one is not a section\n* still agenda\n"
+    )
+    doc = Document(source="notes", path="notes/kiln.md", text=text, blob="b")
+    (meeting,) = parse_document(doc).meetings
+    assert [s.path for s in meeting.sections if s.blocks][-2:] == [("Attendees",), ("Agenda",)]
+    agenda = meeting.sections[-1]
+    assert [b.text for b in agenda.blocks if isinstance(b, ListNode)] == [
+        "Release planning",
+        "still agenda",
+    ]

@@ -230,3 +230,13 @@ def test_a_short_subject_and_its_result_is_an_outcome(sentence: str) -> None:
 def test_a_status_word_in_a_condition_is_no_status() -> None:
     assert find_status("ship 2.0 on March 14 if the regressions are fixed") is None
     assert find_status("ship 2.0 on March 14, the regressions are fixed") is not None
+
+
+def test_an_arrow_to_a_result_ending_a_line_is_an_outcome() -> None:
+    assert find_outcome("Root cause found: a kernel regression, fix is in 6.9.3 -> closed") == (
+        "done",
+        "-> closed",
+    )
+    assert find_outcome("-> released 0.33.0") == ("done", "-> released 0.33.0")
+    assert find_outcome("if approved -> merged") is None  # conditional
+    assert find_outcome("land it -> merged next week?") is None  # asked

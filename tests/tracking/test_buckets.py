@@ -529,3 +529,27 @@ def test_a_numbered_agenda_with_an_action_review_reads_as_its_chair_would() -> N
     listed = [t for b in Digest.BUCKETS for t in titles(getattr(april, b))]
     assert not [t for t in listed if "away" in t or "objections" in t.lower()]
     assert not [t for t in listed if "still waiting" in t]  # joined to the action it reviews
+
+
+def test_a_notes_doc_with_label_lines_and_bringers_in_brackets() -> None:
+    """A running notes doc (newest meeting first) written with "Attendees:" and
+    "Agenda:" lines instead of headings, who brings a topic in brackets, an arrow
+    result in a sub-bullet, and a "Reminder:" for everyone."""
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[1] / "data" / "notes"
+    names = ["2031-05-sig-runtime.md", "2031-06-sig-runtime.md"]
+    notes = {n: (data / n).read_text() for n in names}
+    may = notes_digest("2031-05", notes)
+    listed = [t for b in Digest.BUCKETS for t in titles(getattr(may, b))]
+    assert not [t for t in listed if "(Acme)" in t or "(Globex)" in t]  # attendees
+    assert [t for t in titles(may.highlights) if "Reminder:" in t] == [
+        "[Ilse] Reminder: CFP for the summit closes Friday"
+    ]
+    assert "AI: @marco to ping approvers on the remaining PRs" in titles(may.new)
+    june = notes_digest("2031-06", notes)
+    resolved = titles(june.resolved)
+    # "- Root cause found: …, fix is in 6.9.3 -> closed" under it
+    assert any(t.startswith("[Sun] Flaky e2e test on cgroup v2") for t in resolved)
+    assert any(t.startswith("[Marco] KEP-2040") for t in resolved)
+    assert "[Sun] New contributor onboarding doc" in titles(june.new)
