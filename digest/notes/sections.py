@@ -81,6 +81,7 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
     ),
     "attendance": (
         "attendees",
+        "guests",
         "attendance",
         "in attendance",
         "present",
@@ -143,6 +144,7 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
     ),
     "agenda": (
         "agenda",
+        "parking lot",
         "topics",
         "topic",
         "general topics",
@@ -250,6 +252,8 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
     ),
     "minutes": (
         "minutes",
+        "round table",
+        "roundtable",
         "notes",
         "public notes",
         "meeting notes",

@@ -25,6 +25,9 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Review last week’s action items", "review"),
         ("Previous action items", "review"),
         ("Action item review", "review"),  # a review, though it names the actions first
+        ("Guests", "attendance"),
+        ("Parking lot", "agenda"),  # topics put off to a later meeting
+        ("Round table", "minutes"),  # everyone's news in turn
         ("Follow-ups from last meeting", "review"),
         ("Items to check in from last time (see notes from 2031-02-06)", "review"),
         ("Done", "done"),
