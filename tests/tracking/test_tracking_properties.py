@@ -30,7 +30,7 @@ from digest.notes.parse import parse_document
 from digest.periods import Period
 from digest.tracking.buckets import is_closed, tracked_open
 from digest.tracking.conventions import SeriesConventions, read_as
-from digest.tracking.threads import build_threads, effective_status, ref_in_text
+from digest.tracking.threads import build_threads, effective_status, is_follow_up, ref_in_text
 
 ORG = "herondb"
 SOURCE = "heron"
@@ -451,7 +451,8 @@ def test_same_notes_give_byte_identical_json_whatever_the_item_order(
 @settings(max_examples=30, deadline=None)
 @given(note_history())
 def test_threads_take_one_item_per_meeting_and_every_item_once(notes: list[Note]) -> None:
-    """6. A thread never joins two items of one meeting; every tracked item is in one thread."""
+    """6. A thread never joins two items of one meeting (but one topic's two mentions
+    and a reviewed action's carry-over); every tracked item is in one thread."""
     run = run_pipeline(notes)
     tracked = sorted(i.key for i in run.items if i.followed)
     threaded = sorted(i.key for t in run.threads for i in t.items)
@@ -459,12 +460,20 @@ def test_threads_take_one_item_per_meeting_and_every_item_once(notes: list[Note]
     assert len({t.id for t in run.threads}) == len(run.threads)
     for thread in run.threads:
         # Two items of one meeting only when both name the same issue (the agenda line
-        # and the minutes heading of one topic).
+        # and the minutes heading of one topic), or when an action of the action list
+        # carries over the meeting's own review of it (the same owner).
         seen: dict[str, set[str]] = {}
         for i in thread.items:
             own = {r for r in i.refs if ref_in_text(r, i.text)}
             if i.meeting_id in seen:
-                assert own & seen[i.meeting_id], [i.text for i in thread.items]
+                carried = i.kind == "action" and any(
+                    j.meeting_id == i.meeting_id
+                    and set(j.owners) & set(i.owners)
+                    and (j.meaning == "review" or is_follow_up(j))
+                    and not (i.meaning == "review" or is_follow_up(i))
+                    for j in thread.items
+                )
+                assert own & seen[i.meeting_id] or carried, [i.text for i in thread.items]
             seen.setdefault(i.meeting_id, set()).update(own)
         assert {i.series for i in thread.items} == {thread.series}
         assert thread.id == thread.first.key
