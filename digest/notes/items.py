@@ -262,6 +262,37 @@ def _names_a_list(label: str) -> bool:
     return len(words) <= 6 and any(w in _GROUP_WORDS for w in words)
 
 
+def _attendance_words(meeting: Meeting, extra: Mapping[str, Sequence[str]]) -> frozenset[str]:
+    """The words of the meeting's attendance lists ("Ana Lima (Acme)", "@bo"): who a
+    bullet that is only a name can be."""
+    words: set[str] = set()
+    for section in meeting.sections:
+        if section_meaning(section.path, extra) != "attendance":
+            continue
+        for block in section.blocks:
+            text = block.text if isinstance(block, (ListNode, Paragraph)) else ""
+            words.update(w.lower() for w in _NAME_TOKEN.findall(plain_text(text)))
+    return frozenset(words)
+
+
+_NAME_TOKEN = re.compile(r"[^\W\d_][\w'.-]*")
+
+
+def _is_person_report(ctx: _Context, node: ListNode) -> bool:
+    """ "- Michael" over "- survey closes this week": a bullet that is only the name of
+    someone on the meeting's attendance list, over sub-bullets, is their report."""
+    if not node.children or not ctx.present or ctx.meaning in ("attendance", "boilerplate"):
+        return False
+    name = plain_text(_label(node.text)).rstrip(":").strip().lstrip("@")
+    words = name.split()
+    return (
+        1 <= len(words) <= 3
+        and (name[:1].isupper() or node.text.lstrip().startswith("@"))
+        and all(w.lower() in ctx.present for w in words)
+        and not ctx.refs(node.text)
+    )
+
+
 def _is_person_list(node: ListNode) -> bool:
     labelled = [c for c in node.children if _PERSON_LABEL.match(c.text)]
     if not labelled or len(labelled) != len(node.children):
@@ -280,6 +311,7 @@ class _Context:
     section: tuple[str, ...]
     repo: str = ""  # "org/repo" a heading of the section names: bare "#12" refers to it
     not_people: frozenset[str] = frozenset()  # the project's own names ("falco")
+    present: frozenset[str] = frozenset()  # words of the meeting's attendance list
 
     def owners(self, text: str) -> list[str]:
         return find_owners(text, not_people=self.not_people)
@@ -570,6 +602,17 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
     if _is_person_list(node):
         yield from _person_items(ctx, node, ctx.section)
         return
+    if _is_person_report(ctx, node):
+        # Their report is minutes (an action or decision among it is still one), and
+        # what they take on is theirs: "- Ana Lima" over "- Ana to fix the index".
+        name = plain_text(_label(node.text)).rstrip(":").strip()
+        section = (*ctx.section, name)
+        reporter = ctx.owners(node.text) or [name.lstrip("@").split()[0].lower()]
+        for child in node.children:
+            item = _node_item(ctx, child, section, reporter, meaning="minutes")
+            yield item
+            yield from _nested_items(ctx, child, item)
+        return
     if _is_group(node):
         # The header's text is kept as context in the section path; an owner on the
         # header ("[jason] **Topics**") is the owner of children that name none. A
@@ -789,6 +832,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
     extra = section_names(tracking, meeting.series)
     # A meeting written without sub-headings is all agenda.
     headingless = all(not s.path for s in meeting.sections)
+    present = _attendance_words(meeting, extra) if not headingless else frozenset()
     for section in meeting.sections:
         meaning: SectionMeaning = "agenda" if headingless else section_meaning(section.path, extra)
         ctx = _Context(
@@ -799,6 +843,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             section.path,
             repo_of_heading(section.path),
             not_people,
+            present,
         )
         heading = _heading_item(ctx, section, extra)
         if heading is not None:

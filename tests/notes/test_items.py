@@ -281,3 +281,32 @@ def test_which_sections_default_to_open_is_configurable() -> None:
     opened = TrackingConfig(sections_tracked=["homework"], sections_open=["Homework"])
     (item,) = extract_items(meeting, opened)
     assert item.status == "open"
+
+
+REPORTS = """# 2031-07-01 Kiln Docs Team
+
+## Attendees
+
+- Michael Chen
+- Ana Lima (Acme)
+
+## Updates
+
+- Michael
+  - survey closes this week
+- Ana Lima
+  - released the 2.1 docs
+  - Ana to fix the broken search index
+- Infrastructure
+  - the preview builds are slow again
+"""
+
+
+def test_a_bullet_naming_someone_present_over_sub_bullets_is_their_report() -> None:
+    items = items_of("kiln.md", text=REPORTS)
+    kinds = {i.text: (i.kind, i.owners) for i in items if i.meaning != "attendance"}
+    assert "Michael" not in kinds and "Ana Lima" not in kinds  # a name is no topic
+    assert kinds["survey closes this week"][0] == "discussion"
+    assert kinds["Ana to fix the broken search index"] == ("action", ["ana"])
+    # Not someone on the attendance list: a subject, as before.
+    assert kinds["Infrastructure"][0] == "topic"
