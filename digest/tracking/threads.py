@@ -285,7 +285,12 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         candidates = _text_candidates(building, active, ordinal, tracking)
         meeting_ordinal[batch[0].meeting_date] = ordinal
         proposals: list[tuple[int, float, int, int, Join]] = []
+        # An action list's carry-over of an action reviewed above goes where the review
+        # goes (below), so the two never compete for the same thread.
+        follows_review = _follows_review(batch, texts, vocabulary)
         for pos, item in enumerate(batch):
+            if pos in follows_review:
+                continue
             for rank, index, join in _proposals(
                 item,
                 texts[item.key],
@@ -364,6 +369,23 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
             if item.row_key:
                 by_row[item.row_key] = index
     return [state.thread for state in building]
+
+
+def _follows_review(
+    batch: Sequence[Item], texts: Mapping[str, TopicText], vocabulary: Vocabulary
+) -> set[int]:
+    """Positions of the action-list items that carry over an action reviewed earlier in
+    the same meeting (see _carried_over)."""
+    out: set[int] = set()
+    reviewed: dict[int, tuple[set[str], TopicText]] = {}
+    for pos, item in enumerate(batch):
+        found = _carried_over(item, texts[item.key], vocabulary, reviewed)
+        if found is not None:
+            out.add(pos)
+            del reviewed[found[0]]  # one carry-over per review, as below
+        if item.kind in ("action", "topic") and item.owners and _reviews(item):
+            reviewed[pos] = (set(item.owners), texts[item.key])
+    return out
 
 
 def _carried_over(
