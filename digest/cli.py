@@ -486,29 +486,116 @@ def unsubscribe(
     typer.echo(subscribers.unsubscribe(load(), who))
 
 
+HostOption = Annotated[
+    str,
+    typer.Option(
+        metavar="ADDRESS", help="Address to listen on (keep it local; a TLS proxy faces the web)."
+    ),
+]
+PortOption = Annotated[
+    int, typer.Option(metavar="PORT", min=0, max=65535, help="TCP port to listen on.")
+]
+DEFAULT_PORT = 8947  # not 8025 (Mailpit and MailHog's web UI) nor 8000/8080/8888
+
+
 @app.command(
-    "serve-unsubscribe",
-    short_help="Serve the page behind [mail] unsubscribe_url.",
+    "serve",
+    short_help="Serve the subscribe, preferences and unsubscribe pages and the archive.",
     epilog=_examples(
-        ("digest serve-unsubscribe", "on 127.0.0.1:8947, behind a TLS reverse proxy"),
+        ("digest serve", "on 127.0.0.1:8947, behind a TLS reverse proxy"),
+        ("digest serve --port 9000", "another port (say the same in the proxy)"),
     ),
 )
-def serve_unsubscribe(
-    host: Annotated[
-        str,
-        typer.Option(
-            metavar="ADDRESS",
-            help="Address to listen on (keep it local; a TLS proxy faces the web).",
-        ),
-    ] = "127.0.0.1",
-    port: Annotated[
-        int, typer.Option(metavar="PORT", min=0, max=65535, help="TCP port to listen on.")
-    ] = 8947,  # not 8025 (Mailpit and MailHog's web UI) nor 8000/8080/8888
-) -> None:
-    """Serve the unsubscribe page of [mail] unsubscribe_url (plain HTTP, for a reverse proxy)."""
+def serve_pages(host: HostOption = "127.0.0.1", port: PortOption = DEFAULT_PORT) -> None:
+    """Serve the subscribe, preferences and unsubscribe pages and the archive (plain HTTP,
+    for a TLS reverse proxy)."""
     from digest.app.web import serve
 
     serve(load(), host, port)
+
+
+@app.command(
+    "serve-unsubscribe",
+    hidden=True,
+    short_help="Deprecated: `digest serve`.",
+    epilog=_examples(("digest serve-unsubscribe", "now `digest serve`: same options, same links")),
+)
+def serve_unsubscribe(host: HostOption = "127.0.0.1", port: PortOption = DEFAULT_PORT) -> None:
+    """Deprecated: `digest serve` (it also answers the old unsubscribe links)."""
+    import logging
+
+    from digest.app.web import serve
+
+    logging.getLogger("digest").warning(
+        "`digest serve-unsubscribe` is deprecated and will be removed in the next release; "
+        "use `digest serve` (same options, same links)"
+    )
+    serve(load(), host, port)
+
+
+archive_app = typer.Typer(
+    help="The web archive of sent digests.", no_args_is_help=True, rich_markup_mode=None
+)
+app.add_typer(
+    archive_app,
+    name="archive",
+    epilog=_examples(("digest archive build site/", "every sent digest as a static site")),
+)
+
+
+@archive_app.command(
+    "build",
+    cls=_Command,
+    short_help="Write every sent digest as a static site.",
+    epilog=_examples(
+        ("digest archive build site/", "index.html, one page per digest, Atom feeds"),
+    ),
+)
+def archive_build(
+    out: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to write the site to.")],
+) -> None:
+    """Write every sent digest as a static site: index by month, pages, Atom feeds."""
+    from digest.app.archive import build_archive
+
+    count = build_archive(load(), out)
+    typer.echo(f"{out}: {count} digest page(s), index.html and Atom feeds written.")
+
+
+bounces_app = typer.Typer(
+    help="Bounces reported after the relay accepted a message.", rich_markup_mode=None
+)
+app.add_typer(
+    bounces_app,
+    name="bounces",
+    no_args_is_help=True,
+    epilog=_examples(("digest bounces import bounces.mbox", "DSNs the MTA kept, as mbox")),
+)
+
+
+@bounces_app.command(
+    "import",
+    cls=_Command,
+    short_help="Mark the subscribers that bounce messages name as bounced.",
+    epilog=_examples(
+        ("digest bounces import bounces.mbox", "read the DSNs; mark hard bounces `bounced`"),
+    ),
+)
+def bounces_import(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="An mbox file of bounce messages (DSNs).")
+    ],
+) -> None:
+    """Mark the subscribers that bounce messages report as failed for good `bounced`."""
+    from digest.app import subscribers
+
+    report = subscribers.import_bounces(load(), file)
+    for address in report.bounced:
+        typer.echo(f"{address}: bounced; no further digests go there.")
+    typer.echo(
+        f"{file}: {report.messages} message(s) read, {len(report.bounced)} subscriber(s) "
+        f"marked bounced, {report.unknown} other address(es) left alone.",
+        err=True,
+    )
 
 
 items_app = typer.Typer(

@@ -1,13 +1,16 @@
 """The commands' orchestration: each module ties the stages together for one command.
 
-sync, send, preview, items, history, doctor, subscribers, web (the unsubscribe
-page); digests builds a period's digests from the state; terminal holds what
+sync, send (and bundles: each subscriber's monthly message), preview, items,
+history, doctor, subscribers (and bounces), web (`digest serve`: subscribe,
+preferences, unsubscribe, archive), archive (`digest archive build`); digests builds a period's digests from the state; terminal holds what
 only a terminal shows (progress bars, the styled preview).
 
 May import any stage and the state. Only digest.cli imports it.
 """
 
 __all__ = [
+    "archive",
+    "bundles",
     "digests",
     "doctor",
     "history",

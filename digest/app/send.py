@@ -39,8 +39,8 @@ from digest.delivery.base import DeliveryResult, DeliveryStopped, make_transport
 from digest.delivery.bounces import is_hard_bounce
 from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
-from digest.mail.message import build_message, message_id, subject_line
-from digest.mail.tokens import make_token, unsubscribe_links
+from digest.mail.message import add_dkim_signature, build_message, message_id, subject_line
+from digest.mail.tokens import make_link_token, preferences_url, unsubscribe_links
 from digest.model import DigestId, StaleSource
 from digest.periods import Period, last_complete
 from digest.state import ledger
@@ -242,6 +242,9 @@ class SendRun:
     deadline: float | None = None
     _followed: Followed | None = None
     _unread: Unread | None = None
+    # Each series digest of this run as frozen (or, in a dry run, as it would be):
+    # what the subscribers' bundles are made of (digest.app.bundles).
+    frozen: dict[DigestId, RenderedDigest] = field(default_factory=dict)
 
     @property
     def followed(self) -> Followed:
@@ -278,10 +281,13 @@ def run_send(cfg: Config, options: SendOptions, *, now: datetime | None = None) 
             _check_requested_series(run.db, options.series)
             if cfg.mail.subscribers:
                 run.secret = require_token_secret(cfg, "[mail] subscribers = true")
-                if not (cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto):
+                if not (
+                    cfg.web.base_url or cfg.mail.unsubscribe_url or cfg.mail.unsubscribe_mailto
+                ):
                     raise UserError(
-                        f"{cfg.path}: [mail] subscribers = true needs unsubscribe_url or "
-                        f"unsubscribe_mailto, so every reader can leave."
+                        f"{cfg.path}: [mail] subscribers = true needs [web] base_url (or "
+                        f"[mail] unsubscribe_url or unsubscribe_mailto), so every reader can "
+                        f"leave."
                     )
             from digest.app.sync import sync
 
@@ -336,7 +342,9 @@ def _periods(run: SendRun) -> list[Period]:
     if run.options.to:
         # A test send without --period: the last complete month.
         return [last_complete(today)]
-    finished = ledger.finished_periods(run.db, run.followed.series, run.followed.renamed)
+    finished = ledger.finished_periods(
+        run.db, run.followed.series, run.followed.renamed, bundles=run.cfg.mail.subscribers
+    )
     due = due_periods(
         now=datetime.combine(today, run.now.timetz()),
         start=run.cfg.schedule.start,
@@ -372,6 +380,10 @@ def _send_period(run: SendRun, period: Period) -> None:
         # is that digest: resumed or left alone, never built and mailed a second time.
         stored = ledger.digest_of(run.db, period, followed.names_of(name))
         _send_one(run, stored or DigestId(name, period), by_series[name])
+    if cfg.mail.subscribers and not run.test_to and not run.report.stopped:
+        from digest.app.bundles import send_bundles
+
+        send_bundles(run, period)
 
 
 def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
@@ -423,7 +435,7 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
                 ledger.record_skipped(db, id_, reason, now=run.now)
             return
         assert digest is not None
-        rendered = _render(cfg, digest, run.now)
+        rendered = _render(cfg, digest, run.now, id_)
         if not options.dry_run and not run.test_to:
             stored = ledger.store_digest(
                 db,
@@ -436,6 +448,7 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
             )
     else:
         rendered = _rendered(stored)
+    run.frozen[id_] = rendered
 
     factory = MessageFactory(run, rendered, id_)
     if run.test_to:
@@ -525,18 +538,27 @@ class MessageFactory:
     """Builds each recipient's message on demand from the digest rendered once."""
 
     def __init__(self, run: SendRun, rendered: RenderedDigest, id_: DigestId) -> None:
+        from digest.delivery.dkim import DkimSigner
+
         self.cfg = run.cfg
+        self.db = run.db
         self.secret = run.secret
         self.now = run.now
         self.rendered = rendered
         self.id = id_
+        self.signer = DkimSigner.from_config(run.cfg)
 
     def build(self, recipient: Recipient) -> email.message.EmailMessage:
         token = None
         if recipient.kind != "list" and self.secret is not None:
-            token = make_token(recipient.address, self.secret)
+            from digest.state.subscribers import get_subscriber
+
+            # The reader's opaque link id, never their address.
+            found = get_subscriber(self.db, recipient.address)
+            if found is not None and found.sid:
+                token = make_link_token("s", found.sid, self.secret)
         url, mailto = unsubscribe_links(self.cfg, token)
-        return build_message(
+        message = build_message(
             self.rendered,
             self.cfg,
             digest_id=self.id,
@@ -545,7 +567,12 @@ class MessageFactory:
             unsubscribe_mailto=mailto,
             now=self.now,
             personal=recipient.kind != "list",
+            preferences_url=preferences_url(self.cfg, token),
+            archive_url=f"{self.cfg.web.base_url}archive/" if self.cfg.web.base_url else None,
         )
+        if self.signer is not None:
+            add_dkim_signature(message, self.signer.signature(message))
+        return message
 
 
 async def deliver(
@@ -631,10 +658,13 @@ def _rendered(stored: StoredDigest) -> RenderedDigest:
     return RenderedDigest(subject=stored.subject, text=stored.text, html=stored.html)
 
 
-def _render(cfg: Config, digest: Digest, now: datetime) -> RenderedDigest:
+def _render(cfg: Config, digest: Digest, now: datetime, id_: DigestId) -> RenderedDigest:
+    from digest.mail.archive import series_slug
     from digest.mail.render import render_digest
+    from digest.mail.tokens import archive_url
 
-    return render_digest(digest, cfg, now=now)
+    page = archive_url(cfg, str(id_.period), series_slug(id_.series))
+    return render_digest(digest, cfg, now=now, archive_url=page)
 
 
 def _digest_json(digest: Digest) -> str:

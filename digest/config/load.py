@@ -200,6 +200,7 @@ def _normalize(cfg: Config) -> None:
         (cfg.smtp, "password_file"),
         (cfg.smtp, "ca_file"),
         (cfg.digest, "secret_file"),
+        (cfg.dkim, "key_file"),
     ):
         value = getattr(table, key)
         if value:
@@ -314,6 +315,7 @@ def _check_values(cfg: Config, name: str) -> None:
         problem = _address_problem(value) if value else None
         if problem:
             raise ConfigError(f'{name}: [mail] {key} {problem}, got "{value}".')
+    _check_web(cfg, name)
     d = cfg.digest
     try:
         ZoneInfo(d.timezone)
@@ -327,6 +329,42 @@ def _check_values(cfg: Config, name: str) -> None:
             f'{name}: [digest] templates_dir "{d.templates_dir}" is not a folder '
             f"({cfg.resolve(d.templates_dir)})."
         )
+
+
+def _check_web(cfg: Config, name: str) -> None:
+    """[web], [dkim] and [mail] list_headers."""
+    from digest.config.schema import LIST_COPY_HEADERS
+
+    w = cfg.web
+    if w.base_url:
+        if not w.base_url.startswith(("https://", "http://")) or not w.base_url.isascii():
+            raise ConfigError(
+                f'{name}: [web] base_url must be an https:// URL, got "{w.base_url}".'
+            )
+        if any(c in w.base_url for c in "?#{} "):
+            raise ConfigError(
+                f"{name}: [web] base_url must be a plain address without a query, "
+                f'fragment or spaces, like "https://digest.example.org/", got "{w.base_url}".'
+            )
+        w.base_url = w.base_url.rstrip("/") + "/"
+    for key in ("confirm_days", "subscribe_per_ip", "subscribe_per_address"):
+        if getattr(w, key) < 1:
+            raise ConfigError(f"{name}: [web] {key} must be at least 1, got {getattr(w, key)}.")
+    known = {h.lower(): h for h in LIST_COPY_HEADERS}
+    headers = []
+    for header in cfg.mail.list_headers:
+        if header.lower() not in known:
+            raise ConfigError(
+                f"{name}: [mail] list_headers may name {', '.join(LIST_COPY_HEADERS)}, "
+                f'got "{header}".'
+            )
+        headers.append(known[header.lower()])
+    cfg.mail.list_headers = headers
+    k = cfg.dkim
+    given = [key for key in ("domain", "selector", "key_file") if getattr(k, key)]
+    if given and not (k.domain and k.selector):
+        missing = "domain" if not k.domain else "selector"
+        raise ConfigError(f"{name}: [dkim] needs {missing} = ... as well (or no [dkim] at all).")
 
 
 def _check_web_url(url: str, name: str, where: str) -> None:

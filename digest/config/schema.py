@@ -180,6 +180,38 @@ class MailConfig:
     reply_to: str = ""
     subject_prefix: str = ""
     transport: Literal["outbox", "smtp"] = "outbox"
+    # Headers the copy posted to list_address carries besides From/To/Subject/Date/
+    # Message-ID: the list manager sets its own List-* headers (RFC 2919, RFC 2369),
+    # and some refuse posts marked Auto-Submitted. Any of LIST_COPY_HEADERS.
+    list_headers: list[str] = field(default_factory=list)
+
+
+# The headers [mail] list_headers may add to the list copy.
+LIST_COPY_HEADERS = ("List-Id", "List-Unsubscribe", "List-Archive", "Precedence", "Auto-Submitted")
+
+
+@dataclass
+class WebConfig:
+    """`digest serve`: the subscribe, preferences and unsubscribe pages and the archive."""
+
+    # The public https:// address the TLS proxy serves `digest serve` at; links in
+    # every message (unsubscribe, preferences, view in browser) start with it.
+    base_url: str = ""
+    confirm_days: int = 7  # a confirmation link is valid this many days
+    # X-Forwarded-For is believed only from these peers (the TLS proxy).
+    trusted_proxies: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    subscribe_per_ip: int = 20  # subscribe requests per client address per hour
+    subscribe_per_address: int = 3  # confirmation mails per address per day
+
+
+@dataclass
+class DkimConfig:
+    """Optional DKIM signing (dkimpy), for a relay that does not sign."""
+
+    domain: str = ""  # d=, normally the domain of [mail] from
+    selector: str = ""  # s=: the key is published at <selector>._domainkey.<domain>
+    # PEM RSA private key; else $DIGEST_DKIM_KEY or the credential dkim-key
+    key_file: str = ""
 
 
 @dataclass
@@ -236,6 +268,8 @@ class Config:
     smtp: SmtpConfig = field(default_factory=SmtpConfig)
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    dkim: DkimConfig = field(default_factory=DkimConfig)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -276,6 +310,8 @@ TABLES: dict[str, type] = {
     "smtp": SmtpConfig,
     "outbox": OutboxConfig,
     "schedule": ScheduleConfig,
+    "web": WebConfig,
+    "dkim": DkimConfig,
 }
 
 

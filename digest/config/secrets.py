@@ -17,6 +17,7 @@ from digest.log import register_secret
 
 SMTP_PASSWORD = ("DIGEST_SMTP_PASSWORD", "smtp-password")
 TOKEN_SECRET = ("DIGEST_SECRET", "digest-secret")
+DKIM_KEY = ("DIGEST_DKIM_KEY", "dkim-key")
 
 
 def _found(value: str, origin: str) -> Secret:

@@ -120,3 +120,26 @@ def is_hard_bounce(reply: str) -> bool:
     if code not in (550, 551, 553, 554):
         return False
     return bool(_GONE_TEXT.search(reply)) and not _POLICY_TEXT.search(reply)
+
+
+# ---- bounces after acceptance: delivery status notifications -------------------------
+
+
+def dsn_failures(message: object) -> set[str]:
+    """The addresses a bounce message (a DSN, RFC 3464, or one of the many non-standard
+    forms MTAs still send) reports as permanently failed, lower-cased.
+
+    flufl.bounce (the detectors Mailman uses) reads them: some forty MTA dialects,
+    which no hand-written parser would keep up with. Temporary failures ("delayed",
+    4.x.x) are not returned: the MTA is still trying.
+    """
+    from flufl.bounce import all_failures
+
+    _temporary, permanent = all_failures(message)
+    found = set()
+    for raw in permanent:
+        text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+        text = text.strip().strip("<>").lower()
+        if "@" in text:
+            found.add(text)
+    return found

@@ -40,7 +40,9 @@ class Rendered(Protocol):
     @property
     def subject(self) -> str: ...
 
-    def personalize(self, unsubscribe_url: str | None) -> tuple[str, str]: ...
+    def personalize(
+        self, unsubscribe_url: str | None, preferences_url: str | None = None
+    ) -> tuple[str, str]: ...
 
 
 class _VerbatimHeader(email.headerregistry.UnstructuredHeader):
@@ -74,6 +76,13 @@ class _VerbatimHeader(email.headerregistry.UnstructuredHeader):
         return linesep.join(lines) + linesep
 
 
+class _OneLineHeader(_VerbatimHeader):
+    """A header we must not refold at all: DKIM-Signature, as signed."""
+
+    def fold(self, *, policy: email.policy.Policy) -> str:
+        return f"{self.name}: {self}{policy.linesep}"
+
+
 class _CachedRegistry(email.headerregistry.HeaderRegistry):
     """The stock registry builds a new header class on every lookup; build each once."""
 
@@ -92,10 +101,11 @@ class _CachedRegistry(email.headerregistry.HeaderRegistry):
         return self._classes[key]
 
 
-_VERBATIM = ("list-id", "list-unsubscribe", "list-unsubscribe-post")
+_VERBATIM = ("list-id", "list-unsubscribe", "list-unsubscribe-post", "list-archive")
 _registry = _CachedRegistry()
 for _name in _VERBATIM:
     _registry.map_to_type(_name, cast(Any, _VerbatimHeader))
+_registry.map_to_type("dkim-signature", cast(Any, _OneLineHeader))
 # policy=email.policy.SMTP (CRLF line ends, 7-bit-safe headers) with the List-*
 # headers above kept verbatim; serializing with plain email.policy.SMTP gives the same bytes.
 POLICY = email.policy.SMTP.clone(header_factory=_registry)
@@ -193,13 +203,18 @@ def build_message(
     unsubscribe_mailto: str | None,
     now: datetime,
     personal: bool = True,
+    preferences_url: str | None = None,
+    archive_url: str | None = None,
 ) -> EmailMessage:
     """One multipart/alternative message (text/plain, then text/html) for one recipient.
 
     unsubscribe_url / unsubscribe_mailto are this recipient's complete links
     (digest.mail.tokens.unsubscribe_links); either may be None. personal=False is the
-    copy for a mailing list: its footer says how to leave the list, not "you
-    subscribed", even when a mailto link is in the List-Unsubscribe header.
+    copy posted to a mailing list: its footer says how to leave the list, not "you
+    subscribed", and its headers are the ones a post needs — the list manager adds
+    its own List-Id and List-Unsubscribe (RFC 2919, RFC 2369), and some refuse posts
+    marked Auto-Submitted — plus only those [mail] list_headers names.
+    archive_url: the web archive's address (List-Archive, RFC 2369).
     """
     msg = EmailMessage(policy=POLICY)
     _set(msg, "From", cfg.mail.sender, f"{cfg.path}: [mail] from")
@@ -209,9 +224,15 @@ def build_message(
     msg["Message-ID"] = message_id(digest_id, recipient, cfg.mail.sender)
     if cfg.mail.reply_to:
         _set(msg, "Reply-To", cfg.mail.reply_to, f"{cfg.path}: [mail] reply_to")
-    _set(msg, "List-Id", list_id_header(cfg), f"{cfg.path}: [digest] title / [mail] list_id")
+    wanted = (
+        {"List-Id", "List-Unsubscribe", "List-Archive", "Precedence", "Auto-Submitted"}
+        if personal
+        else set(cfg.mail.list_headers)
+    )
+    if "List-Id" in wanted:
+        _set(msg, "List-Id", list_id_header(cfg), f"{cfg.path}: [digest] title / [mail] list_id")
     links = [f"<{link}>" for link in (unsubscribe_url, unsubscribe_mailto) if link]
-    if links:
+    if links and "List-Unsubscribe" in wanted:
         value = ", ".join(links)
         if any(len(link) > _MAX_HEADER_LINE - 30 for link in links) or not value.isascii():
             raise UserError(
@@ -222,12 +243,19 @@ def build_message(
         if unsubscribe_url and unsubscribe_url.startswith("https://"):
             # RFC 8058: mail clients may unsubscribe with one POST, no confirmation page.
             _set(msg, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
-    _set(msg, "Auto-Submitted", "auto-generated")
-    _set(msg, "Precedence", "list")
+    if archive_url and "List-Archive" in wanted and archive_url.isascii():
+        msg["List-Archive"] = f"<{archive_url}>"
+    if "Auto-Submitted" in wanted:
+        _set(msg, "Auto-Submitted", "auto-generated")
+    if "Precedence" in wanted:
+        _set(msg, "Precedence", "list")
     _set(msg, "MIME-Version", "1.0")
     _set(msg, "Content-Type", "multipart/alternative")
 
-    text, html = rendered.personalize((unsubscribe_url or unsubscribe_mailto) if personal else None)
+    text, html = rendered.personalize(
+        (unsubscribe_url or unsubscribe_mailto) if personal else None,
+        preferences_url if personal else None,
+    )
     for subtype, body in (("plain", text), ("html", html)):
         part = EmailMessage(policy=POLICY)
         _set(part, "Content-Type", f'text/{subtype}; charset="utf-8"')
@@ -236,6 +264,37 @@ def build_message(
         part.set_payload(_quoted_printable(body))
         msg.attach(part)
     return msg
+
+
+def build_notice(
+    cfg: Config, recipient: str, subject: str, text: str, now: datetime
+) -> EmailMessage:
+    """A short plain-text message to one reader (a confirmation link, a reminder).
+
+    Personal and transactional: no List-* headers, a random Message-ID, and
+    Auto-Submitted (RFC 3834) so auto-responders stay quiet.
+    """
+    import secrets
+
+    msg = EmailMessage(policy=POLICY)
+    _set(msg, "From", cfg.mail.sender, f"{cfg.path}: [mail] from")
+    msg["To"] = _parsed_header("To", recipient, f"recipient {recipient!r}")
+    _set(msg, "Subject", one_line(subject, SUBJECT_MAX))
+    _set(msg, "Date", email.utils.format_datetime(now))
+    msg["Message-ID"] = f"<{secrets.token_hex(16)}@{address_domain(cfg.mail.sender)}>"
+    if cfg.mail.reply_to:
+        _set(msg, "Reply-To", cfg.mail.reply_to, f"{cfg.path}: [mail] reply_to")
+    _set(msg, "Auto-Submitted", "auto-generated")
+    _set(msg, "MIME-Version", "1.0")
+    _set(msg, "Content-Type", 'text/plain; charset="utf-8"')
+    _set(msg, "Content-Transfer-Encoding", "quoted-printable")
+    msg.set_payload(_quoted_printable(text))
+    return msg
+
+
+def add_dkim_signature(msg: EmailMessage, value: str) -> None:
+    """Put a DKIM-Signature (one line, as digest.delivery.dkim made it) on the message."""
+    msg["DKIM-Signature"] = POLICY.header_factory("DKIM-Signature", one_line(value, 2000))
 
 
 def _quoted_printable(body: str) -> str:

@@ -45,6 +45,10 @@ _LINK_START = "[[DIGEST-UNSUBSCRIBE-LINK-5b1e0c9d]]"
 _LINK_END = "[[/DIGEST-UNSUBSCRIBE-LINK-5b1e0c9d]]"
 _LIST_START = "[[DIGEST-UNSUBSCRIBE-LIST-5b1e0c9d]]"
 _LIST_END = "[[/DIGEST-UNSUBSCRIBE-LIST-5b1e0c9d]]"
+# The reader's preferences page (which series, pause): kept only when there is one.
+PREFERENCES_URL = "DIGEST-PREFERENCES-URL-5b1e0c9d"
+_PREFS_START = "[[DIGEST-PREFERENCES-5b1e0c9d]]"
+_PREFS_END = "[[/DIGEST-PREFERENCES-5b1e0c9d]]"
 
 TEMPLATE_NAMES = ("digest.html.j2", "digest.txt.j2", "subject.j2")
 
@@ -74,27 +78,52 @@ class RenderedDigest:
     text: str  # plain text, wrapped at 72 columns, with unsubscribe markers
     html: str  # full HTML document, CSS inlined, with unsubscribe markers
 
-    def personalize(self, unsubscribe_url: str | None) -> tuple[str, str]:
-        """(text, html) for one recipient: their unsubscribe link, or how to leave the list."""
-        if unsubscribe_url is not None and not is_safe_url(unsubscribe_url):
-            raise UserError(
-                f"unsubscribe URL {unsubscribe_url!r} must be an http(s) or mailto URL "
-                "without spaces; check [mail] unsubscribe_url."
-            )
-        keep, drop = (
-            ((_LINK_START, _LINK_END), (_LIST_START, _LIST_END))
-            if unsubscribe_url
-            else ((_LIST_START, _LIST_END), (_LINK_START, _LINK_END))
-        )
-        text = _cut_between(self.text, *drop)
-        page = _cut_between(self.html, *drop)
-        for marker in keep:
-            text = text.replace(marker, "")
-            page = page.replace(marker, "")
-        if unsubscribe_url:
-            text = text.replace(UNSUBSCRIBE_URL, unsubscribe_url)
-            page = page.replace(UNSUBSCRIBE_URL, html.escape(unsubscribe_url, quote=True))
-        return _tidy_text(text), page
+    def personalize(
+        self, unsubscribe_url: str | None, preferences_url: str | None = None
+    ) -> tuple[str, str]:
+        """(text, html) for one recipient: their unsubscribe link, or how to leave the list;
+        and their preferences page when there is one."""
+        for url in (unsubscribe_url, preferences_url):
+            if url is not None and not is_safe_url(url):
+                raise UserError(
+                    f"unsubscribe URL or link {url!r} must be an http(s) or mailto URL without spaces; check "
+                    "[mail] unsubscribe_url and [web] base_url."
+                )
+        text, page = self.text, self.html
+        if preferences_url:
+            for marker in (_PREFS_START, _PREFS_END):
+                text, page = text.replace(marker, ""), page.replace(marker, "")
+            text = text.replace(PREFERENCES_URL, preferences_url)
+            page = page.replace(PREFERENCES_URL, html.escape(preferences_url, quote=True))
+        else:
+            text = _cut_between(text, _PREFS_START, _PREFS_END)
+            page = _cut_between(page, _PREFS_START, _PREFS_END)
+        return _personal(text, page, unsubscribe_url)
+
+    def public(self) -> str:
+        """The HTML as the web archive shows it: no paragraph about who receives it."""
+        page = self.html
+        for start, end in ((_LINK_START, _LINK_END), (_LIST_START, _LIST_END)):
+            page = _cut_between(page, start, end)
+        return _cut_between(page, _PREFS_START, _PREFS_END)
+
+
+def _personal(text: str, page: str, unsubscribe_url: str | None) -> tuple[str, str]:
+    """Keep the unsubscribe paragraph's variant for this reader and fill in the link."""
+    keep, drop = (
+        ((_LINK_START, _LINK_END), (_LIST_START, _LIST_END))
+        if unsubscribe_url
+        else ((_LIST_START, _LIST_END), (_LINK_START, _LINK_END))
+    )
+    text = _cut_between(text, *drop)
+    page = _cut_between(page, *drop)
+    for marker in keep:
+        text = text.replace(marker, "")
+        page = page.replace(marker, "")
+    if unsubscribe_url:
+        text = text.replace(UNSUBSCRIBE_URL, unsubscribe_url)
+        page = page.replace(UNSUBSCRIBE_URL, html.escape(unsubscribe_url, quote=True))
+    return _tidy_text(text), page
 
 
 def _cut_between(body: str, start: str, end: str) -> str:
@@ -413,12 +442,19 @@ def summary_counts(digest: Digest) -> list[tuple[int, str]]:
 
 
 def build_context(
-    digest: Digest, cfg: Config, *, now: datetime | None = None, notice: Sequence[str] = ()
+    digest: Digest,
+    cfg: Config,
+    *,
+    now: datetime | None = None,
+    notice: Sequence[str] = (),
+    archive_url: str | None = None,
 ) -> dict[str, Any]:
     """Everything the templates see. Pure: same digest, config and now, same context.
 
     `notice`: sentences shown above the digest (a preview says so when a source could
-    not be read); a mailed digest has none."""
+    not be read); a mailed digest has none. `archive_url`: where the web archive
+    publishes this digest ("view in browser").
+    """
     now = now or datetime.now(UTC)
     end = digest.period.last_day
     notes = _Footnotes()
@@ -466,6 +502,12 @@ def build_context(
         # Sources feeding this series that could not be read: the footer says so.
         "stale": [clean_line(s.source) for s in digest.stale],
         "notice": [clean_line(n) for n in notice],
+        "archive_url": archive_url if archive_url and is_safe_url(archive_url) else None,
+        "preferences": {
+            "url": PREFERENCES_URL,
+            "start": _PREFS_START,
+            "end": _PREFS_END,
+        },
         "unsubscribe": {
             "url": UNSUBSCRIBE_URL,
             "link_start": _LINK_START,
@@ -500,11 +542,16 @@ def _preheader(digest: Digest, summary: str) -> str:
 
 
 def render_digest(
-    digest: Digest, cfg: Config, *, now: datetime | None = None, notice: Sequence[str] = ()
+    digest: Digest,
+    cfg: Config,
+    *,
+    now: datetime | None = None,
+    notice: Sequence[str] = (),
+    archive_url: str | None = None,
 ) -> RenderedDigest:
     """Subject, text and HTML of one digest (built once; see RenderedDigest.personalize)."""
     env = template_env(cfg)
-    context = build_context(digest, cfg, now=now, notice=notice)
+    context = build_context(digest, cfg, now=now, notice=notice, archive_url=archive_url)
     subject = subject_line(_render(env, "subject.j2", context))
     text = _tidy_text(_render(env, "digest.txt.j2", context))
     page = inline_css(_render(env, "digest.html.j2", context))

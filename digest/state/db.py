@@ -26,7 +26,7 @@ import sqlite_utils
 
 from digest.errors import LockedError, UserError, database_error
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -168,8 +168,63 @@ def _v2(db: sqlite_utils.Database) -> None:
     )
 
 
+def _v3(db: sqlite_utils.Database) -> None:
+    """Subscribers of their own: an opaque id for links (never the address), the series
+    they chose and a pause; confirmations pending (double opt-in); a digest's kind
+    (one series, or a subscriber's bundle of several) and its parts; the periods whose
+    subscriber bundles are planned; a small key/value table (when links changed)."""
+    import secrets
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    db.execute("ALTER TABLE subscribers ADD COLUMN sid TEXT")  # random, in every link
+    db.execute("ALTER TABLE subscribers ADD COLUMN series TEXT")  # JSON list; NULL: all
+    db.execute("ALTER TABLE subscribers ADD COLUMN paused INTEGER NOT NULL DEFAULT 0")
+    for (address,) in db.execute("SELECT address FROM subscribers").fetchall():
+        db.execute(
+            "UPDATE subscribers SET sid = ? WHERE address = ?",
+            [secrets.token_urlsafe(16), address],
+        )
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS subscribers_sid ON subscribers(sid)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS confirmations (
+            id TEXT PRIMARY KEY,            -- random, in the confirmation link
+            address TEXT NOT NULL,          -- normalized
+            series TEXT,                    -- JSON list chosen on the form; NULL: all
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS confirmations_address ON confirmations(address)")
+    db.execute("ALTER TABLE digests ADD COLUMN kind TEXT NOT NULL DEFAULT 'series'")
+    db.execute("ALTER TABLE digests ADD COLUMN parts TEXT NOT NULL DEFAULT '[]'")  # bundle
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS bundle_plans (
+            period TEXT PRIMARY KEY,        -- YYYY-MM: subscribers' bundles are planned
+            planned_at TEXT NOT NULL
+        )"""
+    )
+    # Months already mailed the old way (one message per series to each subscriber)
+    # are done: their subscribers must not get a bundle of them now.
+    db.execute(
+        "INSERT OR IGNORE INTO bundle_plans (period, planned_at) SELECT DISTINCT period, ? "
+        "FROM digests WHERE status IN ('sent', 'partial', 'skipped')",
+        [now],
+    )
+    db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    # Links mailed before v3 carry the address in the token: accepted for a while.
+    db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('legacy_tokens_since', ?)", [now])
+
+
 # Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+
+
+def meta_value(db: sqlite_utils.Database, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
 
 
 def open_db(path: Path) -> sqlite_utils.Database:

@@ -47,6 +47,8 @@ class StoredDigest:
     text: str
     html: str
     status: str
+    kind: str = "series"  # "series", or "bundle": one subscriber message of several series
+    parts: tuple[str, ...] = ()  # a bundle's series, in the order it shows them
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,18 @@ def load_stored(db: sqlite_utils.Database, id_: DigestId) -> StoredDigest | None
     rows = list(db.query("SELECT * FROM digests WHERE id = ?", [str(id_)]))
     if not rows:
         return None
-    r = rows[0]
+    return _stored(id_, rows[0])
+
+
+def _stored(id_: DigestId, r: dict[str, object]) -> StoredDigest:
     return StoredDigest(
         id=id_,
-        subject=r["subject"],
-        text=r["text_body"],
-        html=r["html_body"],
-        status=r["status"],
+        subject=str(r["subject"]),
+        text=str(r["text_body"]),
+        html=str(r["html_body"]),
+        status=str(r["status"]),
+        kind=str(r.get("kind") or "series"),
+        parts=tuple(json.loads(str(r.get("parts") or "[]"))),
     )
 
 
@@ -94,13 +101,18 @@ def store_digest(
     html: str,
     json_body: str,
     now: datetime,
+    parts: Sequence[str] | None = None,
 ) -> StoredDigest:
-    """Freeze a rendered digest (once): later runs mail exactly this body."""
+    """Freeze a rendered digest (once): later runs mail exactly this body.
+
+    parts: a subscriber bundle's series (its kind is then "bundle").
+    """
     with transaction(db):
         db.execute(
             # OR REPLACE: only ever replaces a "skipped" row (--resend of a skipped month).
             "INSERT OR REPLACE INTO digests (id, series, period, built_at, subject, text_body, "
-            "html_body, json_body, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built')",
+            "html_body, json_body, status, kind, parts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'built', ?, ?)",
             [
                 str(id_),
                 id_.series,
@@ -110,6 +122,8 @@ def store_digest(
                 text,
                 html,
                 json_body,
+                "series" if parts is None else "bundle",
+                json.dumps(list(parts or []), ensure_ascii=False),
             ],
         )
     stored = load_stored(db, id_)
@@ -138,7 +152,11 @@ def mark_sending(db: sqlite_utils.Database, id_: DigestId) -> None:
 
 
 def finished_periods(
-    db: sqlite_utils.Database, series: Collection[str], renamed: Mapping[str, str] | None = None
+    db: sqlite_utils.Database,
+    series: Collection[str],
+    renamed: Mapping[str, str] | None = None,
+    *,
+    bundles: bool = False,
 ) -> set[Period]:
     """Periods whose digest is finished for every one of `series`.
 
@@ -148,18 +166,73 @@ def finished_periods(
     between two series) is not finished, so the schedule offers it again and the
     run resumes where it stopped. `renamed` maps a series' earlier names to its name
     now: a month sent under an earlier name is finished for the series it became.
+    With bundles (subscribers on), the subscribers' bundles must be planned too, and
+    none of them built, sending or pending.
     """
     renamed = renamed or {}
     done: dict[Period, set[str]] = {}
     for row in db.query(
-        "SELECT d.series, d.period FROM digests d WHERE d.status IN ('sent', 'partial', "
-        "'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE l.digest_id = d.id "
-        "AND l.status = 'pending')"
+        "SELECT d.series, d.period FROM digests d WHERE d.kind = 'series' AND d.status IN "
+        "('sent', 'partial', 'skipped') AND NOT EXISTS (SELECT 1 FROM deliveries l WHERE "
+        "l.digest_id = d.id AND l.status = 'pending')"
     ):
         name = renamed.get(row["series"], row["series"])
         done.setdefault(Period.parse(row["period"]), set()).add(name)
     wanted = set(series)
-    return {period for period, finished in done.items() if wanted <= finished}
+    finished = {period for period, found in done.items() if wanted <= found}
+    if bundles:
+        planned = {Period.parse(r[0]) for r in db.execute("SELECT period FROM bundle_plans")}
+        unfinished = {
+            Period.parse(r[0])
+            for r in db.execute(
+                "SELECT d.period FROM digests d WHERE d.kind = 'bundle' AND (d.status IN "
+                "('built', 'sending') OR EXISTS (SELECT 1 FROM deliveries l WHERE "
+                "l.digest_id = d.id AND l.status = 'pending'))"
+            )
+        }
+        finished = (finished & planned) - unfinished
+    return finished
+
+
+# ---- subscribers' bundles: one message a month with the series each reader chose ----
+
+
+def bundles_planned(db: sqlite_utils.Database, period: Period) -> bool:
+    row = db.execute("SELECT 1 FROM bundle_plans WHERE period = ?", [str(period)]).fetchone()
+    return row is not None
+
+
+def record_bundle_plan(db: sqlite_utils.Database, period: Period, now: datetime) -> None:
+    """The period's bundles and their recipients are written: from now on fixed."""
+    db.execute(
+        "INSERT OR IGNORE INTO bundle_plans (period, planned_at) VALUES (?, ?)",
+        [str(period), _stamp(now)],
+    )
+
+
+def bundles_of(db: sqlite_utils.Database, period: Period) -> list[StoredDigest]:
+    """The period's bundles, in the order they were built."""
+    return [
+        _stored(DigestId(r["series"], period), r)
+        for r in db.query(
+            "SELECT * FROM digests WHERE kind = 'bundle' AND period = ? ORDER BY rowid",
+            [str(period)],
+        )
+    ]
+
+
+def mailed_in_period(db: sqlite_utils.Database, period: Period) -> set[str]:
+    """Subscribers who got (or are getting) something of this period already: a bundle
+    row that is not cancelled, or a series digest mailed to them the old way."""
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT l.recipient FROM deliveries l JOIN digests d ON d.id = l.digest_id "
+            "WHERE d.period = ? AND l.kind = 'subscriber' AND (l.status IN ('sent', 'failed') "
+            "OR (d.kind = 'bundle' AND l.status = 'pending'))",
+            [str(period)],
+        )
+    }
 
 
 def built_at(
@@ -169,7 +242,9 @@ def built_at(
     a digest built under an earlier name of a series counts for the series (`renamed`)."""
     renamed = renamed or {}
     out: dict[str, dict[Period, datetime]] = {}
-    for series, period, built in db.execute("SELECT series, period, built_at FROM digests"):
+    for series, period, built in db.execute(
+        "SELECT series, period, built_at FROM digests WHERE kind = 'series'"
+    ):
         stamp = datetime.fromisoformat(built)
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=UTC)
@@ -185,8 +260,8 @@ def digest_of(db: sqlite_utils.Database, period: Period, names: Collection[str])
     marks = ", ".join("?" for _ in names)
     rows = list(
         db.execute(
-            f"SELECT series FROM digests WHERE period = ? AND series IN ({marks}) "
-            "ORDER BY built_at LIMIT 1",
+            f"SELECT series FROM digests WHERE kind = 'series' AND period = ? AND series IN "
+            f"({marks}) ORDER BY built_at LIMIT 1",
             [str(period), *names],
         )
     )
@@ -341,7 +416,28 @@ ORDER BY d.period DESC, d.series
 
 def digest_series(db: sqlite_utils.Database) -> list[str]:
     """The series that have a digest row, sorted."""
-    return sorted(row[0] for row in db.conn.execute("SELECT DISTINCT series FROM digests"))
+    return sorted(
+        row[0]
+        for row in db.conn.execute("SELECT DISTINCT series FROM digests WHERE kind = 'series'")
+    )
+
+
+def published(db: sqlite_utils.Database) -> list[tuple[DigestId, str, str, str]]:
+    """(id, subject, html, built_at) of every series digest mailed to someone, newest
+    first: what the archive publishes (the frozen HTML)."""
+    return [
+        (
+            DigestId(r["series"], Period.parse(r["period"])),
+            r["subject"],
+            r["html_body"],
+            r["built_at"],
+        )
+        for r in db.query(
+            "SELECT series, period, subject, html_body, built_at FROM digests "
+            "WHERE kind = 'series' AND status IN ('sent', 'partial', 'sending') "
+            "ORDER BY period DESC, series"
+        )
+    ]
 
 
 def history(db: sqlite_utils.Database, *, series: Sequence[str] | None = None) -> list[HistoryRow]:

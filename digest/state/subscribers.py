@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parseaddr, unquote
 from typing import Literal, cast
 
@@ -47,6 +49,14 @@ class Subscriber:
     status: SubscriberStatus
     created_at: str
     updated_at: str
+    sid: str = ""  # the opaque id in this reader's links (never the address)
+    series: tuple[str, ...] | None = None  # the series chosen; None: every series
+    paused: bool = False  # no digests until resumed
+
+
+def new_sid() -> str:
+    """A random id for links: 128 bits, URL-safe."""
+    return secrets.token_urlsafe(16)
 
 
 def normalize_address(text: str) -> str:
@@ -161,13 +171,127 @@ def _now_text(now: datetime | None) -> str:
 
 
 def _row_to_subscriber(row: dict[str, object]) -> Subscriber:
+    series = row.get("series")
     return Subscriber(
         address=str(row["address"]),
         name=str(row["name"] or ""),
         status=cast(SubscriberStatus, row["status"]),
         created_at=str(row["created_at"]),
         updated_at=str(row["updated_at"]),
+        sid=str(row.get("sid") or ""),
+        series=None if series is None else tuple(json.loads(str(series))),
+        paused=bool(row.get("paused")),
     )
+
+
+def get_by_sid(db: sqlite_utils.Database, sid: str) -> Subscriber | None:
+    """The subscriber a link's opaque id belongs to."""
+    rows = list(db.query("SELECT * FROM subscribers WHERE sid = ?", [sid]))
+    return _row_to_subscriber(rows[0]) if rows else None
+
+
+def ensure_sid(db: sqlite_utils.Database, address: str) -> str:
+    """The subscriber's link id, made now if the row has none yet."""
+    row = db.execute("SELECT sid FROM subscribers WHERE address = ?", [address]).fetchone()
+    if row is not None and row[0]:
+        return str(row[0])
+    sid = new_sid()
+    db.execute("UPDATE subscribers SET sid = ? WHERE address = ?", [sid, address])
+    return sid
+
+
+def set_preferences(
+    db: sqlite_utils.Database,
+    sid: str,
+    *,
+    series: Iterable[str] | None,
+    paused: bool,
+    now: datetime | None = None,
+) -> bool:
+    """Which series an active subscriber gets (None: every series) and whether paused.
+
+    False when the id belongs to nobody active (unsubscribed meanwhile).
+    """
+    chosen = None if series is None else json.dumps(sorted(set(series)), ensure_ascii=False)
+    cursor = db.execute(
+        "UPDATE subscribers SET series = ?, paused = ?, updated_at = ? "
+        "WHERE sid = ? AND status = 'active'",
+        [chosen, int(paused), _now_text(now), sid],
+    )
+    return cursor.rowcount == 1
+
+
+def mailed_subscribers(db: sqlite_utils.Database) -> list[Subscriber]:
+    """The subscribers a month's bundles go to: active and not paused."""
+    return [s for s in list_subscribers(db, "active") if not s.paused]
+
+
+# ---- double opt-in ------------------------------------------------------------------
+
+ConfirmOutcome = Literal["confirmed", "already", "expired", "unknown"]
+
+
+def create_confirmation(
+    db: sqlite_utils.Database,
+    address: str,
+    series: Iterable[str] | None,
+    *,
+    days: int,
+    now: datetime | None = None,
+) -> str:
+    """A pending subscription (nothing active until confirmed); returns its random id."""
+    now = now or datetime.now(UTC)
+    ident = secrets.token_urlsafe(16)
+    chosen = None if series is None else json.dumps(sorted(set(series)), ensure_ascii=False)
+    with transaction(db):
+        db.execute("DELETE FROM confirmations WHERE expires_at < ?", [_now_text(now)])
+        db.execute(
+            "INSERT INTO confirmations (id, address, series, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [ident, address, chosen, _now_text(now), _now_text(now + timedelta(days=days))],
+        )
+    return ident
+
+
+def recent_confirmations(db: sqlite_utils.Database, address: str, since: datetime) -> int:
+    """Confirmation mails asked for this address since `since` (a per-address limit)."""
+    row = db.execute(
+        "SELECT COUNT(*) FROM confirmations WHERE address = ? AND created_at >= ?",
+        [address, _now_text(since)],
+    ).fetchone()
+    return int(row[0])
+
+
+def confirm_subscription(
+    db: sqlite_utils.Database, ident: str, *, now: datetime | None = None
+) -> tuple[ConfirmOutcome, str | None]:
+    """Make a pending subscription active: (outcome, the subscriber's link id).
+
+    A confirmation is used once: its row (and any other pending one of the address)
+    is deleted, so replaying the link finds nothing ("unknown"). Past its expiry it
+    is refused and deleted.
+    """
+    now = now or datetime.now(UTC)
+    with transaction(db):
+        row = db.execute(
+            "SELECT address, series, expires_at FROM confirmations WHERE id = ?", [ident]
+        ).fetchone()
+        if row is None:
+            return "unknown", None
+        address, series, expires = row
+        if expires < _now_text(now):
+            db.execute("DELETE FROM confirmations WHERE id = ?", [ident])
+            return "expired", None
+        db.execute("DELETE FROM confirmations WHERE address = ?", [address])
+        before = get_subscriber(db, address)
+        upsert_subscriber(db, address, status="active", now=now)
+        db.execute(
+            "UPDATE subscribers SET series = ?, paused = 0 WHERE address = ?", [series, address]
+        )
+        sid = ensure_sid(db, address)
+    if before is not None and before.status == "active":
+        return "already", sid
+    return "confirmed", sid
 
 
 def get_subscriber(db: sqlite_utils.Database, address: str) -> Subscriber | None:
@@ -193,8 +317,8 @@ UpsertOutcome = Literal["added", "updated", "unchanged"]
 
 
 def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient]:
-    """Who a digest goes to now: the list address (if any), then every active subscriber
-    (if [mail] subscribers is on)."""
+    """Who one series' digest goes to now: the list address (if any). Subscribers get
+    one message a month with the series they chose (digest.app.bundles)."""
     recipients: list[Recipient] = []
     if cfg.mail.list_address:
         try:
@@ -202,9 +326,6 @@ def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient
         except InvalidAddress as exc:
             raise UserError(f"{cfg.path}: [mail] list_address: {exc}.") from None
         recipients.append(Recipient(address, "list"))
-    if cfg.mail.subscribers:
-        seen = {r.address for r in recipients}
-        recipients += [Recipient(a, "subscriber") for a in active_addresses(db) if a not in seen]
     return recipients
 
 
@@ -224,9 +345,9 @@ def upsert_subscriber(
     existing = get_subscriber(db, address)
     if existing is None:
         db.execute(
-            "INSERT INTO subscribers (address, name, status, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [address, name or "", status or "active", stamp, stamp],
+            "INSERT INTO subscribers (address, name, status, created_at, updated_at, sid) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [address, name or "", status or "active", stamp, stamp, new_sid()],
         )
         return "added"
     new_name = existing.name if name is None else name

@@ -20,17 +20,23 @@ POLICY_REFUSAL = "550 5.7.1 Message rejected as spam by content filtering"
 def _ledger(config: Path) -> dict[str, tuple[str, int, str]]:
     with sqlite3.connect(config.parent / "state" / "state.db") as conn:
         rows = conn.execute(
+            # The list's copy is the series digest's; subscribers get their bundle.
             "SELECT recipient, status, attempts, reply FROM deliveries "
-            "WHERE digest_id = 'Quillwort Sync|2026-10'"
+            "WHERE digest_id IN ('Quillwort Sync|2026-10', 'subscribers: Quillwort Sync|2026-10')"
         ).fetchall()
     return {r: (s, a, reply or "") for r, s, a, reply in rows}
 
 
 def _digest_status(config: Path) -> str:
     with sqlite3.connect(config.parent / "state" / "state.db") as conn:
-        row = conn.execute(
-            "SELECT status FROM digests WHERE id = 'Quillwort Sync|2026-10'"
-        ).fetchone()
+        row = (
+            conn.execute(
+                "SELECT status FROM digests WHERE id = 'subscribers: Quillwort Sync|2026-10'"
+            ).fetchone()
+            or conn.execute(
+                "SELECT status FROM digests WHERE id = 'Quillwort Sync|2026-10'"
+            ).fetchone()
+        )
     return str(row[0])
 
 
@@ -54,7 +60,7 @@ def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> Non
         assert run.code == 1
         assert "sent 2, failed 1, skipped 0 (already sent)" in run.err
         assert (
-            f"  gone@example.org (Quillwort Sync|2026-10): {POLICY_REFUSAL} [not retried]"
+            f"  gone@example.org (subscribers: Quillwort Sync|2026-10): {POLICY_REFUSAL} [not retried]"
             in run.err
         )
         assert sorted(server.count_by_recipient()) == [
@@ -68,10 +74,11 @@ def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> Non
         again = run_digest(config, "send", "--period", "2026-10")
         assert again.code == 0
         assert "sent 0, failed 0, skipped 2 (already sent)" in again.err
-        # ...and it does not claim everyone has the digest: it names who never got it.
-        assert "everyone has it already" not in again.err
+        # ...and it does not claim everyone has it: it names who never got it.
+        assert "subscribers: Quillwort Sync 2026-10: everyone has it already" not in again.err
         assert (
-            "Quillwort Sync 2026-10: nothing left to send; 1 recipient failed permanently "
+            "subscribers: Quillwort Sync 2026-10: nothing left to send; 1 recipient failed "
+            "permanently "
             f"(gone@example.org: {POLICY_REFUSAL}); "
             "`digest send --period 2026-10 --resend` mails everyone again." in again.err
         )
@@ -85,7 +92,7 @@ def test_a_transient_failure_stays_pending_and_the_next_run_delivers_it(tmp_path
         _subscribe(config, "ann@example.org", "busy@example.org")
         run = run_digest(config, "send")
         assert run.code == 1
-        assert "busy@example.org (Quillwort Sync|2026-10): 451" in run.err
+        assert "busy@example.org (subscribers: Quillwort Sync|2026-10): 451" in run.err
         assert "[will be retried by the next run]" in run.err
         assert _ledger(config)["busy@example.org"][0] == "pending"
 

@@ -134,8 +134,8 @@ def _secret(monkeypatch: pytest.MonkeyPatch) -> None:
 def _ledger(config: Path, period: str) -> dict[str, str]:
     with sqlite3.connect(config.parent / "state" / "state.db") as conn:
         rows = conn.execute(
-            "SELECT recipient, status FROM deliveries WHERE digest_id = ?",
-            [f"Quillwort Sync|{period}"],
+            "SELECT recipient, status FROM deliveries WHERE digest_id IN (?, ?)",
+            [f"Quillwort Sync|{period}", f"subscribers: Quillwort Sync|{period}"],
         ).fetchall()
     return dict(rows)
 
@@ -169,8 +169,9 @@ def test_a_hard_bounce_marks_the_subscriber_and_the_next_digest_skips_them(
             "re-activates" in run.err
         )
         assert "[bounced: no further digests go there]" in run.err
-        assert f"  strict@example.org (Quillwort Sync|2026-09): {SPAM_POLICY} [not retried]" in (
-            run.err
+        assert (
+            f"  strict@example.org (subscribers: Quillwort Sync|2026-09): {SPAM_POLICY} [not retried]"
+            in (run.err)
         )
         assert _listed(config, "--status", "bounced") == ["gone@example.org\t\tbounced"]
         assert "strict@example.org\t\tactive" in _listed(config)
@@ -204,9 +205,31 @@ def test_a_hard_bounce_marks_the_subscriber_and_the_next_digest_skips_them(
 
         history = run_digest(config, "history")
         assert history.code == 0
-        rows = [line.split()[:8] for line in history.out.splitlines()[1:]]
-        assert ["2026-10", "Quillwort", "Sync", "partial", "3", "2", "1", "0"] in rows
-        assert ["2026-09", "Quillwort", "Sync", "partial", "4", "2", "2", "0"] in rows
+        rows = [line.split()[:9] for line in history.out.splitlines()[1:]]
+        # The list's copy of the series digest, and the subscribers' bundle of it.
+        assert ["2026-10", "Quillwort", "Sync", "sent", "1", "1", "0", "0"] in [r[:8] for r in rows]
+        assert [
+            "2026-10",
+            "subscribers:",
+            "Quillwort",
+            "Sync",
+            "partial",
+            "2",
+            "1",
+            "1",
+            "0",
+        ] in rows
+        assert [
+            "2026-09",
+            "subscribers:",
+            "Quillwort",
+            "Sync",
+            "partial",
+            "3",
+            "1",
+            "2",
+            "0",
+        ] in rows
 
         # An explicit add brings the address back, and says so.
         readd = run_digest(config, "subscribers", "add", "gone@example.org")

@@ -79,19 +79,21 @@ def test_send_writes_one_eml_per_recipient_and_period(project: Path) -> None:
     assert "Quillwort Sync 2026-10: writing 3 files to " in run.err
     assert "mailing" not in run.err and "sent 3" not in run.err
     emls = _emls(project)
+    # The list gets the series' digest; each subscriber one message of the series they chose.
     assert sorted(emls) == [
-        "2026-10-quillwort-sync/ann@example.org.eml",
-        "2026-10-quillwort-sync/ben@example.org.eml",
         "2026-10-quillwort-sync/quillwort-dev@lists.example.org.eml",
+        "2026-10-subscribers-quillwort-sync/ann@example.org.eml",
+        "2026-10-subscribers-quillwort-sync/ben@example.org.eml",
     ]
-    ann = emls["2026-10-quillwort-sync/ann@example.org.eml"]
+    ann = emls["2026-10-subscribers-quillwort-sync/ann@example.org.eml"]
     assert ann["To"] == "ann@example.org"
     assert str(ann["Subject"]).startswith("Quillwort Sync digest — October 2026")
-    assert "token=" in str(ann["List-Unsubscribe"])
+    assert "token=s1." in str(ann["List-Unsubscribe"])
+    assert "ann" not in str(ann["List-Unsubscribe"])  # an opaque token, not the address
     the_list = emls["2026-10-quillwort-sync/quillwort-dev@lists.example.org.eml"]
-    assert the_list["List-Unsubscribe"] == (
-        "<mailto:leave@quillwort.example.org?subject=unsubscribe>"
-    )
+    # A post to a list: the list manager adds its own List-* headers.
+    assert the_list["List-Unsubscribe"] is None and the_list["List-Id"] is None
+    assert the_list["Auto-Submitted"] is None and the_list["Precedence"] is None
     assert all(status == "sent" for _, _, status, _ in _ledger(project))
 
 

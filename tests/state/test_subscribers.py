@@ -169,8 +169,8 @@ def test_a_forged_token_changes_nothing(config: Path) -> None:
     run = run_digest(config, "unsubscribe", forged)
     assert run.code == 1
     assert run.err == (
-        "digest: this unsubscribe token is not valid: it was cut short, changed, or signed "
-        "with another secret."
+        "digest: this unsubscribe token is not valid: it was cut short, changed, signed "
+        "with another secret, or its subscriber was removed."
     )
     assert _listed(config) == [["ann@example.org", "", "active"]]
 
