@@ -2,7 +2,8 @@
 
 sync, send (and bundles: each subscriber's monthly message), preview, items,
 history, doctor, subscribers (and bounces), web (`digest serve`: subscribe,
-preferences, unsubscribe, archive), archive (`digest archive build`); digests builds a period's digests from the state; terminal holds what
+preferences, unsubscribe, archive), archive (`digest archive build`); digests
+builds a period's digests from the state; terminal holds what
 only a terminal shows (progress bars, the styled preview).
 
 May import any stage and the state. Only digest.cli imports it.

@@ -42,6 +42,7 @@ import hmac
 import html
 import logging
 import secrets
+import signal
 import sqlite3
 import threading
 import time
@@ -216,6 +217,34 @@ def _series_boxes(known: list[str], chosen: tuple[str, ...] | None) -> str:
     return f"<fieldset><legend>Series</legend>{boxes}</fieldset>" if known else ""
 
 
+class _HideAddresses(logging.Filter):
+    """Masks the addresses a request of this thread is mailing in every log line (the
+    SMTP transport names its recipients: fine for `digest send`, not for these pages)."""
+
+    local = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        hidden: set[str] = getattr(self.local, "addresses", set())
+        if hidden:
+            message = record.getMessage()
+            for address in hidden:
+                message = message.replace(address, mask_address(address))
+            record.msg, record.args = message, ()
+        return True
+
+
+_HIDE = _HideAddresses()
+
+
+@contextmanager
+def _hidden(address: str) -> Iterator[None]:
+    _HideAddresses.local.addresses = {address}
+    try:
+        yield
+    finally:
+        _HideAddresses.local.addresses = set()
+
+
 # ---- rate limits ------------------------------------------------------------
 
 
@@ -301,6 +330,9 @@ class WebApp:
         self.per_ip = RateLimiter(cfg.web.subscribe_per_ip, 3600.0)
         self._series: tuple[float, list[str]] | None = None
         self._series_lock = threading.Lock()
+        for name in ("digest.smtp", "digest.outbox", "digest.delivery"):
+            if _HIDE not in logging.getLogger(name).filters:
+                logging.getLogger(name).addFilter(_HIDE)
 
     # ---- WSGI
 
@@ -636,7 +668,8 @@ class WebApp:
                 result = await transport.send(message, address)
             return result.status
 
-        status = asyncio.run(send())
+        with _hidden(address):
+            status = asyncio.run(send())
         if status != "sent":
             raise UserError("the confirmation mail could not be sent")
 
@@ -909,13 +942,20 @@ def serve(cfg: Config, host: str, port: int) -> None:
     """`digest serve`: serve the pages until Ctrl-C or SIGTERM."""
     server = make_server(make_app(cfg), host, port)
     logging.getLogger("digest").info(
-        "serving the subscription pages and archive on http://%s:%d/ (Ctrl-C stops it)",
+        "serving the subscription pages and archive on http://%s:%s/ (Ctrl-C stops it)",
         host if ":" not in host else f"[{host}]",
         server.effective_port,
     )
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)  # systemd's stop: as clean as Ctrl-C
     try:
-        server.run()
+        server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt)
     except KeyboardInterrupt:
-        logging.getLogger("digest").info("stopped.")
+        pass
     finally:
         server.close()
+        signal.signal(signal.SIGTERM, previous)
+    logging.getLogger("digest").info("stopped.")

@@ -86,8 +86,8 @@ class RenderedDigest:
         for url in (unsubscribe_url, preferences_url):
             if url is not None and not is_safe_url(url):
                 raise UserError(
-                    f"unsubscribe URL or link {url!r} must be an http(s) or mailto URL without spaces; check "
-                    "[mail] unsubscribe_url and [web] base_url."
+                    f"unsubscribe URL or link {url!r} must be an http(s) or mailto URL "
+                    "without spaces; check [mail] unsubscribe_url and [web] base_url."
                 )
         text, page = self.text, self.html
         if preferences_url:

@@ -60,8 +60,8 @@ def test_a_refused_recipient_fails_the_run_with_its_reply(tmp_path: Path) -> Non
         assert run.code == 1
         assert "sent 2, failed 1, skipped 0 (already sent)" in run.err
         assert (
-            f"  gone@example.org (subscribers: Quillwort Sync|2026-10): {POLICY_REFUSAL} [not retried]"
-            in run.err
+            f"  gone@example.org (subscribers: Quillwort Sync|2026-10): {POLICY_REFUSAL} "
+            "[not retried]" in run.err
         )
         assert sorted(server.count_by_recipient()) == [
             "ann@example.org",

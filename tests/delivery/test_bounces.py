@@ -170,8 +170,8 @@ def test_a_hard_bounce_marks_the_subscriber_and_the_next_digest_skips_them(
         )
         assert "[bounced: no further digests go there]" in run.err
         assert (
-            f"  strict@example.org (subscribers: Quillwort Sync|2026-09): {SPAM_POLICY} [not retried]"
-            in (run.err)
+            f"  strict@example.org (subscribers: Quillwort Sync|2026-09): {SPAM_POLICY} "
+            "[not retried]" in (run.err)
         )
         assert _listed(config, "--status", "bounced") == ["gone@example.org\t\tbounced"]
         assert "strict@example.org\t\tactive" in _listed(config)
