@@ -12,6 +12,13 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FALCO_BUNDLE = REPO_ROOT.parent / "shared" / "corpus" / "falco-community-notes.bundle"
 
 
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test asks the internet's DNS: `digest doctor` (also in a subprocess) skips
+    its SPF/DMARC checks; tests of them pass a lookup of their own."""
+    monkeypatch.setenv("DIGEST_NO_DNS", "1")
+
+
 @pytest.fixture(scope="session")
 def falco_bundle() -> Path:
     """The bundle of the real Falco meeting-notes history, or skip saying why."""

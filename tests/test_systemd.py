@@ -23,7 +23,7 @@ pytestmark = pytest.mark.systemd
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
 INSTALLED_DIGEST = "/usr/local/bin/digest"
-SERVICES = ("digest.service", "digest-unsubscribe.service")
+SERVICES = ("digest.service", "digest-web.service")
 SYSUSERS_FILE = UNITS / "notes-digest.conf"
 
 
@@ -124,25 +124,26 @@ def test_service_timeout_covers_the_longest_send_and_stays_under_an_hour() -> No
     assert smtp.run_timeout < 3600 / 2
 
 
-def test_unsubscribe_page_serves_on_loopback_with_the_token_secret() -> None:
-    settings = _settings((UNITS / "digest-unsubscribe.service").read_text(encoding="utf-8"))
+def test_the_pages_serve_on_loopback_with_the_secret_and_smtp_password() -> None:
+    settings = _settings((UNITS / "digest-web.service").read_text(encoding="utf-8"))
     assert settings["Type"] == ["exec"]
     assert settings["ExecStart"] == [
         f"{INSTALLED_DIGEST} --config /etc/notes-digest/config.toml "
-        "serve-unsubscribe --host 127.0.0.1 --port 8947"
+        "serve --host 127.0.0.1 --port 8947"
     ]
     assert settings["Restart"] == ["on-failure"]
-    # The page signs nothing and sends no mail: the token secret is all it gets.
-    assert settings["LoadCredential"] == ["digest-secret:/etc/notes-digest/digest-secret"]
-    # Only the local proxy talks to it, and it talks to nobody.
-    assert settings["IPAddressDeny"] == ["any"]
-    assert settings["IPAddressAllow"] == ["localhost"]
-    assert settings["RestrictAddressFamilies"] == ["AF_INET AF_INET6"]
+    # Links are signed with the token secret; confirmation mails need the relay's password.
+    assert settings["LoadCredential"] == [
+        "digest-secret:/etc/notes-digest/digest-secret",
+        "smtp-password:/etc/notes-digest/smtp-password",
+    ]
+    assert settings["RestrictAddressFamilies"] == ["AF_UNIX AF_INET AF_INET6"]
+    assert settings["MemoryDenyWriteExecute"] == ["yes"]
     assert settings["WantedBy"] == ["multi-user.target"]
 
 
 def test_both_services_run_as_one_static_user_on_one_state_directory() -> None:
-    page = _settings((UNITS / "digest-unsubscribe.service").read_text(encoding="utf-8"))
+    page = _settings((UNITS / "digest-web.service").read_text(encoding="utf-8"))
     send = _settings((UNITS / "digest.service").read_text(encoding="utf-8"))
     # The page writes unsubscribes into the state.db that `digest send` reads.
     for key in ("User", "Group", "StateDirectory", "StateDirectoryMode", "UMask"):
@@ -225,7 +226,10 @@ _UNDER_MDWE = textwrap.dedent(
     import asyncio, hmac, re, sqlite3, ssl, wsgiref.simple_server
     import css_inline, jinja2, markdown_it, rapidfuzz.fuzz, sqlite_utils
     import aiosmtplib, email_validator, feedparser
-    import digest.mail.tokens, digest.app.web
+    import digest.mail.tokens, digest.app.web, digest.delivery.dkim
+    import waitress.server, dkim, flufl.bounce
+    key = open(sys.argv[1], "rb").read()
+    assert dkim.sign(b"From: a@b.example\\r\\n\\r\\nhi\\r\\n", b"s", b"b.example", key)
     assert rapidfuzz.fuzz.token_set_ratio("ship the release", "release shipped") > 50
     assert "style=" in css_inline.inline("<style>p{{color:red}}</style><p>x</p>")
     env = jinja2.Environment(autoescape=True)
@@ -242,7 +246,7 @@ _UNDER_MDWE = textwrap.dedent(
 )
 
 
-def test_native_code_runs_under_memory_deny_write_execute() -> None:
+def test_native_code_runs_under_memory_deny_write_execute(tmp_path: Path) -> None:
     # One check for both services: the page loads a subset of what send loads.
     if not any(
         "MemoryDenyWriteExecute=yes" in (UNITS / name).read_text(encoding="utf-8")
@@ -253,8 +257,10 @@ def test_native_code_runs_under_memory_deny_write_execute() -> None:
         ctypes.CDLL(None).prctl  # noqa: B018 - Linux only
     except AttributeError:
         pytest.skip("no prctl on this platform")
+    key = tmp_path / "dkim.pem"
+    subprocess.run(["openssl", "genrsa", "-out", str(key), "2048"], check=True, capture_output=True)
     result = subprocess.run(
-        [sys.executable, "-c", _UNDER_MDWE], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", _UNDER_MDWE, str(key)], capture_output=True, text=True, timeout=120
     )
     if result.returncode == 77:
         pytest.skip("this kernel has no PR_SET_MDWE (Linux < 6.3)")

@@ -8,10 +8,13 @@ state database is opened read-only and SMTP is walked up to NOOP and QUIT.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from digest.config.load import load_config
 from digest.config.schema import Config, ConfigError, SourceConfig
@@ -28,16 +31,42 @@ class CheckResult:
     name: str  # "config", "source community", "state", "templates", "smtp", "secret"
     ok: bool
     detail: str  # what was found
-    fix: str = ""  # on failure: what to do about it
+    fix: str = ""  # on failure (or warning): what to do about it
+    # WARN: passes, but worth acting on; SKIP: could not be checked here (offline)
+    note: Literal["WARN", "SKIP"] | None = None
 
     def lines(self) -> list[str]:
-        out = [f"{'PASS' if self.ok else 'FAIL'} {self.name}: {self.detail}"]
-        if not self.ok and self.fix:
+        word = "FAIL" if not self.ok else (self.note or "PASS")
+        out = [f"{word} {self.name}: {self.detail}"]
+        if (not self.ok or self.note == "WARN") and self.fix:
             out.append(f"     fix: {self.fix}")
         return out
 
 
-def run_doctor(config: str | os.PathLike[str] | None) -> list[CheckResult]:
+# A DNS TXT lookup: the strings of each record, [] when the name has none, None when
+# DNS cannot be asked (offline, no resolver): the check is then skipped.
+TxtLookup = Callable[[str], list[str] | None]
+
+
+def dns_txt(name: str) -> list[str] | None:
+    """TXT records of a name, through the system's resolver (3 s at most)."""
+    if os.environ.get("DIGEST_NO_DNS"):
+        return None
+    import dns.exception
+    import dns.resolver
+
+    try:
+        answer = dns.resolver.resolve(name, "TXT", lifetime=3.0)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return []
+    except (dns.exception.DNSException, OSError):
+        return None
+    return [b"".join(record.strings).decode("utf-8", "replace") for record in answer]
+
+
+def run_doctor(
+    config: str | os.PathLike[str] | None, *, lookup: TxtLookup | None = None
+) -> list[CheckResult]:
     try:
         cfg = load_config(config)
     except ConfigError as exc:
@@ -49,6 +78,7 @@ def run_doctor(config: str | os.PathLike[str] | None) -> list[CheckResult]:
     results.extend(check_series(cfg))
     results.append(check_templates(cfg))
     results.append(check_recipients(cfg))
+    results.extend(check_sender_domain(cfg, lookup or dns_txt))
     if cfg.mail.transport == "smtp":
         results.append(check_smtp(cfg))
     if cfg.mail.subscribers:
@@ -416,12 +446,22 @@ def check_recipients(cfg: Config) -> CheckResult:
             "[mail] has no list_address and subscribers = false: a digest would reach nobody",
             f"set [mail] list_address or subscribers = true in {cfg.path}.",
         )
-    if m.subscribers and not (m.unsubscribe_url or m.unsubscribe_mailto):
+    one_click = cfg.web.base_url.startswith("https://") or (
+        m.unsubscribe_url.startswith("https://") and "{token}" in m.unsubscribe_url
+    )
+    if m.subscribers and not one_click:
+        found = (
+            "only unsubscribe_mailto, which nothing reads"
+            if m.unsubscribe_mailto and not (m.unsubscribe_url or cfg.web.base_url)
+            else "no https:// link to `digest serve`"
+        )
         return CheckResult(
             "recipients",
             False,
-            "[mail] subscribers = true but no way to unsubscribe is configured",
-            f"set [mail] unsubscribe_url or unsubscribe_mailto in {cfg.path}.",
+            f"[mail] subscribers = true needs a one-click unsubscribe link (RFC 8058, "
+            f"required by Gmail and Yahoo for bulk mail); found {found}",
+            f"run `digest serve` behind your TLS proxy and set [web] base_url = "
+            f'"https://…/" in {cfg.path}.',
         )
     who = [f"list {m.list_address}"] if m.list_address else []
     if m.subscribers:
@@ -479,3 +519,163 @@ def check_token_secret(cfg: Config) -> CheckResult:
             fix,
         )
     return CheckResult("secret", True, "the unsubscribe-link secret is set")
+
+
+# ---- the From: domain: SPF, DMARC, DKIM, lists ------------------------------------------
+
+# Mailbox providers whose DMARC policy is reject or quarantine: a digest sent "From:"
+# them through your own relay fails DMARC, and lists rewrite their posts.
+PROVIDER_DOMAINS = {
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.com",
+    "ymail.com",
+    "aol.com",
+    "outlook.com",
+    "hotmail.com",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "proton.me",
+    "protonmail.com",
+    "gmx.com",
+    "gmx.de",
+    "web.de",
+    "yandex.ru",
+    "mail.ru",
+}
+# Names that never resolve on the internet: nothing to look up.
+_RESERVED = ("localhost", "local", "test", "example", "invalid", "internal", "lan", "home.arpa")
+
+
+def _reserved(domain: str) -> bool:
+    last = domain.rsplit(".", 1)[-1]
+    return (
+        "." not in domain
+        or last in _RESERVED
+        or domain.endswith(".home.arpa")
+        or domain in ("example.org", "example.com", "example.net")
+        or domain.endswith((".example.org", ".example.com", ".example.net"))
+    )
+
+
+def _tag(record: str, name: str) -> str:
+    for part in record.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key.strip().lower() == name:
+            return value.strip().lower()
+    return ""
+
+
+def check_sender_domain(cfg: Config, lookup: TxtLookup) -> list[CheckResult]:
+    """SPF and DMARC of the From: domain (and DKIM's key), where DNS answers; and the
+    ways a From: domain gets digests rejected or rewritten."""
+    domain = email.utils.parseaddr(cfg.mail.sender)[1].rpartition("@")[2].lower()
+    name = f"sender {domain}"
+    if not domain:
+        return []
+    if domain in PROVIDER_DOMAINS:
+        return [
+            CheckResult(
+                name,
+                False,
+                f"[mail] from is at {domain}, a mailbox provider: your relay cannot sign for "
+                "it, so receivers reject the digest (DMARC) and lists rewrite it",
+                "send from an address at a domain you control, with SPF, DKIM and DMARC set "
+                "up (see the README's deliverability section).",
+            )
+        ]
+    if _reserved(domain):
+        return [
+            CheckResult(
+                name,
+                True,
+                f"{domain} is not a public domain; SPF and DMARC not checked",
+                note="SKIP",
+            )
+        ]
+    spf_records = lookup(domain)
+    if spf_records is None:
+        return [
+            CheckResult(
+                name,
+                True,
+                "DNS cannot be reached from here; SPF and DMARC not checked",
+                note="SKIP",
+            )
+        ]
+    results = []
+    spf = [r for r in spf_records if r.lower().startswith("v=spf1")]
+    if spf:
+        results.append(CheckResult(f"{name} SPF", True, spf[0][:120]))
+    else:
+        results.append(
+            CheckResult(
+                f"{name} SPF",
+                False,
+                f"{domain} publishes no SPF record, so receivers cannot tell that your relay "
+                "may send for it",
+                f"publish a TXT record at {domain} such as \"v=spf1 include:<your relay's "
+                'domain> -all" (your provider documents the include).',
+            )
+        )
+    dmarc_records = lookup(f"_dmarc.{domain}") or []
+    dmarc = [r for r in dmarc_records if r.lower().startswith("v=dmarc1")]
+    if not dmarc:
+        results.append(
+            CheckResult(
+                f"{name} DMARC",
+                not cfg.mail.subscribers,
+                f"{domain} publishes no DMARC record (Gmail and Yahoo require one from bulk "
+                "senders)",
+                f'publish a TXT record at _dmarc.{domain}, starting with "v=DMARC1; p=none; '
+                f'rua=mailto:…" and tighten it once reports look right.',
+                note=None if cfg.mail.subscribers else "WARN",
+            )
+        )
+    else:
+        policy = _tag(dmarc[0], "p") or "none"
+        if policy in ("reject", "quarantine") and cfg.mail.list_address:
+            results.append(
+                CheckResult(
+                    f"{name} DMARC",
+                    True,
+                    f"p={policy}: list managers such as Mailman rewrite a post from {domain} "
+                    f"(From: becomes the list's address, 'X via the list'), and lists that do "
+                    f"not are refused by receivers",
+                    "expect the rewrite, or post to the list from an address at the list's "
+                    "own domain.",
+                    note="WARN",
+                )
+            )
+        else:
+            results.append(CheckResult(f"{name} DMARC", True, f"p={policy}"))
+    if cfg.dkim.domain:
+        where = f"{cfg.dkim.selector}._domainkey.{cfg.dkim.domain}"
+        keys = lookup(where)
+        if keys is None:
+            pass
+        elif any("p=" in k for k in keys):
+            results.append(CheckResult(f"{name} DKIM", True, f"key published at {where}"))
+        else:
+            results.append(
+                CheckResult(
+                    f"{name} DKIM",
+                    False,
+                    f"no DKIM key is published at {where}",
+                    "publish the public key of [dkim] key_file there (`openssl rsa -pubout`), "
+                    'as "v=DKIM1; k=rsa; p=<base64>".',
+                )
+            )
+        if cfg.dkim.domain.lower() != domain and not domain.endswith("." + cfg.dkim.domain):
+            results.append(
+                CheckResult(
+                    f"{name} DKIM",
+                    False,
+                    f"[dkim] domain {cfg.dkim.domain} is not aligned with the From: domain "
+                    f"{domain}, so DMARC ignores the signature",
+                    "set [dkim] domain to the From: domain (or a parent of it).",
+                )
+            )
+    return results
