@@ -500,7 +500,7 @@ DEFAULT_PORT = 8947  # not 8025 (Mailpit and MailHog's web UI) nor 8000/8080/888
 
 @app.command(
     "serve",
-    short_help="Serve the subscribe, preferences and unsubscribe pages and the archive.",
+    short_help="Serve the subscribe and preferences pages and the archive.",
     epilog=_examples(
         ("digest serve", "on 127.0.0.1:8947, behind a TLS reverse proxy"),
         ("digest serve --port 9000", "another port (say the same in the proxy)"),
@@ -585,7 +585,9 @@ def bounces_import(
         Path, typer.Argument(metavar="FILE", help="An mbox file of bounce messages (DSNs).")
     ],
 ) -> None:
-    """Mark the subscribers that bounce messages report as failed for good `bounced`."""
+    """Mark the subscribers that bounce messages (DSNs) report as failed for good
+    `bounced`: no further digests go there. Only active subscribers are marked, as
+    `digest send` does with [mail] subscribers = true."""
     from digest.app import subscribers
 
     report = subscribers.import_bounces(load(), file)

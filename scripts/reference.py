@@ -32,8 +32,9 @@ Every command's `--help`, as `digest` prints it. Global options (`-c`, `-v`, `-q
 go before the command: `digest -v send --dry-run`. The other pages say more about
 each command: [sources and `digest sync`](sources.md), [`digest items`](items.md),
 [`digest preview`](digest.md#digest-preview), [`digest send`](send.md),
-[subscribers](subscribers.md), [`digest history`](history.md), [the unsubscribe
-page](../how-to/unsubscribe-page.md), [`digest init` and `digest
+[subscribers](subscribers.md), [`digest history`](history.md), [the readers'
+pages](../how-to/web-pages.md) and the archive,
+[bounces](../how-to/deliverability.md#bounces), [`digest init` and `digest
 doctor`](../tutorial.md).
 """
 

@@ -109,8 +109,9 @@ def test_the_command_list_is_one_line_each_and_names_the_mail_table() -> None:
     text = help_of(())
     commands = text[text.index("Commands:") :]
     assert "..." not in commands  # no summary cut short
-    assert "Serve the page behind [mail] unsubscribe_url." in commands  # not eaten as markup
-    assert "  " + "unsubscribe_url" not in help_of(("serve-unsubscribe",))
+    assert "Serve the subscribe and preferences pages and the archive." in commands
+    # "[mail]" in a help text is not eaten as rich markup.
+    assert "[mail] subscribers = true" in help_of(("bounces", "import"))
 
 
 def test_verbose_and_quiet_are_repeatable_flags(tmp_path: Path) -> None:
@@ -167,6 +168,7 @@ def test_install_completion_completes_commands_and_options_in_bash(tmp_path: Pat
         )
         return proc.stdout.split()
 
-    assert complete("digest", "se") == ["send", "serve-unsubscribe"]
+    # The deprecated serve-unsubscribe is hidden: not offered.
+    assert complete("digest", "se") == ["send", "serve"]
     assert complete("digest", "send", "--d") == ["--dry-run"]
     assert complete("digest", "preview", "-f", "") == ["text", "html", "json", "eml"]

@@ -248,10 +248,16 @@ def send_bundles(run: SendRun, period: Period) -> None:
         ledger.mark_sending(db, id_)
         run.report.digests.append(id_)
         if run.report.outbox is not None:
+            from digest.app.send import _files, shown
             from digest.delivery.outbox import batch_folder
 
-            run.report.folders.append(run.report.outbox / batch_folder(period, id_.series))
-        log.info("%s %s: mailing %d subscriber(s)", id_.series, period, len(pending))
+            folder = run.report.outbox / batch_folder(period, id_.series)
+            run.report.folders.append(folder)
+            log.info(
+                "%s %s: writing %s to %s", id_.series, period, _files(len(pending)), shown(folder)
+            )
+        else:
+            log.info("%s %s: mailing %d subscriber(s)", id_.series, period, len(pending))
         rendered = RenderedDigest(subject=stored.subject, text=stored.text, html=stored.html)
         factory = MessageFactory(run, rendered, id_)
         with progress_bar(options.progress, len(pending), f"{id_.series} {period}") as advance:

@@ -583,7 +583,7 @@ def check_sender_domain(cfg: Config, lookup: TxtLookup) -> list[CheckResult]:
                 f"[mail] from is at {domain}, a mailbox provider: your relay cannot sign for "
                 "it, so receivers reject the digest (DMARC) and lists rewrite it",
                 "send from an address at a domain you control, with SPF, DKIM and DMARC set "
-                "up (see the README's deliverability section).",
+                "up (see docs/how-to/deliverability.md).",
             )
         ]
     if _reserved(domain):

@@ -476,6 +476,9 @@ def _send_one(run: SendRun, id_: DigestId, digest: Digest | None) -> None:
         if refused or bounced:
             # Not "everyone has it": say who never got it and how to try them again.
             log.warning(nothing_left_sentence(series, period, refused, bounced))
+        elif not recipients:
+            # No list address: the subscribers get it in their monthly message.
+            log.debug("%s %s: frozen for the subscribers' messages", series, period)
         else:
             log.info("%s %s: everyone has it already", series, period)
         return

@@ -493,7 +493,9 @@ def test_no_response_or_log_line_names_an_address_or_token(
     records: list[str] = []
     handler = logging.Handler()
     handler.emit = lambda record: records.append(record.getMessage())  # type: ignore[method-assign]
-    root = logging.getLogger()
+    # The "digest" logger: a CLI run earlier in this process may have set it not to
+    # propagate (digest.log.setup_logging), and to a quieter level.
+    root = logging.getLogger("digest")
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

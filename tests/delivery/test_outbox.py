@@ -72,11 +72,11 @@ def test_send_writes_one_eml_per_recipient_and_period(project: Path) -> None:
     run = run_digest(project, "send", "--period", "2026-10")
     assert run.code == 0, run.err
     assert (
-        f"wrote 3 files to {project.parent / 'outbox' / '2026-10-quillwort-sync'}/, failed 0, "
-        "skipped 0 (already written) in "
+        f"wrote 3 files to {project.parent / 'outbox'}/, failed 0, skipped 0 (already written) in "
     ) in run.err
     assert 'nothing was mailed ([mail] transport = "outbox")' in run.err
-    assert "Quillwort Sync 2026-10: writing 3 files to " in run.err
+    assert "\nQuillwort Sync 2026-10: writing 1 file to " in "\n" + run.err
+    assert "subscribers: Quillwort Sync 2026-10: writing 2 files to " in run.err
     assert "mailing" not in run.err and "sent 3" not in run.err
     emls = _emls(project)
     # The list gets the series' digest; each subscriber one message of the series they chose.
