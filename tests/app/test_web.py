@@ -316,6 +316,38 @@ def test_forged_damaged_and_misused_tokens_are_refused(site: Site) -> None:
     assert site.status_of("ana@example.org") == "active"
 
 
+def test_forged_tokens_change_nothing_when_posted_with_a_valid_form(
+    site: Site, smtp: SMTPTestServer
+) -> None:
+    """A POST with a good CSRF token but a forged link token: the forms refuse it too."""
+    csrf = site.request("GET", "/").csrf()
+    sid = site.subscriber("ana@example.org").sid
+    forged = make_link_token("s", sid, "another-secret")
+    for target, fields in (
+        (f"/p/{forged}", {"series": ["Quillwort Docs"], "paused": "yes"}),
+        (f"/u/{forged}", {"confirm": "yes"}),
+        (f"/confirm/{make_link_token('c', 'made-up', SECRET)}", {"confirm": "yes"}),
+        (f"/confirm/{make_link_token('c', 'made-up', 'another-secret')}", {"confirm": "yes"}),
+    ):
+        reply = site.post(target, {**fields, "csrf": csrf})
+        assert reply.status in (400, 410), target
+    ana = site.subscriber("ana@example.org")
+    assert ana.status == "active" and not ana.paused and ana.series is None
+
+
+def test_a_used_confirmation_link_cannot_bring_back_someone_who_left(
+    site: Site, smtp: SMTPTestServer
+) -> None:
+    site.subscribe("dora@example.org")
+    link = _mailed_link(smtp, 1, "confirm")
+    shown = site.request("GET", link)
+    assert site.post(link, {"confirm": "yes", "csrf": shown.csrf()}).status == 200
+    assert site.one_click(site.link_of("dora@example.org", "u")).status == 200
+    replay = site.post(link, {"confirm": "yes", "csrf": shown.csrf()})
+    assert replay.status == 410
+    assert site.status_of("dora@example.org") == "unsubscribed"
+
+
 # ---- unsubscribing ------------------------------------------------------------------
 
 
@@ -329,6 +361,15 @@ def test_a_get_never_unsubscribes_and_one_click_does(site: Site) -> None:
     assert site.status_of("ana@example.org") == "unsubscribed"
     again = site.one_click(link)
     assert again.status == 200 and "already unsubscribed" in again.text
+
+
+def test_a_get_carrying_the_one_click_field_still_changes_nothing(site: Site) -> None:
+    """A scanner that follows the link with the RFC 8058 field in the query string."""
+    link = site.link_of("ana@example.org", "u")
+    for target in (f"{link}?List-Unsubscribe=One-Click", f"{link}?confirm=yes&csrf=x"):
+        reply = site.request("GET", target)
+        assert reply.status == 200 and "Unsubscribe from" in reply.text
+    assert site.status_of("ana@example.org") == "active"
 
 
 def test_the_page_button_unsubscribes_with_its_csrf_token(site: Site) -> None:
@@ -360,13 +401,37 @@ def test_preferences_choose_series_and_pause(site: Site) -> None:
     assert none.status == 400 and "Choose at least one series" in none.text
 
 
+def test_a_series_name_from_the_notes_is_shown_as_text_never_as_markup(
+    site: Site, smtp: SMTPTestServer
+) -> None:
+    hostile = '<img src=x onerror="alert(1)">Core'
+    site.app._series = (time.monotonic(), [*SERIES, hostile])
+    form = site.request("GET", "/")
+    assert "<img" not in form.text
+    assert 'value="&lt;img src=x onerror=&quot;alert(1)&quot;&gt;Core"' in form.text
+    site.subscribe("gil@example.org", [hostile])
+    link = _mailed_link(smtp, 1, "confirm")
+    message = smtp.messages[0].message
+    assert message.get_content_type() == "text/plain"  # the name is text in the mail too
+    shown = site.request("GET", link)
+    confirmed = site.post(link, {"confirm": "yes", "csrf": shown.csrf()})
+    (prefs,) = re.findall(
+        r'href="https://digest\.quillwort\.example\.org(/p/[^"]+)"', confirmed.text
+    )
+    page = site.request("GET", prefs)
+    assert "<img" not in page.text and "&lt;img src=x" in page.text
+
+
 # ---- CSRF, throttling, sizes --------------------------------------------------------
 
 
 def test_every_form_refuses_a_post_without_its_csrf_token(site: Site, smtp: SMTPTestServer) -> None:
     site.request("GET", "/")  # the browser has the cookie, but the form field is missing
     prefs = site.link_of("ana@example.org", "p")
+    site.subscribe("fay@example.org")  # a pending subscription, to confirm without CSRF
+    confirm = _mailed_link(smtp, 1, "confirm")
     attempts = [
+        (confirm, {"confirm": "yes"}),
         ("/subscribe", {"address": "eve@example.org"}),
         ("/subscribe", {"address": "eve@example.org", "csrf": "forged"}),
         (prefs, {"paused": "yes"}),
@@ -378,9 +443,10 @@ def test_every_form_refuses_a_post_without_its_csrf_token(site: Site, smtp: SMTP
     csrf = site.request("GET", "/").csrf()
     site.cookies["digest_csrf"] = "x" * 24
     assert site.post("/subscribe", {"address": "eve@example.org", "csrf": csrf}).status == 403
-    assert smtp.messages == []
+    assert len(smtp.messages) == 1  # fay's confirmation mail, and nothing since
     assert not site.subscriber("ana@example.org").paused
     assert site.status_of("eve@example.org") is None
+    assert site.status_of("fay@example.org") is None  # not confirmed by the forged POST
 
 
 def test_a_thousand_subscribe_requests_from_one_client_are_throttled(
@@ -511,6 +577,9 @@ def test_no_response_or_log_line_names_an_address_or_token(
         site.one_click(prefs.replace("/p/", "/u/"))
         site.request("GET", site.legacy_link("ana@example.org"))
         site.subscribe("not-an-address")
+        # Refused requests name no one either: no CSRF token, a body too big.
+        site.post("/subscribe", {"address": "carla@example.org"})
+        site.post("/subscribe", {"address": "carla@example.org", "pad": "x" * MAX_BODY_BYTES})
         assert saved.status == 200
     finally:
         root.removeHandler(handler)
