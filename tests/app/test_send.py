@@ -351,3 +351,33 @@ def test_a_renamed_series_is_not_mailed_again_for_months_sent_under_its_old_name
     resend = run_digest(config, "send", "--period", "2026-10", "--series", "Linter Sync")
     assert resend.code == 0, resend.err
     assert sorted(config.parent.glob("outbox/**/*.eml")) == written
+
+
+def test_a_renamed_series_mails_its_subscribers_no_second_month_either(tmp_path: Path) -> None:
+    """Subscribers' monthly messages are planned once per month, whatever the series is
+    called later: a rename does not make the months already mailed due again."""
+    config = make_project(tmp_path)
+    assert run_digest(config, "subscribers", "add", "ann@example.org").code == 0
+    for note in (config.parent / "notes").glob("*.md"):
+        text = note.read_text(encoding="utf-8")
+        note.write_text(text.replace("Quillwort Sync", "Quillwort Linter Foundation Sync"))
+    assert run_digest(config, "send").code == 0
+
+    def ann() -> list[str]:
+        found = config.parent.glob("outbox/**/ann@example.org.eml")
+        return sorted(p.parent.name for p in found)
+
+    mailed = ann()
+    assert mailed == [
+        "2026-09-subscribers-quillwort-linter-foundation-sync",
+        "2026-10-subscribers-quillwort-linter-foundation-sync",
+    ]
+    (config.parent / "notes" / "2026-11-04-quillwort-linter-sync.md").write_text(
+        "# 2026-11-04 Quillwort Linter Sync\n\n## Action items\n\n"
+        "- [ ] [lin] propose a plugin interface for custom rules\n",
+        encoding="utf-8",
+    )
+    again = run_digest(config, "send")
+    assert again.code == 0, again.err
+    assert "nothing is due" in again.err
+    assert ann() == mailed
