@@ -381,6 +381,15 @@ def _send_period(run: SendRun, period: Period) -> None:
         stored = ledger.digest_of(run.db, period, followed.names_of(name))
         _send_one(run, stored or DigestId(name, period), by_series[name])
     if cfg.mail.subscribers and not run.test_to and not run.report.stopped:
+        if run.options.series is not None:
+            # The run sees only some series: a plan now would leave the others out of
+            # every subscriber's message for good. A run without --series makes it.
+            log.info(
+                "%s: subscribers get the month from a run without --series, once every "
+                "series' digest is built",
+                period,
+            )
+            return
         from digest.app.bundles import send_bundles
 
         send_bundles(run, period)

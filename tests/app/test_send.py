@@ -381,3 +381,36 @@ def test_a_renamed_series_mails_its_subscribers_no_second_month_either(tmp_path:
     assert again.code == 0, again.err
     assert "nothing is due" in again.err
     assert ann() == mailed
+
+
+def test_a_month_frozen_under_an_earlier_name_is_still_part_of_the_subscribers_message(
+    tmp_path: Path,
+) -> None:
+    """October's digest of a series is frozen, the subscribers' message waits for the
+    other series (a run limited by --series), and then the series is renamed: the
+    message is made from the digest frozen under the earlier name, not held forever."""
+    config = make_project(tmp_path)
+    assert run_digest(config, "subscribers", "add", "ann@example.org").code == 0
+    notes = config.parent / "notes"
+    for note in notes.glob("*.md"):
+        text = note.read_text(encoding="utf-8")
+        note.write_text(text.replace("Quillwort Sync", "Quillwort Linter Foundation Sync"))
+    (notes / "2026-10-20-quillwort-docs.md").write_text(
+        "# 2026-10-20 Quillwort Docs\n\n## Action items\n\n"
+        "- [ ] [mia] rewrite the getting-started page\n",
+        encoding="utf-8",
+    )
+    first = run_digest(config, "send", "--period", "2026-10", "--series", "Foundation")
+    assert first.code == 0, first.err
+    assert not list(config.parent.glob("outbox/**/ann@example.org.eml"))  # waits for Docs
+    (notes / "2026-11-04-quillwort-linter-sync.md").write_text(
+        "# 2026-11-04 Quillwort Linter Sync\n\n## Action items\n\n"
+        "- [ ] [lin] propose a plugin interface for custom rules\n",
+        encoding="utf-8",
+    )
+    second = run_digest(config, "send", "--period", "2026-10")
+    assert second.code == 0, second.err
+    (message,) = config.parent.glob("outbox/**/ann@example.org.eml")
+    text = message.read_text(encoding="utf-8")
+    assert "QUILLWORT LINTER FOUNDATION SYNC" in text  # the part frozen under the old name
+    assert "QUILLWORT DOCS" in text
