@@ -189,13 +189,11 @@ def build_digest(
         if bucket is None:
             continue
         entry = entry_of(latest=None)
-        order: tuple[object, ...]
-        if bucket == "new":
-            order = (entry.first_seen, thread.first.meeting_id, thread.first.line)
-        elif bucket == "pending":
-            order = (entry.first_seen, thread.id)
-        else:
-            order = (entry.last_seen, thread.id)
+        # Where the thread started, never its id: the id holds a line number, and a
+        # call file's older meetings move down when a newer one is written above.
+        start_at = (thread.first.meeting_date, thread.first.meeting_id, thread.first.line)
+        seen = entry.first_seen if bucket in ("new", "pending") else entry.last_seen
+        order = (seen, *start_at)
         placed.append(_Placed(bucket, entry, order, upto[-1]))
 
     in_period = [i for i in highlights if i.series == series and start <= i.meeting_date < end]
@@ -478,7 +476,6 @@ def _fill(digest: Digest, placed: list[_Placed], vocabulary: Vocabulary, cutoff:
             -p.entry.last_seen.toordinal(),
             _KEEP_FIRST.index(p.bucket),
             -len(p.entry.title),
-            p.entry.thread_id,
             _sortable(p.order),
         ),
     )
@@ -542,5 +539,13 @@ def _same_topic(
     return vocabulary.similarity(a_text, b_text) >= cutoff
 
 
-def _sortable(order: tuple[object, ...]) -> tuple[str, ...]:
-    return tuple(str(x) for x in order)
+def _sortable(order: tuple[object, ...]) -> tuple[tuple[int, object], ...]:
+    """An order comparable across buckets: dates, numbers and words each by their own
+    kind (a line 9 comes before a line 13, whatever the digits)."""
+    kinds = (date, int, str)
+    return tuple(
+        next((n, x) for n, kind in enumerate(kinds) if isinstance(x, kind))
+        if isinstance(x, kinds)
+        else (len(kinds), str(x))
+        for x in order
+    )

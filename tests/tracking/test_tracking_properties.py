@@ -13,6 +13,7 @@ digests_from) for every month, and the tests check what maintainers rely on
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -515,3 +516,122 @@ def test_a_grouped_highlight_is_the_same_whatever_order_its_items_come_in() -> N
         ["herondb/heron#77"],
     )
     assert dumps([reversed_order]) == dumps([in_order])
+
+
+# ---- period-closed: later notes never change an earlier month's digest ---------------
+
+
+@dataclass(frozen=True)
+class Dated:
+    """One meeting of a generated history: where it is written and when it was committed."""
+
+    day: date
+    call: bool  # a meeting of the community call file (newest first), else a file of its own
+    lines: tuple[str, ...]
+    committed_at: datetime
+
+
+@st.composite
+def dated_meetings(draw: st.DrawFn) -> list[Dated]:
+    out = []
+    for day in draw(meeting_days(3, 8)):
+        call = draw(st.booleans())
+        note = NoteText([] if call else [f"# {day.isoformat()} Heron Maintainers", ""], set())
+        if call:
+            note.add(f"## {day.isoformat()}")
+            note.add("")
+        draw(meeting_body(note, level=3 if call else 2))
+        out.append(Dated(day, call, tuple(note.lines), draw(committed_after(day))))
+    return out
+
+
+def notes_of(meetings: Sequence[Dated]) -> list[Note]:
+    """The notes as the repository holds them once these meetings are written: a file
+    per maintainers' meeting, and one call file with the call meetings, newest first."""
+    notes = [
+        Note(
+            f"notes/{m.day.isoformat()}-heron-maintainers.md",
+            "\n".join(m.lines),
+            frozenset(),
+            m.committed_at,
+        )
+        for m in meetings
+        if not m.call
+    ]
+    calls = [m for m in meetings if m.call]
+    if calls:
+        lines = ["# Heron Community Call", ""]
+        for m in reversed(calls):
+            lines.extend(m.lines)
+        notes.append(
+            Note("notes/community-call.md", "\n".join(lines), frozenset(), calls[-1].committed_at)
+        )
+    return notes
+
+
+def synced(meetings: Sequence[Dated]) -> Run:
+    """The pipeline on these meetings, each meeting keeping the time it was first
+    committed (as `digest sync` keeps it when a call file is rewritten)."""
+    run = run_pipeline(notes_of(meetings))
+    first = {(m.call, m.day): m.committed_at for m in meetings}
+
+    def committed(path: str, day: date) -> datetime:
+        return first[(path.endswith("community-call.md"), day)]
+
+    run.meetings = [replace(m, committed_at=committed(m.path, m.date)) for m in run.meetings]
+    run.items = [replace(i, committed_at=committed(i.path, i.meeting_date)) for i in run.items]
+    run.threads = build_threads(run.items, CONFIG.tracking)
+    return run
+
+
+def located(run: Run, data: object) -> object:
+    """The digest JSON with every line number made relative to its meeting's heading:
+    a call file's older meetings move down when a newer one is written above them."""
+    starts: dict[str, list[tuple[int, str]]] = {}
+    for m in run.meetings:
+        starts.setdefault(m.path, []).append((m.line, m.date.isoformat()))
+
+    def where(path: str, line: int) -> str:
+        start, day = max(s for s in starts[path] if s[0] <= line)
+        return f"{day}+{line - start}"
+
+    def walk(value: object) -> object:
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {k: walk(v) for k, v in value.items()}
+        source = value.get("source")
+        if isinstance(source, dict) and source.get("path") in starts:
+            # The link says the same line; its number (and the url made of it) moved.
+            out["source"] = {**source, "line": where(source["path"], source["line"]), "url": None}
+        thread = value.get("thread")
+        if isinstance(thread, str) and "#L" in thread:
+            meeting, _, line = thread.rpartition("#L")
+            path = meeting.split(":")[1]
+            out["thread"] = f"{meeting}#{where(path, int(line))}"
+        return out
+
+    return walk(data)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dated_meetings(), st.data())
+def test_later_meetings_never_change_an_earlier_months_digest(
+    meetings: list[Dated], data: st.DataObject
+) -> None:
+    """README, "The digest": a month's digest depends only on the notes up to its end.
+    The history up to a month, and the same history with the meetings after it
+    written too (new files, and newer meetings above the older ones of the call
+    file), give that month the same digest: the same entries in the same buckets, in
+    the same order, saying the same."""
+    months = sorted({Period.of(m.day) for m in meetings})
+    period = data.draw(st.sampled_from(months[:-1] or months))
+    before = [m for m in meetings if m.day < period.end]
+    short, full = synced(before), synced(meetings)
+    for name in short.series:
+        (alone,) = [d for d in digests(short, period) if d.series == name]
+        (with_later,) = [d for d in digests(full, period) if d.series == name]
+        assert located(full, json.loads(dumps([with_later]))) == located(
+            short, json.loads(dumps([alone]))
+        )
