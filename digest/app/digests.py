@@ -39,19 +39,25 @@ def series_of(db: Any) -> SeriesResolution:
     return resolve_series(SeriesMeeting(*row) for row in meeting_rows(db))
 
 
-def load_notes(db: Any) -> tuple[list[Meeting], list[Item], SeriesResolution]:
-    """The stored meetings and items, each in the series a reader sees."""
+def load_notes(
+    db: Any, *, before: date | None = None
+) -> tuple[list[Meeting], list[Item], SeriesResolution]:
+    """The stored meetings and items, each in the series a reader sees; only those of
+    meetings held before `before` when given (all a digest up to then needs)."""
     from digest.state.notes import load_items, load_meetings
 
     resolution = series_of(db)
     meetings = []
-    for m in load_meetings(db):
+    for m in load_meetings(db, before=before):
         name = resolution.of(m.id, m.series)
         title = m.title
         if m.series_origin == "fallback" and title.startswith(m.series + " "):
             title = name + title[len(m.series) :]  # "Meetings 2026-03-11", named after all
         meetings.append(replace(m, series=name, title=title))
-    items = [replace(i, series=resolution.of(i.meeting_id, i.series)) for i in load_items(db)]
+    items = [
+        replace(i, series=resolution.of(i.meeting_id, i.series))
+        for i in load_items(db, before=before)
+    ]
     return meetings, items, resolution
 
 
@@ -92,7 +98,9 @@ def compute_digests(
 
     now = now or datetime.now(UTC)
     period = period or last_complete(local_today(cfg, now))
-    followed = load_followed(cfg, db, series)
+    # A month's digest depends only on the notes up to its end (the threads are built
+    # meeting by meeting): later meetings are not even loaded.
+    followed = load_followed(cfg, db, series, before=period.end)
     return followed.digests(
         cfg, period, built_at=ledger.built_at(db, followed.renamed), keep_empty=series is not None
     )
@@ -177,11 +185,14 @@ class Followed:
         )
 
 
-def load_followed(cfg: Config, db: Any, series: str | None) -> Followed:
-    """The series whose name contains `series` (all when None), from the state."""
+def load_followed(
+    cfg: Config, db: Any, series: str | None, *, before: date | None = None
+) -> Followed:
+    """The series whose name contains `series` (all when None), from the state; only
+    the meetings held before `before` when given."""
     from digest.state.notes import hidden_marks
 
-    meetings, items, resolution = load_notes(db)
+    meetings, items, resolution = load_notes(db, before=before)
     chosen = match_series(resolution.names(), series, resolution)
     wanted = set(chosen)
     items = followed_items(cfg, items)

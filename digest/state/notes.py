@@ -102,13 +102,27 @@ def fallback_meetings(db: sqlite_utils.Database) -> list[tuple[str, str, str, st
     return [tuple(row) for row in db.conn.execute(sql)]
 
 
-def load_meetings(db: sqlite_utils.Database, *, series: str | None = None) -> list[Meeting]:
-    """Meetings of the current notes (sections are not stored: empty), ordered by date.
+def _where(column: str, series: str | None, before: date | None) -> tuple[str, list[str]]:
+    clauses, params = [], []
+    if series is not None:
+        clauses.append("series = ?")
+        params.append(series)
+    if before is not None:
+        clauses.append(f"{column} < ?")
+        params.append(before.isoformat())
+    return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+def load_meetings(
+    db: sqlite_utils.Database, *, series: str | None = None, before: date | None = None
+) -> list[Meeting]:
+    """Meetings of the current notes (sections are not stored: empty), ordered by date;
+    only those held before `before` when given.
 
     committed_at is when the meeting FIRST appeared in the source, whatever later
     edits its file had; commit is the commit of the version its lines refer to.
     """
-    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
+    where, params = _where("date", series, before)
     sql = f"SELECT * FROM meetings {where} ORDER BY date, series, source, path, line, id"
     return [_meeting(r) for r in _rows(db, sql, params)]
 
@@ -142,9 +156,12 @@ def _item(row: dict[str, Any]) -> Item:
     )
 
 
-def load_items(db: sqlite_utils.Database, *, series: str | None = None) -> list[Item]:
-    """Items of the current meetings, ordered by meeting_date, meeting_id, line."""
-    where, params = ("WHERE series = ?", [series]) if series is not None else ("", [])
+def load_items(
+    db: sqlite_utils.Database, *, series: str | None = None, before: date | None = None
+) -> list[Item]:
+    """Items of the current meetings, ordered by meeting_date, meeting_id, line; only
+    those of meetings held before `before` when given."""
+    where, params = _where("meeting_date", series, before)
     sql = f"SELECT * FROM items {where} ORDER BY meeting_date, meeting_id, line, key"
     return [_item(r) for r in _rows(db, sql, params)]
 
