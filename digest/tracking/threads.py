@@ -200,13 +200,13 @@ class Vocabulary:
         return self.text(item.text, item.status_phrase, item.section)
 
     def _contained(self, a: TopicText, b: TopicText) -> float:
-        total = sum(self.weight(w) for w in a.words)
+        total = math.fsum(self.weight(w) for w in a.words)
         if total <= 0:
             return 0.0
-        return sum(self.weight(w) for w in a.words & (b.words | b.context)) / total
+        return math.fsum(self.weight(w) for w in a.words & (b.words | b.context)) / total
 
     def shared_weight(self, a: TopicText, b: TopicText) -> float:
-        return sum(self.weight(w) for w in a.words & b.words)
+        return math.fsum(self.weight(w) for w in a.words & b.words)
 
     def overlap(self, a: TopicText, b: TopicText) -> float:
         """0-100: how much of one text (by word weight) the other one contains."""
@@ -486,7 +486,7 @@ def _follow_up_proposals(
     """
     if followed is None or not text.words:
         return []
-    total = sum(vocabulary.weight(w) for w in text.words)
+    total = math.fsum(vocabulary.weight(w) for w in text.words)
     if total <= 0:
         return []
     best: dict[int, tuple[float, float, str]] = {}
@@ -494,7 +494,7 @@ def _follow_up_proposals(
         if followed not in building[candidate.index].meetings:
             continue
         shared = text.words & candidate.text.words
-        weight = sum(vocabulary.weight(w) for w in shared)
+        weight = math.fsum(vocabulary.weight(w) for w in shared)
         contained = 100.0 * weight / total
         if contained < FOLLOW_UP_OVERLAP:
             continue
