@@ -245,6 +245,33 @@ class _Candidate:
     detail_line: bool
 
 
+class _Candidates:
+    """A meeting's text candidates, indexed by word: an item is compared only with the
+    candidates it shares a word with (every text rule needs one: the weighted overlap
+    of texts sharing no word is 0), never with all of them."""
+
+    def __init__(self, candidates: list[_Candidate]) -> None:
+        self.all = candidates
+        self.fuzzy = [c.text.fuzzy for c in candidates]  # once per meeting, not per item
+        self._by_word: dict[str, list[int]] = defaultdict(list)  # its words or context
+        self._by_own_word: dict[str, list[int]] = defaultdict(list)  # its words only
+        for position, candidate in enumerate(candidates):
+            for word in candidate.text.words | candidate.text.context:
+                self._by_word[word].append(position)
+            for word in candidate.text.words:
+                self._by_own_word[word].append(position)
+
+    def sharing(self, text: TopicText) -> list[int]:
+        """Positions of the candidates sharing a word with `text`, in order: one of
+        its words among theirs (or their context), or one of theirs in its context."""
+        found: set[int] = set()
+        for word in text.words:
+            found.update(self._by_word.get(word, ()))
+        for word in text.context:
+            found.update(self._by_own_word.get(word, ()))
+        return sorted(found)
+
+
 def build_threads(items: Sequence[Item], tracking: TrackingConfig) -> list[Thread]:
     """Group tracked items into threads, per series, in meeting order. Deterministic."""
     by_series: dict[str, list[Item]] = defaultdict(list)
@@ -282,7 +309,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         # never at the whole history: the cost stays near-linear in the number of items.
         horizon = ordinal - OPEN_LOOKBACK * tracking.forget_after
         active = [i for i in active if building[i].last_meeting >= horizon]
-        candidates = _text_candidates(building, active, ordinal, tracking)
+        candidates = _Candidates(_text_candidates(building, active, ordinal, tracking))
         meeting_ordinal[batch[0].meeting_date] = ordinal
         proposals: list[tuple[int, float, int, int, Join]] = []
         # An action list's carry-over of an action reviewed above goes where the review
@@ -291,9 +318,11 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         for pos, item in enumerate(batch):
             if pos in follows_review:
                 continue
+            text = texts[item.key]
+            near = [candidates.all[p] for p in candidates.sharing(text)]
             for rank, index, join in _proposals(
                 item,
-                texts[item.key],
+                text,
                 vocabulary,
                 building,
                 (by_ref, own_refs),
@@ -302,14 +331,12 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 tracking,
             ):
                 proposals.append((rank, -join.score, pos, index, join))
-            for index, join in _same_person_proposals(
-                item, texts[item.key], vocabulary, candidates, building
-            ):
+            for index, join in _same_person_proposals(item, text, vocabulary, near, building):
                 proposals.append((0, -join.score, pos, index, join))
             if is_follow_up(item):
                 followed = _followed_meeting(item, ordinal, meeting_ordinal)
                 for index, join in _follow_up_proposals(
-                    item, texts[item.key], vocabulary, candidates, building, followed
+                    item, text, vocabulary, near, building, followed
                 ):
                     proposals.append((5, -join.score, pos, index, join))
         proposals.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
@@ -584,7 +611,7 @@ def _proposals(
     building: list[_Open],
     ref_index: tuple[dict[str, list[int]], dict[int, set[str]]],
     by_row: dict[str, int],
-    candidates: list[_Candidate],
+    candidates: _Candidates,
     tracking: TrackingConfig,
 ) -> list[tuple[int, int, Join]]:
     """Every thread this item could join: (rank, thread index, join); lower rank is stronger."""
@@ -609,21 +636,24 @@ def _proposals(
             seen.add(index)
             what = "hub reference" if hub else "shares" if not weak else "a detail line shares"
             out.append((2 if weak else 1, index, Join(item.key, "ref", f"{what} {ref}", score)))
-    if not text.fuzzy or not candidates:
+    if not text.fuzzy or not candidates.all:
         return out
     follow_up = is_follow_up(item)
     cutoff = max(tracking.similarity - (FOLLOW_UP_SLACK if follow_up else 0), 0)
-    # rapidfuzz picks the few close texts fast; the weighted overlap then checks them.
+    # Only texts sharing a word can reach a cutoff above 0 (the score is capped by
+    # the weighted overlap); rapidfuzz then picks the close ones among them.
+    positions = candidates.sharing(text) if cutoff > 0 else list(range(len(candidates.all)))
     matches = process.extract(
         text.fuzzy,
-        [c.text.fuzzy for c in candidates],
+        [candidates.fuzzy[p] for p in positions],
         scorer=fuzz.token_set_ratio,
         score_cutoff=cutoff,
         limit=None,
     )
     scored: list[tuple[float, float, int, _Candidate]] = []
-    for _choice, fuzzy_score, position in matches:
-        candidate = candidates[position]
+    for _choice, fuzzy_score, found in matches:
+        position = positions[found]
+        candidate = candidates.all[position]
         # A one-word text ("Review <link>") matches too much: only when both say the
         # same, or when a note following up on earlier items names a detail line of
         # one ("Work on DNS?" under last time's bullet, now "Work on DNS refactor?").
