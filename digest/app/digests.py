@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -18,6 +19,8 @@ from digest.tracking.conventions import SeriesConventions, ignored, infer_conven
 from digest.tracking.links import meeting_link, source_link
 from digest.tracking.series import SeriesMeeting, SeriesResolution, resolve_series
 from digest.tracking.threads import build_threads
+
+log = logging.getLogger("digest")
 
 
 def local_today(cfg: Config, now: datetime) -> date:
@@ -196,7 +199,10 @@ def load_followed(
     chosen = match_series(resolution.names(), series, resolution)
     wanted = set(chosen)
     items = followed_items(cfg, items)
-    threads = build_threads([i for i in items if i.series in wanted], cfg.tracking)
+    warnings: list[str] = []
+    threads = build_threads([i for i in items if i.series in wanted], cfg.tracking, warnings)
+    for warning in warnings:
+        log.warning("%s", warning)
     renamed = {alias: name for name in chosen for alias in resolution.aliases.get(name, ())}
     return Followed(chosen, meetings, items, without_hidden(threads, hidden_marks(db)), renamed)
 

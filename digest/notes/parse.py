@@ -8,6 +8,12 @@ source lines, and their inline Markdown source text (links intact).
 
 `parse_document` is a pure function that never raises: whatever cannot be
 understood becomes a warning naming "source:path[:line]".
+
+Work per note is linear and bounded, whatever the note holds: a meeting keeps at
+most MAX_ITEMS blocks (list items, rows, paragraphs), a block's text at most
+MAX_ITEM_CHARS characters (the rest is left out), and a line opening more than
+MAX_NESTING levels of lists or quotes is read as if less deep; each with a warning
+naming the line where the cap was first hit.
 """
 
 from __future__ import annotations
@@ -44,6 +50,11 @@ __all__ = [
     "parse_document",
     "series_name",
 ]
+
+
+MAX_ITEMS = 1_000  # blocks (list items, table rows, paragraphs) read per meeting
+MAX_ITEM_CHARS = 2_000  # characters of one block's text (each table cell)
+MAX_NESTING = 8  # list/quote levels one line may open (markdown-it stops reading at 10)
 
 
 @dataclass
@@ -332,7 +343,9 @@ class _Heading:
 def _inline_text(tokens: Sequence[Token], index: int) -> str:
     """Content of the inline token following tokens[index] (an *_open token)."""
     if index + 1 < len(tokens) and tokens[index + 1].type == "inline":
-        return " ".join(tokens[index + 1].content.split("\n")).strip()
+        # One character over the cap, so _bound still sees (and reports) a long cell.
+        content = tokens[index + 1].content[: 2 * MAX_ITEM_CHARS]
+        return " ".join(content.split("\n")).strip()[: MAX_ITEM_CHARS + 1]
     return ""
 
 
@@ -630,12 +643,49 @@ def parse_document(
         )
 
 
+# What opens nested blocks at the start of a line: indentation, list markers, quotes.
+_NESTING_PREFIX = re.compile(r"(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t])|[ \t]*>)*[ \t]*")
+_MARKER = re.compile(r"[-*+>]|\d{1,9}[.)]")
+
+
+def _flatten_deep_lines(lines: list[str]) -> int | None:
+    """Rewrite, in place, the lines that could open more than MAX_NESTING levels of
+    lists or quotes (each level takes two columns of indentation or one marker) so
+    they open at most that many; the 1-based first such line, or None.
+
+    markdown-it stops reading a document at its own nesting limit, losing the rest
+    of the note; this keeps every line read, and the parse linear.
+    """
+    first = None
+    for k, line in enumerate(lines):
+        prefix = _NESTING_PREFIX.match(line)
+        if prefix is None or prefix.end() <= MAX_NESTING:
+            continue
+        head = prefix.group()
+        markers = _MARKER.findall(head)
+        columns = len(head) - len(head.lstrip(" \t")) + 3 * head.count("\t")
+        if columns // 2 + len(markers) <= MAX_NESTING:
+            continue
+        indent = min(columns, MAX_NESTING)  # half the levels from indentation, at most
+        kept = markers[: MAX_NESTING - indent // 2]
+        lines[k] = " " * indent + "".join(m + " " for m in kept) + line[prefix.end() :]
+        first = first or k + 1
+    return first
+
+
 def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> ParseResult:
     result = ParseResult()
     text = doc.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     if not text.strip():
         return result
     lines = text.split("\n")
+    deep = _flatten_deep_lines(lines)
+    if deep is not None:
+        text = "\n".join(lines)
+        result.warnings.append(
+            f"{_where(doc, deep)}: lists or quotes nested deeper than {MAX_NESTING} levels; "
+            "read as if less deep."
+        )
     tokens = _MD.parse(text)
     headings = _headings(tokens)
     for h in headings:
@@ -648,7 +698,23 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     level = _meeting_level(headings)
     if level is None:
         _whole_file_meeting(doc, tokens, headings, lines, series_override, source_kind, result)
-        return result
+    else:
+        _dated_meetings(doc, tokens, headings, lines, level, series_override, result)
+    for meeting in result.meetings:
+        result.warnings.extend(_bound(doc, meeting))
+    return result
+
+
+def _dated_meetings(
+    doc: Document,
+    tokens: Sequence[Token],
+    headings: list[_Heading],
+    lines: list[str],
+    level: int,
+    series_override: str,
+    result: ParseResult,
+) -> None:
+    """The meetings of a document with a dated heading per meeting."""
 
     meeting_heads = [h for h in headings if h.level == level and any(d.value for d in h.dates)]
     file_date = _file_date(doc.path)
@@ -657,19 +723,30 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     title_heads = [h for h in headings if h.index < first_index and h.level < level]
     doc_title = title_heads[-1].text if title_heads else ""
     seen: dict[date, int] = {}
+    # One pass each way over the headings, not one per meeting (a note may hold
+    # thousands of dated headings).
+    heads = {id(h) for h in meeting_heads}
+    # A meeting spans to the next dated heading of its level, or any shallower heading
+    # (a repeated "# Community Call"). An undated "## Agenda" at the meeting's level is
+    # a section written one level too high, so it stays inside.
+    ends: dict[int, _Heading | None] = {}
+    boundary: _Heading | None = None
+    for o in reversed(headings):
+        ends[id(o)] = boundary
+        if o.level < level or id(o) in heads:
+            boundary = o
+    # Titles repeated before each meeting count too ("# Community Call" per meeting).
+    titles: dict[int, str] = {}
+    shallower: str | None = None
+    for o in headings:
+        titles[id(o)] = doc_title if shallower is None else shallower
+        if o.level < level:
+            shallower = o.text
     for h in meeting_heads:
-        # A meeting spans to the next dated heading of its level, or any shallower heading
-        # (a repeated "# Community Call"). An undated "## Agenda" at the meeting's level is
-        # a section written one level too high, so it stays inside.
-        end_heading = next(
-            (o for o in headings if o.index > h.index and (o.level < level or o in meeting_heads)),
-            None,
-        )
+        end_heading = ends[id(h)]
         end_index = end_heading.index if end_heading else len(tokens)
         end_line0 = end_heading.line - 1 if end_heading else len(lines)
-        # Titles repeated before each meeting count too ("# Community Call" per meeting).
-        local_titles = [o for o in headings if o.index < h.index and o.level < level]
-        title = local_titles[-1].text if local_titles else doc_title
+        title = titles[id(h)]
         meeting_date = next(d.value for d in h.dates if d.value)
         date_origin: DateOrigin = "heading"
         if len(meeting_heads) == 1 and file_date is not None and file_date != meeting_date:
@@ -710,7 +787,62 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
                 series_origin=origin,
             )
         )
-    return result
+
+
+def _bound(doc: Document, meeting: Meeting) -> list[str]:
+    """Apply the caps of the module docstring to a meeting's blocks, in place; one
+    warning per cap hit, naming the first line where it was."""
+    hit: dict[str, int] = {}  # which cap -> first line it was hit at
+    count = 0
+
+    def clip(text: str, line: int) -> str:
+        if len(text) <= MAX_ITEM_CHARS:
+            return text
+        hit.setdefault("chars", line)
+        return text[: MAX_ITEM_CHARS - 1] + "…"
+
+    def keep(block: Block) -> bool:
+        nonlocal count
+        count += 1
+        if count > MAX_ITEMS:
+            hit.setdefault("items", block.line)
+            return False
+        return True
+
+    for section in meeting.sections:
+        kept: list[Block] = []
+        for block in section.blocks:
+            if not keep(block):
+                break
+            kept.append(block)
+            if isinstance(block, TableRow):
+                block.cells = {h: clip(c, block.line) for h, c in block.cells.items()}
+            elif isinstance(block, Paragraph):
+                block.text = clip(block.text, block.line)
+            else:
+                # Nested list items, level by level (no recursion).
+                level: list[ListNode] = [block]
+                while level:
+                    below: list[ListNode] = []
+                    for node in level:
+                        node.text = clip(node.text, node.line)
+                        children = []
+                        for child in node.children:
+                            if not keep(child):
+                                break
+                            children.append(child)
+                        node.children = children
+                        below.extend(children)
+                    level = below
+        section.blocks = kept
+    messages = {
+        "items": f"more than {MAX_ITEMS:,} items in one meeting; the rest is not read",
+        "chars": f"a line longer than {MAX_ITEM_CHARS:,} characters; only its start is read",
+    }
+    return [
+        f"{_where(doc, line)}: {messages[cap]}."
+        for cap, line in sorted(hit.items(), key=lambda h: h[1])
+    ]
 
 
 # Files that sit beside meeting notes without being one, by their name's stem.

@@ -34,6 +34,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 
+from rapidfuzz import fuzz, process
+
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
 from digest.notes.sections import heading_meaning, section_meaning
@@ -480,15 +482,77 @@ def _fill(digest: Digest, placed: list[_Placed], vocabulary: Vocabulary, cutoff:
         ),
     )
     kept: list[tuple[_Placed, TopicText]] = []
+    seen = _Kept()
     for p in preference:
         text = vocabulary.item_text(p.item)
-        if not any(_same_topic(p, text, q, other, vocabulary, cutoff) for q, other in kept):
+        if cutoff <= 0:
+            near = kept
+        elif seen.says_the_same(p, text):
+            continue
+        else:
+            near = [kept[k] for k in seen.alike(text, cutoff)]
+        if not any(_same_topic(p, text, q, other, vocabulary, cutoff) for q, other in near):
             kept.append((p, text))
+            seen.add(p, text)
     rank = {b: n for n, b in enumerate(Digest.BUCKETS)}
     for p, _text in sorted(
         kept, key=lambda k: (rank[k[0].bucket], _importance(k[0]), _sortable(k[0].order))
     ):
         getattr(digest, p.bucket).append(p.entry)
+
+
+def _own_refs(item: Item) -> set[str]:
+    return {r for r in item.refs if ref_in_text(r, item.text)}
+
+
+class _Kept:
+    """The entries kept so far, indexed so that a new one is compared only with those
+    that may be its topic (never with all of them: a month may list thousands)."""
+
+    def __init__(self) -> None:
+        self.refs: set[str] = set()
+        self.wordings: set[frozenset[str]] = set()
+        self.fuzzy: list[str] = []
+        self._by_word: dict[str, list[int]] = {}  # word or context word -> positions
+        self._by_own_word: dict[str, list[int]] = {}
+
+    def add(self, p: _Placed, text: TopicText) -> None:
+        position = len(self.fuzzy)
+        self.refs |= _own_refs(p.item)
+        if text.words:
+            self.wordings.add(text.words)
+        self.fuzzy.append(text.fuzzy)
+        for word in text.words | text.context:
+            self._by_word.setdefault(word, []).append(position)
+        for word in text.words:
+            self._by_own_word.setdefault(word, []).append(position)
+
+    def says_the_same(self, p: _Placed, text: TopicText) -> bool:
+        """A kept entry names the same issue, or says the same words (_same_topic)."""
+        return bool(_own_refs(p.item) & self.refs) or text.words in self.wordings
+
+    def alike(self, text: TopicText, cutoff: float) -> list[int]:
+        """Kept entries that may look alike: sharing a word (the weighted overlap of
+        texts sharing none is 0), then close by rapidfuzz (the similarity's other
+        bound), computed in C; _same_topic decides."""
+        found: set[int] = set()
+        for word in text.words:
+            found.update(self._by_word.get(word, ()))
+        for word in text.context:
+            found.update(self._by_own_word.get(word, ()))
+        if not found or not text.fuzzy:
+            return []
+        positions = sorted(found)
+        return [
+            positions[at]
+            for _choice, _score, at in process.extract(
+                text.fuzzy,
+                [self.fuzzy[k] for k in positions],
+                scorer=fuzz.token_set_ratio,
+                score_cutoff=cutoff,
+                limit=None,
+            )
+        ]
 
 
 def _importance(p: _Placed) -> tuple[object, ...]:

@@ -32,6 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 
 from rapidfuzz import fuzz, process
 
@@ -43,6 +44,9 @@ HUB_THREADS = 3  # a reference found in this many threads is a hub, not a join k
 HUB_SIMILARITY = 25  # a hub reference still joins when the text is this close to `similarity`
 OPEN_LOOKBACK = 4  # open threads stay candidates for text joins this many x forget_after
 TEXT_CANDIDATES = 5  # text candidates kept per item (for when its best one is taken)
+# Texts an item is compared with, at most: the newest threads sharing a word with it.
+# Real series stay far below (a few dozen); a hostile note must not make it quadratic.
+MAX_SIMILARITY_CANDIDATES = 500
 
 # Words that say nothing about *what* an item is: English glue, meeting verbs and
 # status words (a status changing must not stop an item from being recognized).
@@ -261,30 +265,40 @@ class _Candidates:
             for word in candidate.text.words:
                 self._by_own_word[word].append(position)
 
-    def sharing(self, text: TopicText) -> list[int]:
-        """Positions of the candidates sharing a word with `text`, in order: one of
-        its words among theirs (or their context), or one of theirs in its context."""
+    def sharing(self, text: TopicText) -> tuple[list[int], int]:
+        """Positions of the candidates sharing a word with `text`, in order (one of
+        its words among theirs or their context, or one of theirs in its context),
+        at most MAX_SIMILARITY_CANDIDATES, those of the newest threads; and how many
+        there were."""
         found: set[int] = set()
         for word in text.words:
             found.update(self._by_word.get(word, ()))
         for word in text.context:
             found.update(self._by_own_word.get(word, ()))
-        return sorted(found)
+        return sorted(found)[-MAX_SIMILARITY_CANDIDATES:], len(found)
 
 
-def build_threads(items: Sequence[Item], tracking: TrackingConfig) -> list[Thread]:
-    """Group tracked items into threads, per series, in meeting order. Deterministic."""
+def build_threads(
+    items: Sequence[Item], tracking: TrackingConfig, warnings: list[str] | None = None
+) -> list[Thread]:
+    """Group tracked items into threads, per series, in meeting order. Deterministic.
+
+    When an item had more similar-looking earlier texts than MAX_SIMILARITY_CANDIDATES,
+    a sentence naming its note and line is appended to `warnings` (once a meeting).
+    """
     by_series: dict[str, list[Item]] = defaultdict(list)
     for item in items:
         if item.followed:
             by_series[item.series].append(item)
     threads: list[Thread] = []
     for series in sorted(by_series):
-        threads.extend(_series_threads(series, by_series[series], tracking))
+        threads.extend(_series_threads(series, by_series[series], tracking, warnings))
     return threads
 
 
-def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) -> list[Thread]:
+def _series_threads(
+    series: str, items: list[Item], tracking: TrackingConfig, warnings: list[str] | None
+) -> list[Thread]:
     items = sorted(items, key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key))
     # Word weights grow meeting by meeting: a decision about a meeting's items depends
     # only on that meeting and earlier ones, so the threads of the notes up to a month
@@ -293,7 +307,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
     texts = {item.key: vocabulary.item_text(item) for item in items}
 
     building: list[_Open] = []
-    by_ref: dict[str, list[int]] = defaultdict(list)
+    by_ref: dict[str, dict[int, None]] = defaultdict(dict)  # ref -> its threads, in order
     own_refs: dict[int, set[str]] = defaultdict(set)  # refs in a thread's own texts
     by_row: dict[str, int] = {}
     meeting_items: dict[str, list[Item]] = defaultdict(list)
@@ -315,11 +329,19 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
         # An action list's carry-over of an action reviewed above goes where the review
         # goes (below), so the two never compete for the same thread.
         follows_review = _follows_review(batch, texts, vocabulary)
+        capped = False
         for pos, item in enumerate(batch):
             if pos in follows_review:
                 continue
             text = texts[item.key]
-            near = [candidates.all[p] for p in candidates.sharing(text)]
+            positions, found = candidates.sharing(text)
+            if found > len(positions) and not capped and warnings is not None:
+                capped = True
+                warnings.append(
+                    f"{item.source}:{item.path}:{item.line}: {found:,} earlier items look like "
+                    f"this one; it is compared with the newest {len(positions):,} only."
+                )
+            near = [candidates.all[p] for p in positions]
             for rank, index, join in _proposals(
                 item,
                 text,
@@ -327,7 +349,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
                 building,
                 (by_ref, own_refs),
                 by_row,
-                candidates,
+                (candidates, positions),
                 tracking,
             ):
                 proposals.append((rank, -join.score, pos, index, join))
@@ -389,8 +411,7 @@ def _series_threads(series: str, items: list[Item], tracking: TrackingConfig) ->
             state.texts = [state.texts[0], text] if state.texts else [text]
             state.details = [vocabulary.text(c) for c in item.children]
             for ref in item.refs:
-                if index not in by_ref[ref]:
-                    by_ref[ref].append(index)
+                by_ref[ref].setdefault(index, None)
                 if ref_in_text(ref, item.text):
                     own_refs[index].add(ref)
             if item.row_key:
@@ -609,9 +630,9 @@ def _proposals(
     text: TopicText,
     vocabulary: Vocabulary,
     building: list[_Open],
-    ref_index: tuple[dict[str, list[int]], dict[int, set[str]]],
+    ref_index: tuple[dict[str, dict[int, None]], dict[int, set[str]]],
     by_row: dict[str, int],
-    candidates: _Candidates,
+    near: tuple[_Candidates, list[int]],
     tracking: TrackingConfig,
 ) -> list[tuple[int, int, Join]]:
     """Every thread this item could join: (rank, thread index, join); lower rank is stronger."""
@@ -621,8 +642,10 @@ def _proposals(
     seen: set[int] = set()
     by_ref, own_refs = ref_index
     for ref in item.refs:
-        threads = by_ref.get(ref, [])
-        hub = len(threads) >= HUB_THREADS
+        found = by_ref.get(ref, {})
+        hub = len(found) >= HUB_THREADS
+        # The newest threads only: a reference in thousands of rows stays linear.
+        threads = list(islice(reversed(found), MAX_SIMILARITY_CANDIDATES))[::-1]
         own = ref_in_text(ref, item.text)
         for index in threads:
             if index in seen:
@@ -636,13 +659,15 @@ def _proposals(
             seen.add(index)
             what = "hub reference" if hub else "shares" if not weak else "a detail line shares"
             out.append((2 if weak else 1, index, Join(item.key, "ref", f"{what} {ref}", score)))
+    candidates, positions = near
     if not text.fuzzy or not candidates.all:
         return out
     follow_up = is_follow_up(item)
     cutoff = max(tracking.similarity - (FOLLOW_UP_SLACK if follow_up else 0), 0)
     # Only texts sharing a word can reach a cutoff above 0 (the score is capped by
     # the weighted overlap); rapidfuzz then picks the close ones among them.
-    positions = candidates.sharing(text) if cutoff > 0 else list(range(len(candidates.all)))
+    if cutoff <= 0:
+        positions = list(range(len(candidates.all)))[-MAX_SIMILARITY_CANDIDATES:]
     matches = process.extract(
         text.fuzzy,
         [candidates.fuzzy[p] for p in positions],
@@ -651,8 +676,8 @@ def _proposals(
         limit=None,
     )
     scored: list[tuple[float, float, int, _Candidate]] = []
-    for _choice, fuzzy_score, found in matches:
-        position = positions[found]
+    for _choice, fuzzy_score, at in matches:
+        position = positions[at]
         candidate = candidates.all[position]
         # A one-word text ("Review <link>") matches too much: only when both say the
         # same, or when a note following up on earlier items names a detail line of
