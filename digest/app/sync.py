@@ -21,7 +21,7 @@ import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
 from digest.model import Document, Meeting, StaleSource
-from digest.notes.items import READING_VERSION, reading_settings
+from digest.notes.sections import READING_VERSION, reading_settings
 from digest.sources.base import (
     NoteVersion,
     SourceError,
@@ -320,11 +320,13 @@ def _first_committed(meeting: Meeting, known: FirstSeen | None, doc: Document) -
 def _unnamed_series_warnings(db: sqlite_utils.Database, changed: set[tuple[str, str]]) -> list[str]:
     """One warning per note read this run whose meetings have no series name: no title
     heading, and no titled note named like it to take the name from."""
-    from digest.app.digests import series_of
-
+    if not changed:
+        return []
     fallbacks = [row for row in store.fallback_meetings(db) if (row[1], row[2]) in changed]
     if not fallbacks:
         return []
+    from digest.app.digests import series_of
+
     resolution = series_of(db)
     out: list[str] = []
     warned: set[tuple[str, str]] = set()

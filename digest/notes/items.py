@@ -18,8 +18,6 @@ own, except where they are work of their own, all seen in real notes:
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,7 +43,14 @@ from digest.notes.kinds import (
 )
 from digest.notes.owners import find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links
-from digest.notes.sections import heading_meaning, label_meaning, section_meaning
+from digest.notes.sections import (
+    READING_VERSION,
+    heading_meaning,
+    label_meaning,
+    legacy_names,
+    reading_settings,
+    section_meaning,
+)
 from digest.notes.status import ANSWERS, find_outcome, find_status
 from digest.notes.text import plain_text
 
@@ -57,9 +62,6 @@ __all__ = [
     "section_names",
 ]
 
-# Bumped whenever parsing or item rules change what is read from a note: sync then
-# reads every note again (digest.app.sync).
-READING_VERSION = 3
 
 _ACTION = re.compile(
     r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*:\s*(?:\*\*|__)?\s*"
@@ -130,35 +132,10 @@ _TRAILING_NUMBER = re.compile(r"(?:\s[-–—]\s*|\?\s+|\s)#?(?P<num>\d{3,})\s*$
 _BARE_NUMBER = re.compile(r"(?<![\w#/.-])#(?P<num>\d+)\b")
 
 
-def _legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:
-    """Section names added in the config, by meaning (the built-in ones are in
-    digest.sections): [tracking] sections_tracked -> agenda, sections_open -> actions,
-    sections_highlight -> announcements, sections_ignored -> boilerplate."""
-    from digest.config.schema import (
-        DEFAULT_SECTIONS_HIGHLIGHT,
-        DEFAULT_SECTIONS_IGNORED,
-        DEFAULT_SECTIONS_OPEN,
-        DEFAULT_SECTIONS_TRACKED,
-    )
-
-    pairs = [
-        ("agenda", tracking.sections_tracked, DEFAULT_SECTIONS_TRACKED),
-        ("actions", tracking.sections_open, DEFAULT_SECTIONS_OPEN),
-        ("announcements", tracking.sections_highlight, DEFAULT_SECTIONS_HIGHLIGHT),
-        ("boilerplate", tracking.sections_ignored, DEFAULT_SECTIONS_IGNORED),
-    ]
-    out: dict[str, list[str]] = {}
-    for meaning, names, defaults in pairs:
-        added = [n for n in names if n not in defaults]
-        if added:
-            out[meaning] = added
-    return out
-
-
 def section_names(tracking: TrackingConfig, series: str) -> dict[str, list[str]]:
     """Heading names the config adds, by meaning, for a series: [tracking.sections],
     the series' own [[tracking.series]] sections, and the older sections_* keys."""
-    names = _legacy_names(tracking)
+    names = legacy_names(tracking)
     settings = tracking.for_series(series)
     for extra in (tracking.sections, settings.sections if settings else None):
         if extra is None:
@@ -166,18 +143,6 @@ def section_names(tracking: TrackingConfig, series: str) -> dict[str, list[str]]
         for meaning, more in extra.by_meaning().items():
             names[meaning] = [*names.get(meaning, []), *more]
     return names
-
-
-def reading_settings(tracking: TrackingConfig) -> str:
-    """The settings that change how a note is read: when they change, sync reads again."""
-    parts = {
-        "legacy": _legacy_names(tracking),
-        "sections": tracking.sections.by_meaning(),
-        "series": {s.name: s.sections.by_meaning() for s in tracking.series},
-        "words": [tracking.done_words, tracking.open_words, tracking.dropped_words],
-    }
-    blob = json.dumps(parts, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 def repo_of_heading(path: Sequence[str]) -> str:
