@@ -505,6 +505,11 @@ def _own_refs(item: Item) -> set[str]:
     return {r for r in item.refs if ref_in_text(r, item.text)}
 
 
+# Kept entries a new one is checked against, at most: the closest by rapidfuzz. A real
+# month has a handful alike; a 1,000-row table of near-identical rows must stay linear.
+MAX_ALIKE = 50
+
+
 class _Kept:
     """The entries kept so far, indexed so that a new one is compared only with those
     that may be its topic (never with all of them: a month may list thousands)."""
@@ -550,7 +555,7 @@ class _Kept:
                 [self.fuzzy[k] for k in positions],
                 scorer=fuzz.token_set_ratio,
                 score_cutoff=cutoff,
-                limit=None,
+                limit=MAX_ALIKE,
             )
         ]
 
