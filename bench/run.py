@@ -15,6 +15,18 @@ and after a change, or on two machines) compare by their ratios:
 - threads: digest.threads.build_threads on growing synthetic series vs a naive
   all-pairs rapidfuzz comparison (measured up to --naive-max items; beyond that the
   quadratic cost is only extrapolated, and said so).
+- scale: `digest preview --period 2020-06 --format json` (a whole process: its own
+  no-op sync, then the digests) on generated histories of 1k and 20k meetings
+  (bench/synth.py, a folder source): wall time and peak RSS, median of --repeat
+  runs; the two JSON outputs must be identical (a month depends only on the notes
+  up to it). Baseline: the 1k history. The synced states are cached under
+  ~/.cache/notes-digest-bench (building the 20k one takes minutes, once per change
+  of the parser or the state).
+- hostile: the same preview of one month of a small generated history with a
+  1 MB hostile note in it (a 20,000-row table, one 1 MB line, a list nested
+  hundreds of thousands deep) vs without it.
+- startup: `digest --help` and a no-op `digest -q sync` of the example config,
+  median of --repeat runs. Baselines: `python -c pass` and `python -c "import typer"`.
 
 No dependency beyond the project's own.
 """
@@ -200,6 +212,27 @@ def worker_corpus(bundle: Path, work: Path, traced: bool) -> dict[str, Any]:
     out["one_s"] = time.perf_counter() - started
     out["one_new"] = one.new_notes
     return out
+
+
+def _measured(cmd: Sequence[str], cwd: Path) -> tuple[float, int, bytes]:
+    """Run a whole process, measuring its wall time and its own peak RSS (KiB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
+    peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
+    return wall, peak, out
+
+
+def _median_run(cmd: Sequence[str], cwd: Path, repeat: int) -> tuple[float, int, bytes]:
+    runs = [_measured(cmd, cwd) for _ in range(repeat)]
+    walls = sorted(r[0] for r in runs)
+    return walls[len(walls) // 2], max(r[1] for r in runs), runs[-1][2]
 
 
 def _run_worker(name: str, *args: str) -> tuple[dict[str, Any], float]:
@@ -420,6 +453,171 @@ def bench_threads(
     rows.append(Row("threads", "series used", series, "", "synthetic, tracked items only"))
 
 
+# ---- scale, hostile notes, start-up (whole processes) ---------------------------
+
+DIGEST = Path(sys.executable).with_name("digest")
+CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "notes-digest-bench"
+FOLDER_CONFIG = """\
+[digest]
+state_dir = "state"
+
+[[sources]]
+name = "kestrel"
+kind = "dir"
+path = "notes"
+glob = ["**/*.md"]
+org = "kestrel-dev"
+
+[mail]
+from = "Kestrel digest <digest@kestrel.example.org>"
+list_address = "kestrel-dev@lists.example.org"
+transport = "outbox"
+"""
+SCALE_MONTH = "2020-06"  # inside the first 1k generated meetings (one every 3 days from 2015)
+
+
+def _code_key() -> str:
+    """What a cached synced state depends on: the generator, the reader, the state."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    folders = ["digest/notes", "digest/state", "digest/sources", "digest/app/sync.py"]
+    for name in [*folders, "bench/synth.py"]:
+        path = REPO_ROOT / name
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _write_history(
+    root: Path, meetings: int, seed: int, extra: dict[str, str] | None = None
+) -> None:
+    import synth
+
+    for doc in synth.documents(meetings, seed=seed):
+        path = root / "notes" / doc.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(doc.text, encoding="utf-8")
+    for name, text in (extra or {}).items():
+        (root / "notes" / name).write_text(text, encoding="utf-8")
+    (root / "config.toml").write_text(FOLDER_CONFIG, encoding="utf-8")
+
+
+def _synced_history(meetings: int, seed: int) -> Path:
+    """A folder of `meetings` generated meetings and its synced state, cached."""
+    root = CACHE / f"scale-{meetings}-{seed}-{_code_key()}"
+    if (root / "done").is_file():
+        return root
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    _progress(f"scale: generating and syncing {meetings:,} meetings (cached for later runs)")
+    _write_history(root, meetings, seed)
+    subprocess.run([str(DIGEST), "-q", "sync"], cwd=root, check=True, capture_output=True)
+    (root / "done").write_text("")
+    return root
+
+
+def bench_scale(rows: list[Row], sizes: Sequence[int], seed: int, repeat: int) -> None:
+    preview = [str(DIGEST), "-q", "preview", "--period", SCALE_MONTH, "--format", "json"]
+    measured: list[tuple[int, float, int, bytes]] = []
+    for n in sizes:
+        root = _synced_history(n, seed)
+        _progress(f"scale: preview {SCALE_MONTH} at {n:,} meetings, {repeat} runs")
+        wall, peak, out = _median_run(preview, root, repeat)
+        measured.append((n, wall, peak, out))
+    base_n, base_wall, base_peak, base_out = measured[0]
+    for n, wall, peak, out in measured:
+        same = "same JSON as at " + f"{base_n:,}" if out == base_out else "JSON DIFFERS"
+        ratio = f"{wall / base_wall:.2f}x" if n != base_n else ""
+        rows.append(
+            Row(
+                "scale",
+                f"preview {SCALE_MONTH}, {n:,} meetings",
+                f"{_seconds(wall)}, {_mib(peak)}",
+                ""
+                if n == base_n
+                else f"{base_n:,} meetings {_seconds(base_wall)}, {_mib(base_peak)}",
+                f"{ratio + '; ' if ratio else ''}{same}; whole process, median of {repeat}",
+            )
+        )
+
+
+HOSTILE_BYTES = 1_000_000
+
+
+def hostile_notes(day: str = "2015-06-10") -> dict[str, str]:
+    """1 MB notes of the shapes that stalled the monthly job (invented text)."""
+    head = (
+        f"# {day} Kestrel Maintainers\n\n## Agenda\n\n- Review the probe loader -> in progress\n\n"
+    )
+    row = "| area {k} | ship the plugin registry part {k} | in progress |\n"
+    rows, k = [], 0
+    size = len(head)
+    while size < HOSTILE_BYTES:
+        line = row.format(k=k)
+        rows.append(line)
+        size += len(line)
+        k += 1
+    table = head + "## Status\n\n| Area | Goal | Status |\n| --- | --- | --- |\n" + "".join(rows)
+    words = "refactor the rule compiler for the new kernel versions "
+    line = head + "- " + words * (HOSTILE_BYTES // len(words)) + "\n"
+    nested = head + "- " * (HOSTILE_BYTES // 2) + "rewrite the plugin loader\n"
+    return {
+        f"{k:,}-row table": table,
+        "one 1 MB line": line,
+        f"list nested {HOSTILE_BYTES // 2:,} deep": nested,
+    }
+
+
+def bench_hostile(rows: list[Row], seed: int, repeat: int) -> None:
+    month = "2015-06"
+    preview = [str(DIGEST), "-q", "preview", "--period", month, "--format", "json"]
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        plain = Path(tmp) / "plain"
+        _write_history(plain, 120, seed)
+        _progress(f"hostile: preview {month} of 120 meetings, without a hostile note")
+        subprocess.run([str(DIGEST), "-q", "sync"], cwd=plain, check=True, capture_output=True)
+        base_wall, base_peak, _ = _median_run(preview, plain, repeat)
+        for n, (what, text) in enumerate(hostile_notes().items()):
+            root = Path(tmp) / f"hostile-{n}"
+            _write_history(root, 120, seed, {"2015-06-10-Kestrel-Extra.md": text})
+            _progress(f"hostile: preview {month} with a {what}")
+            started = time.perf_counter()
+            subprocess.run([str(DIGEST), "-q", "sync"], cwd=root, check=True, capture_output=True)
+            sync_s = time.perf_counter() - started
+            wall, peak, _ = _median_run(preview, root, repeat)
+            rows.append(
+                Row(
+                    "hostile",
+                    f"preview {month} with a {what}",
+                    f"{_seconds(wall)}, {_mib(peak)}",
+                    f"without it {_seconds(base_wall)}, {_mib(base_peak)}",
+                    f"{wall / base_wall:.2f}x; its sync {_seconds(sync_s)}; median of {repeat}",
+                )
+            )
+
+
+def bench_startup(rows: list[Row], repeat: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        root = Path(tmp)
+        shutil.copy(REPO_ROOT / "config.toml", root / "config.toml")
+        shutil.copytree(REPO_ROOT / "examples", root / "examples")
+        subprocess.run([str(DIGEST), "-q", "sync"], cwd=root, check=True, capture_output=True)
+        _progress(f"startup: {repeat} runs each")
+        floor = _median_run([sys.executable, "-c", "pass"], root, repeat)[0]
+        typer_s = _median_run([sys.executable, "-c", "import typer"], root, repeat)[0]
+        base = f"python -c pass {_seconds(floor)}, import typer {_seconds(typer_s)}"
+        for what, cmd in [
+            ("digest --help", [str(DIGEST), "--help"]),
+            ("no-op digest sync", [str(DIGEST), "-q", "sync"]),
+        ]:
+            wall, peak, _ = _median_run(cmd, root, repeat)
+            note = (
+                f"median of {repeat}; example config" if "sync" in what else f"median of {repeat}"
+            )
+            rows.append(Row("startup", what, f"{_seconds(wall)}, {_mib(peak)}", base, note))
+
+
 # ---- main ----------------------------------------------------------------------
 
 
@@ -442,6 +640,9 @@ def _revision() -> str:
     return head + (" + local changes" if dirty else "")
 
 
+SECTIONS = ["corpus", "parse", "threads", "scale", "hostile", "startup"]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about 15 s)")
@@ -457,7 +658,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--corpus", type=Path, default=BUNDLE, help=f"the Falco notes bundle (default {BUNDLE})"
     )
     parser.add_argument(
-        "--only", choices=["corpus", "parse", "threads"], action="append", help="run only these"
+        "--only",
+        choices=SECTIONS,
+        action="append",
+        help="run only these (default: all)",
+    )
+    parser.add_argument(
+        "--scale-sizes",
+        help="scale: meetings, comma-separated (default 1000,20000; quick 1000,5000)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, help="runs of each timed process (default 5, quick 3)"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
@@ -475,7 +686,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes_text = args.sizes or ("1000,5000" if args.quick else "1000,5000,20000")
     sizes = [int(s) for s in sizes_text.split(",") if s.strip()]
     naive_max = args.naive_max if args.naive_max is not None else (1000 if args.quick else 5000)
-    only = set(args.only or ["corpus", "parse", "threads"])
+    only = set(args.only or SECTIONS)
+    repeat = args.repeat or (3 if args.quick else 5)
+    scale_text = args.scale_sizes or ("1000,5000" if args.quick else "1000,20000")
+    scale_sizes = [int(s) for s in scale_text.split(",") if s.strip()]
     if "threads" in only:
         # The thread sizes need enough synthetic items (about 7 tracked per meeting).
         meetings = max(meetings, math.ceil(max(sizes) / 6))
@@ -493,6 +707,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         items = bench_parse(rows, meetings, args.seed)
     if "threads" in only:
         bench_threads(rows, items, sizes, naive_max)
+    if "scale" in only:
+        bench_scale(rows, scale_sizes, args.seed, repeat)
+    if "hostile" in only:
+        bench_hostile(rows, args.seed, repeat)
+    if "startup" in only:
+        bench_startup(rows, repeat)
     _print_table(rows)
     print(f"total {_seconds(time.perf_counter() - started)}")
     return 0
