@@ -278,9 +278,9 @@ def test_a_catch_up_of_several_months_builds_the_threads_once(
     calls: list[int] = []
     real = digest.app.digests.build_threads
 
-    def counting(items: Any, tracking: Any) -> Any:
+    def counting(items: Any, tracking: Any, *rest: Any) -> Any:
         calls.append(len(items))
-        return real(items, tracking)
+        return real(items, tracking, *rest)
 
     monkeypatch.setattr(digest.app.digests, "build_threads", counting)
     cfg = load_config(make_project(tmp_path, subscribers=False))
