@@ -54,7 +54,8 @@ def hostile_many_items(n: int, rows: bool) -> tuple[list[str], str]:
 
 
 def hostile_long_line(n: int) -> tuple[list[str], str]:
-    words = " ".join(WORDS[k % 8] for k in range(n // 8))
+    """A bullet of at least n characters of words."""
+    words = " ".join(WORDS[k % 8] for k in range(n // 4))[:n]
     return ["## Notes", "", f"- [lea] {words} -> in progress"], "chars"
 
 
