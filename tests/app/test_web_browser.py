@@ -16,7 +16,6 @@ build/test-artefacts/ (or $DIGEST_TEST_ARTEFACTS) for a person to look at.
 from __future__ import annotations
 
 import http.client
-import importlib.util
 import os
 import re
 import subprocess
@@ -26,12 +25,12 @@ import time
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
 import pytest
+from chromium_driver import chromium
 from notes_project import make_project
 from smtp_server import SMTPTestServer
 
@@ -56,15 +55,6 @@ READER = "reader@example.org"
 OTHER = "other@example.org"  # added by the operator: every series
 
 
-def _driver() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("chromium", ROOT / "scripts" / "chromium.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-chromium = _driver()
 SECRET = "a-long-random-secret-for-the-browser-test"
 
 

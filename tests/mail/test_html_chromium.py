@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from chromium_driver import chromium
 from test_render import NOW, config, full_digest
 
 from digest.mail.render import render_digest
@@ -83,14 +84,8 @@ def screenshot(page: Path, png: Path, profile: Path, *flags: str) -> None:
     subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            # The driver's flags, but a one-shot screenshot instead of a DevTools pipe.
+            *(f for f in chromium.FLAGS if f != "--remote-debugging-pipe"),
             f"--user-data-dir={profile}",
             f"--screenshot={png}",
             "--window-size=800,1200",

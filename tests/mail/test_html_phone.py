@@ -11,30 +11,20 @@ in build/test-artefacts/ (or $DIGEST_TEST_ARTEFACTS) for a person to look at.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import struct
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from chromium_driver import chromium
 from notes_project import run_digest
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.chromium
 
 
-def _driver() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("chromium", ROOT / "scripts" / "chromium.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-chromium = _driver()
 SERIES = "Observability and Instrumentation Working Session of the Kubernetes Special Interest"
 LONG_DOC = (
     "https://docs.google.com/document/d/1xQ9vRk2LmN8pZa7Tb3Cc4Dd5Ee6Ff7Gg8Hh9Ii0Jj/"
