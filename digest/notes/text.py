@@ -37,3 +37,15 @@ def blank_links(text: str) -> str:
     """Links and bare URLs replaced by as many spaces: the other words keep their offsets."""
     text = MD_LINK.sub(lambda m: " " * len(m.group(0)), text)
     return URL.sub(lambda m: " " * len(m.group(0)), text)
+
+
+# "(10 min)", "[5m]", "(~10-15 mins)", "(1h)": how long an agenda gave a topic.
+_TIME_BOX = re.compile(
+    r"\s*[(\[]\s*~?\d{1,3}(?:\s*[-–]\s*\d{1,3})?\s*(?:m|mins?|minutes|h|hrs?|hours?)\.?\s*[)\]]",
+    re.I,
+)
+
+
+def without_time_box(text: str) -> str:
+    """The title without the agenda's time box: "Beta status (10 min)" -> "Beta status"."""
+    return _TIME_BOX.sub("", text).strip() or text

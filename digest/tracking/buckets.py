@@ -39,6 +39,7 @@ from rapidfuzz import fuzz, process
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
 from digest.notes.sections import heading_meaning, section_meaning
+from digest.notes.text import without_time_box
 from digest.periods import Period
 from digest.tracking.conventions import SeriesConventions, read_as
 from digest.tracking.threads import (
@@ -371,7 +372,7 @@ def _entry_maker(
         if latest is not None:
             phrase = latest.status_phrase
         return Entry(
-            title=last.text,
+            title=without_time_box(last.text),
             status=status,
             status_phrase=phrase,
             owners=owners,
@@ -398,7 +399,7 @@ def _previous_status(before: list[Item]) -> str | None:
 
 def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
     return Entry(
-        title=item.text,
+        title=without_time_box(item.text),
         status=item.status,
         status_phrase=item.status_phrase,
         owners=list(item.owners),

@@ -35,3 +35,15 @@ def test_blank_links_keeps_offsets() -> None:
     assert len(blanked) == len(text)
     assert blanked.index("will") == text.index("will")
     assert blanked.strip().startswith("will") and "https" not in blanked
+
+
+def test_an_agendas_time_box_is_not_part_of_a_title() -> None:
+    from digest.notes.text import without_time_box
+
+    assert without_time_box("[Marco] KEP-2040: beta status (10 min)") == (
+        "[Marco] KEP-2040: beta status"
+    )
+    assert without_time_box("Release plan [5m]") == "Release plan"
+    assert without_time_box("Talk (~10-15 mins) about x") == "Talk about x"
+    assert without_time_box("Fix the cache (#420)") == "Fix the cache (#420)"
+    assert without_time_box("(10 min)") == "(10 min)"  # nothing else to show
