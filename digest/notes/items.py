@@ -236,26 +236,25 @@ def _attendance_words(meeting: Meeting, extra: Mapping[str, Sequence[str]]) -> f
             continue
         for block in section.blocks:
             text = block.text if isinstance(block, (ListNode, Paragraph)) else ""
-            words.update(w.lower() for w in _NAME_TOKEN.findall(plain_text(text)))
+            words.update(w.lower() for w in _words(text))
     return frozenset(words)
 
 
-_NAME_TOKEN = re.compile(r"[^\W\d_][\w'.-]*")
-
-
-def _is_person_report(ctx: _Context, node: ListNode) -> bool:
+def _reporter(ctx: _Context, node: ListNode) -> str:
     """ "- Michael" over "- survey closes this week": a bullet that is only the name of
-    someone on the meeting's attendance list, over sub-bullets, is their report."""
+    someone on the meeting's attendance list, over sub-bullets, is their report. The
+    name, or "" when the bullet is no such thing."""
     if not node.children or not ctx.present or ctx.meaning in ("attendance", "boilerplate"):
-        return False
-    name = plain_text(_label(node.text)).rstrip(":").strip().lstrip("@")
-    words = name.split()
-    return (
+        return ""
+    name = plain_text(_label(node.text)).rstrip(":").strip()
+    words = name.lstrip("@").split()
+    person = (
         1 <= len(words) <= 3
-        and (name[:1].isupper() or node.text.lstrip().startswith("@"))
+        and (name[:1].isupper() or name.startswith("@"))
         and all(w.lower() in ctx.present for w in words)
         and not ctx.refs(node.text)
     )
+    return name if person else ""
 
 
 def _is_person_list(node: ListNode) -> bool:
@@ -567,10 +566,9 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
     if _is_person_list(node):
         yield from _person_items(ctx, node, ctx.section)
         return
-    if _is_person_report(ctx, node):
+    if name := _reporter(ctx, node):
         # Their report is minutes (an action or decision among it is still one), and
         # what they take on is theirs: "- Ana Lima" over "- Ana to fix the index".
-        name = plain_text(_label(node.text)).rstrip(":").strip()
         section = (*ctx.section, name)
         reporter = ctx.owners(node.text) or [name.lstrip("@").split()[0].lower()]
         for child in node.children:

@@ -104,13 +104,13 @@ _SAID = re.compile(
     r"these|those|yes|no|yeah|agree|agreed|sure|maybe|not|also|so|but|and|there|they|you)\b",
     re.I,
 )
-# "We chatted about the venue", "Discussed the budget": minutes of what was said.
 # "Reminder: the CFP closes Friday", "[Ilse] FYI: …": news for everyone, not work.
 _ANNOUNCED = re.compile(
     r"^\s*(?:\[[^\]]{1,60}\]\s*)?(?:\*\*|__)?(?:reminder|fyi|psa|heads[- ]up|announcement)"
     r"(?:\*\*|__)?\s*:",
     re.I,
 )
+# "We chatted about the venue", "Discussed the budget": minutes of what was said.
 _NARRATION = re.compile(
     r"^(?:we|they|i|everyone|everybody|the\s+team)\s+(?:\w+\s+)?(?:chatted|talked|discussed|"
     r"spoke|went\s+over|looked\s+at|brainstormed)\b|^(?:discussed|talked\s+about|chatted\s+about)\b",

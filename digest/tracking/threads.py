@@ -372,26 +372,20 @@ def _series_threads(
         # The same issue twice in one meeting (the agenda line, then the minutes under
         # a heading naming it) is one topic: the later mention joins the earlier one.
         here: dict[str, int] = {}  # own reference -> thread of this meeting
-        # An action this meeting reviewed ("Wen: benchmark the resolver — not started")
-        # and then carried into its action list ("Wen to benchmark the resolver") is one
-        # action: same owner, most of the words.
-        reviewed: dict[int, tuple[set[str], TopicText]] = {}
+        thread_at: dict[int, int] = {}  # item position -> its thread
         for pos, item in enumerate(batch):
             own = [r for r in item.refs if ref_in_text(r, item.text)]
             same = next((here[r] for r in own if r in here), None)
-            carried = None
-            if pos not in placed and same is None:
-                carried = _carried_over(item, texts[item.key], vocabulary, reviewed)
             if pos in placed:
                 index, join = placed[pos]
                 state = building[index]
             elif same is not None:
                 index, state = same, building[same]
                 join = Join(item.key, "ref", "the same issue, again in the same meeting")
-            elif carried is not None:
-                index, join = carried
+            elif pos in follows_review:
+                review_pos, join = follows_review[pos]
+                index = thread_at[review_pos]
                 state = building[index]
-                del reviewed[index]
             else:
                 index, join = len(building), Join(item.key, "first", _first_detail(item), 100.0)
                 state = _Open(Thread(id=item.key, series=series), ordinal, "unknown")
@@ -399,8 +393,7 @@ def _series_threads(
                 active.append(index)
             for ref in own:
                 here.setdefault(ref, index)
-            if item.kind in ("action", "topic") and item.owners and _reviews(item):
-                reviewed[index] = (set(item.owners), texts[item.key])
+            thread_at[pos] = index
             state.thread.items.append(item)
             state.thread.joins.append(join)
             state.last_meeting = ordinal
@@ -421,17 +414,18 @@ def _series_threads(
 
 def _follows_review(
     batch: Sequence[Item], texts: Mapping[str, TopicText], vocabulary: Vocabulary
-) -> set[int]:
-    """Positions of the action-list items that carry over an action reviewed earlier in
-    the same meeting (see _carried_over)."""
-    out: set[int] = set()
-    reviewed: dict[int, tuple[set[str], TopicText]] = {}
+) -> dict[int, tuple[int, Join]]:
+    """An action this meeting reviewed ("Wen: benchmark the resolver — not started") and
+    then carried into its action list ("Wen to benchmark the resolver") is one action:
+    position of the carry-over -> (position of its review, the join)."""
+    out: dict[int, tuple[int, Join]] = {}
+    reviewed: dict[int, tuple[set[str], TopicText]] = {}  # review position -> owners, text
     for pos, item in enumerate(batch):
         found = _carried_over(item, texts[item.key], vocabulary, reviewed)
         if found is not None:
-            out.add(pos)
-            del reviewed[found[0]]  # one carry-over per review, as below
-        if item.kind in ("action", "topic") and item.owners and _reviews(item):
+            out[pos] = found
+            del reviewed[found[0]]  # one carry-over per review
+        elif item.kind in ("action", "topic") and item.owners and _reviews(item):
             reviewed[pos] = (set(item.owners), texts[item.key])
     return out
 
@@ -442,8 +436,8 @@ def _carried_over(
     vocabulary: Vocabulary,
     reviewed: Mapping[int, tuple[set[str], TopicText]],
 ) -> tuple[int, Join] | None:
-    """The thread of an action reviewed earlier in this meeting that `item`, an action of
-    its action list, carries over: same owner and FOLLOW_UP_OVERLAP % of the words."""
+    """The review earlier in this meeting (its key in `reviewed`) of the action `item`
+    carries over from its action list: same owner and FOLLOW_UP_OVERLAP % of the words."""
     if item.kind != "action" or not item.owners or _reviews(item) or not text.words:
         return None
     best: tuple[float, int] | None = None
