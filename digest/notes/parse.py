@@ -538,13 +538,15 @@ def _sections(
             text = _inline_text(tokens, i)
             line = tok.map[0] + 1 if tok.map else first_line
             raw = tokens[i + 1].content.split("\n") if tokens[i + 1].type == "inline" else []
-            heading = _PSEUDO_HEADING.match(text) or _section_label(raw[-1] if raw else text)
-            if heading and len(raw) > 1 and not _PSEUDO_HEADING.match(text):
-                # "Host: Ilse" then "Attendees:" on the next line: the last line heads
-                # the list below, the lines above stay a paragraph where they were.
-                sections[-1].blocks.append(Paragraph(text=" ".join(raw[:-1]).strip(), line=line))
-                line += len(raw) - 1
+            bold = _PSEUDO_HEADING.match(text)
+            heading = bold or _section_label(raw[-1] if raw else text)
             if heading and len(heading.group("label").split()) <= 6:
+                if not bold and len(raw) > 1:
+                    # "Host: Ilse" then "Attendees:" on the next line: the last line heads
+                    # the list below, the lines above stay a paragraph where they were.
+                    above = " ".join(raw[:-1]).strip()
+                    sections[-1].blocks.append(Paragraph(text=above, line=line))
+                    line += len(raw) - 1
                 path = sections[-1].path[:-1] if pseudo else sections[-1].path
                 sections.append(Section(path=(*path, heading.group("label").strip()), line=line))
                 pseudo = True
