@@ -33,6 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
+from typing import Protocol
 
 from rapidfuzz import fuzz, process
 
@@ -232,9 +233,12 @@ class Vocabulary:
 
 @dataclass
 class _Open:
-    """A thread being built, with what the joining rules need to know about it."""
+    """A thread being built, with what the joining rules need to know about it (its
+    items go out as they join: see SeriesTracker.add)."""
 
-    thread: Thread
+    id: str  # the key of its first item
+    first: Item
+    last: Item
     last_meeting: int  # ordinal of the series meeting it was last seen in
     status: Status
     texts: list[TopicText] = field(default_factory=list)  # its first and last text
@@ -278,53 +282,98 @@ class _Candidates:
         return sorted(found)[-MAX_SIMILARITY_CANDIDATES:], len(found)
 
 
-def build_threads(
-    items: Sequence[Item], tracking: TrackingConfig, warnings: list[str] | None = None
-) -> list[Thread]:
-    """Group tracked items into threads, per series, in meeting order. Deterministic.
+class ColdThreads(Protocol):
+    """Where a tracker keeps the threads that left its look-back window: only a shared
+    reference or table row can bring one back, so they need not stay in memory."""
 
-    When an item had more similar-looking earlier texts than MAX_SIMILARITY_CANDIDATES,
-    a sentence naming its note and line is appended to `warnings` (once a meeting).
+    def put(self, index: int, state: _Open, ordinal: int) -> None: ...
+
+    def get(self, index: int) -> _Open: ...
+
+
+class MemoryThreads:
+    """ColdThreads in a dict (build_threads: everything is in memory anyway)."""
+
+    def __init__(self) -> None:
+        self._states: dict[int, _Open] = {}
+
+    def put(self, index: int, state: _Open, ordinal: int) -> None:
+        self._states[index] = state
+
+    def get(self, index: int) -> _Open:
+        return self._states[index]
+
+
+class _States:
+    """Thread index -> its state: the tracker's own (hot) ones, else the cold store's,
+    fetched on demand and put back after the meeting."""
+
+    def __init__(self, hot: dict[int, _Open], cold: ColdThreads) -> None:
+        self.hot = hot
+        self.cold = cold
+        self.fetched: set[int] = set()
+
+    def __getitem__(self, index: int) -> _Open:
+        state = self.hot.get(index)
+        if state is None:
+            state = self.hot[index] = self.cold.get(index)
+            self.fetched.add(index)
+        return state
+
+
+# One item's place: (thread index, the item, why it joined). A new index starts a thread.
+Placement = tuple[int, Item, Join]
+
+
+class SeriesTracker:
+    """The threads of one series, built meeting by meeting, in date order.
+
+    Word weights grow meeting by meeting: a decision about a meeting's items depends
+    only on that meeting and earlier ones, so the threads of the notes up to a month
+    are the threads of all notes cut at that month (later notes change no digest).
+    A tracker pickles (without its cold store) so it can be kept and resumed later:
+    digest.app.tracked keeps one at each month boundary.
     """
-    by_series: dict[str, list[Item]] = defaultdict(list)
-    for item in items:
-        if item.followed:
-            by_series[item.series].append(item)
-    threads: list[Thread] = []
-    for series in sorted(by_series):
-        threads.extend(_series_threads(series, by_series[series], tracking, warnings))
-    return threads
 
+    def __init__(self, series: str) -> None:
+        self.series = series
+        self.vocabulary = Vocabulary()
+        self.count = 0  # threads started
+        self.hot: dict[int, _Open] = {}  # the threads in `active`
+        self.active: list[int] = []  # threads still inside the look-back window, oldest first
+        self.by_ref: dict[str, dict[int, None]] = defaultdict(dict)  # ref -> threads, in order
+        self.own_refs: dict[int, set[str]] = defaultdict(set)  # refs in a thread's own texts
+        self.by_row: dict[str, int] = {}
+        self.meeting_ordinal: dict[date, int] = {}  # a meeting date -> its (last) ordinal
+        self.ordinal = 0  # of the next meeting
 
-def _series_threads(
-    series: str, items: list[Item], tracking: TrackingConfig, warnings: list[str] | None
-) -> list[Thread]:
-    items = sorted(items, key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key))
-    # Word weights grow meeting by meeting: a decision about a meeting's items depends
-    # only on that meeting and earlier ones, so the threads of the notes up to a month
-    # are the threads of all notes cut at that month (later notes change no digest).
-    vocabulary = Vocabulary()
-    texts = {item.key: vocabulary.item_text(item) for item in items}
+    def add(
+        self,
+        batch: Sequence[Item],
+        tracking: TrackingConfig,
+        cold: ColdThreads,
+        warnings: list[str] | None = None,
+    ) -> list[Placement]:
+        """Place one meeting's tracked items (in line order); returns where each went.
 
-    building: list[_Open] = []
-    by_ref: dict[str, dict[int, None]] = defaultdict(dict)  # ref -> its threads, in order
-    own_refs: dict[int, set[str]] = defaultdict(set)  # refs in a thread's own texts
-    by_row: dict[str, int] = {}
-    meeting_items: dict[str, list[Item]] = defaultdict(list)
-    for item in items:
-        meeting_items[item.meeting_id].append(item)
-
-    active: list[int] = []  # threads still inside the look-back window, oldest first
-    meeting_ordinal: dict[date, int] = {}  # a meeting date -> its (last) ordinal
-    # dicts keep insertion order: meetings come in date order.
-    for ordinal, batch in enumerate(meeting_items.values()):
+        When an item had more similar-looking earlier texts than
+        MAX_SIMILARITY_CANDIDATES, a sentence naming its note and line is appended to
+        `warnings` (once a meeting)."""
+        ordinal = self.ordinal
+        self.ordinal += 1
+        vocabulary = self.vocabulary
+        texts = {item.key: vocabulary.item_text(item) for item in batch}
         vocabulary.add(normalize_tokens(i.text, i.status_phrase) for i in batch)
         # Prune once per meeting, so each meeting looks at a bounded window of threads,
         # never at the whole history: the cost stays near-linear in the number of items.
         horizon = ordinal - OPEN_LOOKBACK * tracking.forget_after
-        active = [i for i in active if building[i].last_meeting >= horizon]
-        candidates = _Candidates(_text_candidates(building, active, ordinal, tracking))
-        meeting_ordinal[batch[0].meeting_date] = ordinal
+        keep = [i for i in self.active if self.hot[i].last_meeting >= horizon]
+        for index in set(self.active) - set(keep):
+            cold.put(index, self.hot.pop(index), ordinal)
+        self.active = keep
+        building = _States(self.hot, cold)
+        candidates = _Candidates(_text_candidates(building, self.active, ordinal, tracking))
+        self.meeting_ordinal[batch[0].meeting_date] = ordinal
         proposals: list[tuple[int, float, int, int, Join]] = []
         # An action list's carry-over of an action reviewed above goes where the review
         # goes (below), so the two never compete for the same thread.
@@ -347,8 +396,8 @@ def _series_threads(
                 text,
                 vocabulary,
                 building,
-                (by_ref, own_refs),
-                by_row,
+                (self.by_ref, self.own_refs),
+                self.by_row,
                 (candidates, positions),
                 tracking,
             ):
@@ -356,7 +405,7 @@ def _series_threads(
             for index, join in _same_person_proposals(item, text, vocabulary, near, building):
                 proposals.append((0, -join.score, pos, index, join))
             if is_follow_up(item):
-                followed = _followed_meeting(item, ordinal, meeting_ordinal)
+                followed = _followed_meeting(item, ordinal, self.meeting_ordinal)
                 for index, join in _follow_up_proposals(
                     item, text, vocabulary, near, building, followed
                 ):
@@ -373,6 +422,7 @@ def _series_threads(
         # a heading naming it) is one topic: the later mention joins the earlier one.
         here: dict[str, int] = {}  # own reference -> thread of this meeting
         thread_at: dict[int, int] = {}  # item position -> its thread
+        out: list[Placement] = []
         for pos, item in enumerate(batch):
             own = [r for r in item.refs if ref_in_text(r, item.text)]
             same = next((here[r] for r in own if r in here), None)
@@ -387,15 +437,16 @@ def _series_threads(
                 index = thread_at[review_pos]
                 state = building[index]
             else:
-                index, join = len(building), Join(item.key, "first", _first_detail(item), 100.0)
-                state = _Open(Thread(id=item.key, series=series), ordinal, "unknown")
-                building.append(state)
-                active.append(index)
+                index, join = self.count, Join(item.key, "first", _first_detail(item), 100.0)
+                self.count += 1
+                state = _Open(item.key, item, item, ordinal, "unknown")
+                self.hot[index] = state
+                self.active.append(index)
             for ref in own:
                 here.setdefault(ref, index)
             thread_at[pos] = index
-            state.thread.items.append(item)
-            state.thread.joins.append(join)
+            out.append((index, item, join))
+            state.last = item
             state.last_meeting = ordinal
             state.meetings.add(ordinal)
             if item.status != "unknown":
@@ -404,12 +455,54 @@ def _series_threads(
             state.texts = [state.texts[0], text] if state.texts else [text]
             state.details = [vocabulary.text(c) for c in item.children]
             for ref in item.refs:
-                by_ref[ref].setdefault(index, None)
+                self.by_ref[ref].setdefault(index, None)
                 if ref_in_text(ref, item.text):
-                    own_refs[index].add(ref)
+                    self.own_refs[index].add(ref)
             if item.row_key:
-                by_row[item.row_key] = index
-    return [state.thread for state in building]
+                self.by_row[item.row_key] = index
+        # A thread brought back by a reference stays out of the text window, as before.
+        for index in building.fetched:
+            cold.put(index, self.hot.pop(index), ordinal)
+        return out
+
+
+def meeting_batches(items: Iterable[Item]) -> list[list[Item]]:
+    """Tracked items grouped by meeting, in the order a tracker takes them."""
+    ordered = sorted(
+        (i for i in items if i.followed),
+        key=lambda i: (i.meeting_date, i.meeting_id, i.line, i.key),
+    )
+    batches: dict[str, list[Item]] = {}
+    for item in ordered:
+        batches.setdefault(item.meeting_id, []).append(item)
+    return list(batches.values())
+
+
+def build_threads(
+    items: Sequence[Item], tracking: TrackingConfig, warnings: list[str] | None = None
+) -> list[Thread]:
+    """Group tracked items into threads, per series, in meeting order. Deterministic.
+
+    When an item had more similar-looking earlier texts than MAX_SIMILARITY_CANDIDATES,
+    a sentence naming its note and line is appended to `warnings` (once a meeting).
+    """
+    by_series: dict[str, list[Item]] = defaultdict(list)
+    for item in items:
+        if item.followed:
+            by_series[item.series].append(item)
+    threads: list[Thread] = []
+    for series in sorted(by_series):
+        tracker, cold = SeriesTracker(series), MemoryThreads()
+        built: dict[int, Thread] = {}
+        for batch in meeting_batches(by_series[series]):
+            for index, item, join in tracker.add(batch, tracking, cold, warnings):
+                thread = built.get(index)
+                if thread is None:
+                    thread = built[index] = Thread(id=item.key, series=series)
+                thread.items.append(item)
+                thread.joins.append(join)
+        threads.extend(built[index] for index in sorted(built))
+    return threads
 
 
 def _follows_review(
@@ -514,7 +607,7 @@ def _follow_up_proposals(
     text: TopicText,
     vocabulary: Vocabulary,
     candidates: list[_Candidate],
-    building: list[_Open],
+    building: _States,
     followed: int | None,
 ) -> list[tuple[int, Join]]:
     """Threads of the followed meeting that a follow-up item may continue.
@@ -546,7 +639,7 @@ def _follow_up_proposals(
     ranked = sorted(best.items(), key=lambda b: (-b[1][0], -b[1][1], -b[0]))
     out: list[tuple[int, Join]] = []
     for index, (contained, _weight, words) in ranked[:TEXT_CANDIDATES]:
-        first = building[index].thread.first.text
+        first = building[index].first.text
         detail = (
             f"follows up on {_short(first)!r} of the meeting it names: "
             f"{contained:.0f}% of its words by weight are there ({words})"
@@ -560,7 +653,7 @@ def _same_person_proposals(
     text: TopicText,
     vocabulary: Vocabulary,
     candidates: list[_Candidate],
-    building: list[_Open],
+    building: _States,
 ) -> list[tuple[int, Join]]:
     """A stand-up's "Done: …" continues what the same person said was next or blocked,
     reworded as it usually is ("Next: triage the rc1 bugs" -> "Done: triaged the rc1
@@ -571,7 +664,7 @@ def _same_person_proposals(
     owners = set(item.owners)
     best: dict[int, float] = {}
     for candidate in candidates:
-        last = building[candidate.index].thread.last
+        last = building[candidate.index].last
         if candidate.detail_line or last.form != "person" or last.meaning not in _PLANNED:
             continue
         if not owners & set(last.owners) or not candidate.text.words:
@@ -587,7 +680,7 @@ def _same_person_proposals(
                 item.key,
                 "text",
                 f"done by the same person: {score:.0f}% of the words of "
-                f"{_short(building[index].thread.last.text)!r}",
+                f"{_short(building[index].last.text)!r}",
                 score,
             ),
         )
@@ -599,7 +692,7 @@ _PLANNED = ("next", "blocked")
 
 
 def _text_candidates(
-    building: list[_Open], active: list[int], ordinal: int, tracking: TrackingConfig
+    building: _States, active: list[int], ordinal: int, tracking: TrackingConfig
 ) -> list[_Candidate]:
     """The texts of the threads a text match may join.
 
@@ -623,7 +716,7 @@ def _proposals(
     item: Item,
     text: TopicText,
     vocabulary: Vocabulary,
-    building: list[_Open],
+    building: _States,
     ref_index: tuple[dict[str, dict[int, None]], dict[int, set[str]]],
     by_row: dict[str, int],
     near: tuple[_Candidates, list[int]],
@@ -690,7 +783,7 @@ def _proposals(
         if candidate.index in seen:
             continue
         seen.add(candidate.index)
-        first = building[candidate.index].thread.first.text
+        first = building[candidate.index].first.text
         what = "a detail line of" if candidate.detail_line else "with"
         detail = f"similarity {score:.0f} {what} {_short(first)!r}"
         if follow_up and score < tracking.similarity:
