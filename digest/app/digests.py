@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config.schema import Config, ConfigError, TrackingConfig
 from digest.errors import UserError
 from digest.model import Digest, Item, Meeting, StaleSource, Thread
 from digest.periods import Period, last_complete
+from digest.state.db import transaction
 from digest.state.notes import HiddenMark, hidden_text
 from digest.tracking.buckets import build_digest
 from digest.tracking.conventions import SeriesConventions, ignored, infer_conventions
 from digest.tracking.links import meeting_link, source_link
 from digest.tracking.series import SeriesMeeting, SeriesResolution, resolve_series
 from digest.tracking.threads import build_threads
+
+if TYPE_CHECKING:
+    from digest.app.tracked import SeriesNotes
 
 log = logging.getLogger("digest")
 
@@ -46,8 +50,22 @@ def load_notes(
     db: Any, *, before: date | None = None
 ) -> tuple[list[Meeting], list[Item], SeriesResolution]:
     """The stored meetings and items, each in the series a reader sees; only those of
-    meetings held before `before` when given (all a digest up to then needs)."""
-    from digest.state.notes import load_items, load_meetings
+    meetings held before `before` when given."""
+    from digest.state.notes import load_items
+
+    meetings, resolution = load_series_meetings(db, before=before)
+    items = [
+        replace(i, series=resolution.of(i.meeting_id, i.series))
+        for i in load_items(db, before=before)
+    ]
+    return meetings, items, resolution
+
+
+def load_series_meetings(
+    db: Any, *, before: date | None = None
+) -> tuple[list[Meeting], SeriesResolution]:
+    """The stored meetings, each in the series a reader sees (not their items)."""
+    from digest.state.notes import load_meetings
 
     resolution = series_of(db)
     meetings = []
@@ -57,11 +75,7 @@ def load_notes(
         if m.series_origin == "fallback" and title.startswith(m.series + " "):
             title = name + title[len(m.series) :]  # "Meetings 2026-03-11", named after all
         meetings.append(replace(m, series=name, title=title))
-    items = [
-        replace(i, series=resolution.of(i.meeting_id, i.series))
-        for i in load_items(db, before=before)
-    ]
-    return meetings, items, resolution
+    return meetings, resolution
 
 
 def known_series(db: Any) -> list[str]:
@@ -148,16 +162,17 @@ def unread_sources(
 
 @dataclass(frozen=True)
 class Followed:
-    """What the digests of some series are built from: the stored meetings and items,
-    and the threads of those series, built once (not once per month of a run). Threads
-    are built meeting by meeting, so cutting them at a month gives that month's threads."""
+    """What the digests of some series are built from: their meetings, and their
+    threads kept in the state (digest.app.tracked), brought up to each month asked
+    for; a run's months are taken in order, so each meeting is placed once."""
 
     series: list[str]  # the chosen series
     meetings: list[Meeting]
-    items: list[Item]
-    threads: list[Thread]
     # A series' earlier names -> its name now (digest.tracking.series), for the ledger.
-    renamed: dict[str, str] = field(default_factory=dict)
+    renamed: dict[str, str]
+    db: Any
+    notes: dict[str, SeriesNotes]
+    hidden: list[HiddenMark]
 
     def names_of(self, series: str) -> list[str]:
         """The series' name now first, then the earlier names it was mailed under."""
@@ -176,16 +191,37 @@ class Followed:
         keep_empty: bool = False,
     ) -> list[Digest]:
         """The period's digests of `series` (default: every chosen series)."""
-        return digests_from(
-            cfg,
-            self.meetings,
-            self.items,
-            period=period,
-            series=self.series if series is None else series,
-            built_at=built_at,
-            keep_empty=keep_empty,
-            threads=self.threads,
-        )
+        from digest.app.tracked import keep_up, kept_threads, rules_key
+        from digest.state.notes import load_items_of
+
+        key = rules_key(cfg)
+        end = period.end
+        digests: list[Digest] = []
+        for name in sorted(self.series if series is None else series):
+            notes = self.notes.get(name)
+            if notes is None:
+                continue
+            keep_up(cfg, self.db, notes, end, key)
+            meetings = [m for m in self.meetings if m.series == name and m.date < end]
+            since = window_start([m.date for m in meetings], end, cfg.tracking)
+            threads = kept_threads(self.db, notes, since=since, end=end)
+            items = [
+                replace(i, series=name)
+                for i in load_items_of(self.db, notes.parsed_names, since=since, before=end)
+                if i.meeting_id in notes.meetings
+            ]
+            digest = series_digest(
+                cfg,
+                name,
+                period,
+                meetings=meetings,
+                items=items,
+                threads=without_hidden(threads, self.hidden),
+                built_at=built_at.get(name, {}),
+            )
+            if keep_empty or digest.meetings or digest.late:
+                digests.append(digest)
+        return digests
 
 
 def load_followed(
@@ -193,18 +229,19 @@ def load_followed(
 ) -> Followed:
     """The series whose name contains `series` (all when None), from the state; only
     the meetings held before `before` when given."""
-    from digest.state.notes import hidden_marks
+    from digest.app.tracked import series_notes
+    from digest.state import threads as kept
+    from digest.state.notes import hidden_marks, meeting_rows, meeting_versions
 
-    meetings, items, resolution = load_notes(db, before=before)
+    meetings, resolution = load_series_meetings(db, before=before)
     chosen = match_series(resolution.names(), series, resolution)
-    wanted = set(chosen)
-    items = followed_items(cfg, items)
-    warnings: list[str] = []
-    threads = build_threads([i for i in items if i.series in wanted], cfg.tracking, warnings)
-    for warning in warnings:
-        log.warning("%s", warning)
+    notes = series_notes(meeting_rows(db), meeting_versions(db), resolution)
+    # Threads kept under a name no series has any more (renamed): rebuilt under the new one.
+    for name in set(kept.kept_series(db)) - set(notes):
+        with transaction(db):
+            kept.forget(db, name)
     renamed = {alias: name for name in chosen for alias in resolution.aliases.get(name, ())}
-    return Followed(chosen, meetings, items, without_hidden(threads, hidden_marks(db)), renamed)
+    return Followed(chosen, meetings, renamed, db, notes, hidden_marks(db))
 
 
 def without_hidden(threads: Sequence[Thread], marks: Sequence[HiddenMark]) -> list[Thread]:
@@ -251,6 +288,51 @@ def cut(threads: Sequence[Thread], end: date) -> list[Thread]:
     return out
 
 
+# A series' habits (digest.tracking.conventions) are learnt from the months in which
+# it met, at most this many before a digest's end: enough meetings to see a habit,
+# recent enough to follow a team that changed its ways.
+CONVENTION_MONTHS = 24
+
+
+def window_start(meeting_dates: Sequence[date], end: date, tracking: TrackingConfig) -> date:
+    """The first day a digest up to `end` reads: that of the last CONVENTION_MONTHS
+    (or [tracking] forget_after, if more) months in which the series met.
+
+    A thread with no item since is never listed (it went quiet more than forget_after
+    such months ago), so the digest's cost does not grow with the history."""
+    held = sorted({Period.of(d) for d in meeting_dates if d < end})
+    months = max(tracking.forget_after, CONVENTION_MONTHS)
+    return held[-months].start if len(held) >= months else date.min
+
+
+def series_digest(
+    cfg: Config,
+    name: str,
+    period: Period,
+    *,
+    meetings: Sequence[Meeting],
+    items: Sequence[Item],
+    threads: Sequence[Thread],
+    built_at: Mapping[Period, datetime],
+) -> Digest:
+    """One series' digest for `period`, from its meetings before the period's end, and
+    its items and threads (cut at the end) of the months window_start chose."""
+    items = followed_items(cfg, items)
+    conventions = series_conventions(items, threads, cfg.tracking)
+    return build_digest(
+        threads,
+        meetings,
+        series=name,
+        period=period,
+        tracking=cfg.tracking,
+        highlights=[i for i in items if i.kind == "decision"],
+        built_at=built_at,
+        link=lambda item: source_link(cfg, item),
+        meeting_link=lambda meeting: meeting_link(cfg, meeting),
+        conventions=conventions.get(name),
+    )
+
+
 def digests_from(
     cfg: Config,
     meetings: Sequence[Meeting],
@@ -262,33 +344,31 @@ def digests_from(
     keep_empty: bool = False,
     threads: Sequence[Thread] | None = None,
 ) -> list[Digest]:
-    """The pure part of compute_digests: digests from meetings and items in memory.
+    """The pure part of compute_digests: digests from meetings and items in memory
+    (what the kept threads give, built here from the items).
 
     `threads` may be passed when building many months from the same items; they are
     cut at the period's end, so later notes never change a month's digest.
     """
     wanted = set(series)
+    end = period.end
     items = followed_items(cfg, items)
-    upto = [i for i in items if i.series in wanted and i.meeting_date < period.end]
+    upto = [i for i in items if i.series in wanted and i.meeting_date < end]
     if threads is None:
         threads = build_threads(upto, cfg.tracking)
-    # Everything the month's digest uses comes from the notes up to its end.
-    threads = cut([t for t in threads if t.series in wanted], period.end)
-    conventions = series_conventions(upto, threads, cfg.tracking)
-    highlights = [i for i in upto if i.kind == "decision"]
+    threads = cut([t for t in threads if t.series in wanted], end)
     digests: list[Digest] = []
     for name in sorted(wanted):
-        digest = build_digest(
-            [t for t in threads if t.series == name],
-            [m for m in meetings if m.series == name],
-            series=name,
-            period=period,
-            tracking=cfg.tracking,
-            highlights=[i for i in highlights if i.series == name],
+        own = [m for m in meetings if m.series == name and m.date < end]
+        since = window_start([m.date for m in own], end, cfg.tracking)
+        digest = series_digest(
+            cfg,
+            name,
+            period,
+            meetings=own,
+            items=[i for i in upto if i.series == name and i.meeting_date >= since],
+            threads=[t for t in threads if t.series == name and t.last.meeting_date >= since],
             built_at=built_at.get(name, {}),
-            link=lambda item: source_link(cfg, item),
-            meeting_link=lambda meeting: meeting_link(cfg, meeting),
-            conventions=conventions.get(name),
         )
         if keep_empty or digest.meetings or digest.late:
             digests.append(digest)

@@ -8,6 +8,7 @@ Tables
   digests      one row per (series, period): the built digest, frozen once sent
   deliveries   the ledger: one row per digest x recipient (pending/sent/failed)
   subscribers  the digest's own subscribers
+  thread_*     the threads, kept between runs (digest.state.threads)
 
 Every multi-row change runs in one transaction, so a SIGKILL leaves either the
 old state or the new one, never half of each.
@@ -26,7 +27,7 @@ import sqlite_utils
 
 from digest.errors import LockedError, UserError, database_error
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -218,8 +219,14 @@ def _v3(db: sqlite_utils.Database) -> None:
     db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('legacy_tokens_since', ?)", [now])
 
 
+def _v4(db: sqlite_utils.Database) -> None:
+    from digest.state.threads import create_tables
+
+    create_tables(db)  # the threads, kept between runs (digest.state.threads)
+
+
 # Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 
 
 def meta_value(db: sqlite_utils.Database, key: str) -> str | None:

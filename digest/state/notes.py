@@ -166,6 +166,37 @@ def load_items(
     return [_item(r) for r in _rows(db, sql, params)]
 
 
+def meeting_versions(db: sqlite_utils.Database) -> dict[str, str]:
+    """Meeting id -> the blob of the note version it was read from: a meeting's items
+    change only with it (or with the reading rules, which re-read every note)."""
+    return dict(db.conn.execute("SELECT id, blob FROM meetings"))
+
+
+def load_items_of(
+    db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
+) -> list[Item]:
+    """Items of the meetings of these series (as parsed) held in [since, before)."""
+    if not series:
+        return []
+    marks = ",".join("?" * len(series))
+    sql = (
+        f"SELECT * FROM items WHERE series IN ({marks}) AND meeting_date >= ? "
+        f"AND meeting_date < ? ORDER BY meeting_date, meeting_id, line, key"
+    )
+    return [_item(r) for r in _rows(db, sql, [*series, since.isoformat(), before.isoformat()])]
+
+
+def items_by_key(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, Item]:
+    """The stored items with these keys (those that still exist)."""
+    found: dict[str, Item] = {}
+    for start in range(0, len(keys), 500):
+        chunk = list(keys[start : start + 500])
+        sql = f"SELECT * FROM items WHERE key IN ({','.join('?' * len(chunk))})"
+        for row in _rows(db, sql, chunk):
+            found[row["key"]] = _item(row)
+    return found
+
+
 def list_series(db: sqlite_utils.Database) -> list[str]:
     """Series names as parsed, of every current meeting, sorted (digest.app.digests
     groups them into the series a reader sees)."""

@@ -30,6 +30,7 @@ Finally one topic is listed once, even when it is two threads (see _fill).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
@@ -157,6 +158,7 @@ def build_digest(
     total = len(held)
     earlier = [Period.of(m.date) for m in series_meetings if m.date < start]
     late_meetings = _late_meetings(series_meetings, start, period, built_at)
+    meeting_dates = [m.date for m in series_meetings]
 
     digest = Digest(series=series, period=period, compared_to=max(earlier, default=None))
     for m in series_meetings:
@@ -177,7 +179,7 @@ def build_digest(
             continue
         before = [i for i in upto if i.meeting_date < start]
         during = [i for i in upto if i.meeting_date >= start]
-        carried = carried_since(thread, series_meetings)
+        carried = carried_since(thread, meeting_dates)
         entry_of = _entry_maker(thread, upto, before, during, link, carried)
 
         bucket = _bucket(
@@ -251,16 +253,18 @@ def _late_entry(meeting: Meeting, meeting_link: Callable[[Meeting], SourceLink] 
     )
 
 
-def carried_since(thread: Thread, series_meetings: Sequence[Meeting]) -> date | None:
+def carried_since(thread: Thread, meeting_dates: Sequence[date]) -> date | None:
     """When a thread that starts under a follow-up heading was, by the note's own word,
     first raised: the meeting the heading names ("see notes from 2023-10-05"), else
-    the series' previous meeting. None for any other thread."""
+    the series' previous meeting (`meeting_dates`: the series' meetings, sorted). None
+    for any other thread."""
     first = thread.first
     if not is_follow_up(first):
         return None
     named = follow_up_date(first)
     if named is None:
-        named = max((m.date for m in series_meetings if m.date < first.meeting_date), default=None)
+        at = bisect_left(meeting_dates, first.meeting_date)
+        named = meeting_dates[at - 1] if at else None
     return named if named is not None and named < first.meeting_date else None
 
 

@@ -147,7 +147,8 @@ def _titled_by_shape(meetings: Sequence[SeriesMeeting]) -> dict[tuple[str, str],
 def resolve_series(meetings: Iterable[SeriesMeeting]) -> SeriesResolution:
     """Group meetings into series (module docstring); deterministic."""
     ordered = sorted(meetings, key=lambda m: (m.date, m.id))
-    shapes = _titled_by_shape(ordered)
+    # Only a meeting whose note gave no name looks at its titled neighbours.
+    shapes = _titled_by_shape(ordered) if any(m.origin == "fallback" for m in ordered) else {}
     raw: dict[str, str] = {}  # meeting id -> its series before grouping
     names: dict[str, _Name] = {}
     newest: dict[str, tuple[date, str]] = {}
