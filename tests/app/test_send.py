@@ -266,28 +266,31 @@ def test_a_month_not_over_yet_is_refused_with_a_pointer_to_preview(
     assert not (config.parent / "state" / "state.db").exists()  # nothing recorded as skipped
 
 
-def test_a_catch_up_of_several_months_builds_the_threads_once(
+def test_a_catch_up_of_several_months_places_each_meeting_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every due month used to recompute all threads from scratch (0.4 s a month on
-    the Falco history); the run builds them once, after its sync."""
-    import digest.app.digests
+    the Falco history); the kept threads are brought up to each month from the one
+    before, so each meeting is placed once in the whole run, and never again after."""
     from digest.app.send import SendOptions, run_send
     from digest.config.load import load_config
+    from digest.tracking.threads import SeriesTracker
 
-    calls: list[int] = []
-    real = digest.app.digests.build_threads
+    placed: list[str] = []
+    real = SeriesTracker.add
 
-    def counting(items: Any, tracking: Any, *rest: Any) -> Any:
-        calls.append(len(items))
-        return real(items, tracking, *rest)
+    def counting(self: SeriesTracker, batch: Any, *rest: Any) -> Any:
+        placed.append(batch[0].meeting_id)
+        return real(self, batch, *rest)
 
-    monkeypatch.setattr(digest.app.digests, "build_threads", counting)
+    monkeypatch.setattr(SeriesTracker, "add", counting)
     cfg = load_config(make_project(tmp_path, subscribers=False))
     report = run_send(cfg, SendOptions(progress=False), now=datetime(2027, 2, 1, 6, tzinfo=UTC))
     assert [str(d.period) for d in report.digests] == ["2026-09", "2026-10"]
     assert report.ok and report.sent == 2
-    assert len(calls) == 1
+    assert len(placed) == 2 and len(set(placed)) == 2
+    run_send(cfg, SendOptions(progress=False), now=datetime(2027, 3, 1, 6, tzinfo=UTC))
+    assert len(placed) == 2
 
 
 def test_skips_are_one_line_per_reason_and_listed_with_v(tmp_path: Path) -> None:
