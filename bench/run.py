@@ -22,6 +22,11 @@ and after a change, or on two machines) compare by their ratios:
   up to it). Baseline: the 1k history. The synced states are cached under
   ~/.cache/notes-digest-bench (building the 20k one takes minutes, once per change
   of the parser or the state).
+- monthly: the monthly job on the same histories: a preview of the newest month
+  with the month before already done (its threads kept in the state), so only the
+  newest month's meetings are placed; then the same asked again. Baseline: the 1k
+  history. Also printed: the first preview after an upgrade (no kept threads yet),
+  which builds the kept threads of the whole history once.
 - hostile: the same preview of one month of a small generated history with a
   1 MB hostile note in it (a 20,000-row table, one 1 MB line, a list nested
   hundreds of thousands deep) vs without it.
@@ -542,6 +547,84 @@ def bench_scale(rows: list[Row], sizes: Sequence[int], seed: int, repeat: int) -
         )
 
 
+def _last_month(root: Path) -> str:
+    import sqlite3
+
+    conn = sqlite3.connect(root / "state" / "state.db")
+    try:
+        (last,) = conn.execute("SELECT max(date) FROM meetings").fetchone()
+    finally:
+        conn.close()
+    return str(last)[:7]
+
+
+def _month_before(month: str) -> str:
+    year, number = (int(p) for p in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def _fresh_copy(root: Path, into: Path) -> Path:
+    """The synced history in a scratch folder, without kept threads (as after an upgrade)."""
+    import sqlite3
+
+    work = into / root.name
+    (work / "state").mkdir(parents=True)
+    (work / "notes").symlink_to(root / "notes")
+    shutil.copy(root / "config.toml", work / "config.toml")
+    shutil.copy(root / "state" / "state.db", work / "state" / "state.db")
+    conn = sqlite3.connect(work / "state" / "state.db")
+    for table in ("thread_points", "thread_cold", "thread_items"):
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
+            conn.execute(f"DELETE FROM {table}")
+    conn.commit()
+    conn.close()
+    return work
+
+
+def bench_monthly(rows: list[Row], sizes: Sequence[int], seed: int, repeat: int) -> None:
+    """The monthly job on a long history: the newest month's preview, with the month
+    before already done (kept threads), vs the same on a short history."""
+    measured: list[tuple[int, float, int, float, int, float]] = []
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        for n in sizes:
+            root = _synced_history(n, seed)
+            last = _last_month(root)
+            work = _fresh_copy(root, Path(tmp))
+
+            def preview(month: str) -> list[str]:
+                return [str(DIGEST), "-q", "preview", "--period", month, "--format", "json"]
+
+            _progress(f"monthly: {n:,} meetings, first preview (builds the kept threads)")
+            first_wall, first_peak, _ = _measured(preview(_month_before(last)), work)
+            _progress(f"monthly: {n:,} meetings, preview {last} after {_month_before(last)}")
+            next_wall, next_peak, _ = _measured(preview(last), work)
+            again_wall, again_peak, _ = _median_run(preview(last), work, repeat)
+            measured.append((n, first_wall, first_peak, next_wall, next_peak, again_wall))
+            del again_peak
+    base = measured[0]
+    for n, first_wall, first_peak, next_wall, next_peak, again_wall in measured:
+        other = n != base[0]
+        rows.append(
+            Row(
+                "monthly",
+                f"newest month, {n:,} meetings, month before kept",
+                f"{_seconds(next_wall)}, {_mib(next_peak)}",
+                f"{base[0]:,} meetings {_seconds(base[3])}, {_mib(base[4])}" if other else "",
+                (f"{next_wall / base[3]:.2f}x; " if other else "")
+                + f"asked again: {_seconds(again_wall)} (median of {repeat})",
+            )
+        )
+        rows.append(
+            Row(
+                "monthly",
+                f"first preview after an upgrade, {n:,} meetings",
+                f"{_seconds(first_wall)}, {_mib(first_peak)}",
+                f"{base[0]:,} meetings {_seconds(base[1])}, {_mib(base[2])}" if other else "",
+                "builds the kept threads of the whole history, once",
+            )
+        )
+
+
 HOSTILE_BYTES = 1_000_000
 
 
@@ -640,7 +723,7 @@ def _revision() -> str:
     return head + (" + local changes" if dirty else "")
 
 
-SECTIONS = ["corpus", "parse", "threads", "scale", "hostile", "startup"]
+SECTIONS = ["corpus", "parse", "threads", "scale", "monthly", "hostile", "startup"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -709,6 +792,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_threads(rows, items, sizes, naive_max)
     if "scale" in only:
         bench_scale(rows, scale_sizes, args.seed, repeat)
+    if "monthly" in only:
+        bench_monthly(rows, scale_sizes, args.seed, repeat)
     if "hostile" in only:
         bench_hostile(rows, args.seed, repeat)
     if "startup" in only:

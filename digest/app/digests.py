@@ -74,7 +74,8 @@ def load_series_meetings(
         title = m.title
         if m.series_origin == "fallback" and title.startswith(m.series + " "):
             title = name + title[len(m.series) :]  # "Meetings 2026-03-11", named after all
-        meetings.append(replace(m, series=name, title=title))
+        changed = name != m.series or title != m.title
+        meetings.append(replace(m, series=name, title=title) if changed else m)
     return meetings, resolution
 
 
@@ -206,7 +207,7 @@ class Followed:
             since = window_start([m.date for m in meetings], end, cfg.tracking)
             threads = kept_threads(self.db, notes, since=since, end=end)
             items = [
-                replace(i, series=name)
+                i if i.series == name else replace(i, series=name)
                 for i in load_items_of(self.db, notes.parsed_names, since=since, before=end)
                 if i.meeting_id in notes.meetings
             ]

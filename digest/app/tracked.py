@@ -151,7 +151,7 @@ def _build(
     cuts = [*days[::CHUNK_MEETINGS], end]
     for low, high in pairwise(cuts):
         items = [
-            replace(i, series=notes.name)
+            i if i.series == notes.name else replace(i, series=notes.name)
             for i in load_items_of(db, notes.parsed_names, since=low, before=high)
             if i.meeting_id in notes.meetings
         ]
@@ -184,6 +184,6 @@ def kept_threads(db: Any, notes: SeriesNotes, *, since: date, end: date) -> list
         thread = threads.get(p.index)
         if thread is None:
             thread = threads[p.index] = Thread(id=item.key, series=notes.name)
-        thread.items.append(replace(item, series=notes.name))
+        thread.items.append(item if item.series == notes.name else replace(item, series=notes.name))
         thread.joins.append(p.join)
     return [threads[index] for index in sorted(threads)]
