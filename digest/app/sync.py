@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import sqlite_utils
 
 from digest.config.schema import Config, SourceConfig
+from digest.errors import UserError
 from digest.model import Document, Meeting, StaleSource
 from digest.notes.sections import READING_VERSION, reading_settings
 from digest.sources.base import (
@@ -31,7 +34,7 @@ from digest.sources.base import (
 )
 from digest.sources.scan import scan_source
 from digest.state import notes as store
-from digest.state.db import transaction
+from digest.state.db import meta_value, transaction
 from digest.state.notes import FirstSeen
 
 log = logging.getLogger("digest.sync")
@@ -93,6 +96,29 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+def _claim_default_state(cfg: Config, db: sqlite_utils.Database) -> None:
+    """The default state folder (no [digest] state_dir, no systemd StateDirectory) is
+    one per user, whatever the config: the first config that syncs into it owns it.
+    Another config is refused, since its sync would forget the first one's sources
+    (and the digests built from them); a config that was moved takes it over."""
+    if cfg.digest.state_dir or os.environ.get("STATE_DIRECTORY"):
+        return
+    mine = str(cfg.path.resolve())
+    owner = meta_value(db, "default_state_owner")
+    if owner == mine:
+        return
+    if owner is not None and Path(owner).is_file():
+        raise UserError(
+            f"{cfg.path}: the default state folder {cfg.state_dir} already holds the notes "
+            f"of {owner}, and syncing would forget them; set [digest] state_dir in "
+            f"{cfg.path} to a folder of its own (or in both, to share one on purpose)."
+        )
+    with transaction(db):
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('default_state_owner', ?)", [mine]
+        )
+
+
 def sync(
     cfg: Config,
     db: sqlite_utils.Database,
@@ -108,6 +134,7 @@ def sync(
     """
     seen_at = now or datetime.now(UTC)
     report = SyncReport()
+    _claim_default_state(cfg, db)
     configured = {s.name for s in cfg.sources}
     for name in store.stored_source_names(db):
         if name not in configured:

@@ -568,3 +568,44 @@ def test_a_glob_matching_no_file_warns_once_and_double_star_matches_no_folder(
         f'source "folder": globs "notes/**/*.txt", "*.rst" match no file in {folder}; '
         "check [[sources]] glob."
     ]
+
+
+def test_two_configs_never_share_the_default_state_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without [digest] state_dir every config of a user lands in one folder: a second
+    project's sync would forget the first one's sources (same-named or not). It is
+    refused in one sentence; a config that was moved takes the folder over."""
+    from digest.config.load import load_config
+    from digest.errors import UserError
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("STATE_DIRECTORY", raising=False)
+    configs = []
+    for project in ("heron", "kestrel"):
+        folder = tmp_path / project
+        (folder / "notes").mkdir(parents=True)
+        (folder / "notes" / f"2031-01-08-{project}.md").write_text(
+            f"# 2031-01-08 {project.title()} Sync\n\n## Action items\n\n- [ ] [ann] plan\n"
+        )
+        (folder / "config.toml").write_text(
+            f'[[sources]]\nname = "notes"\nkind = "dir"\npath = "notes"\n'
+            f'[mail]\nfrom = "d <d@{project}.example.org>"\ntransport = "outbox"\n'
+        )
+        configs.append(folder / "config.toml")
+    first, second = (load_config(path) for path in configs)
+    assert first.state_dir == second.state_dir
+    report, db = run(first)
+    db.close()
+    assert report.new_notes == 1
+    with pytest.raises(UserError) as refused:
+        run(second)
+    message = str(refused.value)
+    assert "heron" in message and "state_dir" in message and "\n" not in message
+    db = open_db(first.db_path)
+    assert [m.series for m in load_notes(db)[0]] == ["Heron Sync"]
+    db.close()
+    configs[0].unlink()  # the first project moved away: the folder is free again
+    report, db = run(second)
+    assert [m.series for m in load_notes(db)[0]] == ["Kestrel Sync"]
+    db.close()
