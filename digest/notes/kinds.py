@@ -110,6 +110,16 @@ _ANNOUNCED = re.compile(
     r"(?:\*\*|__)?\s*:",
     re.I,
 )
+# "Community calls will pause for the holidays", "The sync moves to Thursdays from
+# May": the meeting's own schedule, news for that month, not work to follow.
+_SCHEDULE = re.compile(
+    r"^\s*(?:(?:the|our|this|next|these|all)\s+)?(?:[\w-]+\s+){0,2}"
+    r"(?:calls?|meetings?|syncs?|office\s+hours|stand-?ups?)\s+"
+    r"(?:will\s+(?:be\s+)?|are\s+(?:being\s+)?|is\s+(?:being\s+)?|(?:are|is)\s+going\s+to\s+)?"
+    r"(?:paus(?:e|es|ed)|resum(?:e|es|ed)|cancell?ed|skipp?(?:ed)?|skip|mov(?:e|es|ed)|"
+    r"rescheduled|on\s+(?:hold|break|hiatus)|tak(?:e|es)\s+a\s+break|off\s+for)\b",
+    re.I,
+)
 # "We chatted about the venue", "Discussed the budget": minutes of what was said.
 _NARRATION = re.compile(
     r"^(?:we|they|i|everyone|everybody|the\s+team)\s+(?:\w+\s+)?(?:chatted|talked|discussed|"
@@ -272,6 +282,8 @@ def classify_line(
         return Kind("decision", f"under a heading listing {_LISTS[meaning]}")
     if _ANNOUNCED.match(text):
         return Kind("decision", "an announcement (‘Reminder: …’, ‘FYI: …’)")
+    if _SCHEDULE.match(plain(text)):
+        return Kind("decision", "news of the meeting's own schedule (‘calls pause for …’)")
     if _NARRATION.match(plain(text)):
         return Kind("discussion", "tells what was talked about (‘We discussed …’)")
     if meaning == "agenda":

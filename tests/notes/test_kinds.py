@@ -246,3 +246,22 @@ def test_a_reminder_or_fyi_is_an_announcement_not_a_topic() -> None:
     assert classify_line("[Ilse] Reminder: CFP closes Friday", "agenda").kind == "decision"
     assert classify_line("FYI: the CI bill doubled", "minutes").kind == "decision"
     assert classify_line("Remind maintainers about the CFP", "agenda").kind == "topic"
+
+
+def test_news_of_the_meetings_own_schedule_is_an_announcement_not_work() -> None:
+    """A line saying the calls pause, resume or move is that month's news: listed with
+    the highlights once, never followed as pending for weeks after."""
+    for line in (
+        "Community calls will pause for the holidays starting next week",
+        "The weekly sync moves to Thursdays from May",
+        "Office hours are cancelled on 24 December",
+        "Meetings resume on January 9",
+        "Our stand-up is on hold until the release ships",
+    ):
+        assert classify_line(line, "agenda").kind == "decision", line
+    for line in (
+        "Move the release call notes to the wiki",
+        "Calls for papers: who submits to the summit?",
+        "Meeting notes template needs an owner",
+    ):
+        assert classify_line(line, "agenda").kind == "topic", line
