@@ -401,9 +401,18 @@ def _previous_status(before: list[Item]) -> str | None:
     return None  # raised before, but never with a status: nothing to compare with
 
 
+GROUPED_SHOWN = 5  # sub-bullets of a grouping highlight shown in its title
+
+
 def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
+    title = without_time_box(item.text)
+    if title.rstrip().endswith(":") and item.children:
+        # "Recently adopted sub-projects:" says nothing without what it groups.
+        shown = "; ".join(c.strip() for c in item.children[:GROUPED_SHOWN])
+        more = "; …" if len(item.children) > GROUPED_SHOWN else ""
+        title = f"{title.rstrip()} {shown}{more}"
     return Entry(
-        title=without_time_box(item.text),
+        title=title,
         status=item.status,
         status_phrase=item.status_phrase,
         owners=list(item.owners),

@@ -553,3 +553,20 @@ def test_a_notes_doc_with_label_lines_and_bringers_in_brackets() -> None:
     assert any(t.startswith("[Sun] Flaky e2e test on cgroup v2") for t in resolved)
     assert any(t.startswith("[Marco] KEP-2040") for t in resolved)
     assert "[Sun] New contributor onboarding doc" in titles(june.new)
+
+
+def test_a_grouping_highlight_shows_what_it_groups() -> None:
+    april = """# 2031-04-01 Otter Maintainers
+
+## Highlights
+
+- Recently adopted plugins:
+  - otter-plugin-s3
+  - otter-plugin-kafka
+- Docs site moved to the new domain
+"""
+    digest = notes_digest("2031-04", {"2031-04-01.md": april})
+    assert titles(digest.highlights) == [
+        "Recently adopted plugins: otter-plugin-s3; otter-plugin-kafka",
+        "Docs site moved to the new domain",
+    ]
