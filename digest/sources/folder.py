@@ -85,11 +85,16 @@ def note_files(root: Path, globs: Sequence[str], exclude: Sequence[str] = ()) ->
     found: dict[str, Path] = {}
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # Plain strings, not a Path per file: a no-op sync of a folder of thousands
+        # of notes is mostly this loop.
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        prefix = "" if prefix == "." else prefix + "/"
         for name in sorted(files):
-            full = Path(folder, name)
-            rel = full.relative_to(root).as_posix()
-            if matches_glob(rel, globs, exclude) and full.is_file():
-                found[rel] = full
+            rel = prefix + name
+            if matches_glob(rel, globs, exclude):
+                full = os.path.join(folder, name)
+                if os.path.isfile(full):
+                    found[rel] = Path(full)
     return found
 
 
@@ -98,7 +103,8 @@ def _read(
 ) -> tuple[bytes, datetime] | None:
     """A file's bytes and modification time (its date), or None and a warning."""
     try:
-        return full.read_bytes(), datetime.fromtimestamp(full.stat().st_mtime, UTC)
+        with open(full, "rb") as file:
+            return file.read(), datetime.fromtimestamp(os.fstat(file.fileno()).st_mtime, UTC)
     except OSError as exc:
         warnings.append(f'source "{src.name}": {rel} cannot be read ({exc.strerror}).')
         return None
