@@ -52,7 +52,7 @@ def parse_iso(text: str | None) -> datetime | None:
 
 
 def _json_list(text: str | None) -> list[str]:
-    if not text:
+    if not text or text == "[]":  # most rows: no warnings, no owners, no refs
         return []
     value = json.loads(text)
     return [str(v) for v in value] if isinstance(value, list) else []

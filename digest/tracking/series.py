@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from digest.notes.parse import file_shape
 
@@ -65,6 +66,7 @@ def _fold(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)  # one series name, thousands of meetings
 def series_key(name: str) -> frozenset[str]:
     """The words that identify a series name (see the module docstring)."""
     words = [w.lower() for w in _WORD.findall(name)]
