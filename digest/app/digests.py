@@ -68,15 +68,18 @@ def load_series_meetings(
     from digest.state.notes import load_meetings
 
     resolution = series_of(db)
-    meetings = []
-    for m in load_meetings(db, before=before):
-        name = resolution.of(m.id, m.series)
-        title = m.title
-        if m.series_origin == "fallback" and title.startswith(m.series + " "):
-            title = name + title[len(m.series) :]  # "Meetings 2026-03-11", named after all
-        changed = name != m.series or title != m.title
-        meetings.append(replace(m, series=name, title=title) if changed else m)
-    return meetings, resolution
+    return [named(m, resolution) for m in load_meetings(db, before=before)], resolution
+
+
+def named(meeting: Meeting, resolution: SeriesResolution) -> Meeting:
+    """A stored meeting in the series a reader sees (its parsed name may be an older one)."""
+    name = resolution.of(meeting.id, meeting.series)
+    title = meeting.title
+    if meeting.series_origin == "fallback" and title.startswith(meeting.series + " "):
+        title = name + title[len(meeting.series) :]  # "Meetings 2026-03-11", named after all
+    if name == meeting.series and title == meeting.title:
+        return meeting
+    return replace(meeting, series=name, title=title)
 
 
 def known_series(db: Any) -> list[str]:
@@ -168,11 +171,11 @@ class Followed:
     for; a run's months are taken in order, so each meeting is placed once."""
 
     series: list[str]  # the chosen series
-    meetings: list[Meeting]
     # A series' earlier names -> its name now (digest.tracking.series), for the ledger.
     renamed: dict[str, str]
     db: Any
     notes: dict[str, SeriesNotes]
+    resolution: SeriesResolution
     hidden: list[HiddenMark]
 
     def names_of(self, series: str) -> list[str]:
@@ -193,7 +196,7 @@ class Followed:
     ) -> list[Digest]:
         """The period's digests of `series` (default: every chosen series)."""
         from digest.app.tracked import keep_up, kept_threads, rules_key
-        from digest.state.notes import load_items_of
+        from digest.state.notes import load_items_of, load_meetings_of
 
         key = rules_key(cfg)
         end = period.end
@@ -203,8 +206,12 @@ class Followed:
             if notes is None:
                 continue
             keep_up(cfg, self.db, notes, end, key)
-            meetings = [m for m in self.meetings if m.series == name and m.date < end]
-            since = window_start([m.date for m in meetings], end, cfg.tracking)
+            since = window_start([d for d, _ in notes.meetings.values()], end, cfg.tracking)
+            meetings = [
+                named(m, self.resolution)
+                for m in load_meetings_of(self.db, notes.parsed_names, since=since, before=end)
+                if m.id in notes.meetings
+            ]
             threads = kept_threads(self.db, notes, since=since, end=end)
             items = [
                 i if i.series == name else replace(i, series=name)
@@ -234,7 +241,7 @@ def load_followed(
     from digest.state import threads as kept
     from digest.state.notes import hidden_marks, meeting_rows, meeting_versions
 
-    meetings, resolution = load_series_meetings(db, before=before)
+    resolution = series_of(db)
     chosen = match_series(resolution.names(), series, resolution)
     notes = series_notes(meeting_rows(db), meeting_versions(db), resolution)
     # Threads kept under a name no series has any more (renamed): rebuilt under the new one.
@@ -242,7 +249,7 @@ def load_followed(
         with transaction(db):
             kept.forget(db, name)
     renamed = {alias: name for name in chosen for alias in resolution.aliases.get(name, ())}
-    return Followed(chosen, meetings, renamed, db, notes, hidden_marks(db))
+    return Followed(chosen, renamed, db, notes, resolution, hidden_marks(db))
 
 
 def without_hidden(threads: Sequence[Thread], marks: Sequence[HiddenMark]) -> list[Thread]:

@@ -29,6 +29,7 @@ from digest.app.digests import (
     Followed,
     Unread,
     load_followed,
+    load_series_meetings,
     local_today,
     match_series,
     unread_sources,
@@ -256,7 +257,9 @@ class SendRun:
     def unread(self) -> Unread:
         """The sources the run's sync could not read, and the series they feed."""
         if self._unread is None:
-            self._unread = unread_sources(self.cfg, self.report.unread, self.followed.meetings)
+            failed = self.report.unread
+            meetings = load_series_meetings(self.db)[0] if failed else []
+            self._unread = unread_sources(self.cfg, failed, meetings)
         return self._unread
 
 

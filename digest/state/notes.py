@@ -172,6 +172,24 @@ def meeting_versions(db: sqlite_utils.Database) -> dict[str, str]:
     return dict(db.conn.execute("SELECT id, blob FROM meetings"))
 
 
+def load_meetings_of(
+    db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
+) -> list[Meeting]:
+    """Meetings of these series (as parsed) held in [since, before), and the earlier
+    ones first committed after their own month had ended (only those can have
+    missed their month's digest), ordered by date."""
+    if not series:
+        return []
+    marks = ",".join("?" * len(series))
+    sql = (
+        f"SELECT * FROM meetings WHERE series IN ({marks}) AND date < ? AND (date >= ? "
+        f"OR committed_at >= date(date, 'start of month', '+1 month')) "
+        f"ORDER BY date, series, source, path, line, id"
+    )
+    params = [*series, before.isoformat(), since.isoformat()]
+    return [_meeting(r) for r in _rows(db, sql, params)]
+
+
 def load_items_of(
     db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
 ) -> list[Item]:

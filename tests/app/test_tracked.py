@@ -234,3 +234,29 @@ def test_window_start_counts_months_with_meetings() -> None:
     start = window_start(days, end, tracking)
     assert start == Period.of(days[-CONVENTION_MONTHS]).start
     assert window_start(days[:5], end, tracking) == date.min
+
+
+def test_a_long_git_history_with_a_late_note_gives_the_fresh_digests(tmp_path: Path) -> None:
+    """Beyond the window (24 months with meetings) a digest reads only the window's
+    meetings and the earlier ones that arrived after their month: a note committed
+    a year late is still listed as late once, as a build from scratch lists it."""
+    from git_notes import GitNotes, git_source, make_config
+
+    repo = GitNotes(tmp_path / "repo")
+    rng = random.Random(5)
+    days = [date(2031, 1, 7) + timedelta(days=28 * k) for k in range(40)]
+    late = days[3]
+    for day in days:
+        if day == late:
+            continue
+        repo.write(f"notes/{day.isoformat()}-heron.md", meeting_note(day, rng))
+        repo.commit(f"notes of {day}", f"{day.isoformat()}T18:00:00+00:00")
+    months = months_of(days)
+    committed = days[-8] + timedelta(days=2)
+    repo.write(f"notes/{late.isoformat()}-heron.md", meeting_note(late, rng))
+    repo.commit("the notes of an old meeting, found", f"{committed.isoformat()}T09:00:00+00:00")
+    cfg = make_config(tmp_path, git_source(repo, glob=["notes/*.md"]))
+    for period in months:
+        assert kept_json(cfg, period) == fresh_json(cfg, period), period
+    listed = [p for p in months if f"{late.isoformat()}-heron.md" in "".join(kept_json(cfg, p))]
+    assert Period.of(committed) in listed
