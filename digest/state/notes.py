@@ -172,17 +172,19 @@ def meeting_versions(db: sqlite_utils.Database) -> dict[str, str]:
     return dict(db.conn.execute("SELECT id, blob FROM meetings"))
 
 
+def _in(column: str, values: Sequence[str]) -> str:
+    """`column IN (?, ?, …)` for these values; never true when there are none."""
+    return f"{column} IN ({','.join('?' * len(values))})" if values else "0"
+
+
 def load_meetings_of(
     db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
 ) -> list[Meeting]:
     """Meetings of these series (as parsed) held in [since, before), and the earlier
     ones first committed after their own month had ended (only those can have
     missed their month's digest), ordered by date."""
-    if not series:
-        return []
-    marks = ",".join("?" * len(series))
     sql = (
-        f"SELECT * FROM meetings WHERE series IN ({marks}) AND date < ? AND (date >= ? "
+        f"SELECT * FROM meetings WHERE {_in('series', series)} AND date < ? AND (date >= ? "
         f"OR committed_at >= date(date, 'start of month', '+1 month')) "
         f"ORDER BY date, series, source, path, line, id"
     )
@@ -194,11 +196,8 @@ def load_items_of(
     db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
 ) -> list[Item]:
     """Items of the meetings of these series (as parsed) held in [since, before)."""
-    if not series:
-        return []
-    marks = ",".join("?" * len(series))
     sql = (
-        f"SELECT * FROM items WHERE series IN ({marks}) AND meeting_date >= ? "
+        f"SELECT * FROM items WHERE {_in('series', series)} AND meeting_date >= ? "
         f"AND meeting_date < ? ORDER BY meeting_date, meeting_id, line, key"
     )
     return [_item(r) for r in _rows(db, sql, [*series, since.isoformat(), before.isoformat()])]
@@ -209,7 +208,7 @@ def items_by_key(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, It
     found: dict[str, Item] = {}
     for start in range(0, len(keys), 500):
         chunk = list(keys[start : start + 500])
-        sql = f"SELECT * FROM items WHERE key IN ({','.join('?' * len(chunk))})"
+        sql = f"SELECT * FROM items WHERE {_in('key', chunk)}"
         for row in _rows(db, sql, chunk):
             found[row["key"]] = _item(row)
     return found
