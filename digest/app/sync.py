@@ -15,7 +15,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import sqlite_utils
 
@@ -176,6 +176,10 @@ class _Reading:
     warnings: list[str]  # the run's, each once
     seen_at: datetime
     org: str = field(init=False)
+    meetings_from: date | None = None  # git `since`: meetings held before it are not kept
+    # path -> the version stored without its items because a later one was coming
+    # (NoteVersion.superseded): if that one cannot be read, these items are needed.
+    itemless: dict[str, NoteVersion] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.org = source_org(self.src)
@@ -231,6 +235,7 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
         return
     for message in scan.warnings:
         warn(message)
+    reading.meetings_from = scan.meetings_from
     reported = len(scan.warnings)  # a scan may add warnings while its batches are read
     counter.add(scan.total)
     cursor = last_commit
@@ -251,6 +256,8 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
     except SourceError as exc:  # git failed while the batches were read
         summary.error = str(exc)
         warn(summary.error)
+        with transaction(db):
+            _complete_items(reading)
         return
     for message in scan.warnings[reported:]:
         warn(message)
@@ -272,9 +279,12 @@ def _store_version(
 
     doc = version.document
     if version.problem:
+        # The meetings of the last readable version stay: with their items.
+        _complete_items(reading, doc.path)
         store.record_unreadable(db, doc, [version.problem], seen_at)
         warn(version.problem)
         return
+    reading.itemless.pop(doc.path, None)
     if doc.deleted:
         store.mark_deleted(db, doc.source, doc.path)
         summary.changed[doc.path] = True
@@ -289,9 +299,17 @@ def _store_version(
     try:
         result = parse_document(parse_doc, series=src.series, source_kind=src.kind)
         meetings, warnings = result.meetings, result.warnings
+        if reading.meetings_from is not None:
+            meetings = [m for m in meetings if m.date >= reading.meetings_from]
         first = store.first_seen(db, doc.source, meetings, leaving_paths=leaving_paths)
         meetings = [_first_committed(m, first.get(m.id), doc) for m in meetings]
-        items = [it for m in meetings for it in extract_items(m, cfg.tracking, org=org)]
+        # A version a later one replaces in this run keeps its meetings (when each first
+        # appeared), not its items: the later version's replace them.
+        items = (
+            []
+            if version.superseded
+            else [it for m in meetings for it in extract_items(m, cfg.tracking, org=org)]
+        )
     except Exception as exc:  # a bug in the parser must not stop every later note
         log.debug("parsing %s:%s failed", doc.source, doc.path, exc_info=True)
         problem = (
@@ -299,15 +317,29 @@ def _store_version(
             f"{exc}); this is a bug in notes-digest: please report it, and run "
             f"`digest sync --full` after upgrading."
         )
+        _complete_items(reading, doc.path)
         store.record_unreadable(db, doc, [problem], seen_at)
         warn(problem)
         return
     store.replace_document(db, doc, meetings, items, warnings, seen_at, first)
+    if version.superseded:
+        reading.itemless[doc.path] = version
     summary.changed[doc.path] = False
     summary.meetings += len(meetings)
     summary.items += len(items)
     for message in warnings:
         warn(message)
+
+
+def _complete_items(reading: _Reading, path: str | None = None) -> None:
+    """Store again, items and all, the versions stored without their items whose later
+    version will not replace them (it cannot be read, or reading stopped): of `path`,
+    else of every note."""
+    paths = [path] if path is not None else list(reading.itemless)
+    for p in paths:
+        version = reading.itemless.pop(p, None)
+        if version is not None:
+            _store_version(reading, dataclasses.replace(version, superseded=False))
 
 
 def _first_committed(meeting: Meeting, known: FirstSeen | None, doc: Document) -> Meeting:
