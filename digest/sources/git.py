@@ -477,12 +477,12 @@ def _scan(
         for c in repo.log(rev_range, (), reverse=True)
         if (kept := tuple(ch for ch in c.changes if matches_glob(ch.path, src.glob, src.exclude)))
     ]
-    first: list[Batch] = []
+    before: list[_Before] = []
     if since and not last_commit:
-        commits, first = _since_cut(src, repo, commits, since)
+        commits, before = _since_cut(repo, commits, since)
     return Scan(
-        total=len(commits) + len(first),
-        batches=_reading(src, _commit_batches(src, repo, commits, head, first)),
+        total=len(commits) + bool(before),
+        batches=_reading(src, _commit_batches(src, repo, commits, head, before)),
         warnings=warnings,
         cursor=head,
         meetings_from=meetings_from,
@@ -518,15 +518,24 @@ def _since(cfg: Config, src: SourceConfig, repo: GitRepo, head: str) -> Since:
     return Since(when.date(), when, commit)
 
 
-def _since_cut(
-    src: SourceConfig, repo: GitRepo, commits: list[LogCommit], since: Since
-) -> tuple[list[LogCommit], list[Batch]]:
-    """A first sync with `since`: the commits from it on, and one batch before them.
+@dataclass(frozen=True)
+class _Before:
+    """The version a note had just before `since`, dated by the note's first commit."""
 
-    That batch holds, for each note changed from `since` on, the version it had
-    just before (read to know which of its meetings were there already, dated by
-    the note's first commit, as a full sync dates them). A note not changed since
-    then is not read. The commits before are only looked at, never read.
+    change: RawChange
+    commit: LogCommit
+    first_committed_at: datetime
+
+
+def _since_cut(
+    repo: GitRepo, commits: list[LogCommit], since: Since
+) -> tuple[list[LogCommit], list[_Before]]:
+    """A first sync with `since`: the commits from it on, and the versions to read first.
+
+    Those are, for each note changed from `since` on, the version it had just before
+    (read to know which of its meetings were there already, dated by the note's first
+    commit, as a full sync dates them). A note not changed since then is not read. The
+    commits before are only looked at, never read.
     """
     if since.commit is not None:
         # The commits up to it (it may have changed no note) are a prefix of the walk.
@@ -536,39 +545,25 @@ def _since_cut(
         cut = next(
             (k for k, c in enumerate(commits) if c.committed_at >= since.moment), len(commits)
         )
-    before, after_cut = commits[:cut], commits[cut:]
     changed = {
-        ch.path for c in after_cut for ch in c.changes if ch.status != "D" and ch.new_blob != _ZERO
+        ch.path
+        for c in commits[cut:]
+        for ch in c.changes
+        if ch.status != "D" and ch.new_blob != _ZERO
     }
     first_commit: dict[str, datetime] = {}
     at_cut: dict[str, tuple[RawChange, LogCommit]] = {}
-    for commit in before:
+    for commit in commits[:cut]:
         for ch in commit.changes:
-            if ch.path not in changed:
-                continue
-            first_commit.setdefault(ch.path, commit.committed_at)
-            at_cut[ch.path] = (ch, commit)
-    if not at_cut:
-        return after_cut, []
-    batch = Batch(cursor=before[-1].sha)
-    kept = [
-        (path, ch, commit)
+            if ch.path in changed:
+                first_commit.setdefault(ch.path, commit.committed_at)
+                at_cut[ch.path] = (ch, commit)
+    before = [
+        _Before(ch, commit, first_commit[path])
         for path, (ch, commit) in sorted(at_cut.items())
         if ch.status != "D" and ch.new_blob != _ZERO and ch.new_mode in _REGULAR
     ]
-    reader = BlobReader(repo)
-    try:
-        blobs = reader.read_many([ch.new_blob for _, ch, _ in kept], src.max_note_bytes)
-    finally:
-        reader.close()
-    for (path, ch, commit), blob in zip(kept, blobs, strict=True):
-        raw = blob.data if blob.data is not None else blob.size
-        where = f" at {commit.sha[:12]}"
-        version = note_version(
-            src, path, raw, ch.new_blob, commit.sha, first_commit[path], where, superseded=True
-        )
-        batch.versions.append(version)
-    return after_cut, [batch]
+    return commits[cut:], before
 
 
 _REGULAR = ("100644", "100755")  # not symlinks, not submodules
@@ -579,12 +574,30 @@ def _commit_batches(
     repo: GitRepo,
     commits: list[LogCommit],
     head: str,
-    first: Sequence[Batch] = (),
+    before: Sequence[_Before] = (),
 ) -> Iterator[Batch]:
-    yield from first
     last_change = {ch.path: k for k, c in enumerate(commits) for ch in c.changes}
     reader = BlobReader(repo)
     try:
+        if before:
+            # No cursor: until a commit after `since` is stored, a next run starts over.
+            batch = Batch(cursor=None)
+            blobs = reader.read_many([b.change.new_blob for b in before], src.max_note_bytes)
+            for b, blob in zip(before, blobs, strict=True):
+                raw = blob.data if blob.data is not None else blob.size
+                where = f" at {b.commit.sha[:12]}"
+                version = note_version(
+                    src,
+                    b.change.path,
+                    raw,
+                    b.change.new_blob,
+                    b.commit.sha,
+                    b.first_committed_at,
+                    where,
+                    superseded=True,
+                )
+                batch.versions.append(version)
+            yield batch
         for index, commit in enumerate(commits):
             batch = Batch(cursor=head if index == len(commits) - 1 else commit.sha)
             where = f" at {commit.sha[:12]}"
