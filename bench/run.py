@@ -32,6 +32,15 @@ and after a change, or on two machines) compare by their ratios:
   hundreds of thousands deep) vs without it.
 - startup: `digest --help` and a no-op `digest -q sync` of the example config,
   median of --repeat runs. Baselines: `python -c pass` and `python -c "import typer"`.
+- sync: cold `digest -q sync` (a whole process: wall time, CPU time and peak RSS
+  of it and its git children) of a git repository of generated notes
+  (bench/synth.py git_history: one flat folder, committed in batches, some notes
+  edited later) at 1k and 20k notes, and of the 20k one with `since` at the last
+  5% of its commits. Baseline, same run, in a child process: markdown-it-py
+  (commonmark + tables, its defaults) parsing the text of every version that sync
+  stored, timed alone. Ratios are given in CPU time too, which other work on a
+  shared machine disturbs less than wall time. The repositories are cached under
+  ~/.cache/notes-digest-bench (the 20k one takes about 2 minutes to write).
 
 No dependency beyond the project's own.
 """
@@ -40,6 +49,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import json
 import math
 import os
@@ -219,8 +229,52 @@ def worker_corpus(bundle: Path, work: Path, traced: bool) -> dict[str, Any]:
     return out
 
 
+def worker_mdparse(db_path: Path, repo: Path) -> dict[str, Any]:
+    """The baseline of the sync section: markdown-it parsing every version sync stored."""
+    import sqlite3
+
+    from markdown_it import MarkdownIt
+
+    conn = sqlite3.connect(db_path)
+    blobs = [row[0] for row in conn.execute("SELECT blob FROM documents WHERE deleted = 0")]
+    conn.close()
+    started = time.perf_counter()
+    proc = subprocess.run(
+        ["git", "-C", str(repo), "cat-file", "--batch"],
+        input="".join(f"{b}\n" for b in blobs).encode(),
+        capture_output=True,
+        check=True,
+    )
+    out, texts, at = proc.stdout, [], 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        size = int(out[at:end].split()[2])
+        texts.append(out[end + 1 : end + 1 + size].decode("utf-8", "replace"))
+        at = end + 2 + size
+    read_s = time.perf_counter() - started
+    md = MarkdownIt("commonmark").enable("table")
+    started, cpu = time.perf_counter(), time.process_time()
+    for text in texts:
+        md.parse(text)
+    parse_s, parse_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "versions": len(texts),
+        "bytes": sum(len(t.encode()) for t in texts),
+        "read_s": read_s,
+        "parse_s": parse_s,
+        "parse_cpu": parse_cpu,
+        "rss_kib": _peak_rss_kib(),
+    }
+
+
 def _measured(cmd: Sequence[str], cwd: Path) -> tuple[float, int, bytes]:
     """Run a whole process, measuring its wall time and its own peak RSS (KiB)."""
+    wall, peak, out, _ = _measured_cpu(cmd, cwd)
+    return wall, peak, out
+
+
+def _measured_cpu(cmd: Sequence[str], cwd: Path) -> tuple[float, int, bytes, float]:
+    """_measured, and the CPU seconds (user + system) of the process and its children."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert proc.stdout is not None
@@ -231,7 +285,7 @@ def _measured(cmd: Sequence[str], cwd: Path) -> tuple[float, int, bytes]:
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited with {proc.returncode}")
     peak = usage.ru_maxrss // 1024 if sys.platform == "darwin" else usage.ru_maxrss
-    return wall, peak, out
+    return wall, peak, out, usage.ru_utime + usage.ru_stime
 
 
 def _median_run(cmd: Sequence[str], cwd: Path, repeat: int) -> tuple[float, int, bytes]:
@@ -701,6 +755,115 @@ def bench_startup(rows: list[Row], repeat: int) -> None:
             rows.append(Row("startup", what, f"{_seconds(wall)}, {_mib(peak)}", base, note))
 
 
+SYNC_CONFIG = """\
+[digest]
+state_dir = "state"
+
+[[sources]]
+name = "kestrel"
+kind = "git"
+url = "{repo}"
+glob = ["notes/*.md"]
+org = "kestrel-dev"
+"""
+
+
+def _git_history(notes: int, seed: int) -> tuple[Path, dict[str, int]]:
+    """A git repository of `notes` generated notes, cached (it depends on synth.py only)."""
+    import hashlib
+
+    import synth
+
+    key = hashlib.sha256((THIS.parent / "synth.py").read_bytes()).hexdigest()[:12]
+    root = CACHE / f"sync-{notes}-{seed}-{key}"
+    stats_file = root / "stats.json"
+    if not stats_file.is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        _progress(f"sync: writing a git history of {notes:,} notes (cached for later runs)")
+        stats = synth.git_history(root / "repo", notes, seed=seed)
+        stats_file.write_text(json.dumps(stats.__dict__))
+    return root / "repo", json.loads(stats_file.read_text())
+
+
+def _bench_since(rows: list[Row], n: int, full_wall: float, seed: int) -> None:
+    """A new install's first sync of the largest history, with since = the date of the
+    commit 95% of the way through it (the code has no `since` before issue 10: skipped)."""
+    repo, _ = _git_history(n, seed)
+    shas = subprocess.run(
+        ["git", "-C", str(repo), "rev-list", "--first-parent", "--reverse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    at = shas[int(len(shas) * 0.95)]
+    since = subprocess.run(
+        ["git", "-C", str(repo), "show", "-s", "--format=%cs", at],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        root = Path(tmp)
+        config = SYNC_CONFIG.format(repo=repo) + f'since = "{since}"\n'
+        (root / "config.toml").write_text(config, encoding="utf-8")
+        _progress(f"sync: cold sync of {n:,} notes since {since}")
+        try:
+            wall, peak, _ = _measured([str(DIGEST), "-q", "sync"], root)
+        except RuntimeError:
+            rows.append(Row("sync", f"cold sync, {n:,} notes, since", "skipped", note="no since"))
+            return
+    rows.append(
+        Row(
+            "sync",
+            f"cold sync, {n:,} notes, since {since}",
+            f"{_seconds(wall)}, {_mib(peak)}",
+            f"the whole history {_seconds(full_wall)}",
+            f"{wall / full_wall:.2f}x; since = the last 5% of the commits; one run",
+        )
+    )
+
+
+def bench_sync(rows: list[Row], sizes: Sequence[int], seed: int) -> None:
+    if shutil.which("git") is None:
+        rows.append(Row("sync", "all", "skipped", note="git is not installed"))
+        return
+    measured: list[tuple[int, float, float]] = []
+    for n in sizes:
+        repo, stats = _git_history(n, seed)
+        with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+            root = Path(tmp)
+            (root / "config.toml").write_text(SYNC_CONFIG.format(repo=repo), encoding="utf-8")
+            _progress(f"sync: cold sync of {n:,} notes ({stats['commits']:,} commits)")
+            wall, peak, _, cpu = _measured_cpu([str(DIGEST), "-q", "sync"], root)
+            _progress(f"sync: markdown-it parse of the versions of {n:,} notes")
+            base, _ = _run_worker("mdparse", str(root / "state" / "state.db"), str(repo))
+        measured.append((n, wall, cpu))
+        rows.append(
+            Row(
+                "sync",
+                f"cold sync, {n:,} notes",
+                f"{_seconds(wall)} ({_seconds(cpu)} CPU), {_mib(peak)}",
+                f"markdown-it parse of its {base['versions']:,} versions "
+                f"{_seconds(base['parse_s'])} ({_seconds(base['parse_cpu'])} CPU)",
+                f"{cpu / base['parse_cpu']:.2f}x in CPU time, {wall / base['parse_s']:.2f}x "
+                f"wall; {stats['commits']:,} commits, {base['bytes'] / 2**20:.1f} MiB of "
+                f"versions ({stats['head_bytes'] / 2**20:.1f} at the head); one run",
+            )
+        )
+    if measured:
+        _bench_since(rows, *measured[-1][:2], seed)
+    for (n0, t0, c0), (n, t, c) in itertools.pairwise(measured):
+        rows.append(
+            Row(
+                "sync",
+                f"cold sync {n:,} vs {n0:,} notes",
+                f"{c / c0:.1f}x in CPU time, {t / t0:.1f}x wall",
+                f"{n0:,} notes {_seconds(t0)} ({_seconds(c0)} CPU)",
+                f"{n / n0:.0f}x the notes",
+            )
+        )
+
+
 # ---- main ----------------------------------------------------------------------
 
 
@@ -723,7 +886,7 @@ def _revision() -> str:
     return head + (" + local changes" if dirty else "")
 
 
-SECTIONS = ["corpus", "parse", "threads", "scale", "monthly", "hostile", "startup"]
+SECTIONS = ["corpus", "parse", "threads", "scale", "monthly", "hostile", "startup", "sync"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -751,15 +914,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="scale: meetings, comma-separated (default 1000,20000; quick 1000,5000)",
     )
     parser.add_argument(
+        "--sync-sizes",
+        help="sync: notes, comma-separated (default 1000,20000; quick 1000,5000)",
+    )
+    parser.add_argument(
         "--repeat", type=int, help="runs of each timed process (default 5, quick 3)"
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("workdir", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("extra", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker == "idle":
         print(json.dumps(worker_idle()))
+        return 0
+    if args.worker == "mdparse":
+        print(json.dumps(worker_mdparse(Path(args.workdir), Path(args.extra))))
         return 0
     if args.worker == "corpus":
         print(json.dumps(worker_corpus(args.corpus, Path(args.workdir), args.traced)))
@@ -773,6 +944,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 5)
     scale_text = args.scale_sizes or ("1000,5000" if args.quick else "1000,20000")
     scale_sizes = [int(s) for s in scale_text.split(",") if s.strip()]
+    sync_text = args.sync_sizes or ("1000,5000" if args.quick else "1000,20000")
+    sync_sizes = [int(s) for s in sync_text.split(",") if s.strip()]
     if "threads" in only:
         # The thread sizes need enough synthetic items (about 7 tracked per meeting).
         meetings = max(meetings, math.ceil(max(sizes) / 6))
@@ -798,6 +971,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_hostile(rows, args.seed, repeat)
     if "startup" in only:
         bench_startup(rows, repeat)
+    if "sync" in only:
+        bench_sync(rows, sync_sizes, args.seed)
     _print_table(rows)
     print(f"total {_seconds(time.perf_counter() - started)}")
     return 0

@@ -11,9 +11,12 @@ given (meetings, seed) always gives the same documents.
 from __future__ import annotations
 
 import hashlib
+import io
 import random
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from digest.model import Document
 
@@ -231,3 +234,111 @@ def documents(meetings: int, *, seed: int = 7, source: str = "kestrel") -> list[
 def _doc(source: str, path: str, text: str, committed: datetime) -> Document:
     blob = hashlib.sha1(f"{path}\n{text}".encode()).hexdigest()
     return Document(source=source, path=path, text=text, blob=blob, committed_at=committed)
+
+
+# ---- a git history of generated notes (the sync benchmark) ----------------------
+
+TEAMS = ["Maintainers", "Release", "Docs", "Security", "Plugins", "Infra", "Community"]
+
+
+@dataclass
+class GitHistoryStats:
+    commits: int
+    notes: int  # note files at the head
+    versions: int  # note versions committed (every blob a cold sync reads)
+    head_bytes: int  # bytes of the notes at the head
+    version_bytes: int  # bytes of every version
+
+
+def git_history(repo: Path, notes: int, *, seed: int = 7) -> GitHistoryStats:
+    """A git repository at `repo` whose history adds `notes` generated notes to one flat
+    folder, `notes/`, committed in realistic batches (written with `git fast-import`).
+
+    Most notes are one meeting per file, committed one to six at a time a day to a few
+    weeks after the meeting; about one in six is edited in a later commit (an action
+    item added); a community-call file gets a new dated meeting on top in most commits
+    and a new file after 20 meetings. Same (notes, seed), same repository.
+    """
+    rng = random.Random(seed + 1)
+    history = History(seed)
+    repo.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+    stream = io.BytesIO()
+    files: dict[str, str] = {}
+    pending: list[tuple[str, str]] = []  # (path, text) written, not committed yet
+    day = date(2008, 1, 7)
+    when = datetime(2008, 1, 8, 12, tzinfo=UTC)
+    calls: list[str] = []
+    call_file = 0
+    stats = GitHistoryStats(0, 0, 0, 0, 0)
+
+    def commit(message: str) -> None:
+        nonlocal when
+        if not pending:
+            return
+        stats.commits += 1
+        stamp = f"{int(when.timestamp())} +0000"
+        body = message.encode()
+        stream.write(f"commit refs/heads/main\ncommitter Bench <b@example.org> {stamp}\n".encode())
+        stream.write(f"data {len(body)}\n".encode() + body + b"\n")
+        for path, text in pending:
+            data = text.encode()
+            stats.versions += 1
+            stats.version_bytes += len(data)
+            stream.write(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        stream.write(b"\n")
+        pending.clear()
+
+    def write(path: str, text: str) -> None:
+        files[path] = text
+        pending[:] = [(p, t) for p, t in pending if p != path]
+        pending.append((path, text))
+
+    written = 0
+    while written < notes:
+        # One batch: the meetings of the last few days, written up together.
+        for _ in range(rng.randint(1, 6)):
+            if written >= notes:
+                break
+            minor = 10 + written // 200
+            team = TEAMS[rng.randrange(len(TEAMS))]
+            name = f"notes/{day.isoformat()}-Kestrel-{team}.md"
+            if name in files:
+                day += timedelta(days=1)
+                continue
+            text = history.core_meeting(day, minor).replace(
+                "Kestrel Maintainers", f"Kestrel {team}"
+            )
+            write(name, text)
+            written += 1
+            if rng.random() < 0.5:
+                day += timedelta(days=1)
+        if rng.random() < 0.7:
+            calls.append(history.call_meeting(day, 10 + written // 200))
+            if len(calls) == 1:
+                call_file += 1
+                written += 1
+            text = "# Kestrel Community Call\n\n" + "\n".join(reversed(calls))
+            write(f"notes/community-call-{call_file:04d}.md", text)
+            if len(calls) == 20:
+                calls = []
+        if rng.random() < 0.3 and len(files) > 10:
+            # An earlier note gets its action items written up later.
+            old = rng.choice(sorted(files)[-60:])
+            if not old.startswith("notes/community-call"):
+                addendum = f"- [ ] [{rng.choice(PEOPLE)}] follow up on {rng.choice(AREAS)}\n"
+                write(old, files[old].rstrip("\n") + "\n" + addendum)
+        commit(f"notes up to {day.isoformat()}")
+        gap = timedelta(days=rng.choice([1, 1, 2, 3, 7, 21]), hours=rng.randint(0, 8))
+        when = max(when, datetime(day.year, day.month, day.day, 12, tzinfo=UTC)) + gap
+        day += timedelta(days=1)
+    commit("last notes")
+    subprocess.run(
+        ["git", "-C", str(repo), "fast-import", "--quiet"],
+        input=stream.getvalue(),
+        check=True,
+    )
+    subprocess.run(["git", "-C", str(repo), "repack", "-adq"], check=True)
+    stats.notes = len(files)
+    stats.head_bytes = sum(len(t.encode()) for t in files.values())
+    return stats

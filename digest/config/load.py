@@ -16,6 +16,7 @@ import tomllib
 import types
 import typing
 from dataclasses import MISSING, fields, is_dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -230,9 +231,37 @@ def _check_source(src: SourceConfig, name: str, where: str, index: int) -> None:
         )
     if src.web_url:
         _check_web_url(src.web_url, name, where)
+    if src.since:
+        _check_since(src, name, where)
     if not src.name:
         base = (src.url or src.path).rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
         src.name = base or f"source{index}"
+
+
+_DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_COMMIT_LIKE = re.compile(r"[0-9a-fA-F]{4,64}")
+
+
+def _check_since(src: SourceConfig, name: str, where: str) -> None:
+    """since: a date (checked here) or a commit hash (looked up when the source is read)."""
+    if src.kind != "git":
+        raise ConfigError(
+            f'{name}: {where} since is read for git sources only (kind = "git"), '
+            f'not kind = "{src.kind}".'
+        )
+    if _DATE_LIKE.fullmatch(src.since):
+        try:
+            src.since = date.fromisoformat(src.since).isoformat()
+        except ValueError:
+            raise ConfigError(
+                f'{name}: {where} since must be a date like "2024-01-01" or a commit hash, '
+                f'got "{src.since}", which is not a valid date.'
+            ) from None
+    elif not _COMMIT_LIKE.fullmatch(src.since):
+        raise ConfigError(
+            f'{name}: {where} since must be a date like "2024-01-01" or a commit hash, '
+            f'got "{src.since}".'
+        )
 
 
 def _check_values(cfg: Config, name: str) -> None:
@@ -475,6 +504,8 @@ def _coerce(value: Any, hint: Any, name: str, where: str, warnings: list[str] | 
             raise ConfigError(f"{name}: {where} must be a number, got {_show(value)}.")
         return float(value)
     if hint is str:
+        if type(value) is date:  # since = 2024-01-01, unquoted: a TOML date
+            return value.isoformat()
         if not isinstance(value, str):
             raise ConfigError(f"{name}: {where} must be a string, got {_show(value)}.")
         return value

@@ -342,6 +342,14 @@ def _compiled(
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=256)
+def _any_phrase(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> re.Pattern[str]:
+    """Matches where one of the patterns of _compiled(extra) would: one search instead of
+    one per phrase, for the many list items that name no section at all."""
+    phrases = sorted({phrase for phrase, _, _ in _phrases(dict(extra))}, key=len, reverse=True)
+    return re.compile(rf"(?<!\w)(?:{'|'.join(map(re.escape, phrases))})s?(?!\w)")
+
+
 def _key(extra: Mapping[str, Sequence[str]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     if not extra:
         return ()
@@ -363,7 +371,7 @@ def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) ->
                 return found
         return None
     text = normalize_heading(heading)
-    if not text:
+    if not text or not _any_phrase(extra).search(text):
         return None
     best: tuple[bool, int, int, int, SectionMeaning] | None = None
     for pattern, words, order, meaning in _compiled(extra):

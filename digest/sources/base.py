@@ -15,7 +15,7 @@ import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from digest.config.schema import SourceConfig
 from digest.errors import UserError
@@ -33,10 +33,13 @@ class NoteVersion:
 
     `problem` is set when the bytes cannot be used as a note (binary, not UTF-8,
     empty, too big): the version is recorded with that warning and not parsed.
+    `superseded` is set when a later version of the same note comes in the same
+    scan: only its meetings matter (when each first appeared), not its items.
     """
 
     document: Document
     problem: str | None = None
+    superseded: bool = False
 
 
 @dataclass
@@ -56,6 +59,7 @@ class Scan:
     batches: Iterator[Batch]
     warnings: list[str] = field(default_factory=list)
     cursor: str | None = None  # where the source stands once every batch is stored
+    meetings_from: date | None = None  # git `since`: meetings held before it are not kept
 
 
 @dataclass
@@ -115,7 +119,7 @@ def is_remote_url(url: str) -> bool:
 def decode_note(raw: bytes, *, max_bytes: int) -> tuple[str, None] | tuple[None, str]:
     """(text, None) for a usable note, else (None, why not) — never guesses an encoding."""
     if len(raw) > max_bytes:
-        return None, f"is {len(raw):,} bytes, over max_note_bytes ({max_bytes:,}); skipped"
+        return None, too_big(len(raw), max_bytes)
     if b"\0" in raw:
         return None, "is a binary file (it contains NUL bytes); skipped"
     try:
@@ -130,6 +134,10 @@ def decode_note(raw: bytes, *, max_bytes: int) -> tuple[str, None] | tuple[None,
     return CONTROL_CHARACTERS.sub("", text), None
 
 
+def too_big(size: int, max_bytes: int) -> str:
+    return f"is {size:,} bytes, over max_note_bytes ({max_bytes:,}); skipped"
+
+
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -137,13 +145,22 @@ def sha256_hex(data: bytes) -> str:
 def note_version(
     src: SourceConfig,
     path: str,
-    raw: bytes,
+    raw: bytes | int,
     blob: str,
     commit: str | None,
     committed_at: datetime | None,
     where: str = "",
+    *,
+    superseded: bool = False,
 ) -> NoteVersion:
-    text, problem = decode_note(raw, max_bytes=src.max_note_bytes)
+    """One version read from its bytes (or from its size alone, when a source did not
+    read a blob over max_note_bytes)."""
+    text: str | None
+    problem: str | None
+    if isinstance(raw, int):
+        text, problem = None, too_big(raw, src.max_note_bytes)
+    else:
+        text, problem = decode_note(raw, max_bytes=src.max_note_bytes)
     doc = Document(
         source=src.name,
         path=path,
@@ -154,7 +171,7 @@ def note_version(
     )
     if problem:
         return NoteVersion(doc, f'source "{src.name}": {path}{where} {problem}.')
-    return NoteVersion(doc)
+    return NoteVersion(doc, superseded=superseded)
 
 
 def source_org(src: SourceConfig) -> str:
@@ -171,5 +188,7 @@ def source_settings(src: SourceConfig) -> str:
     parts = [src.kind, source_location(src), src.branch, ",".join(src.glob), src.series]
     if src.exclude:  # only when set, so states synced before `exclude` existed stay valid
         parts.append("exclude " + ",".join(src.exclude))
+    if src.since:  # the same: only when set
+        parts.append("since " + src.since)
     parts.append(source_org(src))
     return "\x1f".join(parts)

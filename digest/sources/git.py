@@ -1,10 +1,16 @@
 """git sources: a bare clone under the state directory, fetched each run.
 
 New = blob versions added or changed by commits after the last processed commit,
-read from one `git log --raw` walk and one `git cat-file --batch` process. A
-rewritten history (force-push) is reconciled against the new head's tree. The
-notes a repository holds now (`list_git_notes`, for doctor) are read by the same
-clone, tree and blob code, in a throw-away clone.
+read from one `git log --raw` walk and one `git cat-file --batch` process. The walk
+takes no pathspec: git would diff every commit twice (once to simplify history,
+once to print it) and match every file of a large folder against the globs, three
+times the work of printing every change and keeping the notes' here. A local
+repository's objects are borrowed, not copied (git's alternates, as `git clone
+--shared` does), so fetching it walks no tree. `since` starts a new state part-way
+through a long history (`_since_cut`). A rewritten history (force-push) is
+reconciled against the new head's tree. The notes a repository holds now
+(`list_git_notes`, for doctor) are read by the same clone, tree and blob code, in a
+throw-away clone.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import IO
 
@@ -153,6 +159,26 @@ class GitRepo:
         )
         tmp.rename(self.path)
 
+    def borrow(self, objects: Path | None) -> None:
+        """Read the objects of a local repository where they are (None: copy them).
+
+        A clone that borrowed from another place is made again, empty: its refs may
+        name objects it no longer sees.
+        """
+        file = self.path / "objects" / "info" / "alternates"
+        wanted = f"{objects}\n" if objects else ""
+        current = file.read_text(encoding="utf-8") if file.is_file() else ""
+        if current == wanted:
+            return
+        if current:
+            shutil.rmtree(self.path)
+            self.ensure()
+        if wanted:
+            file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = file.with_name("alternates.tmp")
+            tmp.write_text(wanted, encoding="utf-8")
+            tmp.replace(file)
+
     def fetch(self, url: str, branch: str) -> str:
         """Fetch the branch (default: the remote's HEAD) and return its commit."""
         ref = f"refs/heads/{branch}" if branch else "HEAD"
@@ -187,7 +213,10 @@ class GitRepo:
         return True
 
     def log(self, rev_range: str, pathspecs: Sequence[str], *, reverse: bool) -> list[LogCommit]:
-        args = ["log", "--first-parent", "-m", "--raw", "--no-renames", "--no-abbrev", "-z"]
+        # git keeps up to 96 MB of unpacked trees by default: on a 20k-note folder that
+        # was the sync's peak memory; 32 MB walks it as fast.
+        args = ["-c", "core.deltaBaseCacheLimit=32m", "log", "--first-parent", "-m", "--raw"]
+        args += ["--no-renames", "--no-abbrev", "-z"]
         if reverse:
             args.append("--reverse")
         out = self.git(*args, _LOG_FORMAT, rev_range, "--", *pathspecs)
@@ -211,8 +240,17 @@ class GitRepo:
         return _utc(datetime.fromisoformat(out))
 
 
+@dataclass(frozen=True)
+class Blob:
+    size: int
+    data: bytes | None  # None: over the size limit, not read
+
+
 class BlobReader:
-    """One `git cat-file --batch` process for every blob of a run."""
+    """One `git cat-file --batch` process for every blob of a run; requests are
+    written a chunk at a time, so git never waits for the next name."""
+
+    CHUNK = 256  # names written before answers are read: well under a pipe's buffer
 
     def __init__(self, repo: GitRepo) -> None:
         self.proc = subprocess.Popen(
@@ -223,16 +261,38 @@ class BlobReader:
         )
 
     def read(self, sha: str) -> bytes:
-        stdin, stdout = self._pipes()
-        stdin.write(sha.encode() + b"\n")
-        stdin.flush()
-        header = stdout.readline().decode().split()
-        if len(header) < 3 or header[1] == "missing":
-            raise GitError(f"blob {sha} is missing from the clone")
-        size = int(header[2])
-        data = stdout.read(size)
-        stdout.read(1)  # the newline after the content
+        data = self.read_many([sha])[0].data
+        assert data is not None
         return data
+
+    def read_many(self, shas: Sequence[str], limit: int | None = None) -> list[Blob]:
+        """The blobs, in order; one bigger than `limit` is skipped unread (data None).
+
+        GitError when a blob is missing from the clone.
+        """
+        stdin, stdout = self._pipes()
+        blobs: list[Blob] = []
+        for start in range(0, len(shas), self.CHUNK):
+            chunk = shas[start : start + self.CHUNK]
+            stdin.write(b"".join(sha.encode() + b"\n" for sha in chunk))
+            stdin.flush()
+            for sha in chunk:
+                header = stdout.readline().decode().split()
+                if len(header) < 3 or header[1] == "missing":
+                    raise GitError(f"blob {sha} is missing from the clone")
+                size = int(header[2])
+                if limit is not None and size > limit:
+                    left = size
+                    while left:
+                        piece = stdout.read(min(left, 1 << 20))
+                        if not piece:
+                            raise GitError("git cat-file stopped answering")
+                        left -= len(piece)
+                    blobs.append(Blob(size, None))
+                else:
+                    blobs.append(Blob(size, stdout.read(size)))
+                stdout.read(1)  # the newline after the content
+        return blobs
 
     def _pipes(self) -> tuple[IO[bytes], IO[bytes]]:
         assert self.proc.stdin is not None and self.proc.stdout is not None
@@ -323,6 +383,8 @@ def fetch_clone(cfg: Config, src: SourceConfig, path: Path) -> tuple[GitRepo, st
     repo = GitRepo(path)
     try:
         repo.ensure()
+        objects = None if is_remote_url(src.url) else _objects_of(location, repo.env)
+        repo.borrow(objects)
         head = repo.fetch(location, src.branch)
     except GitError as err:
         raise _fetch_failure(src, location, err) from None
@@ -333,6 +395,23 @@ def fetch_clone(cfg: Config, src: SourceConfig, path: Path) -> tuple[GitRepo, st
     if not head:
         raise SourceError(f'source "{src.name}": {redact_url(location)} has no commits.')
     return repo, head
+
+
+def _objects_of(location: str, env: Mapping[str, str]) -> Path | None:
+    """The objects folder of the local repository at `location` (None: not one, as a
+    bundle file)."""
+    if not Path(location).is_dir():
+        return None
+    try:
+        out = _run_git(
+            ["-C", location, "rev-parse", "--path-format=absolute", "--git-common-dir"],
+            env=env,
+            timeout=LOCAL_GIT_TIMEOUT,
+        )
+    except GitError:
+        return None  # git fetch says what is wrong with it
+    objects = Path(out.decode("utf-8", "surrogateescape").strip()) / "objects"
+    return objects if objects.is_dir() else None
 
 
 def notes_at(repo: GitRepo, head: str, src: SourceConfig) -> dict[str, str]:
@@ -375,9 +454,13 @@ def _scan(
     if not stored_blobs and not notes_at(repo, head, src):
         # Only while no note is known: one `ls-tree`, not on every incremental sync.
         warnings.append(no_file_matches(src, redact_url(git_location(cfg, src))))
+    since = _since(cfg, src, repo, head) if src.since else None
+    meetings_from = since.day if since else None
     if last_commit == head:
         # the cheap "nothing new" path
-        return Scan(total=0, batches=iter(()), warnings=warnings, cursor=head)
+        return Scan(
+            total=0, batches=iter(()), warnings=warnings, cursor=head, meetings_from=meetings_from
+        )
 
     specs = git_pathspecs(src.glob)
     if last_commit and not (repo.rev_parse(last_commit) and repo.is_ancestor(last_commit, head)):
@@ -387,31 +470,142 @@ def _scan(
             f"{last_commit[:12]} is no longer in it); comparing the notes at the new head "
             f"{head[:12]} with the stored ones instead."
         )
-        return _reconcile(src, repo, head, specs, stored_blobs, warnings)
+        scan = _reconcile(src, repo, head, specs, stored_blobs, warnings)
+        scan.meetings_from = meetings_from
+        return scan
 
     rev_range = f"{last_commit}..{head}" if last_commit else head
-    commits = repo.log(rev_range, specs, reverse=True)
     commits = [
-        c for c in commits if any(matches_glob(ch.path, src.glob, src.exclude) for ch in c.changes)
+        LogCommit(c.sha, c.committed_at, kept)
+        for c in repo.log(rev_range, (), reverse=True)
+        if (kept := tuple(ch for ch in c.changes if matches_glob(ch.path, src.glob, src.exclude)))
     ]
+    before: list[_Before] = []
+    if since and not last_commit:
+        commits, before = _since_cut(repo, commits, since)
     return Scan(
-        total=len(commits),
-        batches=_reading(src, _commit_batches(src, repo, commits, head)),
+        total=len(commits) + bool(before),
+        batches=_reading(src, _commit_batches(src, repo, commits, head, before)),
         warnings=warnings,
         cursor=head,
+        meetings_from=meetings_from,
     )
 
 
+@dataclass(frozen=True)
+class Since:
+    day: date  # meetings held before it are not kept
+    moment: datetime  # commits before it are not read (a date: its midnight, UTC)
+    commit: str | None  # when `since` names a commit: history up to it is not read
+
+
+def _since(cfg: Config, src: SourceConfig, repo: GitRepo, head: str) -> Since:
+    """The source's `since`, a date or a commit of the branch; SourceError naming the
+    config file and key when it names no commit there."""
+    try:
+        day = date.fromisoformat(src.since)
+    except ValueError:
+        pass
+    else:
+        return Since(day, datetime.combine(day, time(), UTC), None)
+    commit = repo.rev_parse(src.since)
+    if commit is None or not repo.is_ancestor(commit, head):
+        index = next((n for n, s in enumerate(cfg.sources, 1) if s is src), 1)
+        branch = f'branch "{src.branch}"' if src.branch else "the default branch"
+        raise SourceError(
+            f'{cfg.path}: [[sources]] #{index} since "{src.since}" is not a commit of '
+            f"{branch} of {redact_url(git_location(cfg, src))}; give a commit hash from "
+            f'its history or a date like "2024-01-01".'
+        )
+    when = repo.commit_date(commit)
+    return Since(when.date(), when, commit)
+
+
+@dataclass(frozen=True)
+class _Before:
+    """The version a note had just before `since`, dated by the note's first commit."""
+
+    change: RawChange
+    commit: LogCommit
+    first_committed_at: datetime
+
+
+def _since_cut(
+    repo: GitRepo, commits: list[LogCommit], since: Since
+) -> tuple[list[LogCommit], list[_Before]]:
+    """A first sync with `since`: the commits from it on, and the versions to read first.
+
+    Those are, for each note changed from `since` on, the version it had just before
+    (read to know which of its meetings were there already, dated by the note's first
+    commit, as a full sync dates them). A note not changed since then is not read. The
+    commits before are only looked at, never read.
+    """
+    if since.commit is not None:
+        # The commits up to it (it may have changed no note) are a prefix of the walk.
+        upto = set(repo.git("rev-list", "--first-parent", since.commit).decode().split())
+        cut = next((k for k, c in enumerate(commits) if c.sha not in upto), len(commits))
+    else:
+        cut = next(
+            (k for k, c in enumerate(commits) if c.committed_at >= since.moment), len(commits)
+        )
+    changed = {
+        ch.path
+        for c in commits[cut:]
+        for ch in c.changes
+        if ch.status != "D" and ch.new_blob != _ZERO
+    }
+    first_commit: dict[str, datetime] = {}
+    at_cut: dict[str, tuple[RawChange, LogCommit]] = {}
+    for commit in commits[:cut]:
+        for ch in commit.changes:
+            if ch.path in changed:
+                first_commit.setdefault(ch.path, commit.committed_at)
+                at_cut[ch.path] = (ch, commit)
+    before = [
+        _Before(ch, commit, first_commit[path])
+        for path, (ch, commit) in sorted(at_cut.items())
+        if ch.status != "D" and ch.new_blob != _ZERO and ch.new_mode in _REGULAR
+    ]
+    return commits[cut:], before
+
+
+_REGULAR = ("100644", "100755")  # not symlinks, not submodules
+
+
 def _commit_batches(
-    src: SourceConfig, repo: GitRepo, commits: list[LogCommit], head: str
+    src: SourceConfig,
+    repo: GitRepo,
+    commits: list[LogCommit],
+    head: str,
+    before: Sequence[_Before] = (),
 ) -> Iterator[Batch]:
+    last_change = {ch.path: k for k, c in enumerate(commits) for ch in c.changes}
     reader = BlobReader(repo)
     try:
+        if before:
+            # No cursor: until a commit after `since` is stored, a next run starts over.
+            batch = Batch(cursor=None)
+            blobs = reader.read_many([b.change.new_blob for b in before], src.max_note_bytes)
+            for b, blob in zip(before, blobs, strict=True):
+                raw = blob.data if blob.data is not None else blob.size
+                where = f" at {b.commit.sha[:12]}"
+                version = note_version(
+                    src,
+                    b.change.path,
+                    raw,
+                    b.change.new_blob,
+                    b.commit.sha,
+                    b.first_committed_at,
+                    where,
+                    superseded=True,
+                )
+                batch.versions.append(version)
+            yield batch
         for index, commit in enumerate(commits):
             batch = Batch(cursor=head if index == len(commits) - 1 else commit.sha)
+            where = f" at {commit.sha[:12]}"
+            to_read: list[RawChange] = []
             for change in commit.changes:
-                if not matches_glob(change.path, src.glob, src.exclude):
-                    continue
                 if change.status == "D" or change.new_blob == _ZERO:
                     doc = Document(
                         source=src.name,
@@ -423,19 +617,22 @@ def _commit_batches(
                         deleted=True,
                     )
                     batch.versions.append(NoteVersion(doc))
-                elif change.new_mode in ("100644", "100755"):  # not symlinks, not submodules
-                    raw = reader.read(change.new_blob)
-                    batch.versions.append(
-                        note_version(
-                            src,
-                            change.path,
-                            raw,
-                            change.new_blob,
-                            commit.sha,
-                            commit.committed_at,
-                            f" at {commit.sha[:12]}",
-                        )
+                elif change.new_mode in _REGULAR:
+                    to_read.append(change)
+            blobs = reader.read_many([ch.new_blob for ch in to_read], src.max_note_bytes)
+            for change, blob in zip(to_read, blobs, strict=True):
+                batch.versions.append(
+                    note_version(
+                        src,
+                        change.path,
+                        blob.data if blob.data is not None else blob.size,
+                        change.new_blob,
+                        commit.sha,
+                        commit.committed_at,
+                        where,
+                        superseded=last_change[change.path] > index,
                     )
+                )
             yield batch
     finally:
         reader.close()

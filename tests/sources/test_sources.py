@@ -208,6 +208,28 @@ def test_bad_files_are_warnings_naming_source_and_path(tmp_path: Path, repo: Git
         assert problem and problem.startswith(f'source "kelpie": {path} at ') and words in problem
 
 
+def test_a_local_repository_is_read_in_place_not_copied(tmp_path: Path, repo: GitNotes) -> None:
+    repo.write("notes/a.md", note("2026-01-08", "one"))
+    repo.commit("a", "2026-01-09T00:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    batches(scan(cfg))
+    clone = cfg.state_dir / "repos" / "kelpie"
+    alternates = clone / "objects" / "info" / "alternates"
+    assert alternates.read_text().strip() == str((repo.path / ".git" / "objects").resolve())
+    assert not list((clone / "objects").glob("pack/*.pack"))  # nothing copied
+
+    # Moved: the clone is made again, borrowing from the new place.
+    moved = tmp_path / "moved"
+    repo.path.rename(moved)
+    repo.path = moved
+    repo.write("notes/b.md", note("2026-01-15", "two"))
+    repo.commit("b", "2026-01-16T00:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    found = [p for b in batches(scan(cfg)) for p in paths(b)]
+    assert found == [("notes/a.md", False), ("notes/b.md", False)]
+    assert alternates.read_text().strip() == str((moved / ".git" / "objects").resolve())
+
+
 def test_symlinks_are_not_notes(tmp_path: Path, repo: GitNotes) -> None:
     repo.write("notes/real.md", note("2026-01-08", "real"))
     os.symlink("real.md", repo.path / "notes/link.md")
