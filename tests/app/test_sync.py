@@ -315,7 +315,8 @@ def fast_import_notes(repo: GitNotes, count: int, items: int) -> None:
 
 
 def test_sigkill_mid_sync_then_rerun_equals_a_clean_sync(tmp_path: Path, repo: GitNotes) -> None:
-    commits = 60
+    # Enough commits that the sync lasts several of its half-second commit groups.
+    commits = 600
     fast_import_notes(repo, commits, items=6)
     config = write_config(tmp_path, repo.path)
     db_path = tmp_path / "state" / "state.db"
