@@ -299,6 +299,12 @@ def get_subscriber(db: sqlite_utils.Database, address: str) -> Subscriber | None
     return _row_to_subscriber(rows[0]) if rows else None
 
 
+def link_id(db: sqlite_utils.Database, address: str) -> str | None:
+    """The subscriber's link id (sid), or None: one indexed lookup per message mailed."""
+    row = db.conn.execute("SELECT sid FROM subscribers WHERE address = ?", [address]).fetchone()
+    return str(row[0]) if row and row[0] else None
+
+
 def list_subscribers(
     db: sqlite_utils.Database, status: SubscriberStatus | None = None
 ) -> list[Subscriber]:
