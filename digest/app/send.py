@@ -624,7 +624,8 @@ class MessageFactory:
                     data = dot_stuff(with_dkim_signature(data, self.signer.signature(data)))
                 if data is not None:
                     return data
-        return dot_stuff(self.build(recipient).as_bytes(policy=email.policy.SMTP))
+        data = self.build(recipient).as_bytes(policy=email.policy.SMTP)
+        return dot_stuff(data if data.endswith(b"\r\n") else data + b"\r\n")
 
     def _template(self, token: str) -> MessageTemplate | None:
         shape = token_shape(token)
@@ -663,27 +664,45 @@ class LedgerGroup:
         self.record = record
         self.waiting: list[tuple[Recipient, DeliveryResult, datetime]] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._failed: BaseException | None = None  # a commit from the timer that failed
 
     def add(self, recipient: Recipient, result: DeliveryResult) -> None:
+        if self._failed is not None:
+            raise self._failed  # the state cannot be written: stop mailing
         self.waiting.append((recipient, result, datetime.now(UTC)))
         if not self.record or len(self.waiting) >= LEDGER_GROUP:
             self.commit()
         elif self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(LEDGER_GROUP_SECONDS, self.commit)
+            self._timer = asyncio.get_running_loop().call_later(
+                LEDGER_GROUP_SECONDS, self._commit_later
+            )
+
+    def _commit_later(self) -> None:
+        try:
+            self.commit()
+        except Exception as exc:  # raised to the workers by the next add()
+            self._failed = exc
 
     def commit(self) -> None:
+        """Write the waiting results in one transaction. They stay waiting when it fails,
+        so a later commit (the one at the end of the digest) can still write them."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        waiting, self.waiting = self.waiting, []
+        waiting = self.waiting
         if not waiting:
             return
         bounced: set[str] = set()
         if self.record:
             with transaction(self.run.db):
+                sent = [(r.address, x.reply, at) for r, x, at in waiting if x.status == "sent"]
+                ledger.record_sent(self.run.db, self.id, sent)
                 for recipient, result, now in waiting:
+                    if result.status == "sent":
+                        continue
                     if record_delivery(self.run.db, self.id, recipient, result, now):
                         bounced.add(recipient.address)
+        self.waiting = []
         report = self.run.report
         for recipient, result, _ in waiting:
             if recipient.address in bounced:
