@@ -41,6 +41,17 @@ and after a change, or on two machines) compare by their ratios:
   stored, timed alone. Ratios are given in CPU time too, which other work on a
   shared machine disturbs less than wall time. The repositories are cached under
   ~/.cache/notes-digest-bench (the 20k one takes about 2 minutes to write).
+- send: a whole `digest send --period 2015-06` process (sync, freeze, plan, mail,
+  ledger) to --send-sizes subscribers (default 10,000; --large-digest adds a
+  110 KB digest) through Postfix's smtp-sink on a free loopback port: msg/s over
+  the process's wall time, its peak RSS. Baselines in the same run, to the same
+  sink: a naive loop (an EmailMessage per reader, aiosmtplib, one connection, no
+  ledger; at most 10,000 messages) and Postfix's smtp-source sending one of the
+  digest's messages over as many sessions. smtp-sink and smtp-source come from
+  Debian's postfix package (installed with apt-get when missing and run as root).
+- crash: SIGKILL a 10,000-reader `digest send` at a random point, 20 times
+  (--trials), send again, and count what smtp-sink accepted per reader: none
+  lost, duplicates at most LEDGER_GROUP + max_connections.
 
 No dependency beyond the project's own.
 """
@@ -267,16 +278,22 @@ def worker_mdparse(db_path: Path, repo: Path) -> dict[str, Any]:
     }
 
 
-def _measured(cmd: Sequence[str], cwd: Path) -> tuple[float, int, bytes]:
+def _measured(
+    cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, bytes]:
     """Run a whole process, measuring its wall time and its own peak RSS (KiB)."""
-    wall, peak, out, _ = _measured_cpu(cmd, cwd)
+    wall, peak, out, _ = _measured_cpu(cmd, cwd, env)
     return wall, peak, out
 
 
-def _measured_cpu(cmd: Sequence[str], cwd: Path) -> tuple[float, int, bytes, float]:
+def _measured_cpu(
+    cmd: Sequence[str], cwd: Path, env: dict[str, str] | None = None
+) -> tuple[float, int, bytes, float]:
     """_measured, and the CPU seconds (user + system) of the process and its children."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+    )
     assert proc.stdout is not None
     out = proc.stdout.read()
     _pid, status, usage = os.wait4(proc.pid, 0)
@@ -864,6 +881,373 @@ def bench_sync(rows: list[Row], sizes: Sequence[int], seed: int) -> None:
         )
 
 
+# ---- send: `digest send` to Postfix's smtp-sink -----------------------------------
+
+SEND_CONFIG = """\
+[digest]
+title = "Kestrel digest"
+state_dir = "state"
+
+[[sources]]
+name = "kestrel"
+kind = "dir"
+path = "notes"
+glob = ["**/*.md"]
+org = "kestrel-dev"
+
+[mail]
+from = "Kestrel digest <digest@kestrel.example.org>"
+subscribers = true
+unsubscribe_mailto = "leave@kestrel.example.org"
+transport = "smtp"
+
+[web]
+base_url = "https://digest.kestrel.example.org/"
+
+[smtp]
+host = "127.0.0.1"
+port = {port}
+security = "none"
+max_connections = {connections}
+max_per_second = 1000000.0
+"""
+# A small project's month (written for the benchmark): one meeting, a digest of a few KB.
+SMALL_NOTE = """\
+# 2015-06-04 Kestrel Maintainers (monthly)
+
+## Who joined
+
+- ana, bruno, chen, dara
+
+## Agenda
+
+- Release 0.14: the probe loader fix is in, rc1 next week -> in progress
+- [ ] [ana] write the upgrade notes for the new rule format
+- [ ] [bruno] profile the event ring buffer on arm64 #412
+- [x] [chen] move the website search to the new index
+
+## Decisions
+
+- The helm chart follows the release train from 0.14 on.
+"""
+SEND_MONTH = "2015-06"
+NAIVE_MAX = 10_000
+BENCH_SECRET = "a-benchmark-secret-that-is-long-enough"
+SEND_ENV = {**os.environ, "DIGEST_SECRET": BENCH_SECRET}
+
+
+def _postfix_tool(name: str) -> str | None:
+    """smtp-sink / smtp-source: on PATH or in /usr/sbin; installed with apt (as root) when
+    missing and apt is there."""
+    where = "/usr/sbin:/usr/local/sbin"
+    found = shutil.which(name) or shutil.which(name, path=where)
+    if found or shutil.which("apt-get") is None or os.geteuid() != 0:
+        return found
+    _progress("send: installing Postfix (apt-get install postfix) for smtp-sink/smtp-source")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-q", "postfix"], env=env, check=False)
+    return shutil.which(name) or shutil.which(name, path=where)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(what: str, ready: Callable[[], bool], timeout: float) -> None:
+    """Poll `ready` until it is true; RuntimeError naming `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} within {timeout:g} s")
+        time.sleep(0.005)
+
+
+class SmtpSink:
+    """Postfix's smtp-sink on a free loopback port; `dump`: every message accepted is
+    appended to that file (an interrupted transaction is not)."""
+
+    def __init__(self, binary: str, dump: Path | None = None) -> None:
+        import socket
+
+        self.port = _free_port()
+        cmd = [binary]
+        if os.geteuid() == 0:
+            cmd += ["-u", "nobody"]  # smtp-sink refuses to run as root without it
+        if dump is not None:
+            cmd += ["-D", str(dump)]
+        self.proc = subprocess.Popen(
+            [*cmd, f"127.0.0.1:{self.port}", "1000"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+        def listening() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"smtp-sink exited with {self.proc.returncode}")
+            with socket.socket() as sock:
+                return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+        _wait_for(f"smtp-sink did not listen on 127.0.0.1:{self.port}", listening, 10)
+
+    def __enter__(self) -> SmtpSink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def _send_project(root: Path, subscribers: int, seed: int, digest: str) -> Path:
+    """Notes, a synced state and `subscribers` subscribers; returns the pristine state.
+
+    digest "small": one meeting that month (a digest of a few KB); "large": a month of
+    the generated history (two series, ten meetings: about 110 KB a message)."""
+    if digest == "large":
+        _write_history(root, 120, seed)
+    else:
+        (root / "notes").mkdir(parents=True)
+        (root / "notes" / "2015-06-04-kestrel-maintainers.md").write_text(SMALL_NOTE, "utf-8")
+    (root / "config.toml").write_text(SEND_CONFIG.format(port=25, connections=2), "utf-8")
+    subprocess.run([str(DIGEST), "-q", "sync"], cwd=root, check=True, capture_output=True)
+    csv_file = root / "subscribers.csv"
+    csv_file.write_text(
+        "".join(f"reader{i:06d}@readers.example.org\n" for i in range(subscribers)), "utf-8"
+    )
+    subprocess.run(
+        [str(DIGEST), "-q", "subscribers", "import", str(csv_file)],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        env=SEND_ENV,
+    )
+    pristine = root / "state.pristine"
+    shutil.copytree(root / "state", pristine)
+    return pristine
+
+
+def _fresh_state(root: Path, pristine: Path, port: int, connections: int) -> None:
+    shutil.rmtree(root / "state", ignore_errors=True)
+    shutil.copytree(pristine, root / "state")
+    (root / "config.toml").write_text(
+        SEND_CONFIG.format(port=port, connections=connections), "utf-8"
+    )
+
+
+def _ledger(root: Path) -> dict[str, int]:
+    import sqlite3
+
+    with sqlite3.connect(root / "state" / "state.db", timeout=30) as conn:
+        return dict(conn.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
+
+
+def worker_naive(root: Path, port: int, count: int, eml: Path) -> dict[str, Any]:
+    """The baseline: an EmailMessage per reader (the frozen digest's subject and bodies,
+    set_content / add_alternative), sent with aiosmtplib over one connection; no
+    ledger. Writes one reader's message, as digest sends it, to `eml` for smtp-source."""
+    import asyncio
+    import email.policy
+    import email.utils
+    import sqlite3
+    from datetime import UTC, datetime
+    from email.message import EmailMessage
+
+    import aiosmtplib
+
+    with sqlite3.connect(root / "state" / "state.db") as conn:
+        subject, text, html = conn.execute(
+            "SELECT subject, text_body, html_body FROM digests WHERE kind = 'bundle'"
+        ).fetchone()
+    from digest.config.load import load_config
+    from digest.mail.render import RenderedDigest
+    from digest.state.db import open_db
+
+    os.environ["DIGEST_SECRET"] = BENCH_SECRET
+    from digest.app.send import MessageFactory, SendOptions, SendRun
+    from digest.model import DigestId
+    from digest.periods import Period
+    from digest.state.ledger import Recipient
+
+    cfg = load_config(root / "config.toml")
+    run = SendRun(cfg, open_db(cfg.db_path), SendOptions(), datetime.now(UTC), None)
+    run.secret = BENCH_SECRET
+    bundle = DigestId("subscribers: Kestrel Maintainers", Period.parse(SEND_MONTH))
+    factory = MessageFactory(run, RenderedDigest(subject, text, html), bundle)
+    one = factory.build(Recipient("reader000000@readers.example.org", "subscriber"))
+    wire = one.as_bytes(policy=email.policy.SMTP)
+    eml.write_bytes(wire.replace(b"\r\n", b"\n"))
+
+    async def naive() -> None:
+        smtp = aiosmtplib.SMTP(hostname="127.0.0.1", port=port, local_hostname="bench")
+        await smtp.connect()
+        for i in range(count):
+            msg = EmailMessage()
+            msg["From"] = "Kestrel digest <digest@kestrel.example.org>"
+            msg["To"] = f"reader{i:06d}@readers.example.org"
+            msg["Subject"] = subject
+            msg["Date"] = email.utils.formatdate()
+            msg["Message-ID"] = email.utils.make_msgid(domain="kestrel.example.org")
+            msg.set_content(text)
+            msg.add_alternative(html, subtype="html")
+            await smtp.send_message(msg)
+        await smtp.quit()
+
+    started = time.perf_counter()
+    asyncio.run(naive())
+    return {"naive_s": time.perf_counter() - started, "bytes": len(wire)}
+
+
+def _smtp_source(binary: str, port: int, count: int, sessions: int, eml: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            *(binary, "-s", str(sessions), "-d", "-m", str(count), "-F", str(eml)),
+            *("-f", "digest@kestrel.example.org", "-t", "reader@readers.example.org"),
+            f"127.0.0.1:{port}",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - started
+
+
+def bench_send(
+    rows: list[Row], sizes: Sequence[int], digests: Sequence[str], seed: int, connections: int
+) -> None:
+    sink_binary, source_binary = _postfix_tool("smtp-sink"), _postfix_tool("smtp-source")
+    if sink_binary is None or source_binary is None:
+        rows.append(
+            Row("send", "all", "skipped", note="no smtp-sink (Debian: apt-get install postfix)")
+        )
+        return
+    send = [str(DIGEST), "-q", "send", "--period", SEND_MONTH]
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        for kind in digests:
+            for n in sizes:
+                root = Path(tmp) / f"send-{kind}-{n}"
+                _progress(f"send: a project with {n:,} subscribers ({kind} digest)")
+                pristine = _send_project(root, n, seed, kind)
+                with SmtpSink(sink_binary) as sink:
+                    _fresh_state(root, pristine, sink.port, connections)
+                    _progress(f"send: digest send to {n:,} subscribers")
+                    wall, peak, _ = _measured(send, root, env=SEND_ENV)
+                    ledger = _ledger(root)
+                    # The naive loop is slow: its rate is measured on 10,000 at most.
+                    naive_n = min(n, NAIVE_MAX)
+                    _progress(f"send: naive loop, {naive_n:,} messages")
+                    eml = root / "one.eml"
+                    naive, _ = _run_worker(
+                        "naive", str(root), str(sink.port), str(naive_n), str(eml)
+                    )
+                    _progress(f"send: smtp-source, {n:,} messages")
+                    source_s = _smtp_source(source_binary, sink.port, n, connections, eml)
+                ok = "ledger: all sent" if ledger == {"sent": n} else f"LEDGER {ledger}"
+                rate, naive_rate, source_rate = n / wall, naive_n / naive["naive_s"], n / source_s
+                rows.append(
+                    Row(
+                        "send",
+                        f"digest send, {n:,} subscribers, {naive['bytes'] / 1024:.0f} KB each",
+                        f"{rate:,.0f} msg/s, {_mib(peak)}",
+                        f"naive loop {naive_rate:,.0f} msg/s; smtp-source {source_rate:,.0f} msg/s",
+                        f"{rate / naive_rate:.2f}x naive, {rate / source_rate:.0%} of "
+                        f"smtp-source; {_seconds(wall)} whole process, {connections} "
+                        f"connections; {ok}",
+                    )
+                )
+
+
+def _accepted(dump: Path) -> dict[str, int]:
+    """recipient -> messages smtp-sink accepted for it (its -D dump file)."""
+    counts: dict[str, int] = {}
+    with dump.open("rb") as handle:
+        for line in handle:
+            if line.startswith(b"X-Rcpt-Args: <"):
+                address = line[14:].split(b">", 1)[0].decode("ascii")
+                counts[address] = counts.get(address, 0) + 1
+    return counts
+
+
+def bench_send_crash(rows: list[Row], subscribers: int, trials: int, seed: int) -> None:
+    """SIGKILL `digest send` at a random point, send again: nobody lost, and at most the
+    documented number of messages mailed twice."""
+    import random
+    import signal
+
+    from digest.app.send import LEDGER_GROUP
+
+    sink_binary = _postfix_tool("smtp-sink")
+    if sink_binary is None:
+        rows.append(Row("crash", "all", "skipped", note="no smtp-sink (apt-get install postfix)"))
+        return
+    connections = 2
+    bound = LEDGER_GROUP + connections
+    rng = random.Random(seed)
+    send = [str(DIGEST), "-q", "send", "--period", SEND_MONTH]
+    shm = Path("/dev/shm")
+    with (
+        tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp,
+        tempfile.TemporaryDirectory(
+            prefix="digest-bench-dump-", dir=shm if shm.is_dir() else None
+        ) as dumps,
+    ):
+        os.chmod(dumps, 0o777)  # smtp-sink writes there as "nobody" when run as root
+        root = Path(tmp) / "crash"
+        _progress(f"crash: a project with {subscribers:,} subscribers")
+        pristine = _send_project(root, subscribers, seed, "small")
+        worst, lost, killed_at = 0, 0, []
+        for trial in range(trials):
+            dump = Path(dumps) / f"trial-{trial}.txt"
+            with SmtpSink(sink_binary, dump) as sink:
+                _fresh_state(root, pristine, sink.port, connections)
+                kill_after = rng.randint(subscribers // 20, subscribers * 19 // 20)
+                _progress(f"crash: trial {trial + 1}/{trials}, SIGKILL after ~{kill_after:,}")
+                first = subprocess.Popen(send, cwd=root, env=SEND_ENV, stderr=subprocess.DEVNULL)
+                db = root / "state" / "state.db"
+
+                def far_enough(
+                    db: Path = db, proc: subprocess.Popen[bytes] = first, at: int = kill_after
+                ) -> bool:
+                    if proc.poll() is not None:
+                        return True
+                    if not db.exists():
+                        return False
+                    try:
+                        return _ledger(root).get("sent", 0) >= at
+                    except Exception:  # the schema is still being made
+                        return False
+
+                _wait_for("the first send did not get far enough", far_enough, 300)
+                first.send_signal(signal.SIGKILL)
+                first.wait(30)
+                killed_at.append(_ledger(root).get("sent", 0))
+                second = subprocess.run(send, cwd=root, env=SEND_ENV, capture_output=True)
+                if second.returncode != 0:
+                    raise RuntimeError(f"the second send failed: {second.stderr.decode()}")
+                # smtp-sink appends a message when its transaction ends: wait for the last.
+                _wait_for(
+                    "smtp-sink did not write every message",
+                    lambda dump=dump: len(_accepted(dump)) >= subscribers,
+                    30,
+                )
+            counts = _accepted(dump)
+            dump.unlink()
+            lost += subscribers - len(counts)
+            worst = max(worst, sum(n - 1 for n in counts.values()))
+        rows.append(
+            Row(
+                "crash",
+                f"SIGKILL during a {subscribers:,} send, {trials} trials",
+                f"{lost} lost; at most {worst} duplicates",
+                f"bound {bound} (LEDGER_GROUP {LEDGER_GROUP} + {connections} connections)",
+                f"killed with {min(killed_at):,}..{max(killed_at):,} recorded sent; "
+                + ("OK" if lost == 0 and worst <= bound else "OVER THE BOUND"),
+            )
+        )
+
+
 # ---- main ----------------------------------------------------------------------
 
 
@@ -886,7 +1270,18 @@ def _revision() -> str:
     return head + (" + local changes" if dirty else "")
 
 
-SECTIONS = ["corpus", "parse", "threads", "scale", "monthly", "hostile", "startup", "sync"]
+SECTIONS = [
+    "corpus",
+    "parse",
+    "threads",
+    "scale",
+    "monthly",
+    "hostile",
+    "startup",
+    "sync",
+    "send",
+    "crash",
+]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -920,14 +1315,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, help="runs of each timed process (default 5, quick 3)"
     )
+    parser.add_argument(
+        "--send-sizes", help="send: subscribers, comma-separated (default 10000; quick 2000)"
+    )
+    parser.add_argument(
+        "--connections", type=int, default=2, help="send: [smtp] max_connections (default 2)"
+    )
+    parser.add_argument(
+        "--large-digest",
+        action="store_true",
+        help="send: also a month of the generated history (about 110 KB a message)",
+    )
+    parser.add_argument("--trials", type=int, help="crash: SIGKILL trials (default 20)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("workdir", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("naive", nargs="*", help=argparse.SUPPRESS)
     parser.add_argument("extra", nargs="?", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker == "idle":
         print(json.dumps(worker_idle()))
+        return 0
+    if args.worker == "naive":
+        root, port, count, eml = args.workdir, *args.naive
+        print(json.dumps(worker_naive(Path(root), int(port), int(count), Path(eml))))
         return 0
     if args.worker == "mdparse":
         print(json.dumps(worker_mdparse(Path(args.workdir), Path(args.extra))))
@@ -944,6 +1356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = args.repeat or (3 if args.quick else 5)
     scale_text = args.scale_sizes or ("1000,5000" if args.quick else "1000,20000")
     scale_sizes = [int(s) for s in scale_text.split(",") if s.strip()]
+    send_text = args.send_sizes or ("2000" if args.quick else "10000")
+    send_sizes = [int(s) for s in send_text.split(",") if s.strip()]
     sync_text = args.sync_sizes or ("1000,5000" if args.quick else "1000,20000")
     sync_sizes = [int(s) for s in sync_text.split(",") if s.strip()]
     if "threads" in only:
@@ -971,6 +1385,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         bench_hostile(rows, args.seed, repeat)
     if "startup" in only:
         bench_startup(rows, repeat)
+    if "send" in only:
+        digests = ["small", "large"] if args.large_digest else ["small"]
+        bench_send(rows, send_sizes, digests, args.seed, args.connections)
+    if "crash" in only:
+        bench_send_crash(rows, 2000 if args.quick else 10000, args.trials or 20, args.seed)
     if "sync" in only:
         bench_sync(rows, sync_sizes, args.seed)
     _print_table(rows)

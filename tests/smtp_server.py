@@ -248,8 +248,12 @@ class SMTPTestServer:
         auth: dict[str, str] | None = None,
         faults: Faults | None = None,
         auth_mechanisms: tuple[str, ...] = ("PLAIN", "LOGIN"),
+        pipelining: bool = False,
     ) -> None:
         self.tls: TlsMode = tls
+        # Offer PIPELINING in EHLO (aiosmtpd reads commands one after the other off the
+        # connection, so commands sent together are answered in order, as RFC 2920 asks).
+        self.pipelining = pipelining
         self.auth = auth
         self.auth_mechanisms = auth_mechanisms  # offered in EHLO; others are not
         self.faults = faults or Faults()
@@ -262,6 +266,7 @@ class SMTPTestServer:
         self.peak_connections = 0  # most connections open at the same time
         self.logins: list[tuple[str, str]] = []  # (username, mechanism) that succeeded
         self.rcpts: Counter[str] = Counter()  # every RCPT TO seen, accepted or not
+        self.ehlo_names: list[str] = []  # the name each EHLO gave
         self._changed = threading.Condition()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -400,6 +405,21 @@ class SMTPTestServer:
                 self.logins.append((user, mechanism))
             return AuthResult(success=True)
         return AuthResult(success=False, handled=False)
+
+    async def handle_EHLO(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        with self._changed:
+            self.ehlo_names.append(hostname)
+        if self.pipelining:
+            responses.insert(1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]

@@ -39,7 +39,7 @@ from digest.periods import Period
 from digest.state import ledger
 from digest.state.db import transaction
 from digest.state.ledger import Recipient, StoredDigest
-from digest.state.subscribers import Subscriber, mailed_subscribers
+from digest.state.subscribers import Subscriber, mailed_addresses, mailed_subscribers
 
 if TYPE_CHECKING:
     from digest.app.send import SendRun
@@ -180,6 +180,26 @@ def plan_bundles(run: SendRun, period: Period) -> list[StoredDigest]:
     return bundles
 
 
+def _cancel_gone(run: SendRun, stored: StoredDigest) -> None:
+    """The bundle's planned readers who unsubscribed or paused since are cancelled
+    (--resend: everyone still subscribed is pending again). In a function of its own,
+    so the run does not hold these lists of every reader while it mails."""
+    wanted = mailed_addresses(run.db)
+    current = [
+        Recipient(address, "subscriber")
+        for address, status in ledger.delivery_statuses(run.db, stored.id).items()
+        if address in wanted
+    ]
+    ledger.prepare_ledger(
+        run.db,
+        stored,
+        current,
+        message_id=functools.partial(_message_id, stored.id, run.cfg.mail.sender),
+        resend=run.options.resend,
+        now=run.now,
+    )
+
+
 def send_bundles(run: SendRun, period: Period) -> None:
     """Plan (once) and mail the month's subscriber bundles."""
     from digest.app.send import MessageFactory, PlannedMessage, deliver, nothing_left_sentence
@@ -216,24 +236,11 @@ def send_bundles(run: SendRun, period: Period) -> None:
                     PlannedMessage(id_, address, subject, message_id(id_, address, cfg.mail.sender))
                 )
         return
-    wanted = {s.address for s in mailed_subscribers(db)}
     for stored in plan_bundles(run, period):
         if run.report.stopped:
             return  # the circuit breaker or [smtp] run_timeout: the rest wait, pending
         id_ = stored.id
-        current = [
-            Recipient(address, "subscriber")
-            for address, status in ledger.delivery_statuses(db, id_).items()
-            if address in wanted
-        ]
-        ledger.prepare_ledger(
-            db,
-            stored,
-            current,
-            message_id=functools.partial(_message_id, id_, cfg.mail.sender),
-            resend=options.resend,
-            now=run.now,
-        )
+        _cancel_gone(run, stored)
         pending = ledger.pending_deliveries(db, id_)
         run.report.already_sent += ledger.count_sent(db, id_)
         if not pending:

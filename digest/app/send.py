@@ -3,23 +3,25 @@
 For each (series, period) the digest is rendered once and stored in `digests`;
 from then on it is frozen: a resumed or repeated run mails the stored body, never
 a re-computed one. One `deliveries` row per recipient is written (pending) in one
-transaction before the first message leaves. Each result is committed on its own
-the moment the transport returns it, so after a crash at most one message per
-open connection can have been accepted by the server without the ledger knowing
-(it is mailed again by the next run); everyone else is mailed exactly once.
+transaction before the first message leaves. Results are committed in small
+groups (LedgerGroup: LEDGER_GROUP results or LEDGER_GROUP_SECONDS, whichever comes
+first), so after a crash at most LEDGER_GROUP + one message per open connection
+can have been accepted by the server without the ledger knowing (they are mailed
+again by the next run); everyone else is mailed exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.message
+import email.policy
 import json
 import logging
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +42,16 @@ from digest.delivery.base import DeliveryResult, DeliveryStopped, make_transport
 from digest.delivery.bounces import is_hard_bounce
 from digest.delivery.outbox import batch_folder
 from digest.errors import UserError
-from digest.mail.message import add_dkim_signature, build_message, message_id, subject_line
+from digest.mail.message import (
+    MessageTemplate,
+    add_dkim_signature,
+    build_message,
+    dot_stuff,
+    message_id,
+    subject_line,
+    token_shape,
+    with_dkim_signature,
+)
 from digest.mail.tokens import make_link_token, preferences_url, unsubscribe_links
 from digest.model import DigestId, StaleSource
 from digest.periods import Period, last_complete
@@ -50,6 +61,7 @@ from digest.state.ledger import Recipient, StoredDigest
 from digest.state.subscribers import (
     InvalidAddress,
     current_recipients,
+    link_id,
     mark_bounced,
     normalize_address,
 )
@@ -550,7 +562,13 @@ def _plan(
 
 
 class MessageFactory:
-    """Builds each recipient's message on demand from the digest rendered once."""
+    """Builds each recipient's message on demand from the digest rendered once.
+
+    A subscriber's message is made from a MessageTemplate (digest.mail.message): the
+    digest's message flattened once and each reader's To, Message-ID and link token
+    filled in, the same bytes as building it in full. The list copy, a --to test
+    send, and a reader whose token has an unusual shape are built in full.
+    """
 
     def __init__(self, run: SendRun, rendered: RenderedDigest, id_: DigestId) -> None:
         from digest.delivery.dkim import DkimSigner
@@ -562,32 +580,148 @@ class MessageFactory:
         self.rendered = rendered
         self.id = id_
         self.signer = DkimSigner.from_config(run.cfg)
+        self._templates: dict[tuple[int, ...], MessageTemplate | None] = {}  # by token shape
 
-    def build(self, recipient: Recipient) -> email.message.EmailMessage:
-        token = None
-        if recipient.kind != "list" and self.secret is not None:
-            from digest.state.subscribers import get_subscriber
+    def _token(self, recipient: Recipient) -> str | None:
+        """The reader's opaque link token, never their address (None for the list)."""
+        if recipient.kind == "list" or self.secret is None:
+            return None
+        sid = link_id(self.db, recipient.address)
+        return make_link_token("s", sid, self.secret) if sid else None
 
-            # The reader's opaque link id, never their address.
-            found = get_subscriber(self.db, recipient.address)
-            if found is not None and found.sid:
-                token = make_link_token("s", found.sid, self.secret)
+    def _message(self, address: str, token: str | None, *, personal: bool) -> EmailMessage:
         url, mailto = unsubscribe_links(self.cfg, token)
-        message = build_message(
+        return build_message(
             self.rendered,
             self.cfg,
             digest_id=self.id,
-            recipient=recipient.address,
+            recipient=address,
             unsubscribe_url=url,
             unsubscribe_mailto=mailto,
             now=self.now,
-            personal=recipient.kind != "list",
+            personal=personal,
             preferences_url=preferences_url(self.cfg, token),
             archive_url=f"{self.cfg.web.base_url}archive/" if self.cfg.web.base_url else None,
+        )
+
+    def build(self, recipient: Recipient) -> EmailMessage:
+        """The recipient's message, built in full (signed when [dkim] is set)."""
+        message = self._message(
+            recipient.address, self._token(recipient), personal=recipient.kind != "list"
         )
         if self.signer is not None:
             add_dkim_signature(message, self.signer.signature(message))
         return message
+
+    def data(self, recipient: Recipient) -> bytes:
+        """The recipient's message as DATA carries it: CRLF line ends, dot-stuffed."""
+        token = self._token(recipient)
+        if token is not None and recipient.kind == "subscriber":
+            template = self._template(token)
+            if template is not None:
+                mid = message_id(self.id, recipient.address, self.cfg.mail.sender)
+                signed = self.signer is not None
+                data = template.fill(recipient.address, mid, token, dot_stuffed=not signed)
+                if data is not None and self.signer is not None:
+                    # Signed as the reader's server will see it: before dot-stuffing.
+                    data = dot_stuff(with_dkim_signature(data, self.signer.signature(data)))
+                if data is not None:
+                    return data
+        data = self.build(recipient).as_bytes(policy=email.policy.SMTP)
+        return dot_stuff(data if data.endswith(b"\r\n") else data + b"\r\n")
+
+    def _template(self, token: str) -> MessageTemplate | None:
+        shape = token_shape(token)
+        if shape not in self._templates:
+            template = MessageTemplate.make(
+                lambda address, token: self._message(address, token, personal=True),
+                token=token,
+                message_id=lambda address: message_id(self.id, address, self.cfg.mail.sender),
+            )
+            if template is None:
+                log.debug("%s: every message is built in full (no template)", self.id)
+            self._templates[shape] = template
+        return self._templates[shape]
+
+
+# Results are committed to the ledger in groups: one fsync per group, not per message.
+# A result waits at most LEDGER_GROUP_SECONDS, and a group holds at most LEDGER_GROUP:
+# after a crash at most LEDGER_GROUP + max_connections messages are mailed twice
+# (docs/explanation/exactly-once.md).
+LEDGER_GROUP = 100
+LEDGER_GROUP_SECONDS = 0.05
+
+
+class LedgerGroup:
+    """One digest's results, committed LEDGER_GROUP at a time or LEDGER_GROUP_SECONDS
+    after the first waiting one, whichever comes first, and at the end.
+
+    The report (sent, failures, bounces) is updated when a group is committed, so it
+    never says more than the ledger does. record=False (a --to test send): nothing is
+    written, the report is updated at once.
+    """
+
+    def __init__(self, run: SendRun, id_: DigestId, *, record: bool = True) -> None:
+        self.run = run
+        self.id = id_
+        self.record = record
+        self.waiting: list[tuple[Recipient, DeliveryResult, datetime]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._failed: BaseException | None = None  # a commit from the timer that failed
+
+    def add(self, recipient: Recipient, result: DeliveryResult) -> None:
+        if self._failed is not None:
+            raise self._failed  # the state cannot be written: stop mailing
+        self.waiting.append((recipient, result, datetime.now(UTC)))
+        if not self.record or len(self.waiting) >= LEDGER_GROUP:
+            self.commit()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(
+                LEDGER_GROUP_SECONDS, self._commit_later
+            )
+
+    def _commit_later(self) -> None:
+        try:
+            self.commit()
+        except Exception as exc:  # raised to the workers by the next add()
+            self._failed = exc
+
+    def commit(self) -> None:
+        """Write the waiting results in one transaction. They stay waiting when it fails,
+        so a later commit (the one at the end of the digest) can still write them."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiting = self.waiting
+        if not waiting:
+            return
+        bounced: set[str] = set()
+        if self.record:
+            with transaction(self.run.db):
+                sent = [(r.address, x.reply, at) for r, x, at in waiting if x.status == "sent"]
+                ledger.record_sent(self.run.db, self.id, sent)
+                for recipient, result, now in waiting:
+                    if result.status == "sent":
+                        continue
+                    if record_delivery(self.run.db, self.id, recipient, result, now):
+                        bounced.add(recipient.address)
+        self.waiting = []
+        report = self.run.report
+        for recipient, result, _ in waiting:
+            if recipient.address in bounced:
+                log.warning(bounce_sentence(recipient.address, result.reply))
+            if result.status == "sent":
+                report.sent += 1
+            else:
+                report.failures.append(
+                    Failure(
+                        self.id,
+                        recipient.address,
+                        result.reply,
+                        result.status == "retry",
+                        recipient.address in bounced,
+                    )
+                )
 
 
 async def deliver(
@@ -598,8 +732,8 @@ async def deliver(
     advance: Advance = lambda: None,
     record: bool = True,
 ) -> None:
-    """Mail each recipient, up to the transport's concurrency at once, committing each
-    result to the ledger (unless record=False: a --to test send).
+    """Mail each recipient, up to the transport's concurrency at once, committing the
+    results to the ledger in small groups (LedgerGroup; record=False: a --to test send).
 
     When the transport stops (its circuit breaker opened, or [smtp] run_timeout
     passed), the workers take no one else; everyone not tried stays pending, and the
@@ -613,37 +747,21 @@ async def deliver(
     )
     queue: Iterator[Recipient] = iter(recipients)
     report = run.report
+    results = LedgerGroup(run, factory.id, record=record)
     tried = 0
 
     async def worker() -> None:
         nonlocal tried
         # All workers share one iterator: each takes the next recipient when it is free,
-        # and the message is built only then (never all messages up front).
+        # and the message is made only then (never all messages up front).
         for recipient in queue:
-            message = factory.build(recipient)
+            data = factory.data(recipient)
             try:
-                result = await transport.send(message, recipient.address)
+                result = await transport.send(data, recipient.address, dot_stuffed=True)
             except DeliveryStopped:
                 return  # this recipient, and the rest, stay pending
             tried += 1
-            now = datetime.now(UTC)
-            bounced = False
-            if record:
-                bounced = record_delivery(run.db, factory.id, recipient, result, now)
-            if bounced:
-                log.warning(bounce_sentence(recipient.address, result.reply))
-            if result.status == "sent":
-                report.sent += 1
-            else:
-                report.failures.append(
-                    Failure(
-                        factory.id,
-                        recipient.address,
-                        result.reply,
-                        result.status == "retry",
-                        bounced,
-                    )
-                )
+            results.add(recipient, result)
             advance()
 
     workers = max(1, min(transport.concurrency, len(recipients)))
@@ -661,6 +779,8 @@ async def deliver(
                 first = first.exceptions[0]
             raise first from None
         raise
+    finally:
+        results.commit()  # also when interrupted: every result received is recorded
     if transport.stopped:
         report.stopped = transport.stopped
         if record and len(recipients) > tried:

@@ -230,6 +230,8 @@ class SmtpConfig:
     retries: int = 5  # retries of a transient failure, after the first attempt
     retry_base_seconds: float = 0.5  # first backoff; doubles each retry, capped at 30 s
     messages_per_connection: int = 100
+    # Send MAIL, RCPT and DATA together when the server offers PIPELINING (RFC 2920).
+    pipelining: bool = True
     # Seconds one `digest send` may spend mailing, all digests together; then it starts
     # no more attempts and everyone not mailed stays pending. systemd/digest.service's
     # TimeoutStartSec= is this plus a margin for the sync (tests/test_systemd.py).

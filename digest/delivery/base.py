@@ -43,8 +43,11 @@ class DeliveryResult:
 class Transport(Protocol):
     """An async context manager that delivers messages one recipient at a time.
 
-    `send` is called from up to `concurrency` asyncio tasks at once; after each
-    result the caller commits it to the ledger before that task sends again.
+    `send` is called from up to `concurrency` asyncio tasks at once. The message is
+    an EmailMessage or its bytes as email.policy.SMTP flattens it (CRLF line ends);
+    dot_stuffed=True: bytes with every line that starts with a dot given one more,
+    as DATA carries them (digest.mail.message.dot_stuff). The caller records each
+    result in the ledger, in small groups (digest.app.send.LedgerGroup).
     `send` reports failures as results; it raises only for a problem that stops
     all delivery (bad credentials, unreachable server) — as a UserError, or as
     DeliveryStopped when the transport gave up for this run (then `stopped` says why).
@@ -58,7 +61,13 @@ class Transport(Protocol):
 
     async def __aexit__(self, *exc: object) -> None: ...
 
-    async def send(self, message: email.message.EmailMessage, recipient: str) -> DeliveryResult: ...
+    async def send(
+        self,
+        message: email.message.EmailMessage | bytes,
+        recipient: str,
+        *,
+        dot_stuffed: bool = False,
+    ) -> DeliveryResult: ...
 
 
 def make_transport(cfg: Config, *, batch: str = "", deadline: float | None = None) -> Transport:

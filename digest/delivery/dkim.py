@@ -72,10 +72,21 @@ class DkimSigner:
             ) from None
         return signer
 
-    def signature(self, message: email.message.EmailMessage) -> str:
-        """The DKIM-Signature header's value for the message as it will be sent, unfolded."""
-        data = message.as_bytes(policy=email.policy.SMTP)
-        present = {name.lower().encode() for name in message.keys()}  # noqa: SIM118
+    def signature(self, message: email.message.EmailMessage | bytes) -> str:
+        """The DKIM-Signature header's value for the message as it will be sent, unfolded.
+
+        bytes: the message flattened with email.policy.SMTP (CRLF), not dot-stuffed."""
+        if isinstance(message, bytes):
+            data = message
+            head = data[: data.find(b"\r\n\r\n")]
+            present = {
+                line.partition(b":")[0].strip().lower()
+                for line in head.split(b"\r\n")
+                if line[:1] not in (b" ", b"\t")
+            }
+        else:
+            data = message.as_bytes(policy=email.policy.SMTP)
+            present = {name.lower().encode() for name in message.keys()}  # noqa: SIM118
         header = dkim.sign(
             data,
             self.selector,

@@ -63,10 +63,21 @@ class OutboxTransport:
     async def __aexit__(self, *exc: object) -> None:
         return None
 
-    async def send(self, message: email.message.EmailMessage, recipient: str) -> DeliveryResult:
+    async def send(
+        self,
+        message: email.message.EmailMessage | bytes,
+        recipient: str,
+        *,
+        dot_stuffed: bool = False,
+    ) -> DeliveryResult:
         target = self.folder / outbox_filename(recipient)
         try:
-            data = message.as_bytes(policy=email.policy.SMTP)
+            if isinstance(message, bytes):
+                data = message.replace(b"\r\n..", b"\r\n.") if dot_stuffed else message
+                if dot_stuffed and data[:2] == b"..":
+                    data = data[1:]
+            else:
+                data = message.as_bytes(policy=email.policy.SMTP)
             _write_atomically(target, data)
         except OSError as exc:
             return DeliveryResult(recipient, "failed", f"{target}: {exc.strerror or exc}")

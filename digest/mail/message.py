@@ -11,6 +11,7 @@ refused with a sentence naming the setting.
 
 from __future__ import annotations
 
+import dataclasses
 import email.headerregistry
 import email.policy
 import email.utils
@@ -18,10 +19,12 @@ import functools
 import hashlib
 import quopri
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
 from email.message import EmailMessage
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 from digest.errors import UserError
 
@@ -128,6 +131,7 @@ def subject_line(subject: str, prefix: str = "") -> str:
     return one_line(f"{prefix} {subject}" if prefix else subject, SUBJECT_MAX)
 
 
+@functools.lru_cache(maxsize=64)
 def address_domain(address: str) -> str:
     """The domain of an address that may carry a display name ("Name <a@b.org>")."""
     _, addr = email.utils.parseaddr(address)
@@ -297,8 +301,220 @@ def add_dkim_signature(msg: EmailMessage, value: str) -> None:
     msg["DKIM-Signature"] = POLICY.header_factory("DKIM-Signature", one_line(value, 2000))
 
 
+def with_dkim_signature(data: bytes, value: str) -> bytes:
+    """Message bytes (CRLF) with a DKIM-Signature header last, as add_dkim_signature
+    puts it on an EmailMessage."""
+    end = data.find(b"\r\n\r\n") + 2
+    header = f"DKIM-Signature: {one_line(value, 2000)}\r\n".encode("ascii")
+    return data[:end] + header + data[end:]
+
+
 def _quoted_printable(body: str) -> str:
     """UTF-8, quoted-printable, \n line ends (the policy writes CRLF on the wire)."""
     lines = body.replace("\r\n", "\n").replace("\r", "\n").rstrip("\n").split("\n")
     data = b"\n".join(line.encode("utf-8") for line in lines) + b"\n"
     return quopri.encodestring(data).decode("ascii")
+
+
+# ---- one digest flattened once, each reader's bytes filled in ------------------------
+#
+# build_message + as_bytes costs milliseconds a reader (the email package folds every
+# header and writes every body line in Python), and a subscriber's message differs
+# from the next one's only in three places: the To header, the Message-ID and the
+# link token in the List-Unsubscribe header and in both bodies. A MessageTemplate is
+# one reader's message flattened once, cut at those places; a reader's bytes are the
+# pieces joined with their own values.
+
+_SOFT_BREAK = b"=\r\n"  # a quoted-printable soft line break, as the SMTP policy writes it
+# Addresses whose To header is just "To: <address>" (one line, nothing to encode);
+# any other address is folded by the header registry, exactly as build_message does.
+_PLAIN_ADDRESS = re.compile(
+    r"[A-Za-z0-9+_-]+(?:\.[A-Za-z0-9+_-]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+)
+_MAX_LINE = 78  # the SMTP policy's max_line_length
+
+
+def dot_stuff(data: bytes, *, line_start: bool = True) -> bytes:
+    """CRLF-ended message bytes as DATA sends them: a line that starts with a dot gets
+    one more (RFC 5321 4.5.2); the final "." line is not added. line_start=False: the
+    bytes continue a line, so a dot at their start is left alone."""
+    stuffed = data.replace(b"\r\n.", b"\r\n..")
+    return b"." + stuffed if line_start and stuffed[:1] == b"." else stuffed
+
+
+def to_header(address: str) -> bytes:
+    """The To header line of a message to `address`, as build_message writes it (CRLF)."""
+    line = f"To: {address}\r\n"
+    if len(line) - 2 <= _MAX_LINE and _PLAIN_ADDRESS.fullmatch(address):
+        return line.encode("ascii")
+    header = _parsed_header("To", address, f"recipient {address!r}")
+    return cast(str, header.fold(policy=POLICY)).encode("ascii", "surrogateescape")
+
+
+def token_shape(token: str) -> tuple[int, ...]:
+    """A link token's shape: the lengths of its dot-separated parts.
+
+    Tokens of one shape flatten alike: their characters (A-Z a-z 0-9 _ -, and the
+    dots) are never encoded in a header or in quoted-printable, so only their length
+    and the places of their dots decide where lines are folded.
+    """
+    return tuple(map(len, token.split(".")))
+
+
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _same_shape_token(token: str) -> str:
+    """A random token of the same shape, found nowhere else in a message."""
+    import secrets
+
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    return "".join(c if c == "." else secrets.choice(alphabet) for c in token)
+
+
+@dataclass(frozen=True)
+class _Hole:
+    """Where a reader's own value goes: "to" (the whole To header line),
+    "message-id", or "token" (cut by soft line breaks after the lengths in `cuts`)."""
+
+    what: Literal["to", "message-id", "token"]
+    cuts: tuple[int, ...] = ()
+    line_start: bool = False  # the value starts a line (after a soft line break)
+
+
+class MessageTemplate:
+    """One digest's message to subscribers, flattened once, with a hole per reader value.
+
+    `fill` gives the bytes that build_message + as_bytes(policy=SMTP) give for that
+    reader, except the MIME boundary: one per template instead of a random one per
+    message. `make` checks that promise on a second reader before a template is used.
+    """
+
+    def __init__(self, pieces: list[bytes], holes: list[_Hole], shape: tuple[int, ...]) -> None:
+        self.pieces = pieces  # len(holes) + 1 pieces, a hole between two pieces
+        self.holes = holes
+        self.shape = shape  # the token shape this template fills (token_shape)
+        self.boundary = b""
+        # Dot-stuffed once. The first piece starts the header; the others follow a value
+        # in the middle of a line, or the To line (and start the next header).
+        self._stuffed = [dot_stuff(p, line_start=i == 0) for i, p in enumerate(pieces)]
+
+    @classmethod
+    def make(
+        cls,
+        build: Callable[[str, str], EmailMessage],
+        *,
+        token: str,
+        message_id: Callable[[str], str],
+    ) -> MessageTemplate | None:
+        """A template for readers whose link token has `token`'s shape, or None when the
+        message cannot be cut so (then every reader's message is built in full).
+
+        build(address, token) is the reader's EmailMessage (build_message with their
+        links); message_id(address) their Message-ID.
+        """
+        if not _TOKEN_CHARS.fullmatch(token):
+            return None
+        first = _Probe(build, token)
+        template = first.template(message_id)
+        if template is None:
+            return None
+        # The promise, checked on another reader: the same bytes as built in full.
+        second = _Probe(build, token)
+        expected = second.data.replace(second.boundary, first.boundary)
+        mid = message_id(second.address)
+        if template.fill(second.address, mid, second.token) != expected:
+            return None
+        stuffed = template.fill(second.address, mid, second.token, dot_stuffed=True)
+        if stuffed != dot_stuff(expected):
+            return None
+        return template
+
+    def fill(
+        self, address: str, message_id: str, token: str, *, dot_stuffed: bool = False
+    ) -> bytes | None:
+        """This reader's message (CRLF line ends), or None when their token has another
+        shape (then build it in full).
+
+        dot_stuffed: as SMTP's DATA sends it (RFC 5321 4.5.2: a line that starts with a
+        dot gets one more), without the final ".": the pieces are stuffed once, so a
+        transport need not scan every message for dots.
+        """
+        if token_shape(token) != self.shape or not _TOKEN_CHARS.fullmatch(token):
+            return None
+        pieces = self._stuffed if dot_stuffed else self.pieces
+        to = to_header(address)
+        mid = message_id.encode("ascii")
+        raw = token.encode("ascii")
+        out = [pieces[0]]
+        for hole, piece in zip(self.holes, pieces[1:], strict=True):
+            if hole.what == "to":
+                out.append(to)
+            elif hole.what == "message-id":
+                out.append(mid)
+            elif not hole.cuts and not (dot_stuffed and hole.line_start and raw[:1] == b"."):
+                out.append(raw)
+            else:
+                # After a soft line break a part starts a line: a dot there is stuffed.
+                parts, start = [], 0
+                for cut in (*hole.cuts, len(raw)):
+                    part = raw[start:cut]
+                    stuff = dot_stuffed and (start > 0 or hole.line_start) and part[:1] == b"."
+                    parts.append(b"." + part if stuff else part)
+                    start = cut
+                out.append(_SOFT_BREAK.join(parts))
+            out.append(piece)
+        return b"".join(out)
+
+
+class _Probe:
+    """One made-up reader's message, built in full and flattened: what a template is
+    cut from, and what it is checked against."""
+
+    def __init__(self, build: Callable[[str, str], EmailMessage], token: str) -> None:
+        import secrets
+
+        self.address = f"reader-{secrets.token_hex(6)}@example.invalid"
+        self.token = _same_shape_token(token)
+        message = build(self.address, self.token)
+        self.data = message.as_bytes(policy=email.policy.SMTP)
+        boundary = message.get_boundary()
+        self.boundary = boundary.encode("ascii") if boundary else b""
+
+    def template(self, message_id: Callable[[str], str]) -> MessageTemplate | None:
+        data = self.data
+        head_end = data.find(b"\r\n\r\n") + 2
+        spans: list[tuple[int, int, _Hole]] = []
+        to_line = to_header(self.address)
+        mid = message_id(self.address).encode("ascii")
+        for found, hole in ((to_line, _Hole("to")), (mid, _Hole("message-id"))):
+            at = data.find(found, 0, head_end)
+            if at < 0 or data.find(found, at + 1, head_end) >= 0:
+                return None
+            spans.append((at, at + len(found), hole))
+        if data[spans[0][0] - 2 : spans[0][0]] != b"\r\n":
+            return None  # "To:" must start its line
+        # The token, also where a soft line break cuts it.
+        pattern = b"(?:=\r\n)?".join(re.escape(bytes([c])) for c in self.token.encode("ascii"))
+        for match in re.finditer(pattern, data):
+            cuts, length = [], 0
+            for piece in match.group().split(_SOFT_BREAK):
+                length += len(piece)
+                cuts.append(length)
+            spans.append((match.start(), match.end(), _Hole("token", tuple(cuts[:-1]))))
+        spans.sort(key=lambda s: s[0])
+        pieces: list[bytes] = []
+        holes: list[_Hole] = []
+        at = 0
+        for start, end, hole in spans:
+            if start < at:
+                return None  # overlapping places: not a message we can cut
+            pieces.append(data[at:start])
+            holes.append(dataclasses.replace(hole, line_start=data[start - 1 : start] == b"\n"))
+            at = end
+        pieces.append(data[at:])
+        if any(h.what == "to" and p[:1] == b"." for h, p in zip(holes, pieces[1:], strict=True)):
+            return None  # a line after To starting with a dot: never from build_message
+        template = MessageTemplate(pieces, holes, token_shape(self.token))
+        template.boundary = self.boundary
+        return template

@@ -32,7 +32,7 @@ from digest.state.db import transaction
 RecipientKind = Literal["list", "subscriber", "test"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a run holds one per reader not yet mailed
 class Recipient:
     address: str  # lower-cased
     kind: RecipientKind
@@ -333,8 +333,8 @@ def delivery_statuses(db: sqlite_utils.Database, id_: DigestId) -> dict[str, str
 
 def pending_deliveries(db: sqlite_utils.Database, id_: DigestId) -> list[Recipient]:
     return [
-        Recipient(row["recipient"], row["kind"])
-        for row in db.query(
+        Recipient(address, kind)
+        for address, kind in db.conn.execute(
             "SELECT recipient, kind FROM deliveries WHERE digest_id = ? AND status = 'pending' "
             "ORDER BY kind, recipient",
             [str(id_)],
@@ -382,6 +382,19 @@ def record_result(
         "UPDATE deliveries SET status = ?, reply = ?, attempts = attempts + 1, updated_at = ? "
         "WHERE digest_id = ? AND recipient = ?",
         [status, reply, _stamp(now), str(id_), recipient],
+    )
+
+
+def record_sent(
+    db: sqlite_utils.Database, id_: DigestId, results: Sequence[tuple[str, str, datetime]]
+) -> None:
+    """Write many "sent" results (recipient, reply, when) at once, in the caller's
+    transaction: one statement prepared for the whole group."""
+    key = str(id_)
+    db.conn.executemany(
+        "UPDATE deliveries SET status = 'sent', reply = ?, attempts = attempts + 1, "
+        "updated_at = ? WHERE digest_id = ? AND recipient = ?",
+        [(reply, _stamp(now), key, recipient) for recipient, reply, now in results],
     )
 
 

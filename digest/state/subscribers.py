@@ -16,7 +16,7 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parseaddr, unquote
@@ -221,9 +221,25 @@ def set_preferences(
     return cursor.rowcount == 1
 
 
-def mailed_subscribers(db: sqlite_utils.Database) -> list[Subscriber]:
-    """The subscribers a month's bundles go to: active and not paused."""
-    return [s for s in list_subscribers(db, "active") if not s.paused]
+def mailed_subscribers(db: sqlite_utils.Database) -> Iterator[Subscriber]:
+    """The subscribers a month's bundles go to: active and not paused, one at a time
+    (a run never holds a Subscriber for each of 100,000 readers)."""
+    cursor = db.conn.execute(
+        "SELECT * FROM subscribers WHERE status = 'active' AND NOT paused ORDER BY address"
+    )
+    names = [c[0] for c in cursor.description]
+    for row in cursor:
+        yield _row_to_subscriber(dict(zip(names, row, strict=True)))
+
+
+def mailed_addresses(db: sqlite_utils.Database) -> set[str]:
+    """The addresses of mailed_subscribers."""
+    return {
+        row[0]
+        for row in db.conn.execute(
+            "SELECT address FROM subscribers WHERE status = 'active' AND NOT paused"
+        )
+    }
 
 
 # ---- double opt-in ------------------------------------------------------------------
@@ -297,6 +313,12 @@ def confirm_subscription(
 def get_subscriber(db: sqlite_utils.Database, address: str) -> Subscriber | None:
     rows = list(db.query("SELECT * FROM subscribers WHERE address = ?", [address]))
     return _row_to_subscriber(rows[0]) if rows else None
+
+
+def link_id(db: sqlite_utils.Database, address: str) -> str | None:
+    """The subscriber's link id (sid), or None: one indexed lookup per message mailed."""
+    row = db.conn.execute("SELECT sid FROM subscribers WHERE address = ?", [address]).fetchone()
+    return str(row[0]) if row and row[0] else None
 
 
 def list_subscribers(

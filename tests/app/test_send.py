@@ -417,3 +417,91 @@ def test_a_month_frozen_under_an_earlier_name_is_still_part_of_the_subscribers_m
     text = message.read_text(encoding="utf-8")
     assert "QUILLWORT LINTER FOUNDATION SYNC" in text  # the part frozen under the old name
     assert "QUILLWORT DOCS" in text
+
+
+def test_results_are_committed_a_group_at_a_time_or_soon(tmp_path: Path) -> None:
+    """LEDGER_GROUP results, or LEDGER_GROUP_SECONDS after the first waiting one: one
+    fsync per group instead of one per message, and a bounded window after a crash."""
+    import asyncio
+
+    from digest.app.send import LEDGER_GROUP, LedgerGroup, SendOptions, SendRun
+    from digest.config.schema import Config
+    from digest.delivery.base import DeliveryResult
+    from digest.model import DigestId
+    from digest.periods import Period
+    from digest.state import ledger
+    from digest.state.db import open_db
+    from digest.state.ledger import Recipient
+
+    db = open_db(tmp_path / "state.db")
+    id_ = DigestId("Quillwort Sync", Period(2026, 10))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    stored = ledger.store_digest(db, id_, subject="s", text="t", html="h", json_body="{}", now=now)
+    readers = [Recipient(f"r{i:03d}@example.org", "subscriber") for i in range(LEDGER_GROUP + 5)]
+    ledger.prepare_ledger(db, stored, readers, message_id=str, resend=False, now=now)
+    run = SendRun(Config(path=tmp_path / "config.toml"), db, SendOptions(), now, None)
+
+    def sent() -> int:
+        return ledger.count_sent(db, id_)
+
+    async def mail() -> None:
+        group = LedgerGroup(run, id_)
+        for reader in readers[: LEDGER_GROUP - 1]:
+            group.add(reader, DeliveryResult(reader.address, "sent", "250 OK"))
+        assert sent() == 0 and run.report.sent == 0  # waiting, and the report says so too
+        last = readers[LEDGER_GROUP - 1]
+        group.add(last, DeliveryResult(last.address, "sent", "250 OK"))
+        assert sent() == LEDGER_GROUP  # a full group is committed at once
+        for reader in readers[LEDGER_GROUP:]:
+            group.add(reader, DeliveryResult(reader.address, "sent", "250 OK"))
+        assert sent() == LEDGER_GROUP
+        async with asyncio.timeout(5):  # committed LEDGER_GROUP_SECONDS later
+            while sent() < len(readers):
+                await asyncio.sleep(0.01)
+
+    asyncio.run(mail())
+    assert run.report.sent == len(readers)
+
+
+def test_a_failed_group_commit_stops_the_mailing_and_loses_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from digest.app.send import LedgerGroup, SendOptions, SendRun
+    from digest.config.schema import Config
+    from digest.delivery.base import DeliveryResult
+    from digest.model import DigestId
+    from digest.periods import Period
+    from digest.state import ledger
+    from digest.state.db import open_db
+    from digest.state.ledger import Recipient
+
+    db = open_db(tmp_path / "state.db")
+    id_ = DigestId("Quillwort Sync", Period(2026, 10))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    stored = ledger.store_digest(db, id_, subject="s", text="t", html="h", json_body="{}", now=now)
+    readers = [Recipient(f"r{i}@example.org", "subscriber") for i in range(3)]
+    ledger.prepare_ledger(db, stored, readers, message_id=str, resend=False, now=now)
+    run = SendRun(Config(path=tmp_path / "config.toml"), db, SendOptions(), now, None)
+    real = ledger.record_sent
+
+    def disk_full(*args: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    async def mail() -> LedgerGroup:
+        group = LedgerGroup(run, id_)
+        monkeypatch.setattr(ledger, "record_sent", disk_full)
+        for reader in readers[:2]:
+            group.add(reader, DeliveryResult(reader.address, "sent", "250 OK"))
+        async with asyncio.timeout(5):  # the timer's commit fails ...
+            while group._failed is None:
+                await asyncio.sleep(0.01)
+        with pytest.raises(sqlite3.OperationalError):  # ... and the next result stops
+            group.add(readers[2], DeliveryResult(readers[2].address, "sent", "250 OK"))
+        return group
+
+    group = asyncio.run(mail())
+    monkeypatch.setattr(ledger, "record_sent", real)
+    group.commit()  # the commit at the end of the digest writes what waited
+    assert ledger.count_sent(db, id_) == 2 and run.report.sent == 2
