@@ -40,7 +40,7 @@ from rapidfuzz import fuzz, process
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
 from digest.notes.sections import heading_meaning, section_meaning
-from digest.notes.text import without_time_box
+from digest.notes.text import plain_text, without_time_box
 from digest.periods import Period
 from digest.tracking.conventions import SeriesConventions, read_as
 from digest.tracking.threads import (
@@ -402,15 +402,30 @@ def _previous_status(before: list[Item]) -> str | None:
 
 
 GROUPED_SHOWN = 5  # sub-bullets of a grouping highlight shown in its title
+GROUPING_WORDS = 6  # a label at most this long ("Recently adopted sub-projects:")
+GROUPED_WORDS = 12  # each thing it groups at most this long (a name, a link)
+
+
+def _grouped(item: Item) -> list[str]:
+    """What a grouping label ("Recently adopted sub-projects:") lists under it; none
+    for a sentence ending in a colon, whose sub-bullets are its discussion."""
+    label = item.text.rstrip()
+    if not label.endswith(":") or not item.children:
+        return []
+    if len(plain_text(label).split()) > GROUPING_WORDS:
+        return []
+    shown = [c.strip() for c in item.children[:GROUPED_SHOWN]]
+    if any(len(plain_text(c).split()) > GROUPED_WORDS for c in shown):
+        return []
+    return shown
 
 
 def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
     title = without_time_box(item.text)
-    if title.rstrip().endswith(":") and item.children:
+    if grouped := _grouped(item):
         # "Recently adopted sub-projects:" says nothing without what it groups.
-        shown = "; ".join(c.strip() for c in item.children[:GROUPED_SHOWN])
         more = "; …" if len(item.children) > GROUPED_SHOWN else ""
-        title = f"{title.rstrip()} {shown}{more}"
+        title = f"{title.rstrip()} {'; '.join(grouped)}{more}"
     return Entry(
         title=title,
         status=item.status,

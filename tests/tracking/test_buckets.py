@@ -570,3 +570,18 @@ def test_a_grouping_highlight_shows_what_it_groups() -> None:
         "Recently adopted plugins: otter-plugin-s3; otter-plugin-kafka",
         "Docs site moved to the new domain",
     ]
+
+
+def test_a_sentence_ending_in_a_colon_keeps_its_discussion_out_of_the_highlight() -> None:
+    april = """# 2031-04-01 Otter Maintainers
+
+## Highlights
+
+- [ana] proposal to make the streaming parser the default in the docs:
+  - https://git.example.org/otter/docs/issues/12
+  - maybe we could write a page with the common errors and how to fix them
+"""
+    digest = notes_digest("2031-04", {"2031-04-01.md": april})
+    assert titles(digest.highlights) == [
+        "[ana] proposal to make the streaming parser the default in the docs:"
+    ]
