@@ -241,9 +241,10 @@ def load_followed(
     from digest.state import threads as kept
     from digest.state.notes import hidden_marks, meeting_rows, meeting_versions
 
-    resolution = series_of(db)
+    rows = meeting_rows(db)
+    resolution = resolve_series(SeriesMeeting(*row) for row in rows)
     chosen = match_series(resolution.names(), series, resolution)
-    notes = series_notes(meeting_rows(db), meeting_versions(db), resolution)
+    notes = series_notes(rows, meeting_versions(db), resolution)
     # Threads kept under a name no series has any more (renamed): rebuilt under the new one.
     for name in set(kept.kept_series(db)) - set(notes):
         with transaction(db):
