@@ -26,6 +26,7 @@ Every decision is recorded as a Join, which `digest items --explain` prints.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -172,15 +173,18 @@ class Vocabulary:
         # make its own words look common.
         self.df: Counter[str] = Counter()
         self.total = 0
-        self._seen: set[frozenset[str]] = set()
+        # Each wording seen, as a stable 8-byte digest: a kept tracker (pickled at
+        # every month's end) stays small however many wordings a history has.
+        self._seen: set[bytes] = set()
         self.add(texts)
 
     def add(self, texts: Iterable[list[str]]) -> None:
         """Count more wordings (a meeting's, as meetings arrive)."""
         for words in texts:
-            distinct = frozenset(words)
-            if distinct not in self._seen:
-                self._seen.add(distinct)
+            distinct = set(words)
+            key = hashlib.blake2b("\x1f".join(sorted(distinct)).encode(), digest_size=8).digest()
+            if key not in self._seen:
+                self._seen.add(key)
                 self.df.update(distinct)
                 self.total += 1
 
