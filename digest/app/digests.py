@@ -39,11 +39,13 @@ def local_today(cfg: Config, now: datetime) -> date:
     return now.astimezone(zone).date()
 
 
-def series_of(db: Any) -> SeriesResolution:
-    """Which stored meetings form one series, named by its newest title (digest.tracking.series)."""
+def series_of(db: Any, rows: Sequence[tuple[Any, ...]] | None = None) -> SeriesResolution:
+    """Which stored meetings form one series, named by its newest title
+    (digest.tracking.series); `rows`: digest.state.notes.meeting_rows, when read already."""
     from digest.state.notes import meeting_rows
 
-    return resolve_series(SeriesMeeting(*row) for row in meeting_rows(db))
+    rows = meeting_rows(db) if rows is None else rows
+    return resolve_series(SeriesMeeting(*row) for row in rows)
 
 
 def load_notes(
@@ -119,9 +121,9 @@ def compute_digests(
 
     now = now or datetime.now(UTC)
     period = period or last_complete(local_today(cfg, now))
-    # A month's digest depends only on the notes up to its end (the threads are built
-    # meeting by meeting): later meetings are not even loaded.
-    followed = load_followed(cfg, db, series, before=period.end)
+    # A month's digest reads only the notes of its window up to its end (the threads
+    # are built meeting by meeting): later meetings are never read.
+    followed = load_followed(cfg, db, series)
     return followed.digests(
         cfg, period, built_at=ledger.built_at(db, followed.renamed), keep_empty=series is not None
     )
@@ -195,8 +197,8 @@ class Followed:
         keep_empty: bool = False,
     ) -> list[Digest]:
         """The period's digests of `series` (default: every chosen series)."""
-        from digest.app.tracked import keep_up, kept_threads, rules_key
-        from digest.state.notes import load_items_of, load_meetings_of
+        from digest.app.tracked import items_of, keep_up, kept_threads, rules_key
+        from digest.state.notes import load_meetings_of
 
         key = rules_key(cfg)
         end = period.end
@@ -213,11 +215,7 @@ class Followed:
                 if m.id in notes.meetings
             ]
             threads = kept_threads(self.db, notes, since=since, end=end)
-            items = [
-                i if i.series == name else replace(i, series=name)
-                for i in load_items_of(self.db, notes.parsed_names, since=since, before=end)
-                if i.meeting_id in notes.meetings
-            ]
+            items = items_of(self.db, notes, since=since, before=end)
             digest = series_digest(
                 cfg,
                 name,
@@ -232,17 +230,15 @@ class Followed:
         return digests
 
 
-def load_followed(
-    cfg: Config, db: Any, series: str | None, *, before: date | None = None
-) -> Followed:
-    """The series whose name contains `series` (all when None), from the state; only
-    the meetings held before `before` when given."""
+def load_followed(cfg: Config, db: Any, series: str | None) -> Followed:
+    """The series whose name contains `series` (all when None), from the state (each
+    digest then reads only the notes up to its period's end)."""
     from digest.app.tracked import series_notes
     from digest.state import threads as kept
     from digest.state.notes import hidden_marks, meeting_rows, meeting_versions
 
     rows = meeting_rows(db)
-    resolution = resolve_series(SeriesMeeting(*row) for row in rows)
+    resolution = series_of(db, rows)
     chosen = match_series(resolution.names(), series, resolution)
     notes = series_notes(rows, meeting_versions(db), resolution)
     # Threads kept under a name no series has any more (renamed): rebuilt under the new one.

@@ -117,8 +117,8 @@ def keep_up(cfg: Config, db: Any, notes: SeriesNotes, end: date, key: str) -> No
     """Bring the kept threads of a series up to `end` (a month boundary): every item
     of its meetings held before then placed, and a point kept at `end`."""
     stored = kept.points(db, notes.name)
-    print_ = fingerprints(notes, [p.boundary for p in stored] + [end])
-    valid = [p for p in stored if p.key == key and p.fingerprint == print_[p.boundary]]
+    prints = fingerprints(notes, [p.boundary for p in stored] + [end])
+    valid = [p for p in stored if p.key == key and p.fingerprint == prints[p.boundary]]
     if any(p.boundary >= end for p in valid):
         return
     start = valid[0] if valid else None
@@ -132,7 +132,7 @@ def keep_up(cfg: Config, db: Any, notes: SeriesNotes, end: date, key: str) -> No
             tracker = pickle.loads(kept.point_blob(db, start))
             since = start.boundary
         _build(cfg, db, notes, tracker, since=since, end=end)
-        point = kept.Point(notes.name, end, tracker.ordinal, key, print_[end])
+        point = kept.Point(notes.name, end, tracker.ordinal, key, prints[end])
         kept.save_point(db, point, pickle.dumps(tracker, pickle.HIGHEST_PROTOCOL))
         older = [p.boundary for p in kept.points(db, notes.name)][KEPT_POINTS:]
         kept.drop_points(db, notes.name, older)
@@ -142,7 +142,6 @@ def _build(
     cfg: Config, db: Any, notes: SeriesNotes, tracker: SeriesTracker, *, since: date, end: date
 ) -> None:
     from digest.app.digests import followed_items
-    from digest.state.notes import load_items_of
 
     cold = _StoredThreads(db, notes.name)
     warnings: list[str] = []
@@ -150,11 +149,7 @@ def _build(
     days = sorted({day for day, _blob in notes.meetings.values() if since <= day < end})
     cuts = [*days[::CHUNK_MEETINGS], end]
     for low, high in pairwise(cuts):
-        items = [
-            i if i.series == notes.name else replace(i, series=notes.name)
-            for i in load_items_of(db, notes.parsed_names, since=low, before=high)
-            if i.meeting_id in notes.meetings
-        ]
+        items = items_of(db, notes, since=low, before=high)
         for batch in meeting_batches(followed_items(cfg, items)):
             ordinal = tracker.ordinal
             placed = tracker.add(batch, cfg.tracking, cold, warnings)
@@ -168,6 +163,21 @@ def _build(
             )
     for warning in warnings:
         log.warning("%s", warning)
+
+
+def items_of(db: Any, notes: SeriesNotes, *, since: date, before: date) -> list[Item]:
+    """The items of the series' meetings held in [since, before), in its name now."""
+    from digest.state.notes import load_items_of
+
+    return [
+        _named(i, notes.name)
+        for i in load_items_of(db, notes.parsed_names, since=since, before=before)
+        if i.meeting_id in notes.meetings
+    ]
+
+
+def _named(item: Item, series: str) -> Item:
+    return item if item.series == series else replace(item, series=series)
 
 
 def kept_threads(db: Any, notes: SeriesNotes, *, since: date, end: date) -> list[Thread]:
@@ -184,6 +194,6 @@ def kept_threads(db: Any, notes: SeriesNotes, *, since: date, end: date) -> list
         thread = threads.get(p.index)
         if thread is None:
             thread = threads[p.index] = Thread(id=item.key, series=notes.name)
-        thread.items.append(item if item.series == notes.name else replace(item, series=notes.name))
+        thread.items.append(_named(item, notes.name))
         thread.joins.append(p.join)
     return [threads[index] for index in sorted(threads)]
