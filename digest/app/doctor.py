@@ -347,7 +347,9 @@ def check_series(cfg: Config) -> list[CheckResult]:
         if not cfg.db_path.exists():
             return []
         with open_read_only(cfg.db_path) as conn:
-            _meetings, items, resolution = load_notes(sqlite_utils.Database(conn))
+            _meetings, items, resolution = load_notes(
+                sqlite_utils.Database(conn, execute_plugins=False)
+            )
     except (OSError, sqlite3.Error):
         return []  # the state check says what is wrong with the state
     items = followed_items(cfg, items)

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 from digest.config.schema import Config, SourceConfig
 from digest.sources.base import Listing, Scan, redact_url
-from digest.sources.feed import feed_location, list_feed_notes, scan_feed
-from digest.sources.folder import list_dir_notes, scan_dir
-from digest.sources.git import git_location, is_local, list_git_notes, scan_git
+
+# Each kind's module is imported when a source of that kind is read: a `digest
+# sync` of one folder never pays for the feed reader's HTML parser or git's code.
 
 
 def scan_source(
@@ -24,9 +24,15 @@ def scan_source(
 ) -> Scan:
     """What is new in one source since the stored state (SourceError: the source failed)."""
     if src.kind == "git":
+        from digest.sources.git import scan_git
+
         return scan_git(cfg, src, last_commit=last_commit, stored_blobs=stored_blobs)
     if src.kind == "dir":
+        from digest.sources.folder import scan_dir
+
         return scan_dir(cfg, src, stored_blobs=stored_blobs)
+    from digest.sources.feed import scan_feed
+
     return scan_feed(cfg, src, stored_blobs=stored_blobs)
 
 
@@ -38,16 +44,26 @@ def list_notes(cfg: Config, src: SourceConfig) -> Listing | None:
     SourceError, one sentence, when the source cannot be read.
     """
     if src.kind == "git":
+        from digest.sources.git import is_local, list_git_notes
+
         return list_git_notes(cfg, src) if is_local(src.url) else None
     if src.kind == "dir":
+        from digest.sources.folder import list_dir_notes
+
         return list_dir_notes(cfg, src)
+    from digest.sources.feed import list_feed_notes
+
     return list_feed_notes(cfg, src)
 
 
 def where(cfg: Config, src: SourceConfig) -> str:
     """Where a source's notes are read from, as shown to a user (never a password)."""
     if src.kind == "git":
+        from digest.sources.git import git_location
+
         return redact_url(git_location(cfg, src))
     if src.kind == "dir":
         return str(cfg.resolve(src.path))
+    from digest.sources.feed import feed_location
+
     return redact_url(feed_location(cfg, src))

@@ -244,7 +244,9 @@ def open_db(path: Path) -> sqlite_utils.Database:
         conn.execute("PRAGMA synchronous=FULL")
     except (OSError, sqlite3.Error) as exc:
         raise database_error(path, exc) from None
-    db = sqlite_utils.Database(conn)
+    # No sqlite-utils plugins: looking them up scans every installed package's
+    # entry points at each start, and none has any business inside our state.
+    db = sqlite_utils.Database(conn, execute_plugins=False)
     migrate(db, path)
     return db
 
