@@ -258,8 +258,16 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
             now=reading.seen_at,
         )
 
+    known_files = store.folder_files(db, src.name) if src.kind == "dir" and not start_over else {}
     try:
-        scan = scan_source(cfg, src, last_commit=last_commit, stored_blobs=blobs)
+        scan = scan_source(
+            cfg,
+            src,
+            last_commit=last_commit,
+            stored_blobs=blobs,
+            known_files=known_files,
+            now=reading.seen_at,
+        )
     except SourceError as exc:
         summary.error = str(exc)
         warn(str(exc))
@@ -304,6 +312,11 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
     if start_over or stored is None or cursor != (stored.last_commit if stored else None):
         with transaction(db):
             save_cursor(cursor)
+    if src.kind == "dir" and scan.files != known_files:
+        # Each entry's hash is checked against the stored version before it is
+        # trusted, so this may be written after the versions, or not at all.
+        with transaction(db):
+            store.set_folder_files(db, src.name, scan.files)
 
 
 def _store_version(

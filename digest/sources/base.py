@@ -60,6 +60,9 @@ class Scan:
     warnings: list[str] = field(default_factory=list)
     cursor: str | None = None  # where the source stands once every batch is stored
     meetings_from: date | None = None  # git `since`: meetings held before it are not kept
+    # A folder: path -> (stat signature, hash) of each file found to hold its stored
+    # version, filled as the batches are read; the next scan skips reading those.
+    files: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass

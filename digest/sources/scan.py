@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 from digest.config.schema import Config, SourceConfig
 from digest.sources.base import Listing, Scan, redact_url
@@ -21,8 +22,14 @@ def scan_source(
     *,
     last_commit: str | None,
     stored_blobs: Mapping[str, str],
+    known_files: Mapping[str, tuple[str, str]] | None = None,
+    now: datetime | None = None,
 ) -> Scan:
-    """What is new in one source since the stored state (SourceError: the source failed)."""
+    """What is new in one source since the stored state (SourceError: the source failed).
+
+    `known_files`: a folder's last `Scan.files`, so that unchanged files are not read;
+    `now`: the sync's clock (a folder trusts no file changed just before it).
+    """
     if src.kind == "git":
         from digest.sources.git import scan_git
 
@@ -30,7 +37,8 @@ def scan_source(
     if src.kind == "dir":
         from digest.sources.folder import scan_dir
 
-        return scan_dir(cfg, src, stored_blobs=stored_blobs)
+        now_ns = None if now is None else int(now.timestamp() * 1_000_000_000)
+        return scan_dir(cfg, src, stored_blobs=stored_blobs, known_files=known_files, now_ns=now_ns)
     from digest.sources.feed import scan_feed
 
     return scan_feed(cfg, src, stored_blobs=stored_blobs)

@@ -9,6 +9,7 @@ Tables
   deliveries   the ledger: one row per digest x recipient (pending/sent/failed)
   subscribers  the digest's own subscribers
   thread_*     the threads, kept between runs (digest.state.threads)
+  folder_files a folder source's files as last seen: stat signature and hash
 
 Every multi-row change runs in one transaction, so a SIGKILL leaves either the
 old state or the new one, never half of each.
@@ -27,7 +28,7 @@ import sqlite_utils
 
 from digest.errors import LockedError, UserError, database_error
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v1(db: sqlite_utils.Database) -> None:
@@ -225,8 +226,22 @@ def _v4(db: sqlite_utils.Database) -> None:
     create_tables(db)  # the threads, kept between runs (digest.state.threads)
 
 
+def _v5(db: sqlite_utils.Database) -> None:
+    """A folder's files as last seen, so that a sync reads only the changed ones."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS folder_files (
+            source TEXT NOT NULL,
+            path TEXT NOT NULL,
+            signature TEXT NOT NULL,        -- size:mtime_ns:ctime_ns:inode
+            blob TEXT NOT NULL,             -- sha256 of the content it had then
+            PRIMARY KEY (source, path)
+        )"""
+    )
+
+
 # Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 
 
 def meta_value(db: sqlite_utils.Database, key: str) -> str | None:

@@ -285,6 +285,24 @@ def current_blobs(db: sqlite_utils.Database, source: str) -> dict[str, str]:
     return {path: blob for path, blob in db.conn.execute(sql, (source,))}
 
 
+def folder_files(db: sqlite_utils.Database, source: str) -> dict[str, tuple[str, str]]:
+    """A folder source's files as its last sync saw them: path -> (signature, blob)."""
+    sql = "SELECT path, signature, blob FROM folder_files WHERE source = ?"
+    return {path: (sig, blob) for path, sig, blob in db.conn.execute(sql, (source,))}
+
+
+def set_folder_files(
+    db: sqlite_utils.Database, source: str, files: Mapping[str, tuple[str, str]]
+) -> None:
+    """Replaces a folder source's files as last seen (inside the caller's transaction)."""
+    conn = db.conn
+    conn.execute("DELETE FROM folder_files WHERE source = ?", (source,))
+    conn.executemany(
+        "INSERT INTO folder_files (source, path, signature, blob) VALUES (?, ?, ?, ?)",
+        [(source, path, sig, blob) for path, (sig, blob) in files.items()],
+    )
+
+
 def _upsert_document(
     db: sqlite_utils.Database, doc: Document, warnings: Sequence[str], seen_at: datetime
 ) -> None:
@@ -489,6 +507,7 @@ def forget_source(db: sqlite_utils.Database, name: str) -> int:
     removed = conn.execute("DELETE FROM meetings WHERE source = ?", (name,)).rowcount
     conn.execute("UPDATE documents SET deleted = 1 WHERE source = ? AND current = 1", (name,))
     conn.execute("DELETE FROM sources WHERE name = ?", (name,))
+    conn.execute("DELETE FROM folder_files WHERE source = ?", (name,))
     return int(removed)
 
 

@@ -8,7 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +214,46 @@ def test_dir_source_syncs_by_content_hash(tmp_path: Path) -> None:
     report, db = run(cfg)
     assert report.failed == ["folder"]
     assert len(store.load_meetings(db)) == 1
+
+
+def test_a_folder_sync_keeps_what_it_saw_and_still_finds_every_edit(tmp_path: Path) -> None:
+    """The state keeps each file's stat beside its stored hash, so later syncs read only
+    changed files; an edit that keeps size and mtime, a deletion and a source that
+    leaves the config are all still seen."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "2026-01-08.md").write_text(note("2026-01-08", "[ ] tide tables"))
+    (folder / "2026-01-15.md").write_text(note("2026-01-15", "[ ] moon data"))
+    cfg = make_config(tmp_path, {"name": "folder", "kind": "dir", "path": "notes"})
+    db = open_db(cfg.db_path)
+    later = datetime.now(UTC) + timedelta(minutes=1)  # nothing written "just now"
+
+    def kept() -> list[str]:
+        return [path for (path,) in db.execute("SELECT path FROM folder_files ORDER BY path")]
+
+    assert sync(cfg, db, now=later).new_notes == 2
+    assert kept() == []  # nothing was stored when the files were read
+    assert sync(cfg, db, now=later).new_notes == 0
+    assert kept() == ["2026-01-08.md", "2026-01-15.md"]
+
+    edited = folder / "2026-01-15.md"
+    before = edited.stat()
+    edited.write_text(note("2026-01-15", "[x] moon data"))  # same size, same mtime
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))
+    (folder / "2026-01-08.md").unlink()
+    report = sync(cfg, db, now=later)
+    assert (report.new_notes, report.deleted_notes) == (1, 1)
+    assert [(i.meeting_date, i.status) for i in store.load_items(db)] == [
+        (date(2026, 1, 15), "done")
+    ]
+    assert kept() == []  # the edited file is vouched for once its version is stored
+    sync(cfg, db, now=later)
+    assert kept() == ["2026-01-15.md"]
+
+    # A source that leaves the config leaves nothing behind.
+    cfg.sources = []
+    sync(cfg, db, now=later)
+    assert kept() == []
 
 
 def test_feed_source_syncs_entries(tmp_path: Path) -> None:

@@ -6,9 +6,11 @@ import http.server
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from git_notes import GitNotes, git_source, make_config, note
@@ -18,7 +20,7 @@ from digest.model import Document
 from digest.notes.parse import parse_document
 from digest.sources.base import Batch, Scan, SourceError, decode_note, guess_org, redact_url
 from digest.sources.feed import scan_feed
-from digest.sources.folder import scan_dir
+from digest.sources.folder import note_files, scan_dir
 from digest.sources.git import parse_raw_log, scan_git
 from digest.sources.globs import git_pathspecs, matches_glob
 from digest.sources.html_markdown import html_to_markdown
@@ -341,6 +343,93 @@ def test_dir_changes_are_found_by_content_hash(tmp_path: Path) -> None:
     (folder / "2026-01-08.md").write_text(note("2026-01-08", "one, edited"))
     changed = [p for b in scan_dir(cfg, src, stored_blobs=stored).batches for p in paths(b)]
     assert changed == [("2026-01-08.md", False), ("sub/2026-01-15.md", True)]
+
+
+def _scan_all(scan: Scan) -> list[tuple[str, bool]]:
+    return [p for b in scan.batches for p in paths(b)]
+
+
+def test_a_folder_file_is_read_again_only_when_its_stat_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A no-op sync of a big folder stats its files instead of reading them; an edit
+    is still found when it keeps the size and the modification time (cp -p, rsync -t)."""
+    import digest.sources.folder as folder_source
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for day in ("2026-01-08", "2026-01-15"):
+        (folder / f"{day}.md").write_text(note(day, "tide tables"))
+    cfg = dir_config(tmp_path, folder)
+    src = cfg.sources[0]
+    later = time.time_ns() + 60_000_000_000  # a sync a minute on: nothing is too recent
+    reads: list[str] = []
+    real_read = folder_source._read
+
+    def counted_read(*args: Any) -> Any:
+        reads.append(args[1])
+        return real_read(*args)
+
+    monkeypatch.setattr(folder_source, "_read", counted_read)
+
+    first = scan_dir(cfg, src, stored_blobs={}, now_ns=later)
+    stored = {d.path: d.blob for b in first.batches for v in b.versions for d in [v.document]}
+    assert first.files == {}  # nothing was stored yet: nothing to vouch for
+    second = scan_dir(cfg, src, stored_blobs=stored, now_ns=later)
+    assert _scan_all(second) == [] and sorted(second.files) == sorted(stored)
+    reads.clear()
+    third = scan_dir(cfg, src, stored_blobs=stored, known_files=second.files, now_ns=later)
+    assert _scan_all(third) == [] and reads == [] and third.files == second.files
+
+    edited = folder / "2026-01-08.md"
+    before = edited.stat()
+    edited.write_text(note("2026-01-08", "tide tablez"))  # same size ...
+    os.utime(edited, ns=(before.st_atime_ns, before.st_mtime_ns))  # ... same mtime
+    assert edited.stat().st_size == before.st_size
+    fourth = scan_dir(cfg, src, stored_blobs=stored, known_files=third.files, now_ns=later)
+    assert _scan_all(fourth) == [("2026-01-08.md", False)] and reads == ["2026-01-08.md"]
+    assert "2026-01-08.md" not in fourth.files  # its new version is not stored yet
+
+    # An entry vouches only for the version it was made with: after a start over
+    # (nothing stored) or with another stored hash, the file is read.
+    reads.clear()
+    other = {**stored, "2026-01-15.md": "0" * 64}
+    assert _scan_all(scan_dir(cfg, src, stored_blobs=other, known_files=third.files)) == [
+        ("2026-01-08.md", False),
+        ("2026-01-15.md", False),
+    ]
+    assert reads == ["2026-01-08.md", "2026-01-15.md"]
+
+
+def test_a_folder_file_changed_just_before_the_scan_is_not_vouched_for(tmp_path: Path) -> None:
+    """Written in the clock tick the scan reads it, a file could change again without
+    its stat changing: such a file is read by the next scan too."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "2026-01-08.md").write_text(note("2026-01-08", "one"))
+    cfg = dir_config(tmp_path, folder)
+    src = cfg.sources[0]
+    first = scan_dir(cfg, src, stored_blobs={})
+    stored = {v.document.path: v.document.blob for b in first.batches for v in b.versions}
+    now = scan_dir(cfg, src, stored_blobs=stored)
+    assert _scan_all(now) == [] and now.files == {}  # written just now
+    later = scan_dir(cfg, src, stored_blobs=stored, now_ns=time.time_ns() + 60_000_000_000)
+    assert _scan_all(later) == [] and list(later.files) == ["2026-01-08.md"]
+
+
+def test_a_folder_is_listed_files_first_then_subfolders_without_links_to_folders(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "notes"
+    (folder / "b").mkdir(parents=True)
+    (folder / "a").mkdir()
+    (folder / ".obsidian").mkdir()
+    for rel in ("z.md", "a/y.md", "b/x.md", ".obsidian/w.md", "b/notes.txt"):
+        (folder / rel).write_text(note("2026-01-08", rel))
+    (folder / "linked").symlink_to(folder / "a")  # a link to a folder is not walked
+    (folder / "alias.md").symlink_to(folder / "z.md")  # a link to a file is that file
+    (folder / "broken.md").symlink_to(folder / "missing.md")
+    assert list(note_files(folder, ["**/*.md"])) == ["alias.md", "z.md", "a/y.md", "b/x.md"]
 
 
 def test_a_missing_folder_is_an_error_not_a_deletion(tmp_path: Path) -> None:
