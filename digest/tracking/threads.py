@@ -348,7 +348,9 @@ class SeriesTracker:
         self.by_ref: dict[str, dict[int, None]] = defaultdict(dict)  # ref -> threads, in order
         self.own_refs: dict[int, set[str]] = defaultdict(set)  # refs in a thread's own texts
         self.by_row: dict[str, int] = {}
-        self.meeting_ordinal: dict[date, int] = {}  # a meeting date -> its (last) ordinal
+        # A meeting day (date.toordinal(): a kept tracker pickles ints much faster than
+        # dates, and a long history has thousands) -> its (last) meeting's ordinal.
+        self.meeting_ordinal: dict[int, int] = {}
         self.ordinal = 0  # of the next meeting
 
     def add(
@@ -377,7 +379,7 @@ class SeriesTracker:
         self.active = keep
         building = _States(self.hot, cold)
         candidates = _Candidates(_text_candidates(building, self.active, ordinal, tracking))
-        self.meeting_ordinal[batch[0].meeting_date] = ordinal
+        self.meeting_ordinal[batch[0].meeting_date.toordinal()] = ordinal
         proposals: list[tuple[int, float, int, int, Join]] = []
         # An action list's carry-over of an action reviewed above goes where the review
         # goes (below), so the two never compete for the same thread.
@@ -597,12 +599,12 @@ def _first_detail(item: Item) -> str:
     )
 
 
-def _followed_meeting(item: Item, ordinal: int, meeting_ordinal: dict[date, int]) -> int | None:
+def _followed_meeting(item: Item, ordinal: int, meeting_ordinal: dict[int, int]) -> int | None:
     """The ordinal of the meeting a follow-up item continues: the one its heading names,
     else the previous meeting of the series ("from last time")."""
     named = follow_up_date(item)
     if named is not None:
-        return meeting_ordinal.get(named)
+        return meeting_ordinal.get(named.toordinal())
     return ordinal - 1 if ordinal > 0 else None
 
 
