@@ -305,9 +305,9 @@ def window_start(meeting_dates: Sequence[date], end: date, tracking: TrackingCon
 
     A thread with no item since is never listed (it went quiet more than forget_after
     such months ago), so the digest's cost does not grow with the history."""
-    held = sorted({Period.of(d) for d in meeting_dates if d < end})
+    held = sorted({(d.year, d.month) for d in meeting_dates if d < end})  # no Period per day
     months = max(tracking.forget_after, CONVENTION_MONTHS)
-    return held[-months].start if len(held) >= months else date.min
+    return Period(*held[-months]).start if len(held) >= months else date.min
 
 
 def series_digest(

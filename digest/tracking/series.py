@@ -153,7 +153,6 @@ def resolve_series(meetings: Iterable[SeriesMeeting]) -> SeriesResolution:
     shapes = _titled_by_shape(ordered) if any(m.origin == "fallback" for m in ordered) else {}
     raw: dict[str, str] = {}  # meeting id -> its series before grouping
     names: dict[str, _Name] = {}
-    newest: dict[str, tuple[date, str]] = {}
     overrides = {m.series for m in ordered if m.origin == "override"}
     for m in ordered:
         name = m.series
@@ -177,15 +176,19 @@ def resolve_series(meetings: Iterable[SeriesMeeting]) -> SeriesResolution:
         chains[index].names.append(entry)
         chain_of[entry.name] = index
 
+    # A chain is named after its newest meeting's name (the latest date, then the
+    # greatest name); each name belongs to one chain, so each final name to one.
+    newest: dict[int, tuple[date, str]] = {}
     for m in ordered:
         index = chain_of[raw[m.id]]
-        newest[str(index)] = max(newest.get(str(index), (date.min, "")), (m.date, raw[m.id]))
+        newest[index] = max(newest.get(index, (date.min, "")), (m.date, raw[m.id]))
     result = SeriesResolution()
     for m in ordered:
         index = chain_of[raw[m.id]]
-        final = newest[str(index)][1]
+        final = newest[index][1]
         result.by_meeting[m.id] = final
-        result.aliases.setdefault(final, set()).update(n.name for n in chains[index].names)
+        if final not in result.aliases:
+            result.aliases[final] = {n.name for n in chains[index].names}
     return result
 
 
