@@ -179,6 +179,12 @@ class GitRepo:
             tmp.write_text(wanted, encoding="utf-8")
             tmp.replace(file)
 
+    def renew(self, objects: Path) -> None:
+        """Make the clone again, empty, borrowing `objects`."""
+        shutil.rmtree(self.path)
+        self.ensure()
+        self.borrow(objects)
+
     def fetch(self, url: str, branch: str) -> str:
         """Fetch the branch (default: the remote's HEAD) and return its commit."""
         ref = f"refs/heads/{branch}" if branch else "HEAD"
@@ -385,7 +391,16 @@ def fetch_clone(cfg: Config, src: SourceConfig, path: Path) -> tuple[GitRepo, st
         repo.ensure()
         objects = None if is_remote_url(src.url) else _objects_of(location, repo.env)
         repo.borrow(objects)
-        head = repo.fetch(location, src.branch)
+        try:
+            head = repo.fetch(location, src.branch)
+        except GitError:
+            if objects is None:
+                raise
+            # The repository lent its objects, then lost some our refs name (a
+            # force-push, then gc): every later fetch would fail. A borrowing clone
+            # holds nothing of its own, so it is made again, empty, and asked once more.
+            repo.renew(objects)
+            head = repo.fetch(location, src.branch)
     except GitError as err:
         raise _fetch_failure(src, location, err) from None
     except (OSError, subprocess.CalledProcessError) as exc:

@@ -188,6 +188,35 @@ def test_a_rewritten_history_is_reconciled_with_the_new_head(
     assert batch.cursor == new_head
 
 
+def test_a_clone_whose_lender_pruned_its_objects_is_made_again(
+    tmp_path: Path, repo: GitNotes
+) -> None:
+    """A local repository's objects are borrowed: after a force-push and a gc there,
+    the clone's own ref names a commit nobody has. The next sync still reads the new
+    history (once reconciled) instead of failing at every run."""
+    repo.write("notes/a.md", note("2026-01-08", "one"))
+    repo.commit("a", "2026-01-09T00:00:00Z")
+    repo.write("notes/b.md", note("2026-01-15", "two"))
+    old_head = repo.commit("b", "2026-01-16T00:00:00Z")
+    cfg = make_config(tmp_path, git_source(repo))
+    batches(scan(cfg))
+    stored = {p: repo.git("rev-parse", f"{old_head}:{p}") for p in ("notes/a.md", "notes/b.md")}
+    repo.git("reset", "-q", "--hard", "HEAD~1")
+    repo.write("notes/c.md", note("2026-01-22", "three"))
+    new_head = repo.commit("c instead of b", "2026-01-23T00:00:00Z")
+    repo.git("reflog", "expire", "--expire=now", "--all")
+    repo.git("gc", "-q", "--prune=now")
+    with pytest.raises(subprocess.CalledProcessError):  # the old commit is gone for good
+        repo.git("cat-file", "-e", old_head)
+
+    result = scan(cfg, last=old_head, blobs=stored)
+    assert any("rewritten" in w for w in result.warnings)
+    (batch,) = batches(result)
+    assert sorted(paths(batch)) == [("notes/b.md", True), ("notes/c.md", False)]
+    assert batch.cursor == new_head
+    assert scan(cfg, last=new_head, blobs=stored).total == 0
+
+
 def test_bad_files_are_warnings_naming_source_and_path(tmp_path: Path, repo: GitNotes) -> None:
     repo.write("notes/binary.md", b"\x89PNG\r\n\x1a\n\x00\x00")
     repo.write("notes/latin1.md", "# 2026-01-08 caf\u00e9\n".encode("latin-1"))
