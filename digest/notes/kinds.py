@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from digest.model import LineKind
 from digest.notes.sections import SectionMeaning, label_meaning
-from digest.notes.text import EMPHASIS, MD_LINK, URL, plain_text
+from digest.notes.text import EMPHASIS, URL, link_text, plain_text
 
 __all__ = [
     "Kind",
@@ -174,7 +174,9 @@ _PERSON_ROW = re.compile(
 
 def plain(text: str) -> str:
     """The words of a line: links reduced to their text, markup and URLs dropped."""
-    return " ".join(plain_text(_AUTOLINK.sub(r"\1", text), urls=False).split())
+    if "<" in text:
+        text = _AUTOLINK.sub(r"\1", text)
+    return " ".join(plain_text(text, urls=False).split())
 
 
 def _without_owner(text: str) -> str:
@@ -189,7 +191,7 @@ def explicit_action(text: str) -> bool:
 def owner_to_verb(text: str) -> bool:
     """ "Ana to send …", "@bo will …", "JW/RM to …": someone takes on work (not "Ana
     will be away next week": where someone will be is news, not a task)."""
-    bare = MD_LINK.sub(r"\1", text)
+    bare = link_text(text)
     return _OWNER_TO_VERB.match(bare) is not None and _AWAY.match(bare) is None
 
 

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from digest.config.schema import TrackingConfig
-from digest.notes.text import MD_LINK
+from digest.notes.text import link_text
 
 __all__ = [
     "MEANINGS",
@@ -304,7 +304,7 @@ _NOT_WORD = re.compile(r"[^\w]+")
 def normalize_heading(text: str) -> str:
     """Lower case words only: links reduced to their text, "(…)" remarks and emphasis
     dropped, "Q&A" -> "q a", "Follow-ups:" -> "follow ups"."""
-    text = MD_LINK.sub(r"\1", text).replace("’", "'")
+    text = link_text(text).replace("’", "'")
     text = _PARENS.sub(" ", text)  # "Agenda (please add items)", "Attendees (Initials: …)"
     return " ".join(_NOT_WORD.sub(" ", text.lower().replace("'s ", " ")).split())
 

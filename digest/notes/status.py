@@ -17,7 +17,7 @@ from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Status
-from digest.notes.text import CODE, MD_LINK, URL, plain_text
+from digest.notes.text import CODE, URL, has_url, link_text, plain_text
 
 __all__ = ["DEFAULT_DONE", "DEFAULT_DROPPED", "DEFAULT_OPEN", "find_status", "status_words"]
 
@@ -533,7 +533,11 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
     questioned sentence states none (so "no objections, should move forward" is open).
     `lead_words`: only an outcome within the text's first so many words counts."""
     # Links as their text; a URL or code span is a thing named, kept as a word.
-    plain = CODE.sub(" code ", URL.sub(" link ", MD_LINK.sub(r"\1", text)))
+    plain = link_text(text)
+    if has_url(plain):
+        plain = URL.sub(" link ", plain)
+    if "`" in plain:
+        plain = CODE.sub(" code ", plain)
     plain = " ".join(plain_text(plain).split())
     if not plain:
         return None
