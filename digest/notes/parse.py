@@ -18,6 +18,7 @@ naming the line where the cap was first hit.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,8 +110,13 @@ class _DateMatch:
     raw: str
 
 
+_DIGIT = re.compile(r"\d")  # what every date pattern needs
+
+
 def _match_dates(text: str) -> list[_DateMatch]:
     found: list[_DateMatch] = []
+    if _DIGIT.search(text) is None:
+        return found  # most headings: "Agenda", "Action items"
     taken: list[tuple[int, int]] = []
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -236,6 +242,7 @@ def _strip_markup(text: str) -> str:
     return plain_text(text)  # "[**Core** sync](url)" -> "Core sync"
 
 
+@functools.lru_cache(maxsize=4096)  # a file's title, once per meeting under it
 def series_name(title: str) -> str:
     """A heading's series: dates, times, cadence, drafts and decoration removed.
 
