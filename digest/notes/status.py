@@ -394,6 +394,11 @@ def find_status(text: str, tracking: TrackingConfig | None = None) -> tuple[Stat
     if not plain:
         return None
     matcher = _matcher(tracking)
+    if matcher.starts is None or matcher.starts.search(plain) is None:
+        # No phrase anywhere in the text, so none in any zone: a zone is bounded by
+        # characters that no phrase's own edge can take ("->", "(…)", " - ", spaces),
+        # so a phrase matching inside one matches in the whole text too.
+        return None
     for span in _zones(plain):
         found = _search(plain, span, matcher)
         if found:
