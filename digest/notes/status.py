@@ -277,7 +277,7 @@ def _zones(text: str) -> Iterable[tuple[int, int]]:
         yield 0, len(text)
     # The end of the sentence, before trailing "(remarks)" and "[owners]":
     # "… overrides in flight / assigned", "ia32 support done".
-    tail = _TAIL.search(text)
+    tail = _TAIL.search(text) if "(" in text or "[" in text else None
     end = tail.start() if tail else len(text)
     words = list(_NON_SPACE.finditer(text[:end]))
     if words:
