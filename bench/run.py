@@ -1330,19 +1330,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("workdir", nargs="?", help=argparse.SUPPRESS)
-    parser.add_argument("naive", nargs="*", help=argparse.SUPPRESS)
-    parser.add_argument("extra", nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument("more", nargs="*", help=argparse.SUPPRESS)  # a worker's other arguments
     args = parser.parse_args(argv)
 
     if args.worker == "idle":
         print(json.dumps(worker_idle()))
         return 0
     if args.worker == "naive":
-        root, port, count, eml = args.workdir, *args.naive
+        root, port, count, eml = args.workdir, *args.more
         print(json.dumps(worker_naive(Path(root), int(port), int(count), Path(eml))))
         return 0
     if args.worker == "mdparse":
-        print(json.dumps(worker_mdparse(Path(args.workdir), Path(args.extra))))
+        print(json.dumps(worker_mdparse(Path(args.workdir), Path(args.more[0]))))
         return 0
     if args.worker == "corpus":
         print(json.dumps(worker_corpus(args.corpus, Path(args.workdir), args.traced)))

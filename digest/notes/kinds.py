@@ -21,12 +21,13 @@ line's own shape decides the rest.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 from digest.model import LineKind
 from digest.notes.sections import SectionMeaning, label_meaning
-from digest.notes.text import EMPHASIS, MD_LINK, URL, plain_text
+from digest.notes.text import EMPHASIS, URL, has_url, link_text, plain_text
 
 __all__ = [
     "Kind",
@@ -156,6 +157,8 @@ _REACTION = re.compile(
     r"woohoo|congrats|congratulations|\W{1,6})[!.\s]*$",
     re.I,
 )
+_FIRST_SENTENCE_END = re.compile(r"(?<=[.!;])\s+")
+_LABEL_ONLY = re.compile(r"[\w@ .'-]{1,30}:")
 _QUOTED = re.compile(r"^\s*(?:>|\w[\w .]{0,20}>)\s*")
 _CALENDAR = re.compile(
     r"\b(?:google\s*calendar|add (?:it )?to your (?:own )?calendar|calendar invite|ics\b|"
@@ -172,9 +175,12 @@ _PERSON_ROW = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # classify_line asks for it up to five times a line
 def plain(text: str) -> str:
     """The words of a line: links reduced to their text, markup and URLs dropped."""
-    return " ".join(plain_text(_AUTOLINK.sub(r"\1", text), urls=False).split())
+    if "<" in text:
+        text = _AUTOLINK.sub(r"\1", text)
+    return " ".join(plain_text(text, urls=False).split())
 
 
 def _without_owner(text: str) -> str:
@@ -189,7 +195,7 @@ def explicit_action(text: str) -> bool:
 def owner_to_verb(text: str) -> bool:
     """ "Ana to send …", "@bo will …", "JW/RM to …": someone takes on work (not "Ana
     will be away next week": where someone will be is news, not a task)."""
-    bare = MD_LINK.sub(r"\1", text)
+    bare = link_text(text)
     return _OWNER_TO_VERB.match(bare) is not None and _AWAY.match(bare) is None
 
 
@@ -204,7 +210,7 @@ def stated_decision(text: str) -> bool:
 
 def is_placeholder(text: str, *, has_children: bool = False) -> bool:
     """An empty template slot or a line that says there is nothing."""
-    if URL.search(text) or "](" in text:
+    if "](" in text or (has_url(text) and URL.search(text)):
         return False  # a link is something: "[ ] https://github.com/org/repo/issues/158"
     bare = plain(text).strip()
     if not bare:
@@ -215,14 +221,14 @@ def is_placeholder(text: str, *, has_children: bool = False) -> bool:
     if _PLACEHOLDER.match(low) or _PLACEHOLDER.match(bare.strip(".!: ")):
         return True
     # "No updates this time. Still waiting on the board." says there is nothing new.
-    first = re.split(r"(?<=[.!;])\s+", bare, maxsplit=1)[0].rstrip(".!;").lower()
+    first = _FIRST_SENTENCE_END.split(bare, maxsplit=1)[0].rstrip(".!;").lower()
     if first != low and _PLACEHOLDER.match(first) and not has_children:
         return True
     owned = plain(_without_owner(text)).strip().rstrip(".!:")
     if owned != bare and (not owned or owned.lower() in _PLACEHOLDER_WORDS):
         return not has_children  # "Blocked:", "Paolo:", "[luca] n/a"
     # "Blocked:" / "Paolo:" with nothing after the label.
-    return re.fullmatch(r"[\w@ .'-]{1,30}:", bare) is not None and not has_children
+    return _LABEL_ONLY.fullmatch(bare) is not None and not has_children
 
 
 def is_reaction(text: str) -> bool:

@@ -251,22 +251,29 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
     `not_people`: lower-case names that are never owners, e.g. `project_names(org)`.
     """
     found: list[tuple[int, str]] = []
-    for m in _LINKED_MENTION.finditer(text):
-        found.append((m.start(), m.group(1)))
+    # The patterns that search the whole line are tried only where the character they
+    # need is in it ("[", "@", ")"): most lines name nobody.
+    bracket = "[" in text
+    if bracket and "[@" in text:
+        for m in _LINKED_MENTION.finditer(text):
+            found.append((m.start(), m.group(1)))
     bare = blank_links(text)  # offsets kept
-    for m in _BRACKETS.finditer(bare):
-        people = _as_people(m.group("inner"), not_people)
-        if people and not m.group("inner").startswith("^"):
-            found.extend((m.start(), p) for p in people)
-    for m in _HACKMD_NAME.finditer(text):
-        found.append((m.start(), m.group("name").strip()))
-    bare = _HACKMD_NAME.sub(lambda m: " " * len(m.group(0)), bare)
-    for m in _MENTION.finditer(bare):
-        handle = m.group("handle")
-        if m.group("initial") and handle[:1].isupper():
-            handle += m.group("initial")  # "@Chris M": a display name with an initial
-        if handle.lower() not in ("everyone", "all", "here", "channel", "team"):
-            found.append((m.start(), handle))
+    if bracket:
+        for m in _BRACKETS.finditer(bare):
+            people = _as_people(m.group("inner"), not_people)
+            if people and not m.group("inner").startswith("^"):
+                found.extend((m.start(), p) for p in people)
+    if bracket and "[name=" in text:
+        for m in _HACKMD_NAME.finditer(text):
+            found.append((m.start(), m.group("name").strip()))
+        bare = _HACKMD_NAME.sub(lambda m: " " * len(m.group(0)), bare)
+    if "@" in bare:
+        for m in _MENTION.finditer(bare):
+            handle = m.group("handle")
+            if m.group("initial") and handle[:1].isupper():
+                handle += m.group("initial")  # "@Chris M": a display name with an initial
+            if handle.lower() not in ("everyone", "all", "here", "channel", "team"):
+                found.append((m.start(), handle))
     leading = _LEADING_PARENS.match(bare)
     if leading:
         people = _as_people(leading.group("inner"), not_people)
@@ -277,7 +284,7 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
         people = _as_people(speakers.group("names"), not_people)
         if people:
             found.extend((speakers.start(), p) for p in people)
-    trailing = _TRAILING_PARENS.search(bare)
+    trailing = _TRAILING_PARENS.search(bare) if ")" in bare else None
     if trailing:
         people = _as_people(trailing.group("inner"), not_people)
         # "(Melissa)", "(JK)", "(@luca)" — a lower-case "(wohoo)" is a remark, not a name.

@@ -18,6 +18,7 @@ naming the line where the cap was first hit.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -109,8 +110,13 @@ class _DateMatch:
     raw: str
 
 
+_DIGIT = re.compile(r"\d")  # what every date pattern needs
+
+
 def _match_dates(text: str) -> list[_DateMatch]:
     found: list[_DateMatch] = []
+    if _DIGIT.search(text) is None:
+        return found  # most headings: "Agenda", "Action items"
     taken: list[tuple[int, int]] = []
     for pattern in _DATE_PATTERNS:
         for m in pattern.finditer(text):
@@ -236,6 +242,7 @@ def _strip_markup(text: str) -> str:
     return plain_text(text)  # "[**Core** sync](url)" -> "Core sync"
 
 
+@functools.lru_cache(maxsize=4096)  # a file's title, once per meeting under it
 def series_name(title: str) -> str:
     """A heading's series: dates, times, cadence, drafts and decoration removed.
 
@@ -381,15 +388,17 @@ def _split_box_lines(
     """
     if index + 1 >= len(tokens) or tokens[index + 1].type != "inline":
         return "", []
-    content = tokens[index + 1].content.split("\n")
+    raw = tokens[index + 1].content
+    content = raw.split("\n")
     span = tokens[index].map
     first = span[0] + 1 if span else 1
     # In a list item the first line is the item's own (its box is read by the caller).
     start = 0 if keep_first_box else 1
-    cut = next(
-        (k for k, text in enumerate(content) if k >= start and _BOX_LINE.match(text)),
-        len(content),
-    )
+    cut = len(content)
+    if "[" in raw:  # a box needs one: most paragraphs have none
+        cut = next(
+            (k for k, text in enumerate(content) if k >= start and _BOX_LINE.match(text)), cut
+        )
     own = " ".join(content[:cut]).strip()
     boxes: list[ListNode] = []
     for k in range(cut, len(content)):
@@ -443,7 +452,7 @@ def _list_items(
         text = " ".join(t for t in texts if t)
         checked: bool | None = None
         box = _TASK_BOX.match(text)
-        trailing_box = _TRAILING_TASK_BOX.search(text)
+        trailing_box = _TRAILING_TASK_BOX.search(text) if "]" in text else None
         if box:
             checked = box.group(1) != " "
             text = text[box.end() :]

@@ -30,17 +30,22 @@ def _key(org: str, repo: str, num: str) -> str:
 
 def canonical_refs(text: str, default_org: str = "") -> list[str]:
     """GitHub issue/PR/discussion references in `text` as "org/repo#N", first seen first."""
+    # Each pattern is tried only where what it needs is in the text: most lines have
+    # neither a URL nor a "#".
+    has_url, has_hash = "://" in text, "#" in text
     positions: list[tuple[int, str]] = []
-    for m in _GITHUB_URL.finditer(text):
-        positions.append((m.start(), _key(m["org"], m["repo"], m["num"])))
-    # Short forms are looked for outside URLs (blanked, keeping offsets), so
-    # ".../blob/main/x.md#L10" is no reference.
-    rest = _URL.sub(lambda m: " " * len(m.group(0)), text)
-    for m in _FULL_REF.finditer(rest):
-        positions.append((m.start(), _key(m["org"], m["repo"], m["num"])))
-    if default_org:
-        for m in _SHORT_REF.finditer(rest):
-            positions.append((m.start(), _key(default_org, m["repo"], m["num"])))
+    if has_url:
+        for m in _GITHUB_URL.finditer(text):
+            positions.append((m.start(), _key(m["org"], m["repo"], m["num"])))
+    if has_hash:
+        # Short forms are looked for outside URLs (blanked, keeping offsets), so
+        # ".../blob/main/x.md#L10" is no reference.
+        rest = _URL.sub(lambda m: " " * len(m.group(0)), text) if has_url else text
+        for m in _FULL_REF.finditer(rest):
+            positions.append((m.start(), _key(m["org"], m["repo"], m["num"])))
+        if default_org:
+            for m in _SHORT_REF.finditer(rest):
+                positions.append((m.start(), _key(default_org, m["repo"], m["num"])))
     return list(dict.fromkeys(key for _, key in sorted(positions)))
 
 
@@ -52,6 +57,8 @@ def _clean_url(url: str) -> str:
 def plain_links(text: str) -> list[str]:
     """Other http(s) links in `text` (not GitHub issues/PRs), fragment removed, deduplicated."""
     links: list[str] = []
+    if "://" not in text:
+        return links
     for m in _URL.finditer(text):
         url = _clean_url(m.group(0))
         if _GITHUB_URL.fullmatch(url) or _GITHUB_URL.match(m.group(0)):

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from digest.config.schema import TrackingConfig
-from digest.notes.text import MD_LINK
+from digest.notes.text import link_text
 
 __all__ = [
     "MEANINGS",
@@ -304,7 +304,7 @@ _NOT_WORD = re.compile(r"[^\w]+")
 def normalize_heading(text: str) -> str:
     """Lower case words only: links reduced to their text, "(…)" remarks and emphasis
     dropped, "Q&A" -> "q a", "Follow-ups:" -> "follow ups"."""
-    text = MD_LINK.sub(r"\1", text).replace("’", "'")
+    text = link_text(text).replace("’", "'")
     text = _PARENS.sub(" ", text)  # "Agenda (please add items)", "Attendees (Initials: …)"
     return " ".join(_NOT_WORD.sub(" ", text.lower().replace("'s ", " ")).split())
 
@@ -327,7 +327,8 @@ def _phrases(
 @functools.lru_cache(maxsize=256)
 def _compiled(
     extra: tuple[tuple[str, tuple[str, ...]], ...],
-) -> tuple[tuple[re.Pattern[str], int, int, SectionMeaning], ...]:
+) -> tuple[tuple[str, re.Pattern[str], int, int, SectionMeaning], ...]:
+    """(phrase, its pattern, its words, its order, its meaning) for every name."""
     out = []
     for phrase, meaning, configured in _phrases(dict(extra)):
         # Plural-tolerant whole words: "action item" also finds "action items".
@@ -338,7 +339,7 @@ def _compiled(
         order = (
             _CONFIGURED.index(meaning) - len(_CONFIGURED) if configured else _ORDER.index(meaning)
         )
-        out.append((pattern, words, order, meaning))
+        out.append((phrase, pattern, words, order, meaning))
     return tuple(out)
 
 
@@ -374,7 +375,9 @@ def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) ->
     if not text or not _any_phrase(extra).search(text):
         return None
     best: tuple[bool, int, int, int, SectionMeaning] | None = None
-    for pattern, words, order, meaning in _compiled(extra):
+    for phrase, pattern, words, order, meaning in _compiled(extra):
+        if phrase not in text:
+            continue  # its pattern cannot match: most headings hold one or two phrases
         match = pattern.search(text)
         if match is None:
             continue
@@ -404,8 +407,8 @@ def label_meaning(label: str, *, leading: bool = False) -> SectionMeaning | None
     text = normalize_heading(label)
     spans = [
         (n, match.start())
-        for rx, n, _, m in _compiled(())
-        if m == meaning and (match := rx.search(text))
+        for phrase, rx, n, _, m in _compiled(())
+        if m == meaning and phrase in text and (match := rx.search(text))
     ]
     longest = max((n for n, _ in spans), default=0)
     if leading and not any(start == 0 for _, start in spans):

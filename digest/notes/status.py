@@ -17,7 +17,7 @@ from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Status
-from digest.notes.text import CODE, MD_LINK, URL, plain_text
+from digest.notes.text import CODE, URL, has_url, link_text, plain_text
 
 __all__ = ["DEFAULT_DONE", "DEFAULT_DROPPED", "DEFAULT_OPEN", "find_status", "status_words"]
 
@@ -277,7 +277,7 @@ def _zones(text: str) -> Iterable[tuple[int, int]]:
         yield 0, len(text)
     # The end of the sentence, before trailing "(remarks)" and "[owners]":
     # "… overrides in flight / assigned", "ia32 support done".
-    tail = _TAIL.search(text)
+    tail = _TAIL.search(text) if "(" in text or "[" in text else None
     end = tail.start() if tail else len(text)
     words = list(_NON_SPACE.finditer(text[:end]))
     if words:
@@ -394,6 +394,11 @@ def find_status(text: str, tracking: TrackingConfig | None = None) -> tuple[Stat
     if not plain:
         return None
     matcher = _matcher(tracking)
+    if matcher.starts is None or matcher.starts.search(plain) is None:
+        # No phrase anywhere in the text, so none in any zone: a zone is bounded by
+        # characters that no phrase's own edge can take ("->", "(…)", " - ", spaces),
+        # so a phrase matching inside one matches in the whole text too.
+        return None
     for span in _zones(plain):
         found = _search(plain, span, matcher)
         if found:
@@ -533,7 +538,11 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
     questioned sentence states none (so "no objections, should move forward" is open).
     `lead_words`: only an outcome within the text's first so many words counts."""
     # Links as their text; a URL or code span is a thing named, kept as a word.
-    plain = CODE.sub(" code ", URL.sub(" link ", MD_LINK.sub(r"\1", text)))
+    plain = link_text(text)
+    if has_url(plain):
+        plain = URL.sub(" link ", plain)
+    if "`" in plain:
+        plain = CODE.sub(" code ", plain)
     plain = " ".join(plain_text(plain).split())
     if not plain:
         return None

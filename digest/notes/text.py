@@ -19,24 +19,44 @@ CODE = re.compile(r"`[^`]*`")
 EMPHASIS = re.compile(r"[*_`~]+")
 
 
+# Most lines have no link, URL, code span or emphasis: each substitution below is
+# skipped where a string its pattern needs is absent (same result, a fraction of the
+# time of a substitution that finds nothing).
+
+
+def link_text(text: str) -> str:
+    """`text` with each Markdown link (and image) replaced by its text."""
+    return MD_LINK.sub(r"\1", text) if "](" in text else text
+
+
+def has_url(text: str) -> bool:
+    """Whether `text` may hold a bare URL (False only when URL cannot match)."""
+    return "://" in text or "www." in text
+
+
+def _has_emphasis(text: str) -> bool:
+    return "*" in text or "_" in text or "`" in text or "~" in text
+
+
 def plain_text(text: str, *, urls: bool = True, code: bool = True) -> str:
     """`text` without Markdown markup: a link becomes its text, emphasis marks go.
 
     urls=False also drops bare URLs (each becomes a space: they are not words);
     code=False drops code spans whole (a status word in `code` is not a status).
     """
-    text = MD_LINK.sub(r"\1", text)
-    if not urls:
+    text = link_text(text)
+    if not urls and has_url(text):
         text = URL.sub(" ", text)
-    if not code:
+    if not code and "`" in text:
         text = CODE.sub(" ", text)
-    return EMPHASIS.sub("", text)
+    return EMPHASIS.sub("", text) if _has_emphasis(text) else text
 
 
 def blank_links(text: str) -> str:
     """Links and bare URLs replaced by as many spaces: the other words keep their offsets."""
-    text = MD_LINK.sub(lambda m: " " * len(m.group(0)), text)
-    return URL.sub(lambda m: " " * len(m.group(0)), text)
+    if "](" in text:
+        text = MD_LINK.sub(lambda m: " " * len(m.group(0)), text)
+    return URL.sub(lambda m: " " * len(m.group(0)), text) if has_url(text) else text
 
 
 # "(10 min)", "[5m]", "(~10-15 mins)", "(1h)": how long an agenda gave a topic.

@@ -159,6 +159,20 @@ def test_optimized_matcher_agrees_with_the_per_phrase_reference(
         )
 
 
+@settings(max_examples=400, deadline=None)
+@given(
+    text=st.lists(_ALPHABET, max_size=30).map("".join),
+    extra=st.lists(st.sampled_from(["sorted", "k-ok", "\u212aelvin", "-> x", "?"]), max_size=2),
+)
+def test_a_zone_has_a_phrase_only_when_the_whole_text_has_one(text: str, extra: list[str]) -> None:
+    # find_status looks in the zones only when a phrase starts somewhere in the text.
+    matcher = status_module._matcher(TrackingConfig(done_words=extra))
+    assert matcher.starts is not None
+    if matcher.starts.search(text) is None:
+        for span in status_module._zones(text):
+            assert status_module._first_match(text, span, matcher) is None
+
+
 # ---- outcomes written as sentences under an item ------------------------------------
 
 
