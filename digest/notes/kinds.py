@@ -10,7 +10,8 @@ Every line of a note gets one kind, and a reason (`digest items --explain` shows
 - discussion: minutes — what someone said, a question, a reaction, an aside;
   context for the item it is under, never an item of its own;
 - attendance: who came, who chaired;
-- boilerplate: links, calendar lines, template text;
+- boilerplate: links, calendar lines, template text, the meeting's own procedure
+  (a round of introductions, an icebreaker);
 - placeholder: an empty template slot ("<action-item>", "None", "n/a", "-",
   "No updates this week", an empty "Blocked:").
 
@@ -119,6 +120,15 @@ _SCHEDULE = re.compile(
     r"(?:will\s+(?:be\s+)?|are\s+(?:being\s+)?|is\s+(?:being\s+)?|(?:are|is)\s+going\s+to\s+)?"
     r"(?:paus(?:e|es|ed)|resum(?:e|es|ed)|cancell?ed|skipp?(?:ed)?|skip|mov(?:e|es|ed)|"
     r"rescheduled|on\s+(?:hold|break|hiatus)|tak(?:e|es)\s+a\s+break|off\s+for)\b",
+    re.I,
+)
+# The meeting running itself: introductions, an icebreaker. Someone introducing
+# themselves (or a project) elsewhere ("Ana to introduce herself to the board") is not.
+_PROCEDURE = re.compile(
+    r"\bintroduce\s+(?:yourself|yourselves|ourselves)\b|"
+    r"\b(?:a\s+|quick\s+)*round\s+of\s+intro(?:duction)?s\b|"
+    r"^(?:(?:quick|brief|short)\s+)?intro(?:duction)?s\b(?!\s+(?:of|to)\b)|"
+    r"\bice-?\s?breakers?\b",
     re.I,
 )
 # "We chatted about the venue", "Discussed the budget": minutes of what was said.
@@ -272,6 +282,8 @@ def classify_line(
         return Kind("action", "starts with ACTION / AI / TODO")
     if is_calendar_line(text) and not nested:
         return Kind("boilerplate", "a calendar, recording or call link")
+    if not nested and _PROCEDURE.search(plain(text)):
+        return Kind("boilerplate", "the meeting's own procedure (introductions, an icebreaker)")
     if nested:
         if owner_to_verb(text):
             return Kind("discussion", "a next step of the item above (its owner)")

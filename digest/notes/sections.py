@@ -108,6 +108,12 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
         "notetaker",
         "scribe",
         "next week mc",
+        # Who came, introducing themselves: not work, whatever each line says.
+        "introductions",
+        "intros",
+        "round of introductions",
+        "icebreaker",
+        "ice breaker",
     ),
     "review": (
         "review action items",
@@ -441,7 +447,7 @@ def section_meaning(
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 4
+READING_VERSION = 5
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

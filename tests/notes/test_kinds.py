@@ -265,3 +265,33 @@ def test_news_of_the_meetings_own_schedule_is_an_announcement_not_work() -> None
         "Meeting notes template needs an owner",
     ):
         assert classify_line(line, "agenda").kind == "topic", line
+
+
+def test_introductions_and_icebreakers_run_the_meeting_and_are_not_work() -> None:
+    """ "Briefly introduce yourself, there are new people on the call" is the meeting
+    running itself: never a topic left pending; introducing someone or something to
+    others elsewhere is still work."""
+    for line, meaning in (
+        ("[name=Ines] Briefly introduce yourself as there are new people today", "other"),
+        ("Quick round of introductions for first-timers", "agenda"),
+        ("Introductions", "agenda"),
+        ("Icebreaker: which editor do you use?", "agenda"),
+        ("Let's introduce ourselves before the demo", "minutes"),
+    ):
+        assert classify_line(line, meaning).kind == "boilerplate", line  # type: ignore[arg-type]
+    for line, meaning in (
+        ("Ana to introduce herself to the security team", "agenda"),
+        ("Introduction of the new plugin API", "agenda"),
+        ("Intro to the release tooling for new maintainers", "agenda"),
+        ("Introduce a deprecation policy for the CLI flags", "agenda"),
+    ):
+        assert classify_line(line, meaning).kind in ("topic", "action"), line  # type: ignore[arg-type]
+    # Under an "Introductions" heading, each line is someone saying who they are.
+    assert kinds(
+        "# 2031-03-04 Heron Sync\n\n## Introductions\n\n- Ana Lima, works on the importer\n"
+        "- Bo: new here, interested in the CLI\n\n## Agenda\n\n- Snapshot format v2\n"
+    ) == {
+        "Ana Lima, works on the importer": "attendance",
+        "Bo: new here, interested in the CLI": "attendance",
+        "Snapshot format v2": "topic",
+    }
