@@ -750,19 +750,20 @@ async def deliver(
     results = LedgerGroup(run, factory.id, record=record)
     tried = 0
 
-    async def worker() -> None:
+    def done(recipient: Recipient, result: DeliveryResult) -> None:
         nonlocal tried
-        # All workers share one iterator: each takes the next recipient when it is free,
-        # and the message is made only then (never all messages up front).
-        for recipient in queue:
-            data = factory.data(recipient)
-            try:
-                result = await transport.send(data, recipient.address, dot_stuffed=True)
-            except DeliveryStopped:
-                return  # this recipient, and the rest, stay pending
-            tried += 1
-            results.add(recipient, result)
-            advance()
+        tried += 1
+        results.add(recipient, result)
+        advance()
+
+    async def worker() -> None:
+        # All workers share one iterator: each takes the next recipient when its session
+        # is ready for one, and the message is made only then (never all up front).
+        messages = ((r, r.address, factory.data(r)) for r in queue)
+        try:
+            await transport.send_all(messages, done)
+        except DeliveryStopped:
+            return  # the recipient taken last, and the rest, stay pending
 
     workers = max(1, min(transport.concurrency, len(recipients)))
     try:
