@@ -48,6 +48,7 @@ from digest.mail.message import (
     build_message,
     dot_stuff,
     message_id,
+    message_ids,
     subject_line,
     token_shape,
     with_dkim_signature,
@@ -581,6 +582,7 @@ class MessageFactory:
         self.id = id_
         self.signer = DkimSigner.from_config(run.cfg)
         self._templates: dict[tuple[int, ...], MessageTemplate | None] = {}  # by token shape
+        self._message_id = message_ids(id_, run.cfg.mail.sender)
 
     def _token(self, recipient: Recipient) -> str | None:
         """The reader's opaque link token, never their address (None for the list)."""
@@ -619,7 +621,7 @@ class MessageFactory:
         if token is not None and recipient.kind == "subscriber":
             template = self._template(token)
             if template is not None:
-                mid = message_id(self.id, recipient.address, self.cfg.mail.sender)
+                mid = self._message_id(recipient.address)
                 signed = self.signer is not None
                 data = template.fill(recipient.address, mid, token, dot_stuffed=not signed)
                 if data is not None and self.signer is not None:
@@ -636,7 +638,7 @@ class MessageFactory:
             template = MessageTemplate.make(
                 lambda address, token: self._message(address, token, personal=True),
                 token=token,
-                message_id=lambda address: message_id(self.id, address, self.cfg.mail.sender),
+                message_id=self._message_id,
             )
             if template is None:
                 log.debug("%s: every message is built in full (no template)", self.id)

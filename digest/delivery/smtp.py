@@ -120,6 +120,10 @@ class _Pipeline(asyncio.Protocol):
     once to a pipelined MAIL, RCPT, DATA. Once the session is ready (greeting, EHLO,
     TLS, login done by aiosmtplib), the connection's transport is handed to this
     protocol, which writes commands together and reads the replies in order.
+
+    It is on the path of every message, so it does little per reply: one timer per
+    session moved only when a wait must end sooner (not one per wait), and all the
+    complete lines that arrived parsed in one go.
     """
 
     def __init__(self, transport: asyncio.Transport, timeout: float) -> None:
@@ -128,18 +132,17 @@ class _Pipeline(asyncio.Protocol):
         self._buffer = bytearray()
         self._replies: collections.deque[aiosmtplib.SMTPResponse] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._wait_until = 0.0  # loop.time() at which the wait under way times out
+        self._timer: asyncio.TimerHandle | None = None
         self._lost: aiosmtplib.SMTPException | None = None
+        self._loop = asyncio.get_running_loop()
         transport.set_protocol(self)
 
     # ---- asyncio.Protocol
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        while True:
-            reply = self._parse()
-            if reply is None:
-                break
-            self._replies.append(reply)
+        self._parse()
         if len(self._buffer) > _MAX_REPLY:
             self._lose(aiosmtplib.SMTPResponseException(-1, "reply too long"))
         self._wake()
@@ -150,6 +153,9 @@ class _Pipeline(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lose(aiosmtplib.SMTPServerDisconnected("Connection lost"))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     # ---- for the transport
 
@@ -160,18 +166,36 @@ class _Pipeline(asyncio.Protocol):
 
     async def reply(self, timeout: float | None = None) -> aiosmtplib.SMTPResponse:
         """The next reply, in the order the commands were written."""
+        if self._replies:
+            return self._replies.popleft()
+        loop = self._loop
+        until = loop.time() + (self.timeout if timeout is None else timeout)
         while not self._replies:
             if self._lost is not None:
                 raise self._lost
-            self._waiter = asyncio.get_running_loop().create_future()
+            if loop.time() >= until:
+                raise aiosmtplib.SMTPReadTimeoutError("Timed out waiting for a reply")
+            self._wait_until = until
+            if self._timer is None or self._timer.when() > until:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = loop.call_at(until, self._on_timer)
+            self._waiter = loop.create_future()
             try:
-                async with asyncio.timeout(self.timeout if timeout is None else timeout):
-                    await self._waiter
-            except TimeoutError:
-                raise aiosmtplib.SMTPReadTimeoutError("Timed out waiting for a reply") from None
+                await self._waiter
             finally:
                 self._waiter = None
         return self._replies.popleft()
+
+    def _on_timer(self) -> None:
+        """Wake a wait whose time is up; one that may go on waits for the timer again."""
+        self._timer = None
+        if self._waiter is None:
+            return
+        if self._loop.time() >= self._wait_until:
+            self._wake()
+        else:
+            self._timer = self._loop.call_at(self._wait_until, self._on_timer)
 
     def _lose(self, exc: aiosmtplib.SMTPException) -> None:
         if self._lost is None:
@@ -182,25 +206,28 @@ class _Pipeline(asyncio.Protocol):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def _parse(self) -> aiosmtplib.SMTPResponse | None:
-        """One complete reply off the buffer ("250-..." lines continue it), or None."""
-        lines, at = [], 0
-        while True:
-            end = self._buffer.find(b"\n", at)
-            if end < 0:
-                return None
-            line = bytes(self._buffer[at : end + 1])
-            at = end + 1
+    def _parse(self) -> None:
+        """Every complete reply off the buffer ("250-..." lines continue one)."""
+        buffer = self._buffer
+        end = buffer.rfind(b"\n") + 1
+        if not end:
+            return
+        lines: list[bytes] = []
+        at = taken = 0
+        for line in bytes(buffer[:end]).split(b"\n")[:-1]:
+            at += len(line) + 1
             try:
                 code = int(line[:3])
             except ValueError:
                 self._lose(aiosmtplib.SMTPResponseException(-1, "malformed reply"))
-                return None
-            lines.append(line[4:].strip(b" \t\r\n"))
+                return
+            lines.append(line[4:].strip(b" \t\r"))
             if line[3:4] != b"-":
-                del self._buffer[:at]
                 text = b"\n".join(lines).decode("utf-8", "surrogateescape")
-                return aiosmtplib.SMTPResponse(code, text)
+                self._replies.append(aiosmtplib.SMTPResponse(code, text))
+                lines = []
+                taken = at
+        del buffer[:taken]
 
 
 _MAX_REPLY = 32768  # a reply longer than this is not an SMTP server talking
