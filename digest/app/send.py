@@ -4,10 +4,10 @@ For each (series, period) the digest is rendered once and stored in `digests`;
 from then on it is frozen: a resumed or repeated run mails the stored body, never
 a re-computed one. One `deliveries` row per recipient is written (pending) in one
 transaction before the first message leaves. Results are committed in small
-groups (LedgerGroup: LEDGER_GROUP results or LEDGER_GROUP_SECONDS, whichever comes
-first), so after a crash at most LEDGER_GROUP + one message per open connection
-can have been accepted by the server without the ledger knowing (they are mailed
-again by the next run); everyone else is mailed exactly once.
+groups by a writer thread (LedgerGroup), never more than LEDGER_GROUP of them
+uncommitted, so after a crash at most LEDGER_GROUP + one message per open
+connection can have been accepted by the server without the ledger knowing (they
+are mailed again by the next run); everyone else is mailed exactly once.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """SMTP delivery (aiosmtplib): TLS, auth, a small connection pool, rate limit, retries.
 
 SmtpTransport implements digest.delivery.base.Transport. Each send() is one SMTP
-transaction for one recipient (MAIL FROM, RCPT TO, DATA) on a pooled connection:
+transaction for one recipient (MAIL FROM, RCPT TO, DATA) on a pooled connection;
+send_all() carries a stream of them on one session, with PIPELINING one write and
+one wait a message (a message's content goes with the next one's commands):
 
 - transient trouble (connection refused or dropped, a 4xx reply, a timeout) is
   retried with exponential backoff on a fresh connection; when the retries run
