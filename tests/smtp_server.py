@@ -63,6 +63,9 @@ class Faults:
     rcpt_permfail: set[str] = field(default_factory=set)  # answered 550
     # {address: reply}: this exact reply to every RCPT of that address ("550 5.7.1 ...").
     rcpt_replies: dict[str, str] = field(default_factory=dict)
+    # {address: [reply, ...]}: the end of DATA of a message to that address is answered
+    # with these, one per message, in order, and accepted once they are used up.
+    data_replies: dict[str, list[str]] = field(default_factory=dict)
     drop_in_data_times: int = 0  # first N DATA: connection closed after the first data line
     stall_seconds: float = 0  # with stall_times: wait this long before answering DATA's end...
     stall_times: int = 0  # ...for the first N messages, then close without accepting
@@ -116,8 +119,18 @@ class Faults:
             self.rcpt_tempfail = set()
             self.rcpt_permfail = set()
             self.rcpt_replies = {}
+            self.data_replies = {}
             self.hang_rcpt_of = {}
             self.delay_per_message = 0
+
+    def data_reply(self, addresses: list[str]) -> str | None:
+        """The failure reply for the end of this DATA (data_replies), or None to accept it."""
+        with self._lock:
+            for address in addresses:
+                left = self.data_replies.get(address)
+                if left:
+                    return left.pop(0)
+        return None
 
     def rcpt_reply(self, address: str) -> str | None:
         """The failure reply for this RCPT, or None to accept it."""
@@ -444,6 +457,9 @@ class SMTPTestServer:
         if self.faults.take("hang_after_data"):
             await _silent_until_hung_up(server)
             return "421 4.4.2 timeout"  # never seen, and the message was not accepted
+        reply = self.faults.data_reply(envelope.rcpt_tos)
+        if reply is not None:
+            return reply
         if self.faults.delay_per_message:
             await asyncio.sleep(self.faults.delay_per_message)
         data = bytes(envelope.original_content or b"")

@@ -4,15 +4,16 @@ For each (series, period) the digest is rendered once and stored in `digests`;
 from then on it is frozen: a resumed or repeated run mails the stored body, never
 a re-computed one. One `deliveries` row per recipient is written (pending) in one
 transaction before the first message leaves. Results are committed in small
-groups (LedgerGroup: LEDGER_GROUP results or LEDGER_GROUP_SECONDS, whichever comes
-first), so after a crash at most LEDGER_GROUP + one message per open connection
-can have been accepted by the server without the ledger knowing (they are mailed
-again by the next run); everyone else is mailed exactly once.
+groups by a writer thread (LedgerGroup), never more than LEDGER_GROUP of them
+uncommitted, so after a crash at most LEDGER_GROUP + one message per open
+connection can have been accepted by the server without the ledger knowing (they
+are mailed again by the next run); everyone else is mailed exactly once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import email.policy
 import json
@@ -48,6 +49,7 @@ from digest.mail.message import (
     build_message,
     dot_stuff,
     message_id,
+    message_ids,
     subject_line,
     token_shape,
     with_dkim_signature,
@@ -581,6 +583,7 @@ class MessageFactory:
         self.id = id_
         self.signer = DkimSigner.from_config(run.cfg)
         self._templates: dict[tuple[int, ...], MessageTemplate | None] = {}  # by token shape
+        self._message_id = message_ids(id_, run.cfg.mail.sender)
 
     def _token(self, recipient: Recipient) -> str | None:
         """The reader's opaque link token, never their address (None for the list)."""
@@ -619,7 +622,7 @@ class MessageFactory:
         if token is not None and recipient.kind == "subscriber":
             template = self._template(token)
             if template is not None:
-                mid = message_id(self.id, recipient.address, self.cfg.mail.sender)
+                mid = self._message_id(recipient.address)
                 signed = self.signer is not None
                 data = template.fill(recipient.address, mid, token, dot_stuffed=not signed)
                 if data is not None and self.signer is not None:
@@ -636,7 +639,7 @@ class MessageFactory:
             template = MessageTemplate.make(
                 lambda address, token: self._message(address, token, personal=True),
                 token=token,
-                message_id=lambda address: message_id(self.id, address, self.cfg.mail.sender),
+                message_id=self._message_id,
             )
             if template is None:
                 log.debug("%s: every message is built in full (no template)", self.id)
@@ -644,68 +647,157 @@ class MessageFactory:
         return self._templates[shape]
 
 
-# Results are committed to the ledger in groups: one fsync per group, not per message.
-# A result waits at most LEDGER_GROUP_SECONDS, and a group holds at most LEDGER_GROUP:
-# after a crash at most LEDGER_GROUP + max_connections messages are mailed twice
-# (docs/explanation/exactly-once.md).
+# Results are committed to the ledger in groups: one fsync per group, not per message,
+# by a thread with its own connection, so mailing goes on while a group is written. A
+# group is started LEDGER_GROUP_SECONDS after its first result or when it holds
+# LEDGER_GROUP // 2, and never more than LEDGER_GROUP results wait (the one being
+# written included): after a crash at most LEDGER_GROUP + max_connections messages
+# are mailed twice (docs/explanation/exactly-once.md).
 LEDGER_GROUP = 100
 LEDGER_GROUP_SECONDS = 0.05
 
+_Waiting = list[tuple[Recipient, DeliveryResult, datetime]]
+
 
 class LedgerGroup:
-    """One digest's results, committed LEDGER_GROUP at a time or LEDGER_GROUP_SECONDS
-    after the first waiting one, whichever comes first, and at the end.
+    """One digest's results, committed in groups by a writer thread, and at the end.
 
-    The report (sent, failures, bounces) is updated when a group is committed, so it
-    never says more than the ledger does. record=False (a --to test send): nothing is
-    written, the report is updated at once.
+    A group is started LEDGER_GROUP_SECONDS after the first result waiting, or once
+    LEDGER_GROUP // 2 wait, whichever comes first; while one is being written the next
+    one gathers, and `add` waits for the writer rather than let more than LEDGER_GROUP
+    results be uncommitted. The report (sent, failures, bounces) is updated when a
+    group is committed, so it never says more than the ledger does. record=False (a
+    --to test send): nothing is written, the report is updated at once.
     """
 
     def __init__(self, run: SendRun, id_: DigestId, *, record: bool = True) -> None:
         self.run = run
         self.id = id_
         self.record = record
-        self.waiting: list[tuple[Recipient, DeliveryResult, datetime]] = []
+        self.waiting: _Waiting = []
         self._timer: asyncio.TimerHandle | None = None
-        self._failed: BaseException | None = None  # a commit from the timer that failed
+        self._due = False  # the timer fired while a group was being written
+        self._failed: BaseException | None = None  # a commit from the loop that failed
+        self._writing: tuple[concurrent.futures.Future[set[str]], _Waiting] | None = None
+        self._writer: concurrent.futures.ThreadPoolExecutor | None = None
+        self._db: sqlite_utils.Database | None = None  # the writer thread's connection
+        self._path = Path()  # the state database's file
 
     def add(self, recipient: Recipient, result: DeliveryResult) -> None:
         if self._failed is not None:
             raise self._failed  # the state cannot be written: stop mailing
         self.waiting.append((recipient, result, datetime.now(UTC)))
-        if not self.record or len(self.waiting) >= LEDGER_GROUP:
+        if not self.record:
             self.commit()
+        elif len(self.waiting) >= LEDGER_GROUP // 2:
+            self._start()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(
-                LEDGER_GROUP_SECONDS, self._commit_later
+                LEDGER_GROUP_SECONDS, self._start_later
             )
 
-    def _commit_later(self) -> None:
+    def _start_later(self) -> None:
+        self._timer = None
+        self._due = True
         try:
-            self.commit()
+            self._start()
         except Exception as exc:  # raised to the workers by the next add()
             self._failed = exc
 
-    def commit(self) -> None:
-        """Write the waiting results in one transaction. They stay waiting when it fails,
-        so a later commit (the one at the end of the digest) can still write them."""
+    def _start(self) -> None:
+        """Hand the waiting results to the writer thread (once it is free)."""
+        if self._writing is not None:
+            if len(self.waiting) + len(self._writing[1]) < LEDGER_GROUP:
+                return  # _written starts them when the group before is committed
+            self._wait_written()  # never more than LEDGER_GROUP results uncommitted
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        waiting = self.waiting
-        if not waiting:
+        self._due = False
+        batch, self.waiting = self.waiting, []
+        future = self._executor().submit(self._write, batch)
+        self._writing = (future, batch)
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(lambda done: loop.call_soon_threadsafe(self._written, done))
+
+    def _written(self, future: concurrent.futures.Future[set[str]]) -> None:
+        """In the event loop, once the writer is done with a group."""
+        if self._writing is None or self._writing[0] is not future:
+            return  # taken care of by a wait for it
+        try:
+            self._wait_written()
+            if self.waiting and (self._due or len(self.waiting) >= LEDGER_GROUP // 2):
+                self._start()
+        except Exception as exc:  # raised to the workers by the next add()
+            self._failed = exc
+
+    def _wait_written(self) -> None:
+        """Wait for the group being written; on failure its results wait again."""
+        assert self._writing is not None
+        future, batch = self._writing
+        self._writing = None
+        try:
+            bounced = future.result()
+        except BaseException:
+            self.waiting[:0] = batch
+            raise
+        self._report(batch, bounced)
+
+    def commit(self) -> None:
+        """Write every result not committed yet, and wait for it. They stay waiting when
+        it fails, so a later commit (the one at the end of the digest) can still write
+        them."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._writing is not None:
+            self._wait_written()
+        batch, self.waiting = self.waiting, []
+        if not batch:
             return
+        if not self.record:
+            self._report(batch, set())
+            return
+        try:
+            bounced = self._executor().submit(self._write, batch).result()
+        except BaseException:
+            self.waiting[:0] = batch
+            raise
+        self._report(batch, bounced)
+
+    def close(self) -> None:
+        """Stop the writer thread and close its connection (after commit)."""
+        if self._writer is not None:
+            if self._db is not None:
+                self._writer.submit(self._db.conn.close).result()
+                self._db = None
+            self._writer.shutdown()
+            self._writer = None
+
+    def _executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._writer is None:
+            # The run's own state database, wherever it was opened from.
+            self._path = Path(self.run.db.conn.execute("PRAGMA database_list").fetchone()[2])
+            self._writer = concurrent.futures.ThreadPoolExecutor(1, "digest-ledger")
+        return self._writer
+
+    def _write(self, waiting: _Waiting) -> set[str]:
+        """In the writer thread: one transaction; returns the addresses marked bounced."""
+        if self._db is None:
+            self._db = open_db(self._path)
+        db = self._db
         bounced: set[str] = set()
-        if self.record:
-            with transaction(self.run.db):
-                sent = [(r.address, x.reply, at) for r, x, at in waiting if x.status == "sent"]
-                ledger.record_sent(self.run.db, self.id, sent)
-                for recipient, result, now in waiting:
-                    if result.status == "sent":
-                        continue
-                    if record_delivery(self.run.db, self.id, recipient, result, now):
-                        bounced.add(recipient.address)
-        self.waiting = []
+        with transaction(db):
+            sent = [(r.address, x.reply, at) for r, x, at in waiting if x.status == "sent"]
+            ledger.record_sent(db, self.id, sent)
+            for recipient, result, now in waiting:
+                if result.status == "sent":
+                    continue
+                if record_delivery(db, self.id, recipient, result, now):
+                    bounced.add(recipient.address)
+        return bounced
+
+    def _report(self, waiting: _Waiting, bounced: set[str]) -> None:
         report = self.run.report
         for recipient, result, _ in waiting:
             if recipient.address in bounced:
@@ -750,19 +842,20 @@ async def deliver(
     results = LedgerGroup(run, factory.id, record=record)
     tried = 0
 
-    async def worker() -> None:
+    def done(recipient: Recipient, result: DeliveryResult) -> None:
         nonlocal tried
-        # All workers share one iterator: each takes the next recipient when it is free,
-        # and the message is made only then (never all messages up front).
-        for recipient in queue:
-            data = factory.data(recipient)
-            try:
-                result = await transport.send(data, recipient.address, dot_stuffed=True)
-            except DeliveryStopped:
-                return  # this recipient, and the rest, stay pending
-            tried += 1
-            results.add(recipient, result)
-            advance()
+        tried += 1
+        results.add(recipient, result)
+        advance()
+
+    async def worker() -> None:
+        # All workers share one iterator: each takes the next recipient when its session
+        # is ready for one, and the message is made only then (never all up front).
+        messages = ((r, r.address, factory.data(r)) for r in queue)
+        try:
+            await transport.send_all(messages, done)
+        except DeliveryStopped:
+            return  # the recipient taken last, and the rest, stay pending
 
     workers = max(1, min(transport.concurrency, len(recipients)))
     try:
@@ -780,7 +873,10 @@ async def deliver(
             raise first from None
         raise
     finally:
-        results.commit()  # also when interrupted: every result received is recorded
+        try:
+            results.commit()  # also when interrupted: every result received is recorded
+        finally:
+            results.close()
     if transport.stopped:
         report.stopped = transport.stopped
         if record and len(recipients) > tried:

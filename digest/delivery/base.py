@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import email.message
 import email.utils
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from digest.errors import UserError
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from digest.config.schema import Config
 
 DeliveryStatus = Literal["sent", "failed", "retry"]
+K = TypeVar("K")  # what the caller of send_all knows a message by
 
 
 class DeliveryStopped(UserError):
@@ -43,7 +45,8 @@ class DeliveryResult:
 class Transport(Protocol):
     """An async context manager that delivers messages one recipient at a time.
 
-    `send` is called from up to `concurrency` asyncio tasks at once. The message is
+    `send` (or `send_all`, which the send loop uses) is called from up to `concurrency`
+    asyncio tasks at once. The message is
     an EmailMessage or its bytes as email.policy.SMTP flattens it (CRLF line ends);
     dot_stuffed=True: bytes with every line that starts with a dot given one more,
     as DATA carries them (digest.mail.message.dot_stuff). The caller records each
@@ -68,6 +71,17 @@ class Transport(Protocol):
         *,
         dot_stuffed: bool = False,
     ) -> DeliveryResult: ...
+
+    async def send_all(
+        self,
+        messages: Iterator[tuple[K, str, bytes]],
+        done: Callable[[K, DeliveryResult], None],
+    ) -> None:
+        """Send each (key, recipient, dot-stuffed bytes) taken from `messages`, calling
+        done(key, result) as each result is known (not necessarily in order); a message
+        is taken only when the transport is ready to send it. Raises like `send`: after
+        DeliveryStopped, the message taken last and not given to `done` was not tried."""
+        ...
 
 
 def make_transport(cfg: Config, *, batch: str = "", deadline: float | None = None) -> Transport:

@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from digest.delivery.base import DeliveryResult
+from digest.delivery.base import DeliveryResult, K
 from digest.errors import UserError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from digest.periods import Period
 
 _UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9@._+-]")
@@ -82,6 +84,14 @@ class OutboxTransport:
         except OSError as exc:
             return DeliveryResult(recipient, "failed", f"{target}: {exc.strerror or exc}")
         return DeliveryResult(recipient, "sent", str(target))
+
+    async def send_all(
+        self,
+        messages: Iterator[tuple[K, str, bytes]],
+        done: Callable[[K, DeliveryResult], None],
+    ) -> None:
+        for key, recipient, data in messages:
+            done(key, await self.send(data, recipient, dot_stuffed=True))
 
 
 def _write_atomically(target: Path, data: bytes) -> None:

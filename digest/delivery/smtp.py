@@ -1,7 +1,9 @@
 """SMTP delivery (aiosmtplib): TLS, auth, a small connection pool, rate limit, retries.
 
 SmtpTransport implements digest.delivery.base.Transport. Each send() is one SMTP
-transaction for one recipient (MAIL FROM, RCPT TO, DATA) on a pooled connection:
+transaction for one recipient (MAIL FROM, RCPT TO, DATA) on a pooled connection;
+send_all() carries a stream of them on one session, with PIPELINING one write and
+one wait a message (a message's content goes with the next one's commands):
 
 - transient trouble (connection refused or dropped, a 4xx reply, a timeout) is
   retried with exponential backoff on a fresh connection; when the retries run
@@ -38,6 +40,7 @@ import socket
 import ssl
 import time
 import typing
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -77,6 +80,32 @@ class _Permanent(Exception):
         self.reply = reply
 
 
+_T = typing.TypeVar("_T")
+_K = typing.TypeVar("_K")
+_IN_DATA = "in DATA (the message may or may not have been accepted)"
+
+
+@dataclass
+class _Failed:
+    """A first attempt, made in a stream, that a later attempt may get past."""
+
+    error: _Transient
+    started: float  # time.monotonic() when it began, for the circuit breaker
+
+
+@dataclass(slots=True)
+class _Outgoing(typing.Generic[_K]):
+    """One message of a stream (SmtpTransport.send_all)."""
+
+    key: _K
+    recipient: str
+    data: bytes  # dot-stuffed
+    sender: str
+    envelope: bytes | None = None  # MAIL, RCPT and DATA, once written
+    started: float = 0.0  # when its first attempt began
+    failed: _Failed | None = None  # how that attempt failed, if it did
+
+
 @dataclass
 class _Connection:
     client: aiosmtplib.SMTP
@@ -93,6 +122,10 @@ class _Pipeline(asyncio.Protocol):
     once to a pipelined MAIL, RCPT, DATA. Once the session is ready (greeting, EHLO,
     TLS, login done by aiosmtplib), the connection's transport is handed to this
     protocol, which writes commands together and reads the replies in order.
+
+    It is on the path of every message, so it does little per reply: one timer per
+    session moved only when a wait must end sooner (not one per wait), and all the
+    complete lines that arrived parsed in one go.
     """
 
     def __init__(self, transport: asyncio.Transport, timeout: float) -> None:
@@ -101,18 +134,17 @@ class _Pipeline(asyncio.Protocol):
         self._buffer = bytearray()
         self._replies: collections.deque[aiosmtplib.SMTPResponse] = collections.deque()
         self._waiter: asyncio.Future[None] | None = None
+        self._wait_until = 0.0  # loop.time() at which the wait under way times out
+        self._timer: asyncio.TimerHandle | None = None
         self._lost: aiosmtplib.SMTPException | None = None
+        self._loop = asyncio.get_running_loop()
         transport.set_protocol(self)
 
     # ---- asyncio.Protocol
 
     def data_received(self, data: bytes) -> None:
         self._buffer += data
-        while True:
-            reply = self._parse()
-            if reply is None:
-                break
-            self._replies.append(reply)
+        self._parse()
         if len(self._buffer) > _MAX_REPLY:
             self._lose(aiosmtplib.SMTPResponseException(-1, "reply too long"))
         self._wake()
@@ -123,6 +155,9 @@ class _Pipeline(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lose(aiosmtplib.SMTPServerDisconnected("Connection lost"))
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     # ---- for the transport
 
@@ -133,18 +168,36 @@ class _Pipeline(asyncio.Protocol):
 
     async def reply(self, timeout: float | None = None) -> aiosmtplib.SMTPResponse:
         """The next reply, in the order the commands were written."""
+        if self._replies:
+            return self._replies.popleft()
+        loop = self._loop
+        until = loop.time() + (self.timeout if timeout is None else timeout)
         while not self._replies:
             if self._lost is not None:
                 raise self._lost
-            self._waiter = asyncio.get_running_loop().create_future()
+            if loop.time() >= until:
+                raise aiosmtplib.SMTPReadTimeoutError("Timed out waiting for a reply")
+            self._wait_until = until
+            if self._timer is None or self._timer.when() > until:
+                if self._timer is not None:
+                    self._timer.cancel()
+                self._timer = loop.call_at(until, self._on_timer)
+            self._waiter = loop.create_future()
             try:
-                async with asyncio.timeout(self.timeout if timeout is None else timeout):
-                    await self._waiter
-            except TimeoutError:
-                raise aiosmtplib.SMTPReadTimeoutError("Timed out waiting for a reply") from None
+                await self._waiter
             finally:
                 self._waiter = None
         return self._replies.popleft()
+
+    def _on_timer(self) -> None:
+        """Wake a wait whose time is up; one that may go on waits for the timer again."""
+        self._timer = None
+        if self._waiter is None:
+            return
+        if self._loop.time() >= self._wait_until:
+            self._wake()
+        else:
+            self._timer = self._loop.call_at(self._wait_until, self._on_timer)
 
     def _lose(self, exc: aiosmtplib.SMTPException) -> None:
         if self._lost is None:
@@ -155,25 +208,28 @@ class _Pipeline(asyncio.Protocol):
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 
-    def _parse(self) -> aiosmtplib.SMTPResponse | None:
-        """One complete reply off the buffer ("250-..." lines continue it), or None."""
-        lines, at = [], 0
-        while True:
-            end = self._buffer.find(b"\n", at)
-            if end < 0:
-                return None
-            line = bytes(self._buffer[at : end + 1])
-            at = end + 1
+    def _parse(self) -> None:
+        """Every complete reply off the buffer ("250-..." lines continue one)."""
+        buffer = self._buffer
+        end = buffer.rfind(b"\n") + 1
+        if not end:
+            return
+        lines: list[bytes] = []
+        at = taken = 0
+        for line in bytes(buffer[:end]).split(b"\n")[:-1]:
+            at += len(line) + 1
             try:
                 code = int(line[:3])
             except ValueError:
                 self._lose(aiosmtplib.SMTPResponseException(-1, "malformed reply"))
-                return None
-            lines.append(line[4:].strip(b" \t\r\n"))
+                return
+            lines.append(line[4:].strip(b" \t\r"))
             if line[3:4] != b"-":
-                del self._buffer[:at]
                 text = b"\n".join(lines).decode("utf-8", "surrogateescape")
-                return aiosmtplib.SMTPResponse(code, text)
+                self._replies.append(aiosmtplib.SMTPResponse(code, text))
+                lines = []
+                taken = at
+        del buffer[:taken]
 
 
 _MAX_REPLY = 32768  # a reply longer than this is not an SMTP server talking
@@ -371,6 +427,7 @@ class SmtpTransport:
         self._failures_in_row = 0
         self._last_reply = -math.inf
         self._opened_session = False  # one session was opened: the settings work
+        self._unpipelined = False  # a session showed the server does not offer PIPELINING
         # What stopped all delivery (a UserError opening a session): no session is tried
         # after it, by any task.
         self._fatal: UserError | None = None
@@ -425,9 +482,20 @@ class SmtpTransport:
         data = message if isinstance(message, bytes) else wire_bytes(message)
         if not dot_stuffed:
             data = dot_stuff(data)
+        return await self._send(sender, recipient, data)
+
+    async def _send(
+        self, sender: str, recipient: str, data: bytes, *, first: _Failed | None = None
+    ) -> DeliveryResult:
+        """Attempts with backoff until one is answered; `first`: how a first attempt made
+        in a stream (send_all) failed, so this goes on with the second."""
         last_reason = ""
         attempts = self.cfg.retries + 1
-        for attempt in range(attempts):
+        start = 0
+        if first is not None:
+            last_reason = self._transient(first.error, recipient, 0, first.started)
+            start = 1
+        for attempt in range(start, attempts):
             if attempt:
                 await asyncio.sleep(self._backoff(attempt))
             if self._gave_up():
@@ -441,30 +509,40 @@ class SmtpTransport:
             try:
                 reply = await self._bounded(self._attempt(sender, recipient, data))
             except _Permanent as exc:
-                self._replied()
-                log.warning("%s: %s refused: %s", self.where, recipient, exc.reply)
-                return DeliveryResult(recipient, "failed", exc.reply)
+                return self._refused(recipient, exc.reply)
             except _Transient as exc:
-                last_reason = exc.reason
-                if exc.answered:
-                    self._replied()
-                else:
-                    self._failed(exc.reason, started)
-                log.info(
-                    "%s: %s: attempt %d of %d failed (%s)",
-                    self.where,
-                    recipient,
-                    attempt + 1,
-                    attempts,
-                    exc.reason,
-                )
+                last_reason = self._transient(exc, recipient, attempt, started)
                 continue
-            self._replied()
-            log.debug("%s: %s accepted: %s", self.where, recipient, reply)
-            return DeliveryResult(recipient, "sent", reply)
+            return self._accepted(recipient, reply)
         if self.stopped and not self._opened_session:
             raise DeliveryStopped(self.stopped)
         return DeliveryResult(recipient, "retry", last_reason)
+
+    def _accepted(self, recipient: str, reply: str) -> DeliveryResult:
+        self._replied()
+        log.debug("%s: %s accepted: %s", self.where, recipient, reply)
+        return DeliveryResult(recipient, "sent", reply)
+
+    def _refused(self, recipient: str, reply: str) -> DeliveryResult:
+        self._replied()
+        log.warning("%s: %s refused: %s", self.where, recipient, reply)
+        return DeliveryResult(recipient, "failed", reply)
+
+    def _transient(self, exc: _Transient, recipient: str, attempt: int, started: float) -> str:
+        """Count a failed attempt (the circuit breaker) and log it; returns its reason."""
+        if exc.answered:
+            self._replied()
+        else:
+            self._failed(exc.reason, started)
+        log.info(
+            "%s: %s: attempt %d of %d failed (%s)",
+            self.where,
+            recipient,
+            attempt + 1,
+            self.cfg.retries + 1,
+            exc.reason,
+        )
+        return exc.reason
 
     def _backoff(self, retry: int) -> float:
         delay: float = min(BACKOFF_CAP_SECONDS, self.cfg.retry_base_seconds * 2.0 ** (retry - 1))
@@ -516,7 +594,7 @@ class SmtpTransport:
             )
         log.warning("%s", self.stopped)
 
-    async def _bounded(self, attempt: typing.Awaitable[str]) -> str:
+    async def _bounded(self, attempt: typing.Awaitable[_T]) -> _T:
         """Run one attempt; past the deadline it gets `timeout` seconds more at most."""
         if self.deadline is None:
             return await attempt
@@ -542,23 +620,33 @@ class SmtpTransport:
                     response = await self._transaction(conn.client, sender, recipient, data, step)
                 reusable = True
                 return _reply(response.code, response.message)
-            except aiosmtplib.SMTPResponseException as exc:
-                reply = _reply(exc.code, exc.message)
-                if exc.code == 530:
-                    raise UserError(
-                        f"{self.where}: the server requires authentication ({reply}); set "
-                        f"[smtp] username and DIGEST_SMTP_PASSWORD."
-                    ) from None
-                if 500 <= exc.code < 600:
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                failure = self._failure(exc, step[0])
+                if isinstance(failure, _Permanent):
                     # The session is fine; only this transaction was refused.
                     reusable = await self._reset(conn)
-                    raise _Permanent(reply) from None
-                # 421 closes the session: the server is going away, like a hang-up.
-                raise _Transient(reply, answered=exc.code != 421) from None
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                raise _Transient(_describe(exc, step[0])) from None
+                raise failure from None
             finally:
                 await self._checkin(conn, reusable)
+
+    def _failure(self, exc: BaseException, step: str) -> _Permanent | _Transient:
+        """What a failed transaction means: a 5xx refuses this message (_Permanent);
+        anything else may pass later (_Transient). 530 (authentication required) stops
+        all delivery: UserError."""
+        if isinstance(exc, _Transient):
+            return exc
+        if not isinstance(exc, aiosmtplib.SMTPResponseException):
+            return _Transient(_describe(exc, step))
+        reply = _reply(exc.code, exc.message)
+        if exc.code == 530:
+            raise UserError(
+                f"{self.where}: the server requires authentication ({reply}); set "
+                f"[smtp] username and DIGEST_SMTP_PASSWORD."
+            ) from None
+        if 500 <= exc.code < 600:
+            return _Permanent(reply)
+        # 421 closes the session: the server is going away, like a hang-up.
+        return _Transient(reply, answered=exc.code != 421)
 
     @staticmethod
     async def _transaction(
@@ -632,6 +720,208 @@ class SmtpTransport:
         if response.code != 250:
             raise aiosmtplib.SMTPDataError(response.code, response.message)
         return response
+
+    # ---- a stream of messages on one pipelined session
+
+    async def send_all(
+        self,
+        messages: Iterator[tuple[_K, str, bytes]],
+        done: Callable[[_K, DeliveryResult], None],
+    ) -> None:
+        """Send each (key, recipient, dot-stuffed data) taken from `messages`, calling
+        done(key, result) as each result is known; a message is taken only when a
+        session is ready for it.
+
+        Where the server offers PIPELINING (and [smtp] pipelining is true), a session
+        carries the messages one after the other with one write and one wait each
+        (_stream); a message whose first attempt fails there, and every message
+        otherwise, goes through send's attempts. Raises DeliveryStopped like send: the
+        message taken last and not given to `done` was not tried.
+        """
+        if self._slots is None:
+            raise RuntimeError("SmtpTransport is used outside `async with`")
+        item = self._outgoing(next(messages, None))
+        while item is not None:
+            if not self.cfg.pipelining or self._unpipelined:
+                done(item.key, await self._send(item.sender, item.recipient, item.data))
+                item = self._outgoing(next(messages, None))
+                continue
+            async with self._slots:
+                failed, carried = await self._stream(item, messages, done)
+            if failed is not None:
+                assert failed.failed is not None
+                retry = await self._send(
+                    failed.sender, failed.recipient, failed.data, first=failed.failed
+                )
+                done(failed.key, retry)
+            item = carried or self._outgoing(next(messages, None))
+
+    def _outgoing(self, taken: tuple[_K, str, bytes] | None) -> _Outgoing[_K] | None:
+        if taken is None:
+            return None
+        key, recipient, data = taken
+        return _Outgoing(key, recipient, data, self.sender or envelope_sender(data))
+
+    async def _stream(
+        self,
+        first: _Outgoing[_K],
+        messages: Iterator[tuple[_K, str, bytes]],
+        done: Callable[[_K, DeliveryResult], None],
+    ) -> tuple[_Outgoing[_K] | None, _Outgoing[_K] | None]:
+        """The first attempt of `first` and of the messages after it, on one session.
+
+        RFC 2920 3.1 lets a message's content be the first "command" of a group: each
+        write is the open message's content and final dot, then the next message's
+        MAIL, RCPT and DATA; the replies (the dot's, then the next message's three) are
+        read in that order, so each is the result of the message it belongs to. A
+        message's content is written only after its DATA was answered 354, so at most
+        one message a session can have been accepted without its result being known.
+
+        Returns (failed, carried): the message whose attempt failed in a way a later
+        attempt may get past (its `failed` set; send's attempts go on with it), and the
+        one whose commands were written with it but not carried out (tried afresh).
+        Both None: the session is done (messages ran out, it is worn out, or the run
+        stopped); the caller takes the next message.
+        """
+        if self._gave_up():
+            assert self.stopped is not None
+            raise DeliveryStopped(self.stopped)
+        await self._rate.wait()
+        first.started = time.monotonic()
+        try:
+            conn = await self._bounded(self._checkout())
+        except _Transient as exc:
+            first.failed = _Failed(exc, first.started)
+            return first, None
+        pipe = conn.pipeline
+        if pipe is None:  # the server does not offer PIPELINING: one command at a time
+            self._unpipelined = True
+            await self._checkin(conn, True)
+            return None, first
+        reusable = False
+        opened: _Outgoing[_K] | None = None  # DATA answered 354: its content goes next
+        nxt: _Outgoing[_K] | None = first
+        try:
+            while True:
+                if nxt is not None:
+                    nxt.envelope = self._envelope_of(nxt, done)
+                    if nxt.envelope is None:  # refused without a word to the server
+                        nxt = await self._take(conn, messages)
+                        if opened is None and nxt is None:
+                            reusable = True
+                            return None, None
+                        continue
+                    conn.transactions += 1
+                    if nxt is not first:
+                        nxt.started = time.monotonic()
+                if opened is not None:
+                    tail = nxt.envelope if nxt is not None and nxt.envelope else b""
+                    pipe.write(opened.data + b".\r\n" + tail)  # one write, one system call
+                    try:
+                        reply = await self._reply(pipe)
+                        if reply.code != 250:
+                            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
+                    except (aiosmtplib.SMTPException, OSError, _Transient) as exc:
+                        failure = self._failure(exc, _IN_DATA)
+                        if isinstance(failure, _Transient):
+                            opened.failed = _Failed(failure, opened.started)
+                            return opened, nxt
+                        # The dot's reply ends the transaction, whatever it says (RFC
+                        # 5321 4.1.1.4): the next one, already sent, goes on.
+                        done(opened.key, self._refused(opened.recipient, failure.reply))
+                    else:
+                        done(
+                            opened.key,
+                            self._accepted(opened.recipient, _reply(reply.code, reply.message)),
+                        )
+                    opened = None
+                elif nxt is not None and nxt.envelope:
+                    pipe.write(nxt.envelope)
+                if nxt is None:
+                    reusable = True
+                    return None, None
+                current, nxt = nxt, None
+                step = ["after MAIL FROM"]
+                try:
+                    await self._opened(pipe, current, step)
+                except (aiosmtplib.SMTPException, OSError, _Transient) as exc:
+                    failure = self._failure(exc, step[0])
+                    if isinstance(failure, _Transient):
+                        current.failed = _Failed(failure, current.started)
+                        return current, None
+                    reset = await self._reset(conn)
+                    done(current.key, self._refused(current.recipient, failure.reply))
+                    if not reset:
+                        return None, None
+                    nxt = await self._take(conn, messages)
+                    continue
+                opened = current
+                nxt = await self._take(conn, messages)
+        finally:
+            await self._checkin(conn, reusable)
+
+    async def _take(
+        self, conn: _Connection, messages: Iterator[tuple[_K, str, bytes]]
+    ) -> _Outgoing[_K] | None:
+        """The next message for this session, or None: none left, the session has carried
+        its `messages_per_connection`, or the run stopped."""
+        if conn.transactions >= self.cfg.messages_per_connection or self._gave_up():
+            return None
+        await self._rate.wait()
+        return self._outgoing(next(messages, None))
+
+    def _envelope_of(
+        self, out: _Outgoing[_K], done: Callable[[_K, DeliveryResult], None]
+    ) -> bytes | None:
+        """MAIL, RCPT and DATA for one message; None, and the message refused, when an
+        address cannot be written in a command."""
+        try:
+            return (
+                b"MAIL FROM:"
+                + _envelope(out.sender)
+                + b"\r\nRCPT TO:"
+                + _envelope(out.recipient)
+                + b"\r\nDATA\r\n"
+            )
+        except aiosmtplib.SMTPRecipientRefused as exc:
+            done(out.key, self._refused(out.recipient, _reply(exc.code, exc.message)))
+            return None
+
+    async def _opened(self, pipe: _Pipeline, out: _Outgoing[_K], step: list[str]) -> None:
+        """Read the replies to a message's MAIL, RCPT and DATA; raise as _pipelined does
+        unless the server is ready for its content (354)."""
+        replies = []
+        for waiting_for in ("after MAIL FROM", "after RCPT TO", "after DATA"):
+            step[0] = waiting_for
+            reply = await self._reply(pipe)
+            if reply.code == 421:  # the server is closing the session: no more replies
+                raise aiosmtplib.SMTPResponseException(reply.code, reply.message)
+            replies.append(reply)
+        mail, rcpt, start = replies
+        if mail.code == 250 and rcpt.code in (250, 251) and start.code == 354:
+            return
+        if start.code == 354:
+            # RFC 2920 3.1: a server that opened DATA anyway gets an empty message.
+            pipe.write(b".\r\n")
+            await self._reply(pipe)
+        if mail.code != 250:
+            raise aiosmtplib.SMTPSenderRefused(mail.code, mail.message, out.sender)
+        if rcpt.code not in (250, 251):
+            raise aiosmtplib.SMTPRecipientRefused(rcpt.code, rcpt.message, out.recipient)
+        raise aiosmtplib.SMTPDataError(start.code, start.message)
+
+    async def _reply(self, pipe: _Pipeline) -> aiosmtplib.SMTPResponse:
+        """The next reply, waited for `timeout` seconds, and never more than `timeout`
+        past the run's deadline (as _bounded cuts an attempt)."""
+        if self.deadline is None:
+            return await pipe.reply()
+        left = self.deadline - time.monotonic() + self.cfg.timeout
+        if left >= self.cfg.timeout:
+            return await pipe.reply()
+        try:
+            return await pipe.reply(max(left, 0.0))
+        except aiosmtplib.SMTPReadTimeoutError:
+            raise _Transient("timed out at [smtp] run_timeout") from None
 
     @staticmethod
     async def _reset(conn: _Connection) -> bool:

@@ -144,6 +144,19 @@ def message_id(digest_id: DigestId, recipient: str, sender: str) -> str:
     return f"<{digest}@{address_domain(sender)}>"
 
 
+def message_ids(digest_id: DigestId, sender: str) -> Callable[[str], str]:
+    """message_id for one digest and sender, with what they share worked out once."""
+    start = hashlib.sha256(f"{digest_id}|".encode())
+    domain = address_domain(sender)
+
+    def of(recipient: str) -> str:
+        digest = start.copy()
+        digest.update(recipient.lower().encode())
+        return f"<{digest.hexdigest()[:32]}@{domain}>"
+
+    return of
+
+
 def list_id(cfg: Config) -> str:
     """The RFC 2919 list id: [mail] list_id, else derived from the sender address."""
     if cfg.mail.list_id:

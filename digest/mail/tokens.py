@@ -43,7 +43,9 @@ def _signature(address: str, secret: str) -> bytes:
 
 def _link_mac(kind: str, ident: str, secret: str) -> str:
     message = f"{kind}1.{ident}".encode()
-    return _b64(hmac.new(secret.encode("utf-8"), message, hashlib.sha256).digest()[:16])
+    # hmac.digest: the one-shot C function, the same MAC as hmac.new(...).digest() in a
+    # fraction of the time (one per message mailed).
+    return _b64(hmac.digest(secret.encode("utf-8"), message, "sha256")[:16])
 
 
 def make_link_token(kind: TokenKind, ident: str, secret: str) -> str:

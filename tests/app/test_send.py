@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -420,9 +421,12 @@ def test_a_month_frozen_under_an_earlier_name_is_still_part_of_the_subscribers_m
 
 
 def test_results_are_committed_a_group_at_a_time_or_soon(tmp_path: Path) -> None:
-    """LEDGER_GROUP results, or LEDGER_GROUP_SECONDS after the first waiting one: one
-    fsync per group instead of one per message, and a bounded window after a crash."""
+    """Half of LEDGER_GROUP results, or LEDGER_GROUP_SECONDS after the first waiting one,
+    start a commit in the writer thread: one fsync per group instead of one per message,
+    and never more than LEDGER_GROUP results uncommitted (a bounded window after a
+    crash), however slow the writer is."""
     import asyncio
+    import threading
 
     from digest.app.send import LEDGER_GROUP, LedgerGroup, SendOptions, SendRun
     from digest.config.schema import Config
@@ -437,29 +441,66 @@ def test_results_are_committed_a_group_at_a_time_or_soon(tmp_path: Path) -> None
     id_ = DigestId("Quillwort Sync", Period(2026, 10))
     now = datetime(2026, 11, 1, tzinfo=UTC)
     stored = ledger.store_digest(db, id_, subject="s", text="t", html="h", json_body="{}", now=now)
-    readers = [Recipient(f"r{i:03d}@example.org", "subscriber") for i in range(LEDGER_GROUP + 5)]
+    readers = [Recipient(f"r{i:03d}@example.org", "subscriber") for i in range(3 * LEDGER_GROUP)]
     ledger.prepare_ledger(db, stored, readers, message_id=str, resend=False, now=now)
     run = SendRun(Config(path=tmp_path / "config.toml"), db, SendOptions(), now, None)
+    half = LEDGER_GROUP // 2
+    real = ledger.record_sent
+    writer_may_go = threading.Event()
+    writing = threading.Event()
+
+    def held(*args: Any) -> None:  # a writer that waits (a slow disk) until let go
+        writing.set()
+        assert writer_may_go.wait(10)
+        real(*args)
 
     def sent() -> int:
         return ledger.count_sent(db, id_)
 
-    async def mail() -> None:
-        group = LedgerGroup(run, id_)
-        for reader in readers[: LEDGER_GROUP - 1]:
-            group.add(reader, DeliveryResult(reader.address, "sent", "250 OK"))
-        assert sent() == 0 and run.report.sent == 0  # waiting, and the report says so too
-        last = readers[LEDGER_GROUP - 1]
-        group.add(last, DeliveryResult(last.address, "sent", "250 OK"))
-        assert sent() == LEDGER_GROUP  # a full group is committed at once
-        for reader in readers[LEDGER_GROUP:]:
-            group.add(reader, DeliveryResult(reader.address, "sent", "250 OK"))
-        assert sent() == LEDGER_GROUP
-        async with asyncio.timeout(5):  # committed LEDGER_GROUP_SECONDS later
-            while sent() < len(readers):
+    async def until(what: Callable[[], bool]) -> None:
+        async with asyncio.timeout(5):
+            while not what():
                 await asyncio.sleep(0.01)
 
-    asyncio.run(mail())
+    def add(group: LedgerGroup, reader: Recipient) -> None:
+        group.add(reader, DeliveryResult(reader.address, "sent", "250 OK"))
+
+    async def mail() -> None:
+        group = LedgerGroup(run, id_)
+        for reader in readers[: half - 1]:
+            add(group, reader)
+        assert sent() == 0 and run.report.sent == 0  # waiting, and the report says so too
+        add(group, readers[half - 1])  # half a group: its commit starts at once
+        await until(lambda: sent() == half)
+        await until(lambda: run.report.sent == half)
+        # A few more are committed LEDGER_GROUP_SECONDS after the first of them.
+        for reader in readers[half : half + 5]:
+            add(group, reader)
+        await until(lambda: run.report.sent == half + 5)
+        # A slow writer: results gather while a group is written, up to LEDGER_GROUP
+        # uncommitted; the next add waits for the writer instead of going past it.
+        ledger.record_sent = held  # type: ignore[assignment]
+        at = half + 5
+        for reader in readers[at : at + half]:
+            add(group, reader)
+        assert writing.wait(5)
+        for reader in readers[at + half : at + LEDGER_GROUP - 1]:
+            add(group, reader)
+        assert sent() == at and group.waiting  # the writer holds half, the rest wait
+        threading.Timer(0.2, writer_may_go.set).start()
+        add(group, readers[at + LEDGER_GROUP - 1])  # the LEDGER_GROUP-th: waits for the writer
+        assert writer_may_go.is_set() and sent() >= at + half
+        ledger.record_sent = real
+        for reader in readers[at + LEDGER_GROUP :]:
+            add(group, reader)
+        group.commit()
+        group.close()
+        assert sent() == len(readers)
+
+    try:
+        asyncio.run(mail())
+    finally:
+        ledger.record_sent = real
     assert run.report.sent == len(readers)
 
 
@@ -504,4 +545,5 @@ def test_a_failed_group_commit_stops_the_mailing_and_loses_no_result(
     group = asyncio.run(mail())
     monkeypatch.setattr(ledger, "record_sent", real)
     group.commit()  # the commit at the end of the digest writes what waited
+    group.close()
     assert ledger.count_sent(db, id_) == 2 and run.report.sent == 2

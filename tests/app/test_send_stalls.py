@@ -72,12 +72,13 @@ STALLS = {
 }
 
 
+@pytest.mark.parametrize("pipelining", [False, True])
 @pytest.mark.parametrize("stall", list(STALLS))
 def test_a_relay_that_stalls_ends_the_run_within_its_bound_and_a_rerun_mails_everyone_once(
-    tmp_path: Path, stall: str
+    tmp_path: Path, stall: str, pipelining: bool
 ) -> None:
     faults = Faults(**{f"hang_{stall}_times": 1_000_000})  # every time, until healed
-    with SMTPTestServer(faults=faults) as server:
+    with SMTPTestServer(faults=faults, pipelining=pipelining) as server:
         config = _project(tmp_path, server.port)
         started = time.monotonic()
         run = run_digest(config, "send", "--period", "2026-10")
@@ -161,11 +162,14 @@ def test_a_stall_stops_the_whole_run_and_the_months_left_are_sent_next_time(
         assert len(server.messages) == len(delivered) == 2 * len(EVERYONE)
 
 
-def test_run_timeout_ends_a_slow_run_and_the_rest_is_mailed_next_time(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_run_timeout_ends_a_slow_run_and_the_rest_is_mailed_next_time(
+    tmp_path: Path, pipelining: bool
+) -> None:
     # A relay that answers, slowly: the breaker never opens, the run deadline does.
     faults = Faults(delay_per_message=0.1)
     run_timeout = 0.5
-    with SMTPTestServer(faults=faults) as server:
+    with SMTPTestServer(faults=faults, pipelining=pipelining) as server:
         config = _project(tmp_path, server.port, f"run_timeout = {run_timeout}")
         started = time.monotonic()
         run = run_digest(config, "send", "--period", "2026-10")

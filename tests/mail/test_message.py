@@ -13,7 +13,7 @@ import pytest
 
 from digest.config.schema import Config, DigestConfig, MailConfig
 from digest.errors import UserError
-from digest.mail.message import SUBJECT_MAX, build_message, message_id, subject_line
+from digest.mail.message import SUBJECT_MAX, build_message, message_id, message_ids, subject_line
 from digest.mail.render import RenderedDigest, render_digest
 from digest.model import Digest, DigestId
 from digest.periods import Period
@@ -95,6 +95,12 @@ def test_message_id_keeps_the_stored_digest_key() -> None:
     expected = f"<{hashlib.sha256(seed).hexdigest()[:32]}@quillwort.example.org>"
     assert message_id(DIGEST, "Alice@example.org", "d <digest@quillwort.example.org>") == (expected)
     assert str(DIGEST) == "Quillwort Sync|2026-10"
+    # The send loop's maker, which hashes the shared part once, gives the same ids.
+    of = message_ids(DIGEST, "d <digest@quillwort.example.org>")
+    assert of("Alice@example.org") == expected
+    assert of("bob@example.org") == message_id(
+        DIGEST, "bob@example.org", "digest@quillwort.example.org"
+    )
 
 
 def test_message_id_is_stable_per_digest_and_recipient() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,14 @@ import pytest
 from digest.config.schema import Config, MailConfig
 from digest.config.secrets import require_token_secret
 from digest.errors import UserError
-from digest.mail.tokens import make_token, token_from_url, unsubscribe_links, verify_token
+from digest.mail.tokens import (
+    make_link_token,
+    make_token,
+    read_link_token,
+    token_from_url,
+    unsubscribe_links,
+    verify_token,
+)
 
 SECRET = "a-long-random-secret"
 
@@ -83,3 +92,13 @@ def test_no_secret_is_one_sentence_saying_how_to_set_it(
         "[mail] subscribers = true needs a secret to sign unsubscribe links: set DIGEST_SECRET, "
         "[digest] secret_file in config.toml, or the systemd credential digest-secret"
     )
+
+
+def test_a_link_token_is_the_one_mailed_before() -> None:
+    """Links in digests already mailed keep working: the MAC is HMAC-SHA256 of
+    "s1.<id>" under the secret, its first 16 bytes, base64url without padding."""
+    secret, sid = "a-secret-that-is-long-enough-for-tokens", "k3J9xQ2m"
+    mac = hmac.new(secret.encode(), f"s1.{sid}".encode(), hashlib.sha256).digest()[:16]
+    expected = f"s1.{sid}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    assert make_link_token("s", sid, secret) == expected
+    assert read_link_token(expected, secret, "s") == sid
