@@ -107,7 +107,10 @@ def test_the_ehlo_name_is_looked_up_once_per_process(monkeypatch: pytest.MonkeyP
 
 
 def _data(recipient: str) -> bytes:
-    """The reader's message, dot-stuffed."""
+    """The reader's message, dot-stuffed (an address no header can hold gets the
+    message of another: only the envelope is under test then)."""
+    if any(ch in recipient for ch in "\r\n"):
+        recipient = "someone@example.test"
     return dot_stuff(wire_bytes(digest_message(recipient)))
 
 
@@ -215,14 +218,41 @@ def test_faults_in_a_stream_lose_and_duplicate_nothing() -> None:
 
 def test_an_address_that_cannot_be_written_in_a_command_is_refused_in_a_stream() -> None:
     evil = "rené@example.test"  # no SMTPUTF8 here: refused before a word is sent
+    # A line break in an address would end the command: never sent, nor "repaired"
+    # into a shorter address the ledger does not know.
+    injected = "x@example.test>\r\nRCPT TO:<victim@example.test"
     with SMTPTestServer(pipelining=True) as server:
         cfg = smtp_config(server, max_connections=1)
-        results = asyncio.run(stream_all(cfg, [*READERS[:3], evil, *READERS[3:6]]))
+        readers = [*READERS[:3], evil, *READERS[3:6], injected]
+        results = asyncio.run(stream_all(cfg, readers))
         server.wait_for(6)
         server.wait_idle()
     assert results.pop(evil)[0].reply.startswith("501 'rené@example.test' cannot be sent")
+    assert results.pop(injected)[0].reply.startswith("501 'x@example.test>\\r\\nRCPT")
     assert _statuses(results) == {r: ["sent"] for r in READERS[:6]}
     assert server.count_by_recipient() == dict.fromkeys(READERS[:6], 1)
+
+
+@pytest.mark.parametrize("pipelining", [False, True])
+def test_an_address_quoting_would_change_is_refused_one_message_at_a_time(
+    pipelining: bool,
+) -> None:
+    """send(), with or without PIPELINING: the same refusal as in a stream."""
+    injected = "x@example.test>\r\nRCPT TO:<victim@example.test"
+
+    async def send_each(cfg: SmtpConfig) -> list[DeliveryResult]:
+        async with SmtpTransport(cfg, None) as transport:
+            return [await transport.send(_data(r), r, dot_stuffed=True) for r in readers]
+
+    readers = [READERS[0], injected, READERS[1]]
+    with SMTPTestServer(pipelining=pipelining) as server:
+        results = asyncio.run(send_each(smtp_config(server, max_connections=1)))
+        server.wait_for(2)
+        server.wait_idle()
+    by_reader = {r.recipient: r for r in results}
+    assert by_reader[injected].status == "failed"
+    assert by_reader[injected].reply.startswith("501 ")
+    assert server.count_by_recipient() == dict.fromkeys(READERS[:2], 1)
 
 
 @pytest.mark.parametrize("offered", [False, True])
