@@ -16,7 +16,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -151,8 +151,10 @@ def sync(
     for src in cfg.sources:
         summary = SourceSummary()
         report.per_source[src.name] = summary
-        before = set(store.current_blobs(db, src.name))
-        _read_source(_Reading(cfg, db, src, summary, report.warnings, seen_at), counter, full)
+        current = store.current_blobs(db, src.name)  # read once: a big folder has thousands
+        before = set(current)
+        reading = _Reading(cfg, db, src, summary, report.warnings, seen_at)
+        _read_source(reading, counter, full, current)
         # A note added then deleted within the run (first sync of a long history) is neither.
         changed = summary.changed.items()
         summary.new_notes = sum(1 for _, gone in changed if not gone)
@@ -226,7 +228,10 @@ class _Reading:
         self.summary.warnings += 1
 
 
-def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
+def _read_source(
+    reading: _Reading, counter: _Counter, full: bool, current_blobs: Mapping[str, str]
+) -> None:
+    """Read one source's new versions; `current_blobs`: store.current_blobs, as stored."""
     cfg, db, src, summary = reading.cfg, reading.db, reading.src, reading.summary
     warn = reading.warn
     stored = store.get_source(db, src.name)
@@ -239,7 +244,7 @@ def _read_source(reading: _Reading, counter: _Counter, full: bool) -> None:
     if start_over:
         log.info('source "%s": reading every note again', src.name)
     last_commit = stored.last_commit if stored and not start_over else None
-    blobs = {} if start_over else store.current_blobs(db, src.name)
+    blobs = {} if start_over else current_blobs
 
     def save_cursor(cursor: str | None) -> None:
         nonlocal start_over
