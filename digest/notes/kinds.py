@@ -139,10 +139,14 @@ _NARRATION = re.compile(
 )
 # "Rafael, related to the initiative …", "Matteo, could we …": speech, not a title.
 _SPOKEN = re.compile(r"^\s*[A-Z][a-z][\w'.-]{1,20},\s+[a-z]")
-_STATED_DECISION = re.compile(
+# "Decision: …", "**Resolved**: …": a label saying the line is a decision made.
+_DECISION_LABEL = (
     r"^\s*(?:\*\*|__)?(?:decision|decided|resolution|resolved|conclusion|consensus|agreed|"
     r"agreement|outcome|result|vote|voted)(?:\*\*|__)?\s*(?::|(?:\*\*|__)\s*:)"
-    r"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group)\s+(?:have\s+)?"
+)
+_LABELLED_DECISION = re.compile(_DECISION_LABEL, re.I)
+_STATED_DECISION = re.compile(
+    _DECISION_LABEL + r"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group)\s+(?:have\s+)?"
     r"(?:agreed|decided|approved|voted|resolved)\b(?!\s*\?)"
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
     re.I,
@@ -312,6 +316,10 @@ def classify_line(
             return Kind("discussion", "a reaction")
         if _SPOKEN.match(text) or _SAID.match(text):
             return Kind("discussion", "what someone said (‘Name, …’, ‘JS: I think …’)")
+        # Labelled so, a decision is one on the agenda too (not "we agreed to …",
+        # which an agenda entry may say of a topic that goes on).
+        if _LABELLED_DECISION.match(plain(text)) and not text.rstrip().endswith("?"):
+            return Kind("decision", "labelled a decision made (‘Decision: …’)")
         if owner_to_verb(text):
             return Kind("action", "says who is to do it (‘X to …’, ‘@x will …’)")
         if checked is not None and _OWNER_FIRST.match(text):

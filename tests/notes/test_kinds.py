@@ -46,6 +46,10 @@ def kinds(text: str) -> dict[str, str]:
         ("Heron 2.1 is out", "announcements", "decision"),
         ("Decision: we keep the yearly release", "minutes", "decision"),
         ("We agreed to move the call to Thursdays", "other", "decision"),
+        # On the agenda a decision is one when labelled so; asked, it is a topic.
+        ("**Decision:** we drop Python 3.9 in the 2.0 release", "agenda", "decision"),
+        ("Decision: drop Python 3.9 in 2.0?", "agenda", "topic"),
+        ("Release train: we agreed to try it, tooling next", "agenda", "topic"),
         ("SC: I am afraid I have not seen that?", "minutes", "discussion"),
         ("Jo: the importer is slow on big files", "minutes", "discussion"),
         ("Mara, could we run the benchmark again", "agenda", "discussion"),
