@@ -129,10 +129,22 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
         "actions review",
         "action review",
         "review of last meeting",
+        "review of last actions",
+        "review of previous actions",
         "review last meeting",
         "review last week",
         "previous action items",
         "previous actions",
+        "last actions",
+        "last action items",
+        "prior action items",
+        "past action items",
+        "action items from previous meeting",
+        "action items from the previous meeting",
+        "action items from last time",
+        "action item updates",
+        "action items status",
+        "status of action items",
         "previously",
         "previous meeting",
         "last meeting",
@@ -153,6 +165,9 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
         "outstanding action items",
         "old action items",
         "old business",
+        # Board minutes: what comes of the last minutes' items.
+        "matters arising",
+        "business arising",
     ),
     "agenda": (
         "agenda",
@@ -447,7 +462,7 @@ def section_meaning(
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 5
+READING_VERSION = 6
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

@@ -13,13 +13,20 @@ import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Status
 from digest.notes.text import CODE, URL, has_url, link_text, plain_text
 
-__all__ = ["DEFAULT_DONE", "DEFAULT_DROPPED", "DEFAULT_OPEN", "find_status", "status_words"]
+__all__ = [
+    "DEFAULT_DONE",
+    "DEFAULT_DROPPED",
+    "DEFAULT_OPEN",
+    "find_status",
+    "status_words",
+]
 
 # Built-in defaults; [tracking] done_words / open_words / dropped_words add to them.
 DEFAULT_DONE = [
@@ -259,6 +266,8 @@ _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 _DASH = re.compile(r"\s(?:-|--|–|—)\s")
 _TAIL = re.compile(r"(?:\s*(?:\([^()]*\)|\[[^\[\]]*\]))+\s*[.!]?\s*$")
 _NON_SPACE = re.compile(r"\S+")
+_LABEL_COLON = re.compile(r":\s+(?=\S)")  # not a URL's "https:"
+_LABEL_STATE_WORDS = 4
 
 
 def _zones(text: str) -> Iterable[tuple[int, int]]:
@@ -273,6 +282,14 @@ def _zones(text: str) -> Iterable[tuple[int, int]]:
     dashes = list(_DASH.finditer(text))
     if dashes:
         yield dashes[-1].end(), len(text)
+    # A label and its state, as reviews of earlier actions write them: "Landing page
+    # (Chidi): merged last week", "Windows CI: fixed by enabling long paths". Only the
+    # first words after the colon: further on, the sentence tells of other things.
+    label = _LABEL_COLON.search(text)
+    if label and 0 < len(text[: label.start()].split()) <= _MAX_SHORT_WORDS:
+        words = list(islice(_NON_SPACE.finditer(text, label.end()), _LABEL_STATE_WORDS))
+        if words:
+            yield label.end(), words[-1].end()
     if len(text.split()) <= _MAX_SHORT_WORDS:
         yield 0, len(text)
     # The end of the sentence, before trailing "(remarks)" and "[owners]":
@@ -310,8 +327,10 @@ _PHRASE_END = re.compile(r"[,;()\[\]]|\s(?:-|--|–|—)\s|->")
 def _acceptable(text: str, lo: int, zone: str, m: re.Match[str], phrase: _Phrase) -> bool:
     """Whether phrase match `m` in `zone` (= text[lo:…]) states a status, not a look-alike."""
     after = zone[m.end() :]
-    if phrase.end_only and after.strip(" .!:;,"):
-        return False  # "Open up the plugin system"
+    # "Open up the plugin system", but "Windows CI: fixed by …" states one.
+    after_label = m.start() == 0 and text[:lo].rstrip().endswith(":")
+    if phrase.end_only and after.strip(" .!:;,") and not after_label:
+        return False
     if phrase.status == "done" and _COLON_NEXT.match(after):
         return False  # "Done: …" heads a list, it is no status of its own
     if " " not in phrase.text and phrase.text not in _LABELS:
@@ -377,7 +396,8 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
     questioned = zone[start + len(found) :].startswith("?")
     if found.lower().split()[0] in _EXTENDABLE:
         # Keep the words that say when: "Done in 0.38", "ETA end of November 2023".
-        rest = _PHRASE_END.split(zone[start:], maxsplit=1)[0]
+        # From the text, not the zone: a label's zone holds only its first words.
+        rest = _PHRASE_END.split(text[span[0] + start :], maxsplit=1)[0]
         extended = " ".join(rest.split()[:6]).rstrip(".:!?")
         if extended.lower().startswith(found.lower()):
             found = extended
@@ -472,11 +492,19 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
     # its result, or a result closing the sentence.
     (
         rf"^\W*(?:[\w.#/-]+\s+){{1,3}}(?:{_RESULT_WORDS})\b(?=\s*(?:$|[,.;:!]|and\b|by\b|"
-        r"in\b|upstream\b))",
+        r"in\b|upstream\b|yesterday\b|today\b|last\s+week\b))",
         "done",
         "",
     ),
-    (rf"(?:^|[,;]\s*)(?:now\s+|finally\s+)?(?:{_RESULT_WORDS})\s*[.!]*\s*$", "done", ""),
+    # "…, fix in #240, merged yesterday", "…; approved unanimously": a result closing
+    # the sentence, with its when or how.
+    (
+        rf"(?:^|[,;]\s*)(?:now\s+|finally\s+)?(?:{_RESULT_WORDS})(?:\s+(?:yesterday|today|"
+        r"earlier|already|unanimously|last\s+(?:week|night|month)|this\s+(?:week|morning)))?"
+        r"\s*[.!]*\s*$",
+        "done",
+        "",
+    ),
     (
         rf"^\W*(?:{_RESULT_WORDS})\s+(?:and|but)\b|\b(?:now\s+)?(?:{_RESULT_WORDS})\s+and\s+"
         r"(?:progressing|uploading|uploads|running|available|working|live|out)\b",

@@ -380,7 +380,10 @@ class SeriesTracker:
         building = _States(self.hot, cold)
         candidates = _Candidates(_text_candidates(building, self.active, ordinal, tracking))
         self.meeting_ordinal[batch[0].meeting_date.toordinal()] = ordinal
-        proposals: list[tuple[int, float, int, int, Join]] = []
+        # (rank, -score, -evidence, item position, thread, join): on equal scores the
+        # text sharing more (and rarer) words wins, an exact restatement before a text
+        # that merely contains the item's few words.
+        proposals: list[tuple[int, float, float, int, int, Join]] = []
         # An action list's carry-over of an action reviewed above goes where the review
         # goes (below), so the two never compete for the same thread.
         follows_review = _follows_review(batch, texts, vocabulary)
@@ -397,7 +400,7 @@ class SeriesTracker:
                     f"this one; it is compared with the newest {len(positions):,} only."
                 )
             near = [candidates.all[p] for p in positions]
-            for rank, index, join in _proposals(
+            for rank, index, join, evidence in _proposals(
                 item,
                 text,
                 vocabulary,
@@ -407,19 +410,24 @@ class SeriesTracker:
                 (candidates, positions),
                 tracking,
             ):
-                proposals.append((rank, -join.score, pos, index, join))
+                proposals.append((rank, -join.score, -evidence, pos, index, join))
             for index, join in _same_person_proposals(item, text, vocabulary, near, building):
-                proposals.append((0, -join.score, pos, index, join))
+                proposals.append((0, -join.score, 0.0, pos, index, join))
             if is_follow_up(item):
                 followed = _followed_meeting(item, ordinal, self.meeting_ordinal)
                 for index, join in _follow_up_proposals(
-                    item, text, vocabulary, near, building, followed
+                    item,
+                    _review_texts(item, text, vocabulary),
+                    vocabulary,
+                    near,
+                    building,
+                    followed,
                 ):
-                    proposals.append((5, -join.score, pos, index, join))
-        proposals.sort(key=lambda p: (p[0], p[1], p[2], p[3]))
+                    proposals.append((5, -join.score, 0.0, pos, index, join))
+        proposals.sort(key=lambda p: p[:5])
         placed: dict[int, tuple[int, Join]] = {}  # item position -> (thread index, join)
         taken: set[int] = set()
-        for _rank, _score, pos, index, join in proposals:
+        for _rank, _score, _evidence, pos, index, join in proposals:
             if pos in placed or index in taken:
                 continue
             placed[pos] = (index, join)
@@ -524,7 +532,7 @@ def _follows_review(
         if found is not None:
             out[pos] = found
             del reviewed[found[0]]  # one carry-over per review
-        elif item.kind in ("action", "topic") and item.owners and _reviews(item):
+        elif item.kind in ("action", "topic") and item.owners and is_follow_up(item):
             reviewed[pos] = (set(item.owners), texts[item.key])
     return out
 
@@ -537,7 +545,7 @@ def _carried_over(
 ) -> tuple[int, Join] | None:
     """The review earlier in this meeting (its key in `reviewed`) of the action `item`
     carries over from its action list: same owner and FOLLOW_UP_OVERLAP % of the words."""
-    if item.kind != "action" or not item.owners or _reviews(item) or not text.words:
+    if item.kind != "action" or not item.owners or is_follow_up(item) or not text.words:
         return None
     best: tuple[float, int] | None = None
     for index, (owners, other) in reviewed.items():
@@ -553,11 +561,6 @@ def _carried_over(
     return index, Join(item.key, "text", why, score)
 
 
-def _reviews(item: Item) -> bool:
-    """Whether the item is in a review of earlier actions ("Action item review")."""
-    return item.meaning == "review" or is_follow_up(item)
-
-
 def ref_in_text(ref: str, text: str) -> bool:
     """Whether "org/repo#123" is written in the text itself (as a link or a short form)."""
     repo, _, number = ref.partition("#")
@@ -567,8 +570,10 @@ def ref_in_text(ref: str, text: str) -> bool:
 
 
 def is_follow_up(item: Item) -> bool:
-    """Whether the note itself says this item continues an earlier meeting's."""
-    return any(_FOLLOW_UP.search(part) for part in item.section)
+    """Whether the note itself says this item continues an earlier meeting's: a heading
+    that reviews earlier actions ("Review of last actions", "Outstanding action items")
+    or one that says it follows up ("From last time", "Carried over")."""
+    return item.meaning == "review" or any(_FOLLOW_UP.search(part) for part in item.section)
 
 
 def follow_up_date(item: Item) -> date | None:
@@ -590,7 +595,10 @@ def _first_detail(item: Item) -> str:
     """Why an item starts a thread; a follow-up says which meeting it carries over from."""
     if not is_follow_up(item):
         return "first mention"
-    heading = next(p for p in reversed(item.section) if _FOLLOW_UP.search(p))
+    heading = next(
+        (p for p in reversed(item.section) if _FOLLOW_UP.search(p)),
+        item.section[-1] if item.section else "a review of earlier actions",
+    )
     named = follow_up_date(item)
     since = f"the meeting of {named}" if named else "an earlier meeting"
     return (
@@ -608,9 +616,24 @@ def _followed_meeting(item: Item, ordinal: int, meeting_ordinal: dict[int, int])
     return ordinal - 1 if ordinal > 0 else None
 
 
+def _review_texts(item: Item, text: TopicText, vocabulary: Vocabulary) -> list[TopicText]:
+    """The texts a follow-up item is matched by: its own, and the label of a "label:
+    state" line ("Call for CoC volunteers: posted, three people replied"), which names
+    the earlier item while the rest says what became of it."""
+    label = _LABEL.match(item.text)
+    if label is None or len(label.group(1).split()) > _MAX_LABEL_WORDS:
+        return [text]
+    named = vocabulary.text(label.group(1), item.status_phrase)
+    return [text, named] if len(named.words) >= 2 else [text]
+
+
+_LABEL = re.compile(r"\s*([^:]+?)\s*:\s+\S")
+_MAX_LABEL_WORDS = 6
+
+
 def _follow_up_proposals(
     item: Item,
-    text: TopicText,
+    texts: Sequence[TopicText],
     vocabulary: Vocabulary,
     candidates: list[_Candidate],
     building: _States,
@@ -625,12 +648,36 @@ def _follow_up_proposals(
     continues "ia32 support"; "libsinsp metrics extension" continues "finalizing
     metrics … libsinsp". The best such thread comes first.
     """
-    if followed is None or not text.words:
-        return []
-    total = math.fsum(vocabulary.weight(w) for w in text.words)
-    if total <= 0:
+    if followed is None:
         return []
     best: dict[int, tuple[float, float, str]] = {}
+    for text in texts:
+        total = math.fsum(vocabulary.weight(w) for w in text.words)
+        if total > 0:
+            _best_follow_ups(text, total, vocabulary, candidates, building, followed, best)
+    ranked = sorted(best.items(), key=lambda b: (-b[1][0], -b[1][1], -b[0]))
+    out: list[tuple[int, Join]] = []
+    for index, (contained, _weight, words) in ranked[:TEXT_CANDIDATES]:
+        first = building[index].first.text
+        detail = (
+            f"follows up on {_short(first)!r} of the meeting it names: "
+            f"{contained:.0f}% of its words by weight are there ({words})"
+        )
+        out.append((index, Join(item.key, "text", detail, contained)))
+    return out
+
+
+def _best_follow_ups(
+    text: TopicText,
+    total: float,
+    vocabulary: Vocabulary,
+    candidates: list[_Candidate],
+    building: _States,
+    followed: int,
+    best: dict[int, tuple[float, float, str]],
+) -> None:
+    """Into `best` (thread -> (% contained, weight, words shared)): the threads of the
+    followed meeting holding FOLLOW_UP_OVERLAP % of `text`'s word weight (`total`)."""
     for candidate in candidates:
         if followed not in building[candidate.index].meetings:
             continue
@@ -642,16 +689,6 @@ def _follow_up_proposals(
         words = ", ".join(sorted(shared))
         if (contained, weight) > best.get(candidate.index, (0.0, 0.0, ""))[:2]:
             best[candidate.index] = (contained, weight, words)
-    ranked = sorted(best.items(), key=lambda b: (-b[1][0], -b[1][1], -b[0]))
-    out: list[tuple[int, Join]] = []
-    for index, (contained, _weight, words) in ranked[:TEXT_CANDIDATES]:
-        first = building[index].first.text
-        detail = (
-            f"follows up on {_short(first)!r} of the meeting it names: "
-            f"{contained:.0f}% of its words by weight are there ({words})"
-        )
-        out.append((index, Join(item.key, "text", detail, contained)))
-    return out
 
 
 def _same_person_proposals(
@@ -727,11 +764,12 @@ def _proposals(
     by_row: dict[str, int],
     near: tuple[_Candidates, list[int]],
     tracking: TrackingConfig,
-) -> list[tuple[int, int, Join]]:
-    """Every thread this item could join: (rank, thread index, join); lower rank is stronger."""
-    out: list[tuple[int, int, Join]] = []
+) -> list[tuple[int, int, Join, float]]:
+    """Every thread this item could join: (rank, thread index, join, evidence); lower rank
+    is stronger, evidence (the weight of the words shared) breaks ties of text scores."""
+    out: list[tuple[int, int, Join, float]] = []
     if item.row_key and item.row_key in by_row:
-        out.append((0, by_row[item.row_key], Join(item.key, "row", f"row {item.row_key}")))
+        out.append((0, by_row[item.row_key], Join(item.key, "row", f"row {item.row_key}"), 0.0))
     seen: set[int] = set()
     by_ref, own_refs = ref_index
     for ref in item.refs:
@@ -751,7 +789,8 @@ def _proposals(
                 continue
             seen.add(index)
             what = "hub reference" if hub else "shares" if not weak else "a detail line shares"
-            out.append((2 if weak else 1, index, Join(item.key, "ref", f"{what} {ref}", score)))
+            join = Join(item.key, "ref", f"{what} {ref}", score)
+            out.append((2 if weak else 1, index, join, 0.0))
     candidates, positions = near
     if not text.fuzzy or not candidates.all:
         return out
@@ -785,7 +824,7 @@ def _proposals(
             scored.append((score, evidence, position, candidate))
     # Equal scores: the text sharing more (and rarer) words wins, then the newer thread.
     scored.sort(key=lambda s: (-s[0], -s[1], -s[3].index, s[2]))
-    for score, _evidence, _position, candidate in scored[:TEXT_CANDIDATES]:
+    for score, evidence, _position, candidate in scored[:TEXT_CANDIDATES]:
         if candidate.index in seen:
             continue
         seen.add(candidate.index)
@@ -795,7 +834,7 @@ def _proposals(
         if follow_up and score < tracking.similarity:
             detail += " (under a follow-up heading)"
         rank = 4 if candidate.detail_line else 3
-        out.append((rank, candidate.index, Join(item.key, "text", detail, score)))
+        out.append((rank, candidate.index, Join(item.key, "text", detail, score), evidence))
     return out
 
 

@@ -349,3 +349,56 @@ def test_items_lines_shows_every_line_with_its_kind(
     assert kinds["We chatted about the spring meetup venue"] == "discussion"
     assert kinds["[ ] [mara] Publish the arm64 images".removeprefix("[ ] ")] == "action"
     assert all(line["why"] for line in lines)
+
+
+BOARD_OCTOBER = """# Heron Board Meeting, 14 October 2031
+
+Present: Mara (chair), Ossi, Kemal.
+
+## 1. Trademark policy
+
+Kemal presented the draft policy; the section on meetups needs softer wording.
+
+Action: Kemal to revise the draft and circulate it before the next meeting.
+
+## 2. Code of conduct committee
+
+Action: Mara to post the call for committee volunteers.
+
+## 3. Website
+
+- [ ] Ossi: fix the broken download links on the website
+"""
+
+BOARD_NOVEMBER = """# Heron Board Meeting, 11 November 2031
+
+Present: Mara (chair), Ossi, Kemal, Noor.
+
+## Matters arising
+
+- Trademark policy: Kemal circulated the revised draft; approved unanimously.
+- Call for committee volunteers: posted, three people replied.
+- Download links (Ossi): fixed by moving to the new mirror
+
+## 1. Hosting
+
+Action: Noor to bring a hosting proposal to the December meeting.
+"""
+
+
+def test_board_minutes_reviewing_last_meetings_actions(tmp_path: Path) -> None:
+    # Minutes that review last meeting's actions under "Matters arising", each by a
+    # short label and what became of it: the label names the action, the state
+    # closes it: "approved", "fixed".
+    repo = Repo(tmp_path / "board")
+    repo.commit("2031-10-14-board.md", BOARD_OCTOBER, "2031-10-15T10:00:00+00:00")
+    repo.commit("2031-11-11-board.md", BOARD_NOVEMBER, "2031-11-12T10:00:00+00:00")
+    cfg = Config(path=tmp_path / "config.toml")
+    cfg.digest.state_dir = str(tmp_path / "state")
+    cfg.sources = [SourceConfig(name="heron", kind="git", url=str(repo.path), glob=["notes/*.md"])]
+    digest = digest_of(cfg, "2031-11")
+    assert where(digest, "Trademark policy") == ["resolved"]
+    assert where(digest, "Download links") == ["resolved"]
+    assert where(digest, "hosting proposal") == ["new"]
+    closed_by = {e.title.split(":")[0]: (e.status, e.status_phrase) for e in digest.resolved}
+    assert closed_by["Download links (Ossi)"] == ("done", "fixed")

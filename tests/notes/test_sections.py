@@ -25,6 +25,9 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Review last week’s action items", "review"),
         ("Previous action items", "review"),
         ("Action item review", "review"),  # a review, though it names the actions first
+        ("Review of last actions", "review"),
+        ("Status of action items", "review"),
+        ("Action items from the previous meeting", "review"),
         ("Guests", "attendance"),
         ("Parking lot", "agenda"),  # topics put off to a later meeting
         ("Round table", "minutes"),  # everyone's news in turn

@@ -83,6 +83,10 @@ def test_configured_words_add_to_the_defaults() -> None:
         "we want the tide model done right",
         "filter blocked syscalls",
         "Orchard 2.1 release is on track",
+        # After a label only the state's own place counts: the first words.
+        "Bug triage: open discussion about the labels",
+        "Joe: the PR that was merged last week broke the build",
+        "Roadmap for the next quarter: what should be fixed first?",
     ],
 )
 def test_status_words_used_as_adjectives_or_nouns_are_no_status(text: str) -> None:
@@ -100,6 +104,11 @@ def test_status_words_used_as_adjectives_or_nouns_are_no_status(text: str) -> No
         ("TODO write the migration guide", "open", "TODO"),
         ("docs not yet released", "open", "not yet"),
         ("buoy feed (in progress captured by kai)", "open", "in progress"),
+        # A review's "label (owner): state", the state first after the colon.
+        ("Landing page (Chidi): merged last week, live now", "done", "merged last week"),
+        ("Windows CI (Dana): fixed by enabling long paths", "done", "fixed"),
+        ("Docs site: closed #420", "done", "closed"),
+        ("Governance doc (Aiko): not started, carry over", "open", "not started"),
     ],
 )
 def test_status_words_where_people_put_them(text: str, status: str, phrase: str) -> None:
@@ -189,6 +198,8 @@ def test_a_zone_has_a_phrase_only_when_the_whole_text_has_one(text: str, extra: 
         ("operational, uploading nightly wheels", "done"),
         ("everybody agrees", "done"),
         ("vote was to keep twelve months", "done"),
+        ("found the race, fix in #240, merged yesterday", "done"),  # a result and its when
+        ("fix merged last week", "done"),
         ("nomination has passed", "done"),
         ("removed from the agenda", "dropped"),
         ("made a comment and took it off the agenda", "dropped"),

@@ -245,6 +245,54 @@ def test_a_check_in_item_continues_the_meeting_its_heading_names() -> None:
     assert "carried over from the meeting of 2031-03-04" in quota.joins[0].detail
 
 
+def test_a_review_heading_of_any_wording_follows_up_on_the_last_meeting() -> None:
+    # "Review of last actions" names no "last time" or "follow-up": its meaning (a
+    # review of earlier actions) is what says the items are last meeting's.
+    october = [
+        item("2031-10-06", "Chidi: open a PR with the new landing page", 10, owners=["chidi"]),
+        item("2031-10-06", "Dana: fix the flaky CI on Windows", 11, owners=["dana"]),
+    ]
+    review = ("Review of last actions",)
+    november = [
+        item(
+            "2031-11-03",
+            "Landing page PR (Chidi): merged last week",
+            20,
+            meaning="review",
+            section=review,
+            owners=["chidi"],
+            status="done",
+        ),
+        item("2031-11-03", "Windows CI (Dana): fixed", 21, meaning="review", section=review),
+    ]
+    threads = build_threads([*october, *november], TRACKING)
+    assert thread_of(threads, november[0]) is thread_of(threads, october[0])
+    assert thread_of(threads, november[1]) is thread_of(threads, october[1])
+    # Not under a review, the reworded label is a new topic.
+    plain = item("2031-11-03", november[0].text, 20)
+    threads = build_threads([*october, plain], TRACKING)
+    assert len(thread_of(threads, plain).items) == 1
+
+
+def test_an_exact_restatement_wins_over_a_text_merely_containing_its_words() -> None:
+    # A short text inside a longer one scores 100 too: once "API docs" has joined the
+    # older thread, both threads score 100 for the restated action. The restatement
+    # shares every word with its own thread, the other thread only "api docs".
+    broad = item("2031-03-04", "API docs site infrastructure", 10)
+    action = item("2031-03-11", "TJ: go/no-go call on the API docs launch", 10, owners=["tj"])
+    short = item("2031-03-18", "API docs", 10)
+    ticked = item(
+        "2031-03-25",
+        "TJ: go/no-go call on the API docs launch",
+        10,
+        owners=["tj"],
+        status="done",
+    )
+    threads = build_threads([broad, action, short, ticked], TRACKING)
+    assert thread_of(threads, action) is not thread_of(threads, broad)
+    assert thread_of(threads, ticked) is thread_of(threads, action)
+
+
 def test_the_same_words_outside_a_check_in_list_do_not_join_loosely() -> None:
     march = item("2031-03-04", "riscv64 support", 10)
     april = item("2031-04-01", "riscv64 emulation done (wohoo)", 20, status="done")
