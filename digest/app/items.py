@@ -35,7 +35,7 @@ from digest.state.notes import HiddenMark, hidden_text
 from digest.tracking.buckets import tracked_open, worth_following
 from digest.tracking.conventions import read_as
 from digest.tracking.links import source_link
-from digest.tracking.threads import build_threads, effective_status
+from digest.tracking.threads import build_threads, effective_status, read_echoes
 
 
 @dataclass
@@ -159,7 +159,7 @@ def load_threads(cfg: Config, db: Any, *, series: str | None = None) -> list[Thr
     items = followed_items(cfg, items)
     threads = build_threads(items, cfg.tracking)
     conventions = series_conventions(items, threads, cfg.tracking)
-    read = [replace(t, items=read_as(t.items, conventions[t.series])) for t in threads]
+    read = [replace(t, items=read_echoes(read_as(t.items, conventions[t.series]))) for t in threads]
     return without_hidden([t for t in read if t.items], hidden_marks(db))
 
 

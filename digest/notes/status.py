@@ -24,7 +24,10 @@ __all__ = [
     "DEFAULT_DONE",
     "DEFAULT_DROPPED",
     "DEFAULT_OPEN",
+    "action_verb",
+    "echoed_result",
     "find_status",
+    "past_forms",
     "status_words",
 ]
 
@@ -601,4 +604,136 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
             if guard is not None and guard.search(rest):
                 return None
         return status, m.group(0).strip(" :,;")
+    return None
+
+
+# ---- an action's own verb, said back as its state ------------------------------------
+#
+# A review of last meeting's actions often answers in the action's own verb: "Rosa to
+# post the call for volunteers" -> "Call for volunteers: posted"; "send the survey" ->
+# "survey sent". Which verb an action has is read here; digest.tracking says when a
+# later mention answers it.
+
+_ACTION_LABEL = re.compile(r"^\s*(?:action(?:\s+items?)?|ai|todo|to-do|next\s+step)\s*:\s*", re.I)
+# "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".
+_TO_VERB = re.compile(
+    r"^\s*(?:[@\w.'-]+\s*(?:,|/|&|\band\b)?\s*){1,4}?\s(?:to|will|shall|is\s+to|"
+    r"volunteer(?:s|ed)?\s+to|agreed\s+to|offered\s+to)\s+([a-z]+)\b"
+)
+# A leading owner: "@mora write …", "[ada] send …", "RT: ping …", "Chidi: open …".
+_LEADING_OWNER = re.compile(
+    r"^\s*(?:(?:@[\w.-]+|\[[^\]]{1,40}\])\s*:?|"
+    r"[A-Z][\w.'-]{0,20}(?:\s*[,/&]\s*[A-Z][\w.'-]{0,20})*\s*:)\s*"
+)
+_NOT_VERBS_TEXT = """
+    a an the this that these those we i you he she they it its our their my your
+    is are was were be been has have had do does did will shall should would could can
+    may might must not no yes all any some each every new more most other next last
+    first second please maybe also still just then there here what which who when where
+    why how if once until and or but so for of on in at by with from about as into
+    """
+_NOT_VERBS = frozenset(_NOT_VERBS_TEXT.split())
+_VOWELS = frozenset("aeiou")
+# Irregular past forms of verbs that actions start with.
+_IRREGULAR_PAST: dict[str, tuple[str, ...]] = {
+    "send": ("sent",),
+    "write": ("written", "wrote"),
+    "make": ("made",),
+    "find": ("found",),
+    "get": ("got", "gotten"),
+    "give": ("given", "gave"),
+    "take": ("taken", "took"),
+    "build": ("built",),
+    "run": ("ran",),
+    "go": ("went", "gone"),
+    "begin": ("begun", "began"),
+    "buy": ("bought",),
+    "bring": ("brought",),
+    "hold": ("held",),
+    "lead": ("led",),
+    "meet": ("met",),
+    "pay": ("paid",),
+    "tell": ("told",),
+    "draw": ("drawn", "drew"),
+    "speak": ("spoken", "spoke"),
+    "choose": ("chosen", "chose"),
+    "sign": ("signed",),
+    "set": (),  # "set", "put", "cut", "read": the same word either way, so no answer
+    "put": (),
+    "cut": (),
+    "read": (),
+    "do": (),  # "done" is a status word of its own
+}
+# What before the verb makes it no result: "not posted", "will be sent", "once sent".
+_NOT_DONE_BEFORE = re.compile(
+    r"\b(?:not|never|n't|yet|be|to|once|if|when|until|will|should|would|could|must|can|"
+    r"needs?|want)\s+(?:\w+\s+)?$",
+    re.I,
+)
+
+
+def action_verb(text: str) -> str | None:
+    """The verb an action line starts its work with ("Rosa to post the call" -> "post",
+    "@mora write the guide" -> "write", "Chidi: open a PR" -> "open"), lower case, or
+    None when the line has no word that could be one."""
+    bare = _ACTION_LABEL.sub("", _plain(text), count=1)
+    m = _TO_VERB.match(bare)
+    if m is not None:
+        word = m.group(1)
+    else:
+        rest = _LEADING_OWNER.sub("", _LEADING_OWNER.sub("", bare, count=1), count=1)
+        first = re.match(r"\s*([A-Za-z]+)\b", rest)
+        if first is None:
+            return None
+        word = first.group(1).lower()
+    return None if word in _NOT_VERBS or len(word) < 2 else word
+
+
+def past_forms(verb: str) -> tuple[str, ...]:
+    """The forms that say `verb` was done: "post" -> "posted"; "submit" -> "submitted",
+    "submited"; "apply" -> "applied"; "send" -> "sent"."""
+    if verb in _IRREGULAR_PAST:
+        return _IRREGULAR_PAST[verb]
+    if verb.endswith("e"):
+        return (verb + "d",)
+    if verb.endswith("y") and len(verb) > 2 and verb[-2] not in _VOWELS:
+        return (verb[:-1] + "ied",)
+    forms = [verb + "ed"]
+    # A final consonant after one vowel may double ("submitted", "planned"); which
+    # ones do depends on stress, so both spellings are looked for.
+    if (
+        len(verb) > 2
+        and verb[-1] not in _VOWELS
+        and verb[-1] not in "wxy"
+        and verb[-2] in _VOWELS
+        and verb[-3] not in _VOWELS
+    ):
+        forms.append(verb + verb[-1] + "ed")
+    return tuple(forms)
+
+
+def echoed_result(text: str, verb: str) -> str | None:
+    """The past form of the action's own `verb` written where a line states its state
+    ("Call for volunteers: posted", "survey sent (Ana)", "talk -> submitted"), or None.
+    A plan, a negation or a question is no result: "not posted yet", "to be sent",
+    "posted?"."""
+    forms = past_forms(verb)
+    if not forms:
+        return None
+    plain = _plain(text).strip()
+    pattern = re.compile(rf"(?<![\w'-])(?:{'|'.join(map(re.escape, forms))})(?![\w'-])", re.I)
+    if pattern.search(plain) is None:
+        return None
+    for lo, hi in _zones(plain):
+        zone = plain[lo:hi]
+        m = pattern.search(zone)
+        if m is None:
+            continue
+        if zone[m.end() :].lstrip().startswith("?"):
+            return None
+        if _NOT_DONE_BEFORE.search(zone[: m.start()]) or _TENTATIVE.search(zone):
+            return None
+        if _CONDITION.search(plain[: lo + m.start()]):
+            return None
+        return m.group(0)
     return None

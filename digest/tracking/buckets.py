@@ -50,6 +50,7 @@ from digest.tracking.threads import (
     follow_up_date,
     is_follow_up,
     normalize_tokens,
+    read_echoes,
     ref_in_text,
 )
 
@@ -175,6 +176,7 @@ def build_digest(
         upto = [i for i in thread.items if i.meeting_date < end]
         if conventions is not None:
             upto = read_as(upto, conventions)
+        upto = read_echoes(upto)
         if not upto:
             continue
         before = [i for i in upto if i.meeting_date < start]

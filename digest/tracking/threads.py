@@ -31,7 +31,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import islice
 from typing import Protocol
@@ -40,6 +40,7 @@ from rapidfuzz import fuzz, process
 
 from digest.config.schema import TrackingConfig
 from digest.model import Item, Join, Status, Thread
+from digest.notes.status import action_verb, echoed_result
 from digest.notes.text import MD_LINK, URL
 
 HUB_THREADS = 3  # a reference found in this many threads is a hub, not a join key alone
@@ -152,6 +153,27 @@ def effective_status(items: Iterable[Item]) -> Status:
         elif item.kind == "topic" and closed_in is not None and item.meeting_id != closed_in:
             status, closed_in = "open", None
     return status
+
+
+def read_echoes(items: Sequence[Item]) -> list[Item]:
+    """A thread's items, a mention that states no status of its own read as done when
+    it says the thread's action in its own verb, in the past: "Rosa to post the call
+    for volunteers", then "Call for volunteers: posted". Only after an action (the verb
+    is the work's), and only where a line states its state (see echoed_result)."""
+    out: list[Item] = []
+    verb: str | None = None
+    for item in items:
+        if verb is not None and item.status == "unknown" and item.kind in FOLLOWED_KINDS:
+            said = echoed_result(item.text, verb)
+            if said is not None:
+                item = replace(item, status="done", status_phrase=said)
+        elif verb is None and item.kind == "action":
+            verb = action_verb(item.text)
+        out.append(item)
+    return out
+
+
+FOLLOWED_KINDS = ("action", "topic")
 
 
 @dataclass(frozen=True)

@@ -389,7 +389,7 @@ Action: Noor to bring a hosting proposal to the December meeting.
 def test_board_minutes_reviewing_last_meetings_actions(tmp_path: Path) -> None:
     # Minutes that review last meeting's actions under "Matters arising", each by a
     # short label and what became of it: the label names the action, the state
-    # closes it: "approved", "fixed".
+    # closes it — "approved", "fixed", or the action's own verb ("post" -> "posted").
     repo = Repo(tmp_path / "board")
     repo.commit("2031-10-14-board.md", BOARD_OCTOBER, "2031-10-15T10:00:00+00:00")
     repo.commit("2031-11-11-board.md", BOARD_NOVEMBER, "2031-11-12T10:00:00+00:00")
@@ -398,7 +398,9 @@ def test_board_minutes_reviewing_last_meetings_actions(tmp_path: Path) -> None:
     cfg.sources = [SourceConfig(name="heron", kind="git", url=str(repo.path), glob=["notes/*.md"])]
     digest = digest_of(cfg, "2031-11")
     assert where(digest, "Trademark policy") == ["resolved"]
+    assert where(digest, "Call for committee volunteers") == ["resolved"]
     assert where(digest, "Download links") == ["resolved"]
     assert where(digest, "hosting proposal") == ["new"]
     closed_by = {e.title.split(":")[0]: (e.status, e.status_phrase) for e in digest.resolved}
+    assert closed_by["Call for committee volunteers"] == ("done", "posted")
     assert closed_by["Download links (Ossi)"] == ("done", "fixed")

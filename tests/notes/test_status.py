@@ -265,3 +265,60 @@ def test_an_arrow_to_a_result_ending_a_line_is_an_outcome() -> None:
     assert find_outcome("-> released 0.33.0") == ("done", "-> released 0.33.0")
     assert find_outcome("if approved -> merged") is None  # conditional
     assert find_outcome("land it -> merged next week?") is None  # asked
+
+
+# ---- an action's own verb said back as its state ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "verb"),
+    [
+        ("Action: Rosa to post the call for volunteers.", "post"),
+        ("@mora write the 2.0 migration guide", "write"),
+        ("Chidi: open a PR with the new landing page", "open"),
+        ("[ ] RT: ping the forum admins about the blog", "ping"),
+        ("RM, KG: pair on the proposed guides outline", "pair"),
+        ("Ana and Bo to draft the grant application", "draft"),
+        ("AI: send the survey", "send"),
+        ("The website redesign", None),  # an article is no verb
+    ],
+)
+def test_the_verb_an_action_starts_with(line: str, verb: str | None) -> None:
+    assert status_module.action_verb(line) == verb
+
+
+@pytest.mark.parametrize(
+    ("verb", "forms"),
+    [
+        ("post", ("posted",)),
+        ("share", ("shared",)),
+        ("apply", ("applied",)),
+        ("submit", ("submited", "submitted")),
+        ("send", ("sent",)),
+        ("write", ("written", "wrote")),
+        ("set", ()),  # "set" either way: no answer can be told from a plan
+    ],
+)
+def test_past_forms(verb: str, forms: tuple[str, ...]) -> None:
+    assert status_module.past_forms(verb) == forms
+
+
+@pytest.mark.parametrize(
+    ("line", "verb", "said"),
+    [
+        ("Call for volunteers: posted, three people replied", "post", "posted"),
+        ("FOSDEM talk (Dana): submitted", "submit", "submitted"),
+        ("survey sent (Ana)", "send", "sent"),
+        ("talk -> submitted", "submit", "submitted"),
+        ("survey not sent yet", "send", None),
+        ("survey to be sent next week", "send", None),
+        ("call posted?", "post", None),
+        ("once the call is posted we pick the committee", "post", None),
+        # Not where a state is written: further into a sentence it is something else.
+        ("We went through the posted notes line by line with the whole team", "post", None),
+    ],
+)
+def test_an_actions_own_verb_in_the_past_is_its_result(
+    line: str, verb: str, said: str | None
+) -> None:
+    assert status_module.echoed_result(line, verb) == said

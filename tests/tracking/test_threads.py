@@ -10,7 +10,7 @@ from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Item, Thread
-from digest.tracking.threads import build_threads, effective_status, normalize_tokens
+from digest.tracking.threads import build_threads, effective_status, normalize_tokens, read_echoes
 
 TRACKING = TrackingConfig()
 
@@ -373,3 +373,20 @@ def test_similarity_scores_do_not_depend_on_the_interpreters_string_hashes() -> 
         for seed in range(4)
     }
     assert len(outputs) == 1
+
+
+def test_a_mention_saying_the_actions_verb_in_the_past_closes_it() -> None:
+    asked = item("2031-10-06", "Rosa to post the call for volunteers", kind="action")
+    topic = item("2031-10-06", "Call for volunteers", kind="topic")
+    answered = item("2031-11-03", "Call for volunteers: posted, three replied", kind="topic")
+    undone = item("2031-11-03", "Call for volunteers: not posted yet", kind="topic")
+    read = read_echoes([asked, answered])
+    assert (read[1].status, read[1].status_phrase) == ("done", "posted")
+    assert read_echoes([asked, undone])[1].status == "unknown"
+    # The verb is an action's: after a topic "posted" says nothing of the work.
+    assert read_echoes([topic, answered])[1].status == "unknown"
+    # A status the line states itself is kept.
+    stated = item(
+        "2031-11-03", "Call: posted, in review", kind="topic", status="open", status_phrase="x"
+    )
+    assert read_echoes([asked, stated])[1].status == "open"
