@@ -24,13 +24,15 @@ the end of the previous period (its items dated before the period):
   have been raised in two meetings to count as open. After `forget_after` such
   months it is dropped from every bucket.
 
-Finally one topic is listed once, even when it is two threads (see _fill).
+An open question that a later meeting's decision answers is in no bucket (see
+_Decisions): the decision is the news. Finally one topic is listed once, even when
+it is two threads (see _fill).
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
@@ -169,6 +171,18 @@ def build_digest(
                 src = SourceLink(m.path, m.line, m.commit, f"{m.path}:{m.line}")
             digest.meetings.append(MeetingRef(title=m.title, date=m.date, source=src))
 
+    # Word weights from what was written up to the period only: later notes never
+    # change an earlier month's digest.
+    vocabulary = Vocabulary(
+        normalize_tokens(i.text, i.status_phrase)
+        for t in threads
+        if t.series == series
+        for i in t.items
+        if i.meeting_date < end
+    )
+    decisions = _Decisions(
+        [i for i in highlights if i.series == series and i.meeting_date < end], vocabulary
+    )
     placed: list[_Placed] = []
     for thread in threads:
         if thread.series != series:
@@ -177,7 +191,7 @@ def build_digest(
         if conventions is not None:
             upto = read_as(upto, conventions)
         upto = read_echoes(upto)
-        if not upto:
+        if not upto or decisions.answer(upto, tracking.similarity) is not None:
             continue
         before = [i for i in upto if i.meeting_date < start]
         during = [i for i in upto if i.meeting_date >= start]
@@ -209,20 +223,58 @@ def build_digest(
             entry = _item_entry(item, link)
             placed.append(_Placed("highlights", entry, _item_order(item), item))
 
-    # Word weights from what was written up to the period only: later notes never
-    # change an earlier month's digest.
-    vocabulary = Vocabulary(
-        normalize_tokens(i.text, i.status_phrase)
-        for t in threads
-        if t.series == series
-        for i in t.items
-        if i.meeting_date < end
-    )
     _fill(digest, placed, vocabulary, tracking.similarity)
     by_id = {m.id: m for m in series_meetings}
     for meeting_id in sorted(late_meetings, key=lambda i: (by_id[i].date, i)):
         digest.late.append(_late_entry(by_id[meeting_id], meeting_link))
     return digest
+
+
+# The question a line asks: its first sentence, when that ends with "?" ("Should we
+# drop Python 3.9 in 2.0? Let's decide next time.").
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+class _Decisions:
+    """The series' decisions and announcements up to the period, to find the one that
+    answers an open question: a later meeting's "Decision: we drop Python 3.9 in 2.0"
+    answers "Should we drop Python 3.9 in 2.0?", which is then no longer pending (the
+    decision is the news: a highlight of its month)."""
+
+    def __init__(self, items: Sequence[Item], vocabulary: Vocabulary) -> None:
+        self.items = sorted(items, key=lambda i: (i.meeting_date, i.line))
+        self.vocabulary = vocabulary
+        self.texts = [vocabulary.item_text(i) for i in self.items]
+        self.fuzzy = [t.fuzzy for t in self.texts]
+        self.dates = [i.meeting_date for i in self.items]
+
+    def answer(self, upto: Sequence[Item], cutoff: float) -> Item | None:
+        """The decision of a later meeting than the thread's last mention that answers
+        the question the thread last asked (it holds the question's words, by the
+        share a join needs), or None."""
+        last = upto[-1]
+        if not self.items or last.status in ("done", "dropped"):
+            return None
+        asked = _SENTENCE_END.split(plain_text(last.text).strip(), maxsplit=1)[0]
+        if not asked.endswith("?"):
+            return None
+        question = self.vocabulary.text(asked, None, last.section)
+        if len(question.words) < 2:
+            return None  # "Thoughts?": too little to know what was decided
+        later = bisect_right(self.dates, last.meeting_date)
+        if later == len(self.items):
+            return None
+        for _choice, _score, at in process.extract(
+            question.fuzzy,
+            self.fuzzy[later:],
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=cutoff,
+            limit=MAX_ALIKE,
+        ):
+            # The decision names what was asked: the question's words are in it.
+            if self.vocabulary.covered(question, self.texts[later + at]) >= cutoff:
+                return self.items[later + at]
+        return None
 
 
 def _late_entry(meeting: Meeting, meeting_link: Callable[[Meeting], SourceLink] | None) -> Entry:

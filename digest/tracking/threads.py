@@ -239,6 +239,10 @@ class Vocabulary:
     def shared_weight(self, a: TopicText, b: TopicText) -> float:
         return math.fsum(self.weight(w) for w in a.words & b.words)
 
+    def covered(self, a: TopicText, b: TopicText) -> float:
+        """0-100: how much of `a` (by word weight) `b` contains."""
+        return 100.0 * self._contained(a, b)
+
     def overlap(self, a: TopicText, b: TopicText) -> float:
         """0-100: how much of one text (by word weight) the other one contains."""
         return 100.0 * max(self._contained(a, b), self._contained(b, a))

@@ -585,3 +585,27 @@ def test_a_sentence_ending_in_a_colon_keeps_its_discussion_out_of_the_highlight(
     assert titles(digest.highlights) == [
         "[ana] proposal to make the streaming parser the default in the docs:"
     ]
+
+
+def test_a_later_decision_answers_an_open_question() -> None:
+    asked = item("2031-02-04", "Should we drop Python 3.9 in 2.0? Let's decide next time.")
+    decided = item(
+        "2031-03-04", "Decision: we drop Python 3.9 support in the 2.0 release", kind="decision"
+    )
+    other = item("2031-02-04", "Should we move the sync to Thursdays?", line=11)
+    days = ["2031-02-04", "2031-03-04", "2031-04-01"]
+    march = digest_for("2031-03", [asked, decided, other], days)
+    # The decision is the news; the question it answers is no longer pending.
+    assert bucket_of(march, "drop Python 3.9") == ["highlights"]
+    assert bucket_of(march, "Thursdays") == ["pending"]
+    # Nor the month after, when the decision is no longer news.
+    april = digest_for("2031-04", [asked, decided, other], days)
+    assert bucket_of(april, "drop Python 3.9") == []
+    # A question asked again after the decision is open again; a decision that
+    # shares only a word or two is about something else.
+    again = item("2031-04-01", "Should we drop Python 3.9 in 2.0? Let's decide next time.")
+    assert bucket_of(digest_for("2031-04", [asked, decided, other, again], days), "3.9") == [
+        "pending"
+    ]
+    elsewhere = item("2031-03-04", "Decision: Python docs move to the wiki", kind="decision")
+    assert bucket_of(digest_for("2031-03", [asked, elsewhere], days), "drop Python") == ["pending"]
