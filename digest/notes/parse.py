@@ -340,11 +340,12 @@ def _section_label(text: str) -> re.Match[str] | None:
 
 @dataclass
 class _Heading:
-    index: int  # token index of heading_open
+    index: int  # token index of heading_open (of paragraph_open for a bold date line)
     level: int
     text: str
     line: int  # 1-based
     dates: list[_DateMatch]
+    bold_line: bool = False  # a paragraph that is only a bold date: "**Nov 17, 2026**"
 
 
 def _inline_text(tokens: Sequence[Token], index: int) -> str:
@@ -602,6 +603,44 @@ def _headings(tokens: Sequence[Token]) -> list[_Heading]:
     return found
 
 
+# A bold line standing for a meeting's heading, as notes kept in a shared document
+# and exported write them: "**November 17, 2026**", "**Tue 2026-11-17, 16:00 UTC**".
+# Deeper than any real heading: a real heading after it ends its meeting.
+BOLD_DATE_LEVEL = 7
+_BOLD_DATE_EXTRA_WORDS = 3  # besides the date: a weekday, a time, "UTC"
+
+
+def _bold_date_lines(tokens: Sequence[Token]) -> list[_Heading]:
+    """Paragraphs that are only a bold date, as meeting headings (see BOLD_DATE_LEVEL).
+    Only the date, a weekday or a time: "**Next meeting: November 24, 2026**" is not one."""
+    found = []
+    for i, tok in enumerate(tokens):
+        if tok.type != "paragraph_open" or tok.level != 0:
+            continue
+        bold = _PSEUDO_HEADING.match(_inline_text(tokens, i))
+        if bold is None:
+            continue
+        label = bold.group("label").strip()
+        dates = _match_dates(label)
+        valid = [d for d in dates if d.value is not None]
+        if len(valid) != 1:
+            continue
+        rest = label[: valid[0].span[0]] + " " + label[valid[0].span[1] :]
+        if len(
+            re.findall(r"[^\W\d_]{2,}", rest)
+        ) > _BOLD_DATE_EXTRA_WORDS or _NOT_A_MEETING_DAY.search(rest):
+            continue
+        line = tok.map[0] + 1 if tok.map else 1
+        found.append(_Heading(i, BOLD_DATE_LEVEL, label, line, dates, bold_line=True))
+    return found
+
+
+# A bold date that names another day than the meeting's own.
+_NOT_A_MEETING_DAY = re.compile(
+    r"\b(?:next|upcoming|previous|last|due|deadline|until|by|before|after|since|from)\b", re.I
+)
+
+
 def _meeting_level(headings: list[_Heading]) -> int | None:
     """Heading level of the meeting headings: the shallowest level holding a dated heading.
 
@@ -699,6 +738,11 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
         )
     tokens = _MD.parse(text)
     headings = _headings(tokens)
+    if not any(d.value for h in headings for d in h.dates):
+        # No dated heading: meetings may be headed by bold date lines instead.
+        bold = _bold_date_lines(tokens)
+        if bold:
+            headings = sorted([*headings, *bold], key=lambda h: h.index)
     for h in headings:
         for d in h.dates:
             if d.value is None:
@@ -794,7 +838,14 @@ def _dated_meetings(
                 end_line=_last_line(lines, h.line - 1, end_line0),
                 commit=doc.commit,
                 committed_at=doc.committed_at,
-                sections=_sections(tokens, h.index, end_index, level, lines, h.line),
+                sections=_sections(
+                    tokens,
+                    _close_index(tokens, h.index) + 1 if h.bold_line else h.index,
+                    end_index,
+                    level,
+                    lines,
+                    h.line,
+                ),
                 series_origin=origin,
             )
         )

@@ -123,6 +123,47 @@ def test_written_out_dates_and_bold_labels_as_headings() -> None:
     assert [s.path for s in meeting.sections] == [("Who joined",), ("Proposals / Discussions",)]
 
 
+RUNNING_NOTES = """# Orchard Community Meeting Notes
+
+Meeting link: https://meet.example.org/orchard
+
+**Tuesday, November 17, 2026**
+
+Agenda:
+* Release 0.9 status (Ada)
+* **Next meeting: December 1, 2026**
+
+Action items:
+* [ ] Bo: cut the release candidate
+
+---
+
+**Nov 3, 2026 (16:00 UTC)**
+
+Agenda:
+* CI costs are growing
+"""
+
+
+def test_bold_date_lines_head_the_meetings_of_a_running_notes_file() -> None:
+    # Notes kept in a shared document and exported write a bold line per meeting.
+    result = parse_document(note("meeting-notes.md", text=RUNNING_NOTES))
+    assert result.warnings == []
+    november, october = result.meetings
+    assert (november.date, november.line, november.end_line) == (date(2026, 11, 17), 5, 14)
+    assert (october.date, october.line) == (date(2026, 11, 3), 16)
+    assert november.series == "Orchard Community"
+    # The bold date naming the next meeting is a line of this one, not a meeting.
+    assert [s.path for s in november.sections] == [("Agenda",), ("Action items",)]
+    assert [s.path for s in october.sections] == [("Agenda",)]
+
+
+def test_bold_date_lines_do_not_split_a_note_with_dated_headings() -> None:
+    text = "# 2026-11-17 Orchard Sync\n\n**November 3, 2026**\n\n- Something said then\n"
+    (meeting,) = parse_document(note("sync.md", text=text)).meetings
+    assert meeting.date == date(2026, 11, 17)
+
+
 def test_no_date_uses_the_commit_date_with_a_warning() -> None:
     when = datetime(2025, 5, 2, 10, 30, tzinfo=UTC)
     result = parse_document(note("undated-notes.md", committed_at=when))
