@@ -408,6 +408,9 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
         return None  # "ship it if the regressions are fixed": a condition, no status
     if status == "done" and (questioned or _TENTATIVE.search(zone)):
         status = "open"  # "stable tentatively for 0.40", "merged?"
+    elif status == "done" and (left := _STILL_TO_DO.search(text, span[0] + start + len(found))):
+        # "Release 0.9: feature freeze done, four blockers": a step, not the end.
+        status, found = "open", f"{found}, {left.group(0)}"
     return status, found.strip()
 
 
@@ -603,8 +606,21 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
             guard = _NOT_YET if general else after
             if guard is not None and guard.search(rest):
                 return None
+            if status == "done" and _STILL_TO_DO.search(plain[m.end() :]):
+                return None  # "feature freeze done, four blockers": a step, not the end
         return status, m.group(0).strip(" :,;")
     return None
+
+
+_COUNT = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|some|a\s+few|several|many)"
+# What is left after a result the line reports: the item itself goes on.
+_STILL_TO_DO = re.compile(
+    rf"\b{_COUNT}\s+(?:more\s+)?(?:blockers?|release\s+blockers?)\b|"
+    rf"\b{_COUNT}\s+(?:more\s+)?(?:issues?|bugs?|regressions?|failures?|follow[- ]?ups?|items?|"
+    r"tasks?|prs?|pull\s+requests?|steps?)\s+(?:left|remain(?:ing|s)?|to\s+go|open|outstanding|"
+    r"pending)\b|\bstill\s+(?:open|blocked|pending|to\s+do|missing|needs?|waiting)\b",
+    re.I,
+)
 
 
 # ---- an action's own verb, said back as its state ------------------------------------

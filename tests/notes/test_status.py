@@ -109,6 +109,9 @@ def test_status_words_used_as_adjectives_or_nouns_are_no_status(text: str) -> No
         ("Windows CI (Dana): fixed by enabling long paths", "done", "fixed"),
         ("Docs site: closed #420", "done", "closed"),
         ("Governance doc (Aiko): not started, carry over", "open", "not started"),
+        # A step done with work left is no end: the item is open.
+        ("Release 0.9: feature freeze done, four blockers", "open", "done, four blockers"),
+        ("Docs: done, two pages still missing", "open", "done, still missing"),
     ],
 )
 def test_status_words_where_people_put_them(text: str, status: str, phrase: str) -> None:
@@ -231,6 +234,8 @@ def test_outcome_sentences(sentence: str, status: str) -> None:
         "merged?",
         "Released `heron-cli` with the fix",  # a result of something else
         "the team will be approvers of the nominees",
+        "feature freeze done, four blockers",  # a step done, the item goes on
+        "merged, but two follow-ups remain",
     ],
 )
 def test_no_outcome_from_plans_conditions_questions_or_other_things(sentence: str) -> None:
