@@ -733,6 +733,14 @@ _SENTENCE = re.compile(r"\w\W*\s\S+[.!?]\)?$")
 # "### 2. Deprecate the old loader", "### 3) Docs": an entry of a numbered agenda.
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
 _ORDINAL = re.compile(r"^\s*\d{1,2}[.)]\s+(?=\S)")
+# "@kira will look at it", "Ana to take this to the board": an action whose object
+# is the topic above, its next step (its owner is the topic's), not work of its own.
+_ON_THE_TOPIC = re.compile(
+    r"^\W*\S+(?:\s+\S+)?\s+(?:to|will|shall)\s+(?:[a-z]+\s+){1,3}?(?:it|this|that|them)\b"
+    r"(?=\s*(?:$|[.;,:!)(]|\s(?:to|with|for|in|on|at|by|before|after|next|this|tomorrow|"
+    r"today|later|again)\b))",
+    re.I,
+)
 
 
 def _heading_item(
@@ -815,6 +823,8 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             # them are items, and pieces of work of their own ("Workers: <…/pull/20876>"
             # under a tracking issue's heading), tied to it.
             for node in (b for b in section.blocks if isinstance(b, ListNode)):
+                if _ON_THE_TOPIC.search(node.text):
+                    continue  # "@kira will look at it": the topic's next step, not an item
                 if _ACTION.match(node.text) or owner_to_verb(node.text):
                     action = Kind("action", "an action in the minutes of the topic above")
                     items.append(

@@ -380,6 +380,12 @@ def test_meeting_titles_that_repeat_the_series_are_left_out(tmp_path: Path) -> N
     assert "  - 2026-10-07 [1]" in text and "  - 2026-10-21 [2]" in text
     assert "2026-10-07 Lanternfish" not in visible(page)
     assert f'href="{WEB}{NOTE}#L7"' in page.split(">2026-10-07</a>")[0].rsplit("<a ", 1)[1]
+    # "Lanternfish Community Call, 2026-10-07": the date and its comma go.
+    digest.meetings = [
+        MeetingRef("Lanternfish Community Call, 2026-10-07", date(2026, 10, 7), link(7))
+    ]
+    text, _page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    assert "  - 2026-10-07 [1]" in text and "Call," not in text
 
 
 # ---- per-recipient personalization ------------------------------------------

@@ -184,6 +184,25 @@ def test_a_heading_naming_an_issue_is_the_topic_and_its_bullets_its_minutes() ->
     assert topic.children == ["Ana: the draft is ready", "No objections."]
 
 
+def test_an_action_on_the_topic_above_is_its_next_step_not_an_item() -> None:
+    note = """# Heron triage 2031-03-04
+
+## Nominated issues
+
+### Spurious warning with macros [#31](https://github.com/heronproj/heron/issues/31)
+
+* @kira will look at it; likely a span issue.
+* @jonas to open the revert PR
+"""
+    followed = {i.text: i for i in items_of(note) if i.followed}
+    topic = followed[
+        "Spurious warning with macros [#31](https://github.com/heronproj/heron/issues/31)"
+    ]
+    assert "kira" in topic.owners  # its owner, from its next step
+    assert "@kira will look at it; likely a span issue." not in followed
+    assert followed["@jonas to open the revert PR"].kind == "action"
+
+
 def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
     note = """# 2031-03-04 Heron Learning Team
 
