@@ -63,9 +63,27 @@ __all__ = [
 ]
 
 
+# "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
 _ACTION = re.compile(
-    r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*:\s*(?:\*\*|__)?\s*"
+    r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
+    r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
 )
+
+
+def _action_owner_text(text: str) -> str:
+    """The text to read an action's owners from: without its "ACTION:" label, but with
+    the owner the label names ("AI(@femi): file an issue" -> "@femi: file an issue")."""
+    m = _ACTION.match(text)
+    if m is None:
+        return text
+    who = m.group("who") or m.group("who_b")
+    rest = text[m.end() :]
+    if not who:
+        return rest
+    name = who.strip()
+    return f"{name if name.startswith('@') else '@' + name.replace(' ', '')}: {rest}"
+
+
 _PERSON_LABEL = re.compile(
     r"^\s*(?:\*\*|__)?(?P<label>done|blocked|blockers?|next|doing|in progress)"
     r"\s*(?::\s*(?:\*\*|__)?|(?:\*\*|__)\s*:)\s*",
@@ -337,7 +355,7 @@ def _item(
                 owners = owners + [o for o in ctx.owners(status_child) if o not in owners]
         if status_value == "unknown" and kind.kind == "action":
             status_value = "open"
-        who = list(owners) if owners is not None else ctx.owners(_ACTION.sub("", text, count=1))
+        who = list(owners) if owners is not None else ctx.owners(_action_owner_text(text))
         # "- Michael to open a doc PR" under a topic: Michael owns it.
         for child in children:
             if not child.startswith(" ") and owner_to_verb(child):
@@ -484,7 +502,7 @@ def _node_item(
         text, meaning, checked=node.checked, has_children=bool(node.children)
     )
     form, status = _box_status(ctx, node, kind)
-    owners = ctx.owners(_ACTION.sub("", text, count=1)) or list(inherited)
+    owners = ctx.owners(_action_owner_text(text)) or list(inherited)
     if meaning in ("minutes", "other") and kind.kind == "discussion":
         owners = []  # a speaker is who spoke, not who owns work
     if meaning == "done" and kind.kind == "action" and status is None:

@@ -203,6 +203,22 @@ def test_an_action_on_the_topic_above_is_its_next_step_not_an_item() -> None:
     assert followed["@jonas to open the revert PR"].kind == "action"
 
 
+def test_an_action_label_may_name_its_owner() -> None:
+    note = """# Heron SIG 2031-03-04
+
+## Agenda
+
+- [femi] IPv6 readiness
+    - e2e tests are green on two providers
+    - AI(@femi): file an issue for the flaky provider
+
+TODO(dara): draft the deprecation notice
+"""
+    actions = {i.text: i for i in items_of(note) if i.kind == "action"}
+    assert actions["AI(@femi): file an issue for the flaky provider"].owners == ["femi"]
+    assert actions["TODO(dara): draft the deprecation notice"].owners == ["dara"]
+
+
 def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
     note = """# 2031-03-04 Heron Learning Team
 
