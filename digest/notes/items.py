@@ -38,6 +38,7 @@ from digest.notes.kinds import (
     Kind,
     classify_line,
     is_speaker_line,
+    labelled_decision,
     owner_to_verb,
     stated_decision,
 )
@@ -536,6 +537,11 @@ def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
             else:  # "- TODO:" heading its own list
                 for grandchild in child.children:
                     yield _node_item(ctx, grandchild, section, [], parent=item.key, kind=action)
+        elif labelled_decision(child.text):
+            # "Outcome: deprecate in 1.34": what the meeting decided on the item above.
+            section = (*item.section, _label(node.text))
+            decided = Kind("decision", "a decision recorded under the item above")
+            yield _node_item(ctx, child, section, [], parent=item.key, kind=decided)
         else:
             yield from _nested_items(ctx, child, item)
 

@@ -36,6 +36,7 @@ __all__ = [
     "explicit_action",
     "is_placeholder",
     "is_speaker_line",
+    "labelled_decision",
     "owner_to_verb",
     "stated_decision",
 ]
@@ -217,6 +218,11 @@ def is_speaker_line(text: str) -> bool:
     return _SPEAKER.match(text) is not None
 
 
+def labelled_decision(text: str) -> bool:
+    """A line labelled a decision made ("Decision: …", "**Outcome**: …"), not asked."""
+    return _LABELLED_DECISION.match(plain(text)) is not None and not text.rstrip().endswith("?")
+
+
 def stated_decision(text: str) -> bool:
     """A decision stated as made ("Decision: …", "we agreed to …"), not asked about."""
     return _STATED_DECISION.search(plain(text)) is not None
@@ -318,7 +324,7 @@ def classify_line(
             return Kind("discussion", "what someone said (‘Name, …’, ‘JS: I think …’)")
         # Labelled so, a decision is one on the agenda too (not "we agreed to …",
         # which an agenda entry may say of a topic that goes on).
-        if _LABELLED_DECISION.match(plain(text)) and not text.rstrip().endswith("?"):
+        if labelled_decision(text):
             return Kind("decision", "labelled a decision made (‘Decision: …’)")
         if owner_to_verb(text):
             return Kind("action", "says who is to do it (‘X to …’, ‘@x will …’)")

@@ -24,8 +24,9 @@ the end of the previous period (its items dated before the period):
   have been raised in two meetings to count as open. After `forget_after` such
   months it is dropped from every bucket.
 
-An open question that a later meeting's decision answers is in no bucket (see
-_Decisions): the decision is the news. Finally one topic is listed once, even when
+An open question that a decision answers (one recorded under it, or a later
+meeting's holding its words: see _Decisions) is settled there: resolved in that
+month, with the decision as its status, closed after. Finally one topic is listed once, even when
 it is two threads (see _fill).
 """
 
@@ -184,6 +185,7 @@ def build_digest(
         [i for i in highlights if i.series == series and i.meeting_date < end], vocabulary
     )
     placed: list[_Placed] = []
+    answered_below: set[str] = set()
     for thread in threads:
         if thread.series != series:
             continue
@@ -191,8 +193,14 @@ def build_digest(
         if conventions is not None:
             upto = read_as(upto, conventions)
         upto = read_echoes(upto)
-        if not upto or decisions.answer(upto, tracking.similarity) is not None:
+        if not upto:
             continue
+        answer = decisions.answer(upto, tracking.similarity)
+        if answer is not None:
+            # Settled where the decision was taken: its line, the question's words.
+            upto = [*upto, _settled(upto[-1], answer)]
+            if answer.parent == upto[-2].key:
+                answered_below.add(answer.key)  # said once: in the resolved question
         before = [i for i in upto if i.meeting_date < start]
         during = [i for i in upto if i.meeting_date >= start]
         carried = carried_since(thread, meeting_dates)
@@ -219,7 +227,7 @@ def build_digest(
 
     in_period = [i for i in highlights if i.series == series and start <= i.meeting_date < end]
     for item in highlight_bullets(in_period, tracking):
-        if has_words(item):
+        if has_words(item) and item.key not in answered_below:
             entry = _item_entry(item, link)
             placed.append(_Placed("highlights", entry, _item_order(item), item))
 
@@ -235,6 +243,26 @@ def build_digest(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
+def _settled(question: Item, answer: Item) -> Item:
+    """The mention that closes a question its decision answered: the decision's line
+    and meeting, the question's words, done with the decision as its status."""
+    said = " ".join(plain_text(answer.text).split())
+    phrase = said if len(said) <= ANSWER_PHRASE else said[: ANSWER_PHRASE - 1] + "…"
+    return replace(
+        answer,
+        kind=question.kind,
+        text=question.text,
+        status="done",
+        status_phrase=phrase,
+        owners=question.owners,
+        refs=question.refs,
+        children=[],
+    )
+
+
+ANSWER_PHRASE = 80  # characters of the decision kept as a settled question's status
+
+
 class _Decisions:
     """The series' decisions and announcements up to the period, to find the one that
     answers an open question: a later meeting's "Decision: we drop Python 3.9 in 2.0"
@@ -247,17 +275,22 @@ class _Decisions:
         self.texts = [vocabulary.item_text(i) for i in self.items]
         self.fuzzy = [t.fuzzy for t in self.texts]
         self.dates = [i.meeting_date for i in self.items]
+        # A decision recorded under the question itself ("Shall we …?" over
+        # "consensus: do the bump"): its answer, whatever its words.
+        self.under = {i.parent: i for i in self.items if i.parent}
 
     def answer(self, upto: Sequence[Item], cutoff: float) -> Item | None:
-        """The decision of a later meeting than the thread's last mention that answers
-        the question the thread last asked (it holds the question's words, by the
-        share a join needs), or None."""
+        """The decision that answers the question the thread last asked, or None: one
+        recorded under it, or one of a later meeting holding the question's words (by
+        the share a join needs)."""
         last = upto[-1]
         if not self.items or last.status in ("done", "dropped"):
             return None
         asked = _SENTENCE_END.split(plain_text(last.text).strip(), maxsplit=1)[0]
         if not asked.endswith("?"):
             return None
+        if last.key in self.under:
+            return self.under[last.key]
         question = self.vocabulary.text(asked, None, last.section)
         if len(question.words) < 2:
             return None  # "Thoughts?": too little to know what was decided

@@ -219,6 +219,24 @@ TODO(dara): draft the deprecation notice
     assert actions["TODO(dara): draft the deprecation notice"].owners == ["dara"]
 
 
+def test_a_decision_recorded_under_an_item_is_a_decision_of_its_own() -> None:
+    note = """# Heron SIG 2031-03-04
+
+## Agenda
+
+- Deprecating the legacy proxy mode
+    - Concern about users on old kernels
+    - **Outcome**: deprecate in 1.34, remove no earlier than 1.37
+    - Decision: who reviews it?
+"""
+    items = items_of(note)
+    topic = next(i for i in items if i.text == "Deprecating the legacy proxy mode")
+    (decision,) = [i for i in items if i.kind == "decision"]
+    assert decision.text == "**Outcome**: deprecate in 1.34, remove no earlier than 1.37"
+    assert decision.parent == topic.key
+    assert topic.kind == "topic"  # the topic stays followed
+
+
 def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
     note = """# 2031-03-04 Heron Learning Team
 

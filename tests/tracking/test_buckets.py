@@ -595,10 +595,13 @@ def test_a_later_decision_answers_an_open_question() -> None:
     other = item("2031-02-04", "Should we move the sync to Thursdays?", line=11)
     days = ["2031-02-04", "2031-03-04", "2031-04-01"]
     march = digest_for("2031-03", [asked, decided, other], days)
-    # The decision is the news; the question it answers is no longer pending.
-    assert bucket_of(march, "drop Python 3.9") == ["highlights"]
+    # The decision is news of its meeting; the question it answers is settled there.
+    assert bucket_of(march, "Decision: we drop") == ["highlights"]
+    (settled,) = [e for e in march.resolved if e.title.startswith("Should we drop")]
+    assert settled.status_phrase == "Decision: we drop Python 3.9 support in the 2.0 release"
+    assert (settled.source.line, settled.last_seen) == (decided.line, date(2031, 3, 4))
     assert bucket_of(march, "Thursdays") == ["pending"]
-    # Nor the month after, when the decision is no longer news.
+    # The month after it is closed: listed nowhere.
     april = digest_for("2031-04", [asked, decided, other], days)
     assert bucket_of(april, "drop Python 3.9") == []
     # A question asked again after the decision is open again; a decision that
@@ -609,3 +612,14 @@ def test_a_later_decision_answers_an_open_question() -> None:
     ]
     elsewhere = item("2031-03-04", "Decision: Python docs move to the wiki", kind="decision")
     assert bucket_of(digest_for("2031-03", [asked, elsewhere], days), "drop Python") == ["pending"]
+
+
+def test_a_decision_recorded_under_a_question_settles_it() -> None:
+    asked = item("2031-03-04", "Shall we bump the minimum Python in main right away?")
+    consensus = item(
+        "2031-03-04", "consensus: do the bump now", line=11, kind="decision", parent=asked.key
+    )
+    march = digest_for("2031-03", [asked, consensus], ["2031-03-04"])
+    (settled,) = march.resolved
+    assert settled.title == asked.text and settled.status_phrase == "consensus: do the bump now"
+    assert march.highlights == []  # said once, in the settled question
