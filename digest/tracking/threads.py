@@ -98,6 +98,9 @@ FOLLOW_UP_SLACK = 15  # points below `similarity` accepted for items under such 
 # share the item's most distinctive word ("ia32 emulation done" after "ia32 support")
 # and this much of one text's word weight is in the other.
 FOLLOW_UP_OVERLAP = 40.0
+# Words an item must share with a detail line of a thread to join it by that line,
+# unless the line holds most of the item (see _proposals).
+DETAIL_SHARED_WORDS = 3
 
 
 def normalize_tokens(text: str, status_phrase: str | None = None) -> list[str]:
@@ -845,6 +848,15 @@ def _proposals(
         if one_word and not same and not (follow_up and candidate.detail_line):
             continue
         score = vocabulary.similarity(text, candidate.text, float(fuzzy_score))
+        if (
+            candidate.detail_line
+            and not follow_up
+            and len(text.words & candidate.text.words) < DETAIL_SHARED_WORDS
+        ):
+            # A detail line is a part of its thread: a new item it merely appears in
+            # ("api docs" in "assign the S3 creds for the api doc deployment") is not
+            # that thread, unless the item says little more than the line.
+            score = min(score, vocabulary.covered(text, candidate.text))
         if score >= cutoff:
             evidence = vocabulary.shared_weight(text, candidate.text)
             scored.append((score, evidence, position, candidate))

@@ -390,3 +390,21 @@ def test_a_mention_saying_the_actions_verb_in_the_past_closes_it() -> None:
         "2031-11-03", "Call: posted, in review", kind="topic", status="open", status_phrase="x"
     )
     assert read_echoes([asked, stated])[1].status == "open"
+
+
+def test_a_detail_line_claims_an_item_only_by_more_than_a_couple_of_words() -> None:
+    broad = item(
+        "2031-03-04",
+        "How to push the docs effort forward?",
+        children=["API docs", "working on the workshop for the spring summit"],
+    )
+    # Two common words of a detail line inside a longer item: another piece of work.
+    creds = item("2031-03-11", "Help Ana set up the S3 credentials for the API docs deployment")
+    # The detail line's own subject, said again with more words: the same work.
+    workshop = item(
+        "2031-03-11", "Team working on the workshop for the spring summit, see you there", 11
+    )
+    threads = build_threads([broad, creds, workshop], TRACKING)
+    assert len(thread_of(threads, creds).items) == 1
+    assert thread_of(threads, workshop) is thread_of(threads, broad)
+    assert "detail line" in thread_of(threads, broad).joins[1].detail
