@@ -113,6 +113,23 @@ _ANNOUNCED = re.compile(
     r"(?:\*\*|__)?\s*:",
     re.I,
 )
+# "congrats on joining Simplabs!", "Welcome @ana, our new maintainer", "14 PRs from
+# new contributors, thanks everyone!": people's news, told to the team, not work.
+_KUDOS = re.compile(
+    r"\b(?:congrat(?:s|ulations)|kudos|shout[- ]?outs?(?:\s+to)?|"
+    r"thanks?\s+(?:you\s+)?(?:to\s+)?(?:everyone|everybody|all)\b|"
+    r"welcome\s+(?:to\s+)?(?:our\s+)?(?:new\s+)?(?:@\w|[A-Z]\w+\s+(?:as|to)\b))",
+    re.I,
+)
+KUDOS_WORDS = 25  # how far into a line its news is told (not a closing "thank everyone")
+
+
+def _is_kudos(text: str) -> bool:
+    """People's news: congratulations, thanks or a welcome told near the line's start."""
+    lead = " ".join(plain(text).split()[:KUDOS_WORDS])
+    return _KUDOS.search(lead) is not None and not text.rstrip().endswith("?")
+
+
 # "Community calls will pause for the holidays", "The sync moves to Thursdays from
 # May": the meeting's own schedule, news for that month, not work to follow.
 _SCHEDULE = re.compile(
@@ -330,6 +347,8 @@ def classify_line(
             return Kind("action", "says who is to do it (‘X to …’, ‘@x will …’)")
         if checked is not None and _OWNER_FIRST.match(text):
             return Kind("action", "a task box naming who does it")
+        if _is_kudos(text):
+            return Kind("decision", "people's news: congratulations, thanks, a welcome")
         return Kind("topic", "an entry under an agenda or topics heading")
     # minutes, other: what was said, unless the line itself says it is more.
     if _BROUGHT_BY.match(text):

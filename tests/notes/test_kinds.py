@@ -46,6 +46,12 @@ def kinds(text: str) -> dict[str, str]:
         ("Heron 2.1 is out", "announcements", "decision"),
         ("Decision: we keep the yearly release", "minutes", "decision"),
         ("We agreed to move the call to Thursdays", "other", "decision"),
+        # People's news, told to the team: not work.
+        ("Some news (Chris) - congrats on joining the new company!", "agenda", "decision"),
+        ("Welcome @ana, our new maintainer", "agenda", "decision"),
+        ("Shout-out to Bo for the CI fixes", "agenda", "decision"),
+        ("Write a welcome guide for new contributors", "agenda", "topic"),
+        ("Thanks everyone for the reviews, can we merge it?", "agenda", "topic"),
         # On the agenda a decision is one when labelled so; asked, it is a topic.
         ("**Decision:** we drop Python 3.9 in the 2.0 release", "agenda", "decision"),
         ("Decision: drop Python 3.9 in 2.0?", "agenda", "topic"),
