@@ -414,11 +414,36 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
     return status, found.strip()
 
 
+# Status markers as modern notes write them, wherever in the line: a check mark is
+# done, a construction sign or an hourglass is work in progress. Not ❌ or ~~…~~,
+# which some teams use for "not done" and others for "dropped".
+_MARKERS: tuple[tuple[str, Status], ...] = (
+    ("\u2705", "done"),  # ✅
+    ("\u2714", "done"),  # ✔ (✔️ with its variation selector)
+    ("\u2611", "done"),  # ☑
+    (":white_check_mark:", "done"),
+    (":heavy_check_mark:", "done"),
+    (":ballot_box_with_check:", "done"),
+    ("\U0001f6a7", "open"),  # 🚧
+    ("\u23f3", "open"),  # ⏳
+    ("\u231b", "open"),  # ⌛
+    (":construction:", "open"),
+    (":hourglass:", "open"),
+    (":hourglass_flowing_sand:", "open"),
+)
+_MARKER = re.compile("|".join(re.escape(m) for m, _ in _MARKERS))
+_MARKER_STATUS = dict(_MARKERS)
+
+
 def find_status(text: str, tracking: TrackingConfig | None = None) -> tuple[Status, str] | None:
     """(status, raw phrase) written in `text`, or None when it states none."""
     plain = _plain(text).strip()
     if not plain:
         return None
+    # In the text as written: emphasis removal would take a shortcode's underscores.
+    marker = _MARKER.search(CODE.sub(" ", text) if "`" in text else text)
+    if marker is not None:
+        return _MARKER_STATUS[marker.group(0)], marker.group(0)
     matcher = _matcher(tracking)
     if matcher.starts is None or matcher.starts.search(plain) is None:
         # No phrase anywhere in the text, so none in any zone: a zone is bounded by

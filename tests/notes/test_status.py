@@ -109,6 +109,10 @@ def test_status_words_used_as_adjectives_or_nouns_are_no_status(text: str) -> No
         ("Windows CI (Dana): fixed by enabling long paths", "done", "fixed"),
         ("Docs site: closed #420", "done", "closed"),
         ("Governance doc (Aiko): not started, carry over", "open", "not started"),
+        # Markers, wherever in the line; a shortcode as written.
+        ("✅ Move CI to the new runners", "done", "✅"),
+        ("Move CI to the new runners :white_check_mark:", "done", ":white_check_mark:"),
+        ("Docs rewrite 🚧 (ada)", "open", "🚧"),
         # A step done with work left is no end: the item is open.
         ("Release 0.9: feature freeze done, four blockers", "open", "done, four blockers"),
         ("Docs: done, two pages still missing", "open", "done, still missing"),
