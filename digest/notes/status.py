@@ -698,7 +698,6 @@ _IRREGULAR_PAST: dict[str, tuple[str, ...]] = {
     "draw": ("drawn", "drew"),
     "speak": ("spoken", "spoke"),
     "choose": ("chosen", "chose"),
-    "sign": ("signed",),
     "set": (),  # "set", "put", "cut", "read": the same word either way, so no answer
     "put": (),
     "cut": (),
