@@ -221,25 +221,20 @@ def set_preferences(
     return cursor.rowcount == 1
 
 
-def mailed_subscribers(db: sqlite_utils.Database) -> Iterator[Subscriber]:
-    """The subscribers a month's bundles go to: active and not paused, one at a time
-    (a run never holds a Subscriber for each of 100,000 readers)."""
+# The addresses of the subscribers a month's bundles go to (active, not paused).
+MAILED_ADDRESSES = "SELECT address FROM subscribers WHERE status = 'active' AND NOT paused"
+
+
+def mailed_choices(db: sqlite_utils.Database) -> Iterator[tuple[str, tuple[str, ...] | None]]:
+    """(address, series chosen or None: every series) of each subscriber a month's
+    bundles go to (active, not paused), by address, one at a time: what planning the
+    month reads, never a list of 100,000 readers nor a Subscriber each."""
     cursor = db.conn.execute(
-        "SELECT * FROM subscribers WHERE status = 'active' AND NOT paused ORDER BY address"
+        "SELECT address, series FROM subscribers WHERE status = 'active' AND NOT paused "
+        "ORDER BY address"
     )
-    names = [c[0] for c in cursor.description]
-    for row in cursor:
-        yield _row_to_subscriber(dict(zip(names, row, strict=True)))
-
-
-def mailed_addresses(db: sqlite_utils.Database) -> set[str]:
-    """The addresses of mailed_subscribers."""
-    return {
-        row[0]
-        for row in db.conn.execute(
-            "SELECT address FROM subscribers WHERE status = 'active' AND NOT paused"
-        )
-    }
+    for address, series in cursor:
+        yield str(address), None if series is None else tuple(json.loads(str(series)))
 
 
 # ---- double opt-in ------------------------------------------------------------------
