@@ -38,7 +38,7 @@ from digest.periods import Period
 from digest.state import ledger
 from digest.state.db import transaction
 from digest.state.ledger import Recipient, StoredDigest
-from digest.state.subscribers import MAILED_ADDRESSES, Subscriber, mailed_choices
+from digest.state.subscribers import MAILED_ADDRESSES, mailed_choices
 
 if TYPE_CHECKING:
     from digest.app.send import SendRun
@@ -58,12 +58,9 @@ def bundle_id(parts: Sequence[str], period: Period) -> DigestId:
     return DigestId(BUNDLE_PREFIX + " + ".join(parts), period)
 
 
-def chosen_series(subscriber: Subscriber, available: Sequence[str]) -> list[str]:
-    """The month's series this subscriber gets, in the month's order (None chose all)."""
-    return _chosen(subscriber.series, available)
-
-
-def _chosen(series: Sequence[str] | None, available: Sequence[str]) -> list[str]:
+def chosen_series(series: Sequence[str] | None, available: Sequence[str]) -> list[str]:
+    """The month's series a subscriber who chose `series` gets, in the month's order
+    (None: every series)."""
     if series is None:
         return list(available)
     wanted = {s.casefold() for s in series}
@@ -116,7 +113,7 @@ def _groups(
     for address, series in mailed_choices(run.db):
         if address in already:
             continue
-        names = _chosen(series, available)
+        names = chosen_series(series, available)
         if names:
             groups.setdefault(tuple(names), []).append(address)
     return groups
