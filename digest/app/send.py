@@ -857,7 +857,7 @@ async def deliver(
     run stops after this digest (report.stopped)."""
     # What is alive now (modules, templates, the config, the readers to mail) lives
     # until the end: out of the collector's sight, a collection while mailing looks
-    # only at what the mailing made, not at 50,000 objects and each reader again.
+    # only at what the mailing made, not at some 40,000 objects and each reader again.
     gc.freeze()
     if run.deadline is None:
         run.deadline = time.monotonic() + run.cfg.smtp.run_timeout
