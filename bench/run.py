@@ -44,11 +44,13 @@ and after a change, or on two machines) compare by their ratios:
 - send: a whole `digest send --period 2015-06` process (sync, freeze, plan, mail,
   ledger) to --send-sizes subscribers (default 10,000; --large-digest adds a
   110 KB digest) through Postfix's smtp-sink on a free loopback port: msg/s over
-  the process's wall time, its peak RSS. Baselines in the same run, to the same
-  sink: a naive loop (an EmailMessage per reader, aiosmtplib, one connection, no
-  ledger; at most 10,000 messages) and Postfix's smtp-source sending one of the
-  digest's messages over as many sessions. smtp-sink and smtp-source come from
-  Debian's postfix package (installed with apt-get when missing and run as root).
+  the process's wall time, its peak RSS and its CPU time (user + system) a
+  message, which the other work on a shared machine disturbs less. Baselines in
+  the same run, to the same sink: a naive loop (an EmailMessage per reader,
+  aiosmtplib, one connection, no ledger; at most 10,000 messages) and Postfix's
+  smtp-source sending one of the digest's messages over as many sessions.
+  smtp-sink and smtp-source come from Debian's postfix package (installed with
+  apt-get when missing and run as root).
 - crash: SIGKILL a 10,000-reader `digest send` at a random point, 20 times
   (--trials), send again, and count what smtp-sink accepted per reader: none
   lost, duplicates at most LEDGER_GROUP + max_connections.
@@ -1133,7 +1135,7 @@ def bench_send(
                 with SmtpSink(sink_binary) as sink:
                     _fresh_state(root, pristine, sink.port, connections)
                     _progress(f"send: digest send to {n:,} subscribers")
-                    wall, peak, _ = _measured(send, root, env=SEND_ENV)
+                    wall, peak, _, cpu = _measured_cpu(send, root, env=SEND_ENV)
                     ledger = _ledger(root)
                     # The naive loop is slow: its rate is measured on 10,000 at most.
                     naive_n = min(n, NAIVE_MAX)
@@ -1153,8 +1155,8 @@ def bench_send(
                         f"{rate:,.0f} msg/s, {_mib(peak)}",
                         f"naive loop {naive_rate:,.0f} msg/s; smtp-source {source_rate:,.0f} msg/s",
                         f"{rate / naive_rate:.2f}x naive, {rate / source_rate:.0%} of "
-                        f"smtp-source; {_seconds(wall)} whole process, {connections} "
-                        f"connections; {ok}",
+                        f"smtp-source; {_seconds(wall)} whole process, {cpu / n * 1e6:.0f} µs "
+                        f"of CPU a message; {connections} connections; {ok}",
                     )
                 )
 

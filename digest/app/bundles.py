@@ -23,7 +23,6 @@ old way, before the upgrade) is left out of the plan: nobody gets a month twice.
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 from collections.abc import Sequence
@@ -31,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from digest.app.terminal import progress_bar
 from digest.mail.bundle import Part, bundle_subject, compose_bundle
-from digest.mail.message import message_id
+from digest.mail.message import message_id, message_ids
 from digest.mail.render import RenderedDigest
 from digest.mail.tokens import archive_url
 from digest.model import DigestId
@@ -39,7 +38,7 @@ from digest.periods import Period
 from digest.state import ledger
 from digest.state.db import transaction
 from digest.state.ledger import Recipient, StoredDigest
-from digest.state.subscribers import Subscriber, mailed_addresses, mailed_subscribers
+from digest.state.subscribers import MAILED_ADDRESSES, mailed_choices
 
 if TYPE_CHECKING:
     from digest.app.send import SendRun
@@ -47,10 +46,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("digest.send")
 
 BUNDLE_PREFIX = "subscribers: "
-
-
-def _message_id(id_: DigestId, sender: str, address: str) -> str:
-    return message_id(id_, address, sender)
 
 
 def series_slug(series: str) -> str:
@@ -63,11 +58,12 @@ def bundle_id(parts: Sequence[str], period: Period) -> DigestId:
     return DigestId(BUNDLE_PREFIX + " + ".join(parts), period)
 
 
-def chosen_series(subscriber: Subscriber, available: Sequence[str]) -> list[str]:
-    """The month's series this subscriber gets, in the month's order (None chose all)."""
-    if subscriber.series is None:
+def chosen_series(series: Sequence[str] | None, available: Sequence[str]) -> list[str]:
+    """The month's series a subscriber who chose `series` gets, in the month's order
+    (None: every series)."""
+    if series is None:
         return list(available)
-    wanted = {s.casefold() for s in subscriber.series}
+    wanted = {s.casefold() for s in series}
     return [s for s in available if s.casefold() in wanted]
 
 
@@ -114,12 +110,12 @@ def _groups(
 ) -> dict[tuple[str, ...], list[str]]:
     already = ledger.mailed_in_period(run.db, period)
     groups: dict[tuple[str, ...], list[str]] = {}
-    for subscriber in mailed_subscribers(run.db):
-        if subscriber.address in already:
+    for address, series in mailed_choices(run.db):
+        if address in already:
             continue
-        names = chosen_series(subscriber, available)
+        names = chosen_series(series, available)
         if names:
-            groups.setdefault(tuple(names), []).append(subscriber.address)
+            groups.setdefault(tuple(names), []).append(address)
     return groups
 
 
@@ -164,7 +160,7 @@ def plan_bundles(run: SendRun, period: Period) -> list[StoredDigest]:
                 db,
                 stored,
                 [Recipient(a, "subscriber") for a in sorted(addresses)],
-                message_id=functools.partial(_message_id, id_, cfg.mail.sender),
+                message_id=message_ids(id_, cfg.mail.sender),
                 resend=False,
                 now=run.now,
             )
@@ -182,22 +178,9 @@ def plan_bundles(run: SendRun, period: Period) -> list[StoredDigest]:
 
 def _cancel_gone(run: SendRun, stored: StoredDigest) -> None:
     """The bundle's planned readers who unsubscribed or paused since are cancelled
-    (--resend: everyone still subscribed is pending again). In a function of its own,
-    so the run does not hold these lists of every reader while it mails."""
-    wanted = mailed_addresses(run.db)
-    current = [
-        Recipient(address, "subscriber")
-        for address, status in ledger.delivery_statuses(run.db, stored.id).items()
-        if address in wanted
-    ]
-    ledger.prepare_ledger(
-        run.db,
-        stored,
-        current,
-        message_id=functools.partial(_message_id, stored.id, run.cfg.mail.sender),
-        resend=run.options.resend,
-        now=run.now,
-    )
+    (--resend: everyone still subscribed is pending again), in SQL: no list of every
+    reader is read for it."""
+    ledger.keep_planned(run.db, stored.id, MAILED_ADDRESSES, resend=run.options.resend, now=run.now)
 
 
 def send_bundles(run: SendRun, period: Period) -> None:

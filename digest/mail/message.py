@@ -17,6 +17,7 @@ import email.policy
 import email.utils
 import functools
 import hashlib
+import operator
 import quopri
 import re
 from collections.abc import Callable
@@ -411,6 +412,26 @@ class MessageTemplate:
         # Dot-stuffed once. The first piece starts the header; the others follow a value
         # in the middle of a line, or the To line (and start the next header).
         self._stuffed = [dot_stuff(p, line_start=i == 0) for i, p in enumerate(pieces)]
+        # fill() works out each value once, however many holes take it: the To line, the
+        # Message-ID, then the token once per way it is cut (_cuts); _take picks each
+        # hole's value out of that list, and the pieces stay in place between them.
+        self._cuts: list[tuple[tuple[int, ...], bool]] = []
+        slots = []
+        for hole in holes:
+            if hole.what == "to":
+                slots.append(0)
+            elif hole.what == "message-id":
+                slots.append(1)
+            else:
+                cut = (hole.cuts, hole.line_start)
+                if cut not in self._cuts:
+                    self._cuts.append(cut)
+                slots.append(2 + self._cuts.index(cut))
+        self._take = operator.itemgetter(*slots, 0)  # and one more: always a tuple
+        self._frames = (
+            [x for p in pieces for x in (p, b"")][:-1],
+            [x for p in self._stuffed for x in (p, b"")][:-1],
+        )
 
     @classmethod
     def make(
@@ -455,29 +476,29 @@ class MessageTemplate:
         """
         if token_shape(token) != self.shape or not _TOKEN_CHARS.fullmatch(token):
             return None
-        pieces = self._stuffed if dot_stuffed else self.pieces
-        to = to_header(address)
-        mid = message_id.encode("ascii")
         raw = token.encode("ascii")
-        out = [pieces[0]]
-        for hole, piece in zip(self.holes, pieces[1:], strict=True):
-            if hole.what == "to":
-                out.append(to)
-            elif hole.what == "message-id":
-                out.append(mid)
-            elif not hole.cuts and not (dot_stuffed and hole.line_start and raw[:1] == b"."):
-                out.append(raw)
-            else:
-                # After a soft line break a part starts a line: a dot there is stuffed.
-                parts, start = [], 0
-                for cut in (*hole.cuts, len(raw)):
-                    part = raw[start:cut]
-                    stuff = dot_stuffed and (start > 0 or hole.line_start) and part[:1] == b"."
-                    parts.append(b"." + part if stuff else part)
-                    start = cut
-                out.append(_SOFT_BREAK.join(parts))
-            out.append(piece)
+        values = [to_header(address), message_id.encode("ascii")]
+        values += [
+            _cut_token(raw, cuts, line_start, dot_stuffed) for cuts, line_start in self._cuts
+        ]
+        out = self._frames[dot_stuffed].copy()
+        out[1::2] = self._take(values)[:-1]
         return b"".join(out)
+
+
+def _cut_token(raw: bytes, cuts: tuple[int, ...], line_start: bool, dot_stuffed: bool) -> bytes:
+    """A token as a hole takes it: cut by soft line breaks after the lengths in `cuts`;
+    dot_stuffed, a part that starts a line (after a soft line break, or the hole's
+    start when line_start) and starts with a dot gets one more."""
+    if not cuts and not (dot_stuffed and line_start and raw[:1] == b"."):
+        return raw
+    parts, start = [], 0
+    for cut in (*cuts, len(raw)):
+        part = raw[start:cut]
+        stuff = dot_stuffed and (start > 0 or line_start) and part[:1] == b"."
+        parts.append(b"." + part if stuff else part)
+        start = cut
+    return _SOFT_BREAK.join(parts)
 
 
 class _Probe:

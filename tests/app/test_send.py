@@ -547,3 +547,42 @@ def test_a_failed_group_commit_stops_the_mailing_and_loses_no_result(
     group.commit()  # the commit at the end of the digest writes what waited
     group.close()
     assert ledger.count_sent(db, id_) == 2 and run.report.sent == 2
+
+
+def test_link_ids_looked_up_a_chunk_at_a_time_make_the_same_tokens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """MessageFactory.recipients looks the readers' link ids up LINK_IDS at a time: each
+    reader's token is the one made from their own link id, looked up alone."""
+    from digest.app import send
+    from digest.app.send import MessageFactory, SendOptions, SendRun
+    from digest.config.schema import Config
+    from digest.mail.render import RenderedDigest
+    from digest.mail.tokens import make_link_token
+    from digest.model import DigestId
+    from digest.periods import Period
+    from digest.state.db import open_db
+    from digest.state.ledger import Recipient
+    from digest.state.subscribers import link_id, upsert_subscriber
+
+    monkeypatch.setattr(send, "LINK_IDS", 3)
+    db = open_db(tmp_path / "state.db")
+    readers = [Recipient(f"r{i}@example.org", "subscriber") for i in range(8)]
+    for reader in readers:
+        upsert_subscriber(db, reader.address)
+    readers.insert(4, Recipient("gone@example.org", "subscriber"))  # not a subscriber
+    readers.append(Recipient("list@lists.example.org", "list"))
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    run = SendRun(Config(path=tmp_path / "config.toml"), db, SendOptions(), now, None)
+    run.secret = SECRET
+    factory = MessageFactory(
+        run, RenderedDigest("s", "t", "h"), DigestId("subscribers: Q", Period(2026, 10))
+    )
+    tokens = [factory._token(r) for r in factory.recipients(readers)]
+    expected = []
+    for reader in readers:
+        sid = link_id(db, reader.address) if reader.kind == "subscriber" else None
+        expected.append(make_link_token("s", sid, SECRET) if sid else None)
+    assert tokens == expected
+    assert tokens[4] is None and tokens[-1] is None and None not in tokens[:4]
+    assert factory._token(readers[0]) == expected[0]  # after the run: looked up alone

@@ -13,6 +13,7 @@ from digest.config.schema import Config, MailConfig
 from digest.config.secrets import require_token_secret
 from digest.errors import UserError
 from digest.mail.tokens import (
+    link_tokens,
     make_link_token,
     make_token,
     read_link_token,
@@ -102,3 +103,15 @@ def test_a_link_token_is_the_one_mailed_before() -> None:
     expected = f"s1.{sid}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
     assert make_link_token("s", sid, secret) == expected
     assert read_link_token(expected, secret, "s") == sid
+
+
+@pytest.mark.parametrize(
+    "secret", ["s3cret", "x" * 64, "y" * 65, "a-benchmark-secret-that-is-long-enough" * 3, "clé"]
+)
+def test_link_tokens_makes_what_make_link_token_makes(secret: str) -> None:
+    for kind in ("s", "c"):
+        sign = link_tokens(kind, secret)
+        for ident in ("AbCdEfGhIjKlMnOpQrStUv", "x", "id-with_chars"):
+            token = sign(ident)
+            assert token == make_link_token(kind, ident, secret)
+            assert read_link_token(token, secret, kind) == ident
