@@ -54,34 +54,20 @@ def make_link_token(kind: TokenKind, ident: str, secret: str) -> str:
     return f"{kind}1.{ident}.{_link_mac(kind, ident, secret)}"
 
 
-_INNER = bytes(x ^ 0x36 for x in range(256))  # RFC 2104's ipad and opad, as tables
-_OUTER = bytes(x ^ 0x5C for x in range(256))
-
-
 def link_tokens(kind: TokenKind, secret: str) -> Callable[[str], str]:
-    """make_link_token for one kind and secret, for many ids: the HMAC of the secret's
-    two padded keys (RFC 2104) is started once, and each token only goes on from
-    copies of it, in a fifth of the time hmac.digest takes from the secret each time."""
-    key = secret.encode("utf-8")
-    if len(key) > _SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(_SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(key.translate(_INNER))
-    outer = hashlib.sha256(key.translate(_OUTER))
+    """make_link_token for one kind and secret, for many ids: the HMAC is keyed once
+    (its padded keys hashed) and each token goes on from a copy of it, several times
+    faster than hmac.digest keying it again for every message."""
+    keyed = hmac.new(secret.encode("utf-8"), digestmod=hashlib.sha256)
     prefix = f"{kind}1."
 
     def token(ident: str) -> str:
         message = prefix + ident
-        mac = inner.copy()
+        mac = keyed.copy()
         mac.update(message.encode())
-        done = outer.copy()
-        done.update(mac.digest())
-        return f"{message}.{_b64(done.digest()[:16])}"
+        return f"{message}.{_b64(mac.digest()[:16])}"
 
     return token
-
-
-_SHA256_BLOCK = 64  # bytes
 
 
 def read_link_token(token: str, secret: str, kind: TokenKind) -> str | None:
