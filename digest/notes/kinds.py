@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from digest.model import LineKind
 from digest.notes.sections import SectionMeaning, label_meaning
+from digest.notes.status import find_status
 from digest.notes.text import EMPHASIS, URL, has_url, link_text, plain_text
 
 __all__ = [
@@ -127,7 +128,10 @@ KUDOS_WORDS = 25  # how far into a line its news is told (not a closing "thank e
 def _is_kudos(text: str) -> bool:
     """People's news: congratulations, thanks or a welcome told near the line's start."""
     lead = " ".join(plain(text).split()[:KUDOS_WORDS])
-    return _KUDOS.search(lead) is not None and not text.rstrip().endswith("?")
+    if _KUDOS.search(lead) is None or text.rstrip().endswith("?"):
+        return False
+    # "KEP-2040: beta merged, thanks to all reviewers!": work reporting its state.
+    return find_status(text) is None
 
 
 # "Community calls will pause for the holidays", "The sync moves to Thursdays from
