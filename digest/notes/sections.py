@@ -163,6 +163,7 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
         "checkins",
         "open items from",
         "outstanding action items",
+        "outstanding actions",
         "old action items",
         "old business",
         # Board minutes: what comes of the last minutes' items.
@@ -395,26 +396,27 @@ def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) ->
     text = normalize_heading(heading)
     if not text or not _any_phrase(extra).search(text):
         return None
-    best: tuple[bool, int, int, int, SectionMeaning] | None = None
+    best: tuple[bool, bool, int, int, int, SectionMeaning] | None = None
     for phrase, pattern, words, order, meaning in _compiled(extra):
         if phrase not in text:
             continue  # its pattern cannot match: most headings hold one or two phrases
         match = pattern.search(text)
         if match is None:
             continue
-        # A configured name first; then the longest phrase; then the later one (English
-        # puts the noun that says what a list is last: "This week highlights"); then
-        # the order of MEANINGS.
-        candidate = (order < 0, words, match.end(), -order, meaning)
-        if best is None or candidate[:4] > best[:4]:
+        # A configured name first; then a name before a time, which only qualifies
+        # it ("This week highlights", "Done this week"); then the longest phrase;
+        # then the later one (English puts the noun that says what a list is last);
+        # then the order of MEANINGS.
+        candidate = (order < 0, phrase not in _TIME_PHRASES, words, match.end(), -order, meaning)
+        if best is None or candidate[:5] > best[:5]:
             best = candidate
     if best is None:
         return None
     # A long heading that merely mentions a word ("Robin - new funding opportunity
     # status") is a topic of its own, not a list of that kind.
-    if len(text.split()) > best[1] + 6:
+    if len(text.split()) > best[2] + 6:
         return None
-    return best[4]
+    return best[5]
 
 
 def label_meaning(label: str, *, leading: bool = False) -> SectionMeaning | None:
@@ -462,7 +464,7 @@ def section_meaning(
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 12
+READING_VERSION = 13
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

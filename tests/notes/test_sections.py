@@ -26,6 +26,9 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Previous action items", "review"),
         ("Action item review", "review"),  # a review, though it names the actions first
         ("Review of last actions", "review"),
+        ("Outstanding actions", "review"),
+        ("Done this week", "done"),  # a time only qualifies the list's name
+        ("Blocked this week", "blocked"),
         ("Status of action items", "review"),
         ("Action items from the previous meeting", "review"),
         ("Guests", "attendance"),
