@@ -85,11 +85,30 @@ def _action_owner_text(text: str) -> str:
     return f"{name if name.startswith('@') else '@' + name.replace(' ', '')}: {rest}"
 
 
+# A stand-up's labels, on one person's lines: what got done, what comes, what is stuck.
 _PERSON_LABEL = re.compile(
-    r"^\s*(?:\*\*|__)?(?P<label>done|blocked|blockers?|next|doing|in progress)"
+    r"^\s*(?:\*\*|__)?(?P<label>done|did|completed|yesterday|last week|blocked|blockers?|"
+    r"impediments?|next|up next|doing|in progress|today|tomorrow|this week|plans?)"
     r"\s*(?::\s*(?:\*\*|__)?|(?:\*\*|__)\s*:)\s*",
     re.I,
 )
+# An entry under a done label that says it is not: "still trying to …", "almost …".
+_UNFINISHED = re.compile(
+    r"^\W*((?:still|not yet|not done|almost|nearly|partly|partially|half|started|began|"
+    r"continued|kept)\b(?:\s+\w+)?)",
+    re.I,
+)
+_DONE_LABELS = frozenset({"done", "did", "completed", "yesterday", "last week"})
+
+
+def _person_meaning(label: str) -> SectionMeaning:
+    """done, blocked or next: what a stand-up label says its entries are."""
+    label = label.lower()
+    if label in _DONE_LABELS:
+        return "done"
+    return "blocked" if label.startswith(("block", "imped")) else "next"
+
+
 # Words that name a list of things: "Main projects for 0.41", "Falco 0.38 priorities".
 _GROUP_WORDS = {
     "items",
@@ -550,43 +569,67 @@ def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> It
     person = ctx.owners(node.text) or [_label(node.text).rstrip(":").strip().lower()]
     heading = _HEADING_MARKUP.sub("", node.text).rstrip(":").strip()
     for child in node.children:
-        m = _PERSON_LABEL.match(child.text)
-        if not m:
-            continue
-        label = m.group("label").lower()
-        entries = [child.text[m.end() :].strip()] if child.text[m.end() :].strip() else []
-        nodes: list[tuple[str, ListNode]] = [(e, child) for e in entries]
-        nodes += [(g.text, g) for g in child.children]
-        meaning: SectionMeaning = (
-            "done" if label == "done" else "blocked" if label.startswith("block") else "next"
+        yield from _labelled_entries(ctx, child, person, (*section, heading))
+
+
+def _heading_person(ctx: _Context) -> list[str]:
+    """The person a section's own heading names ("## Lena", "### @omar"), or none."""
+    if not ctx.section:
+        return []
+    name = _HEADING_MARKUP.sub("", ctx.section[-1]).strip()
+    if heading_meaning(name) is not None:
+        return []
+    return ctx.owners(name) or ([name.lower()] if _PERSON_NAME.fullmatch(name) else [])
+
+
+def _labelled_entries(
+    ctx: _Context, child: ListNode, person: list[str], section: tuple[str, ...]
+) -> Iterator[Item]:
+    """One person's stand-up line ("Done: the parser PR", "Today:" over a list): its
+    entries as that person's work, done, next or blocked as the label says."""
+    m = _PERSON_LABEL.match(child.text)
+    if not m:
+        return
+    label = m.group("label").lower()
+    entries = [child.text[m.end() :].strip()] if child.text[m.end() :].strip() else []
+    nodes: list[tuple[str, ListNode]] = [(e, child) for e in entries]
+    nodes += [(g.text, g) for g in child.children]
+    meaning = _person_meaning(label)
+    for text, source in nodes:
+        kind = classify_line(text, meaning, has_children=bool(source.children))
+        unfinished = _UNFINISHED.match(text) if meaning == "done" else None
+        if unfinished is not None:
+            # "Yesterday: still trying to reproduce the crash": worked on, not done.
+            status: tuple[Status, str | None] = ("open", unfinished.group(1))
+        elif meaning == "done":
+            status = ("done", m.group("label"))
+        elif meaning == "blocked":
+            status = ("open", m.group("label"))
+        else:
+            status = find_status(text, ctx.tracking) or ("open", m.group("label"))
+        # The person owns it; "XFS: spool files grow" names a subject, not a person,
+        # so only an @mention in the entry adds an owner.
+        mentioned = [h.lstrip("@").lower() for h in _MENTIONED.findall(text)]
+        yield _item(
+            ctx,
+            form="person",
+            kind=kind,
+            text=text,
+            children=_flatten(source.children) if source is not child else [],
+            line=source.line,
+            end_line=source.end_line,
+            status=status if kind.kind == "action" else None,
+            owners=list(dict.fromkeys(person + mentioned)),
+            section=section,
+            meaning=meaning,
         )
-        for text, source in nodes:
-            kind = classify_line(text, meaning, has_children=bool(source.children))
-            if label == "done":
-                status: tuple[Status, str | None] = ("done", m.group("label"))
-            elif label.startswith("block"):
-                status = ("open", m.group("label"))
-            else:
-                status = find_status(text, ctx.tracking) or ("open", m.group("label"))
-            # The person owns it; "XFS: spool files grow" names a subject, not a person,
-            # so only an @mention in the entry adds an owner.
-            mentioned = [m.lstrip("@").lower() for m in _MENTIONED.findall(text)]
-            yield _item(
-                ctx,
-                form="person",
-                kind=kind,
-                text=text,
-                children=_flatten(source.children) if source is not child else [],
-                line=source.line,
-                end_line=source.end_line,
-                status=status if kind.kind == "action" else None,
-                owners=list(dict.fromkeys(person + mentioned)),
-                section=(*section, heading),
-                meaning=meaning,
-            )
 
 
 def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
+    if _PERSON_LABEL.match(node.text) and (person := _heading_person(ctx)):
+        # "## Lena" over "- Yesterday: …", "- Today: …": a stand-up by person headings.
+        yield from _labelled_entries(ctx, node, person, ctx.section)
+        return
     if _is_person_list(node):
         yield from _person_items(ctx, node, ctx.section)
         return

@@ -243,6 +243,34 @@ def test_a_decision_recorded_under_an_item_is_a_decision_of_its_own() -> None:
     assert topic.kind == "topic"  # the topic stays followed
 
 
+def test_a_stand_up_by_person_headings_is_each_persons_work() -> None:
+    note = """# Heron standup 2031-03-04
+
+## Lena
+
+- Yesterday: finished the parser refactor PR (#51)
+- Today: start on the config loader tests
+- Blockers: waiting for review on #51
+
+## Omar
+
+- Yesterday: still trying to reproduce the Windows crash (#60)
+- Blockers: none
+"""
+    items = {i.text: i for i in items_of(note) if i.followed}
+    parser = items["finished the parser refactor PR (#51)"]
+    assert (parser.kind, parser.status, parser.owners) == ("action", "done", ["lena"])
+    assert items["start on the config loader tests"].status == "open"
+    assert items["waiting for review on #51"].meaning == "blocked"
+    # Under "Yesterday", what is still being tried is not done.
+    crash = items["still trying to reproduce the Windows crash (#60)"]
+    assert (crash.status, crash.owners) == ("open", ["omar"])
+    assert "none" not in items  # "Blockers: none" says there is nothing
+    # A heading naming no person keeps its lines as they are.
+    plain = items_of("# Heron sync 2031-03-04\n\n## Agenda\n\n- Today: the release plan\n")
+    assert [i.meaning for i in plain] == ["agenda"]
+
+
 def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
     note = """# 2031-03-04 Heron Learning Team
 
