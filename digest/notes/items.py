@@ -821,16 +821,24 @@ def _heading_item(
     if ctx.meaning not in ("agenda", "minutes", "other") or not heading:
         return None
     names_issue = bool(ctx.refs(heading, head=True))
+    # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is little
+    # more than a list's name ("### 3. Announcements").
+    numbered = _NUMBERED.match(heading) is not None and label_meaning(heading) is None
     topic_heading = (
         not names_issue
-        and ctx.meaning == "agenda"
-        and len(section.path) >= 2
         and not ctx.repo
         and (
-            # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is
-            # little more than a list's name ("### 3. Announcements").
-            (_NUMBERED.match(heading) is not None and label_meaning(heading) is None)
-            or (heading_meaning(section.path[-1], extra) is None and _minutes_like(blocks))
+            (
+                ctx.meaning == "agenda"
+                and len(section.path) >= 2
+                and (
+                    numbered
+                    or (heading_meaning(section.path[-1], extra) is None and _minutes_like(blocks))
+                )
+            )
+            # Minutes numbered by their agenda, with no agenda heading above ("## 1.
+            # Trademark policy" over what was said): each is a topic.
+            or (ctx.meaning == "other" and len(section.path) == 1 and numbered)
         )
     )
     if not names_issue and not topic_heading:
@@ -849,7 +857,7 @@ def _heading_item(
         "topic",
         "a heading that names an issue: its bullets are its minutes"
         if names_issue
-        else "a topic heading under the agenda: its bullets are its minutes",
+        else "a numbered topic heading: its bullets and paragraphs are its minutes",
     )
     return _item(
         ctx,
@@ -909,6 +917,10 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     )
                 else:
                     items.extend(_nested_items(ctx, node, heading))
+            # "Action: Kemal to revise the draft." written as a paragraph of its minutes.
+            for said in section.blocks:
+                if isinstance(said, Paragraph) and _ACTION.match(said.text):
+                    items.append(_paragraph_action(ctx, said, parent=heading.key))
             continue
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:
@@ -924,15 +936,19 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             if isinstance(block, ListNode):
                 items.extend(_list_items(ctx, block))
             elif isinstance(block, Paragraph) and _ACTION.match(block.text):
-                items.append(
-                    _item(
-                        ctx,
-                        form="action",
-                        kind=Kind("action", "starts with ACTION / AI / TODO"),
-                        text=block.text,
-                        children=[],
-                        line=block.line,
-                        end_line=block.line,
-                    )
-                )
+                items.append(_paragraph_action(ctx, block))
     return items
+
+
+def _paragraph_action(ctx: _Context, block: Paragraph, parent: str | None = None) -> Item:
+    """An "ACTION: …" paragraph (not a bullet) as an action."""
+    return _item(
+        ctx,
+        form="action",
+        kind=Kind("action", "starts with ACTION / AI / TODO"),
+        text=block.text,
+        children=[],
+        line=block.line,
+        end_line=block.line,
+        parent=parent,
+    )

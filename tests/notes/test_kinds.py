@@ -271,6 +271,33 @@ def test_a_stand_up_by_person_headings_is_each_persons_work() -> None:
     assert [i.meaning for i in plain] == ["agenda"]
 
 
+def test_board_minutes_numbered_by_their_agenda_are_topics() -> None:
+    note = """# Heron Board Meeting, 7 October 2031
+
+Present: Rosa (chair), Ilya, Kemal.
+
+## 1. Trademark policy
+
+Kemal presented the draft policy; the section on meetups needs softer wording.
+
+Action: Kemal to revise the draft and circulate it before the next meeting.
+
+## 2. Budget 2032
+
+The treasurer's report is late.
+"""
+    items = items_of(note, path="notes/2031-10-07-board.md")
+    followed = [(i.text, i.kind) for i in items if i.followed]
+    assert followed == [
+        ("Trademark policy", "topic"),
+        ("Action: Kemal to revise the draft and circulate it before the next meeting.", "action"),
+        ("Budget 2032", "topic"),
+    ]
+    trademark = items[0]
+    assert trademark.children[0].startswith("Kemal presented the draft policy")
+    assert items[1].parent == trademark.key
+
+
 def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
     note = """# 2031-03-04 Heron Learning Team
 
