@@ -272,8 +272,8 @@ class _Decisions:
     def __init__(self, items: Sequence[Item], vocabulary: Vocabulary) -> None:
         self.items = sorted(items, key=lambda i: (i.meeting_date, i.line))
         self.vocabulary = vocabulary
-        self.texts = [vocabulary.item_text(i) for i in self.items]
-        self.fuzzy = [t.fuzzy for t in self.texts]
+        self._texts: list[TopicText] | None = None  # made when a question first asks
+        self.fuzzy: list[str] = []
         self.dates = [i.meeting_date for i in self.items]
         # A decision recorded under the question itself ("Shall we …?" over
         # "consensus: do the bump"): its answer, whatever its words.
@@ -297,6 +297,9 @@ class _Decisions:
         later = bisect_right(self.dates, last.meeting_date)
         if later == len(self.items):
             return None
+        if self._texts is None:
+            self._texts = [self.vocabulary.item_text(i) for i in self.items]
+            self.fuzzy = [t.fuzzy for t in self._texts]
         for _choice, _score, at in process.extract(
             question.fuzzy,
             self.fuzzy[later:],
@@ -305,7 +308,7 @@ class _Decisions:
             limit=MAX_ALIKE,
         ):
             # The decision names what was asked: the question's words are in it.
-            if self.vocabulary.covered(question, self.texts[later + at]) >= cutoff:
+            if self.vocabulary.covered(question, self._texts[later + at]) >= cutoff:
                 return self.items[later + at]
         return None
 

@@ -201,7 +201,22 @@ class Vocabulary:
         # Each wording seen, as a stable 8-byte digest: a kept tracker (pickled at
         # every month's end) stays small however many wordings a history has.
         self._seen: set[bytes] = set()
+        # Each word's weight, worked out once until the counts change: a month's
+        # digest compares thousands of texts with one vocabulary.
+        self._weights: dict[str, float] = {}
+        self._totals: dict[frozenset[str], float] = {}  # a text's words -> their weight
         self.add(texts)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_weights"] = {}  # a kept tracker stores the counts, not these caches
+        state["_totals"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.setdefault("_weights", {})
+        self.__dict__.setdefault("_totals", {})
 
     def add(self, texts: Iterable[list[str]]) -> None:
         """Count more wordings (a meeting's, as meetings arrive)."""
@@ -212,9 +227,14 @@ class Vocabulary:
                 self._seen.add(key)
                 self.df.update(distinct)
                 self.total += 1
+                self._weights.clear()
+                self._totals.clear()
 
     def weight(self, word: str) -> float:
-        return math.log((self.total + 1) / (self.df.get(word, 0) + 0.5))
+        found = self._weights.get(word)
+        if found is None:
+            found = self._weights[word] = math.log((self.total + 1) / (self.df.get(word, 0) + 0.5))
+        return found
 
     def text(
         self, raw: str, status_phrase: str | None = None, section: Sequence[str] = ()
@@ -234,7 +254,9 @@ class Vocabulary:
         return self.text(item.text, item.status_phrase, item.section)
 
     def _contained(self, a: TopicText, b: TopicText) -> float:
-        total = math.fsum(self.weight(w) for w in a.words)
+        total = self._totals.get(a.words)
+        if total is None:
+            total = self._totals[a.words] = math.fsum(self.weight(w) for w in a.words)
         if total <= 0:
             return 0.0
         return math.fsum(self.weight(w) for w in a.words & (b.words | b.context)) / total
