@@ -24,9 +24,9 @@ the end of the previous period (its items dated before the period):
   have been raised in two meetings to count as open. After `forget_after` such
   months it is dropped from every bucket.
 
-An open question that a decision answers (one recorded under it, or a later
-meeting's holding its words: see _Decisions) is settled there: resolved in that
-month, with the decision as its status, closed after. Finally one topic is listed once, even when
+An open question that a later meeting's decision answers (one holding its words:
+see _Decisions) is settled there: resolved in that month, with the decision as its
+status, closed after. Finally one topic is listed once, even when
 it is two threads (see _fill).
 """
 
@@ -185,7 +185,6 @@ def build_digest(
         [i for i in highlights if i.series == series and i.meeting_date < end], vocabulary
     )
     placed: list[_Placed] = []
-    answered_below: set[str] = set()
     for thread in threads:
         if thread.series != series:
             continue
@@ -199,8 +198,6 @@ def build_digest(
         if answer is not None:
             # Settled where the decision was taken: its line, the question's words.
             upto = [*upto, _settled(upto[-1], answer)]
-            if answer.parent == upto[-2].key:
-                answered_below.add(answer.key)  # said once: in the resolved question
         before = [i for i in upto if i.meeting_date < start]
         during = [i for i in upto if i.meeting_date >= start]
         carried = carried_since(thread, meeting_dates)
@@ -227,7 +224,7 @@ def build_digest(
 
     in_period = [i for i in highlights if i.series == series and start <= i.meeting_date < end]
     for item in highlight_bullets(in_period, tracking):
-        if has_words(item) and item.key not in answered_below:
+        if has_words(item):
             entry = _item_entry(item, link)
             placed.append(_Placed("highlights", entry, _item_order(item), item))
 
@@ -240,7 +237,8 @@ def build_digest(
 
 # The question a line asks: its first sentence, when that ends with "?" ("Should we
 # drop Python 3.9 in 2.0? Let's decide next time.").
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+# Not after "e.g.", "i.e.", "etc.", "vs.", "cf.": abbreviations end no sentence.
+_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!e\.g\.)(?<!i\.e\.)(?<!etc\.)(?<!vs\.)(?<!cf\.)\s+", re.I)
 
 
 def _settled(question: Item, answer: Item) -> Item:
@@ -266,8 +264,10 @@ ANSWER_PHRASE = 80  # characters of the decision kept as a settled question's st
 class _Decisions:
     """The series' decisions and announcements up to the period, to find the one that
     answers an open question: a later meeting's "Decision: we drop Python 3.9 in 2.0"
-    answers "Should we drop Python 3.9 in 2.0?", which is then no longer pending (the
-    decision is the news: a highlight of its month)."""
+    answers "Should we drop Python 3.9 in 2.0? Let's decide next time.", which is
+    settled there. A decision recorded under the question in its own meeting does not
+    settle it: it says how to go on ("Decision: try 1Password's plan; Loïc applies"),
+    and is a highlight beside it."""
 
     def __init__(self, items: Sequence[Item], vocabulary: Vocabulary) -> None:
         self.items = sorted(items, key=lambda i: (i.meeting_date, i.line))
@@ -275,22 +275,17 @@ class _Decisions:
         self._texts: list[TopicText] | None = None  # made when a question first asks
         self.fuzzy: list[str] = []
         self.dates = [i.meeting_date for i in self.items]
-        # A decision recorded under the question itself ("Shall we …?" over
-        # "consensus: do the bump"): its answer, whatever its words.
-        self.under = {i.parent: i for i in self.items if i.parent}
 
     def answer(self, upto: Sequence[Item], cutoff: float) -> Item | None:
-        """The decision that answers the question the thread last asked, or None: one
-        recorded under it, or one of a later meeting holding the question's words (by
-        the share a join needs)."""
+        """The decision of a later meeting than the thread's last mention that answers
+        the question the thread last asked (it holds the question's words, by the
+        share a join needs), or None."""
         last = upto[-1]
         if not self.items or last.status in ("done", "dropped"):
             return None
         asked = _SENTENCE_END.split(plain_text(last.text).strip(), maxsplit=1)[0]
         if not asked.endswith("?"):
             return None
-        if last.key in self.under:
-            return self.under[last.key]
         question = self.vocabulary.text(asked, None, last.section)
         if len(question.words) < 2:
             return None  # "Thoughts?": too little to know what was decided

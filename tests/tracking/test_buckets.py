@@ -614,12 +614,17 @@ def test_a_later_decision_answers_an_open_question() -> None:
     assert bucket_of(digest_for("2031-03", [asked, elsewhere], days), "drop Python") == ["pending"]
 
 
-def test_a_decision_recorded_under_a_question_settles_it() -> None:
-    asked = item("2031-03-04", "Shall we bump the minimum Python in main right away?")
+def test_a_decision_recorded_under_a_question_is_a_highlight_beside_it() -> None:
+    # In its own meeting a decision under a question says how to go on ("try the
+    # plan; Ana applies"): the work is not over, so the question keeps its status.
+    asked = item("2031-03-04", "Sharing passwords in the team, e.g. for the bot account?")
     consensus = item(
-        "2031-03-04", "consensus: do the bump now", line=11, kind="decision", parent=asked.key
+        "2031-03-04",
+        "Decision: try the plan, Ana applies",
+        line=11,
+        kind="decision",
+        parent=asked.key,
     )
     march = digest_for("2031-03", [asked, consensus], ["2031-03-04"])
-    (settled,) = march.resolved
-    assert settled.title == asked.text and settled.status_phrase == "consensus: do the bump now"
-    assert march.highlights == []  # said once, in the settled question
+    assert bucket_of(march, "Sharing passwords") == ["new"]
+    assert bucket_of(march, "Decision: try the plan") == ["highlights"]
