@@ -803,7 +803,7 @@ _ORDINAL = re.compile(r"^\s*\d{1,2}[.)]\s+(?=\S)")
 # "@kira will look at it", "Ana to take this to the board": an action whose object
 # is the topic above, its next step (its owner is the topic's), not work of its own.
 _ON_THE_TOPIC = re.compile(
-    r"^\W*\S+(?:\s+\S+)?\s+(?:to|will|shall)\s+(?:[a-z]+\s+){1,3}?(?:it|this|that|them)\b"
+    r"^\s*+\S++(?:\s++\S++)?\s++(?:to|will|shall)\s+(?:[a-z]+\s+){1,3}?(?:it|this|that|them)\b"
     r"(?=\s*(?:$|[.;,:!)(]|\s(?:to|with|for|in|on|at|by|before|after|next|this|tomorrow|"
     r"today|later|again)\b))",
     re.I,

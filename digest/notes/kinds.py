@@ -148,7 +148,7 @@ _SCHEDULE = re.compile(
 # themselves (or a project) elsewhere ("Ana to introduce herself to the board") is not.
 _PROCEDURE = re.compile(
     r"\bintroduce\s+(?:yourself|yourselves|ourselves)\b|"
-    r"\b(?:a\s+|quick\s+)*round\s+of\s+intro(?:duction)?s\b|"
+    r"\bround\s+of\s+intro(?:duction)?s\b|"  # "a quick round of …": what comes before is moot
     r"^(?:(?:quick|brief|short)\s+)?intro(?:duction)?s\b(?!\s+(?:of|to)\b)|"
     r"\bice-?\s?breakers?\b",
     re.I,

@@ -657,8 +657,9 @@ _STILL_TO_DO = re.compile(
 
 _ACTION_LABEL = re.compile(r"^\s*(?:action(?:\s+items?)?|ai|todo|to-do|next\s+step)\s*:\s*", re.I)
 # "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".
+# Possessive: a long word can be split between the repetitions in no other way.
 _TO_VERB = re.compile(
-    r"^\s*(?:[@\w.'-]+\s*(?:,|/|&|\band\b)?\s*){1,4}?\s(?:to|will|shall|is\s+to|"
+    r"^\s*+(?:[@\w.'-]++(?:\s*+[,/&]\s*+|\s++and\s++|\s++)){1,4}?(?:to|will|shall|is\s+to|"
     r"volunteer(?:s|ed)?\s+to|agreed\s+to|offered\s+to)\s+([a-z]+)\b"
 )
 # A leading owner: "@mora write …", "[ada] send …", "RT: ping …", "Chidi: open …".

@@ -671,14 +671,17 @@ def _review_texts(item: Item, text: TopicText, vocabulary: Vocabulary) -> list[T
     """The texts a follow-up item is matched by: its own, and the label of a "label:
     state" line ("Call for CoC volunteers: posted, three people replied"), which names
     the earlier item while the rest says what became of it."""
-    label = _LABEL.match(item.text)
-    if label is None or len(label.group(1).split()) > _MAX_LABEL_WORDS:
+    colon = _LABEL_END.search(item.text)
+    if colon is None:
         return [text]
-    named = vocabulary.text(label.group(1), item.status_phrase)
+    label = item.text[: colon.start()]
+    if not label.strip() or len(label.split()) > _MAX_LABEL_WORDS:
+        return [text]
+    named = vocabulary.text(label, item.status_phrase)
     return [text, named] if len(named.words) >= 2 else [text]
 
 
-_LABEL = re.compile(r"\s*([^:]+?)\s*:\s+\S")
+_LABEL_END = re.compile(r":\s+(?=\S)")  # the first "label: " colon, not a URL's "https:"
 _MAX_LABEL_WORDS = 6
 
 

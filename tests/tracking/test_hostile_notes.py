@@ -159,3 +159,60 @@ def test_more_similar_earlier_items_than_the_cap_say_so_once_a_meeting() -> None
         f"heron:notes/1.md:5: {n:,} earlier items look like this one; it is compared "
         f"with the newest {MAX_SIMILARITY_CANDIDATES:,} only."
     ]
+
+
+# Lines whose shape makes a careless pattern backtrack for ever: one long word, a word
+# repeated, a separator repeated. Each reading rule meets them where it looks: an
+# action's verb, a review's "label: state", a topic's next step, a status zone.
+PATHOLOGICAL = [
+    "x" * 1_990,
+    "a " * 990,
+    "A, " * 660,
+    ": " * 990,
+    " " * 1_980 + "x",
+    "Ana and " * 245 + "to",
+    "still " * 330,
+    "thanks " * 280,
+]
+
+
+def test_pathological_lines_in_actions_and_reviews_still_give_the_digest() -> None:
+    march = [*ORDINARY, "## Action items", ""]
+    march += [f"- [ ] Ana to {line}" for line in PATHOLOGICAL]
+    march += [f"- {line}" for line in PATHOLOGICAL]
+    april_path = "notes/2031-04-09-heron-maintainers.md"
+    april = [
+        "# 2031-04-09 Heron Maintainers",
+        "",
+        "## Review of last actions",
+        "",
+        *[f"- {line}: {line}" for line in PATHOLOGICAL],
+        "",
+        "## Nominated issues",
+        "",
+        "### Loader crash heron#91",
+        "",
+        *[f"- @kai will {line} it" for line in PATHOLOGICAL],
+    ]
+    docs = [document("\n".join(march))]
+    text = "\n".join(april)
+    blob = hashlib.sha256(text.encode()).hexdigest()
+    docs.append(
+        Document("heron", april_path, text, blob, committed_at=datetime(2031, 4, 10, tzinfo=UTC))
+    )
+    meetings = [m for d in docs for m in parse_document(d).meetings]
+    items = [i for m in meetings for i in extract_items(m, CONFIG.tracking, org="herondb")]
+    threads = build_threads(items, CONFIG.tracking, [])
+    (digest,) = digests_from(
+        CONFIG,
+        meetings,
+        items,
+        period=Period(2031, 4),
+        series=["Heron Maintainers"],
+        built_at={},
+        keep_empty=True,
+        threads=threads,
+    )
+    entries = [e for b in Digest.BUCKETS for e in getattr(digest, b)]
+    assert any("Shrink the snapshot format" in e.title for e in entries)
+    assert any("Loader crash" in e.title for e in entries)
