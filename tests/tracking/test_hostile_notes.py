@@ -94,15 +94,21 @@ def document(text: str) -> Document:
 
 
 def month_digest(text: str) -> tuple[list[str], Digest]:
-    result = parse_document(document(text))
-    items = [i for m in result.meetings for i in extract_items(m, CONFIG.tracking, org="herondb")]
-    warnings = list(result.warnings)
+    return digest_of([document(text)], Period(2031, 3))
+
+
+def digest_of(docs: list[Document], period: Period) -> tuple[list[str], Digest]:
+    """The notes through the real pipeline: the warnings, and the month's digest."""
+    results = [parse_document(d) for d in docs]
+    meetings = [m for r in results for m in r.meetings]
+    items = [i for m in meetings for i in extract_items(m, CONFIG.tracking, org="herondb")]
+    warnings = [w for r in results for w in r.warnings]
     threads = build_threads(items, CONFIG.tracking, warnings)
     (digest,) = digests_from(
         CONFIG,
-        result.meetings,
+        meetings,
         items,
-        period=Period(2031, 3),
+        period=period,
         series=["Heron Maintainers"],
         built_at={},
         keep_empty=True,
@@ -194,25 +200,12 @@ def test_pathological_lines_in_actions_and_reviews_still_give_the_digest() -> No
         "",
         *[f"- @kai will {line} it" for line in PATHOLOGICAL],
     ]
-    docs = [document("\n".join(march))]
     text = "\n".join(april)
     blob = hashlib.sha256(text.encode()).hexdigest()
-    docs.append(
-        Document("heron", april_path, text, blob, committed_at=datetime(2031, 4, 10, tzinfo=UTC))
+    later = Document(
+        "heron", april_path, text, blob, committed_at=datetime(2031, 4, 10, tzinfo=UTC)
     )
-    meetings = [m for d in docs for m in parse_document(d).meetings]
-    items = [i for m in meetings for i in extract_items(m, CONFIG.tracking, org="herondb")]
-    threads = build_threads(items, CONFIG.tracking, [])
-    (digest,) = digests_from(
-        CONFIG,
-        meetings,
-        items,
-        period=Period(2031, 4),
-        series=["Heron Maintainers"],
-        built_at={},
-        keep_empty=True,
-        threads=threads,
-    )
+    _warnings, digest = digest_of([document("\n".join(march)), later], Period(2031, 4))
     entries = [e for b in Digest.BUCKETS for e in getattr(digest, b)]
     assert any("Shrink the snapshot format" in e.title for e in entries)
     assert any("Loader crash" in e.title for e in entries)
