@@ -35,6 +35,7 @@ from digest.model import (
     TableRow,
 )
 from digest.notes.kinds import (
+    ACTION_LABEL,
     Kind,
     classify_line,
     is_speaker_line,
@@ -64,17 +65,10 @@ __all__ = [
 ]
 
 
-# "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
-_ACTION = re.compile(
-    r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
-    r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
-)
-
-
 def _action_owner_text(text: str) -> str:
     """The text to read an action's owners from: without its "ACTION:" label, but with
     the owner the label names ("AI(@femi): file an issue" -> "@femi: file an issue")."""
-    m = _ACTION.match(text)
+    m = ACTION_LABEL.match(text)
     if m is None:
         return text
     who = m.group("who") or m.group("who_b")
@@ -219,7 +213,7 @@ def _is_group(node: ListNode) -> bool:
     or a subject with its outcome below ("Security report on the CI:" over
     "- fixed") is a topic whose children are its discussion.
     """
-    if not node.children or _ACTION.match(node.text):
+    if not node.children or ACTION_LABEL.match(node.text):
         return False
     label = _label(node.text)
     if not label or not _words(label):
@@ -494,7 +488,7 @@ def _box_status(
     """A task box is a status of its own: ticked done, unticked open (the series'
     own habit decides later whether a tick meant "done" or "discussed")."""
     if node.checked is None:
-        return ("action" if _ACTION.match(node.text) else "list"), None
+        return ("action" if ACTION_LABEL.match(node.text) else "list"), None
     if kind.kind not in ("action", "topic"):
         return "task", None
     status: tuple[Status, str | None] = (
@@ -547,8 +541,8 @@ def _node_item(
 def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
     """Sub-bullets that are work of their own: ACTION/TODO lines at any depth."""
     for child in node.children:
-        if _ACTION.match(child.text):
-            rest = _ACTION.sub("", child.text, count=1).strip()
+        if ACTION_LABEL.match(child.text):
+            rest = ACTION_LABEL.sub("", child.text, count=1).strip()
             section = (*item.section, _label(node.text))
             action = Kind("action", "starts with ACTION / AI / TODO")
             if rest:
@@ -786,7 +780,7 @@ def _minutes_like(blocks: Sequence[object]) -> bool:
         for n in nodes
         if is_speaker_line(n.text)
         or stated_decision(n.text)
-        or _ACTION.match(n.text)
+        or ACTION_LABEL.match(n.text)
         or owner_to_verb(n.text)
         or _SENTENCE.search(plain_text(n.text))
         or ANSWERS.match(plain_text(n.text))
@@ -900,7 +894,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             for node in (b for b in section.blocks if isinstance(b, ListNode)):
                 if _ON_THE_TOPIC.search(node.text):
                     continue  # "@kira will look at it": the topic's next step, not an item
-                if _ACTION.match(node.text) or owner_to_verb(node.text):
+                if ACTION_LABEL.match(node.text) or owner_to_verb(node.text):
                     action = Kind("action", "an action in the minutes of the topic above")
                     items.append(
                         _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
@@ -919,7 +913,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     items.extend(_nested_items(ctx, node, heading))
             # "Action: Kemal to revise the draft." written as a paragraph of its minutes.
             for said in section.blocks:
-                if isinstance(said, Paragraph) and _ACTION.match(said.text):
+                if isinstance(said, Paragraph) and ACTION_LABEL.match(said.text):
                     items.append(_paragraph_action(ctx, said, parent=heading.key))
             continue
         pending_rows: list[TableRow] = []
@@ -935,7 +929,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                 pending_rows = []
             if isinstance(block, ListNode):
                 items.extend(_list_items(ctx, block))
-            elif isinstance(block, Paragraph) and _ACTION.match(block.text):
+            elif isinstance(block, Paragraph) and ACTION_LABEL.match(block.text):
                 items.append(_paragraph_action(ctx, block))
     return items
 

@@ -32,7 +32,9 @@ from digest.notes.status import find_status
 from digest.notes.text import EMPHASIS, URL, has_url, link_text, plain_text
 
 __all__ = [
+    "ACTION_LABEL",
     "Kind",
+    "action_verb",
     "classify_line",
     "explicit_action",
     "is_placeholder",
@@ -389,3 +391,48 @@ _LISTS: dict[str, str] = {
     "decisions": "decisions",
     "announcements": "announcements and highlights",
 }
+
+
+# ---- an action's label and its verb -------------------------------------------------
+
+# "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
+ACTION_LABEL = re.compile(
+    r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
+    r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
+)
+# "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".
+# Possessive: a long word can be split between the repetitions in no other way.
+_TO_VERB = re.compile(
+    r"^\s*+(?:[@\w.'-]++(?:\s*+[,/&]\s*+|\s++and\s++|\s++)){1,4}?(?:to|will|shall|is\s+to|"
+    r"volunteer(?:s|ed)?\s+to|agreed\s+to|offered\s+to)\s+([a-z]+)\b"
+)
+# A leading owner: "@mora write …", "[ada] send …", "RT: ping …", "Chidi: open …".
+_LEADING_OWNER = re.compile(
+    r"^\s*(?:(?:@[\w.-]+|\[[^\]]{1,40}\])\s*:?|"
+    r"[A-Z][\w.'-]{0,20}(?:\s*[,/&]\s*[A-Z][\w.'-]{0,20})*\s*:)\s*"
+)
+_NOT_VERBS_TEXT = """
+    a an the this that these those we i you he she they it its our their my your
+    is are was were be been has have had do does did will shall should would could can
+    may might must not no yes all any some each every new more most other next last
+    first second please maybe also still just then there here what which who when where
+    why how if once until and or but so for of on in at by with from about as into
+    """
+_NOT_VERBS = frozenset(_NOT_VERBS_TEXT.split())
+
+
+def action_verb(text: str) -> str | None:
+    """The verb an action line starts its work with ("Rosa to post the call" -> "post",
+    "@mora write the guide" -> "write", "Chidi: open a PR" -> "open"), lower case, or
+    None when the line has no word that could be one."""
+    bare = ACTION_LABEL.sub("", plain_text(text, urls=False, code=False), count=1)
+    m = _TO_VERB.match(bare)
+    if m is not None:
+        word = m.group(1)
+    else:
+        rest = _LEADING_OWNER.sub("", _LEADING_OWNER.sub("", bare, count=1), count=1)
+        first = re.match(r"\s*([A-Za-z]+)\b", rest)
+        if first is None:
+            return None
+        word = first.group(1).lower()
+    return None if word in _NOT_VERBS or len(word) < 2 else word

@@ -626,15 +626,14 @@ def _bold_date_lines(tokens: Sequence[Token]) -> list[_Heading]:
         if len(valid) != 1:
             continue
         rest = label[: valid[0].span[0]] + " " + label[valid[0].span[1] :]
-        if len(
-            re.findall(r"[^\W\d_]{2,}", rest)
-        ) > _BOLD_DATE_EXTRA_WORDS or _NOT_A_MEETING_DAY.search(rest):
+        if len(_WORDS.findall(rest)) > _BOLD_DATE_EXTRA_WORDS or _NOT_A_MEETING_DAY.search(rest):
             continue
         line = tok.map[0] + 1 if tok.map else 1
         found.append(_Heading(i, BOLD_DATE_LEVEL, label, line, dates, bold_line=True))
     return found
 
 
+_WORDS = re.compile(r"[^\W\d_]{2,}")  # words of letters, besides a date's digits
 # A bold date that names another day than the meeting's own.
 _NOT_A_MEETING_DAY = re.compile(
     r"\b(?:next|upcoming|previous|last|due|deadline|until|by|before|after|since|from)\b", re.I

@@ -24,10 +24,10 @@ __all__ = [
     "DEFAULT_DONE",
     "DEFAULT_DROPPED",
     "DEFAULT_OPEN",
-    "action_verb",
     "echoed_result",
     "find_status",
     "past_forms",
+    "state_label",
     "status_words",
 ]
 
@@ -273,6 +273,19 @@ _LABEL_COLON = re.compile(r":\s+(?=\S)")  # not a URL's "https:"
 _LABEL_STATE_WORDS = 4
 
 
+def state_label(text: str) -> tuple[str, int] | None:
+    """The label of a "label: state" line and where its state starts ("Landing page
+    (Chidi): merged last week" -> ("Landing page (Chidi)", 22)), or None: the first
+    colon followed by a space, after at most _MAX_SHORT_WORDS words."""
+    colon = _LABEL_COLON.search(text)
+    if colon is None:
+        return None
+    label = text[: colon.start()]
+    if not 0 < len(label.split()) <= _MAX_SHORT_WORDS:
+        return None
+    return label, colon.end()
+
+
 def _zones(text: str) -> Iterable[tuple[int, int]]:
     """Spans of `text` where a status is written, most telling first."""
     arrows = list(_ARROW.finditer(text))
@@ -288,11 +301,12 @@ def _zones(text: str) -> Iterable[tuple[int, int]]:
     # A label and its state, as reviews of earlier actions write them: "Landing page
     # (Chidi): merged last week", "Windows CI: fixed by enabling long paths". Only the
     # first words after the colon: further on, the sentence tells of other things.
-    label = _LABEL_COLON.search(text)
-    if label and 0 < len(text[: label.start()].split()) <= _MAX_SHORT_WORDS:
-        words = list(islice(_NON_SPACE.finditer(text, label.end()), _LABEL_STATE_WORDS))
+    labelled = state_label(text)
+    if labelled is not None:
+        state = labelled[1]
+        words = list(islice(_NON_SPACE.finditer(text, state), _LABEL_STATE_WORDS))
         if words:
-            yield label.end(), words[-1].end()
+            yield state, words[-1].end()
     if len(text.split()) <= _MAX_SHORT_WORDS:
         yield 0, len(text)
     # The end of the sentence, before trailing "(remarks)" and "[owners]":
@@ -652,29 +666,9 @@ _STILL_TO_DO = re.compile(
 #
 # A review of last meeting's actions often answers in the action's own verb: "Rosa to
 # post the call for volunteers" -> "Call for volunteers: posted"; "send the survey" ->
-# "survey sent". Which verb an action has is read here; digest.tracking says when a
-# later mention answers it.
+# "survey sent". Which verb an action has is digest.notes.kinds.action_verb; digest.
+# tracking says when a later mention answers it.
 
-_ACTION_LABEL = re.compile(r"^\s*(?:action(?:\s+items?)?|ai|todo|to-do|next\s+step)\s*:\s*", re.I)
-# "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".
-# Possessive: a long word can be split between the repetitions in no other way.
-_TO_VERB = re.compile(
-    r"^\s*+(?:[@\w.'-]++(?:\s*+[,/&]\s*+|\s++and\s++|\s++)){1,4}?(?:to|will|shall|is\s+to|"
-    r"volunteer(?:s|ed)?\s+to|agreed\s+to|offered\s+to)\s+([a-z]+)\b"
-)
-# A leading owner: "@mora write …", "[ada] send …", "RT: ping …", "Chidi: open …".
-_LEADING_OWNER = re.compile(
-    r"^\s*(?:(?:@[\w.-]+|\[[^\]]{1,40}\])\s*:?|"
-    r"[A-Z][\w.'-]{0,20}(?:\s*[,/&]\s*[A-Z][\w.'-]{0,20})*\s*:)\s*"
-)
-_NOT_VERBS_TEXT = """
-    a an the this that these those we i you he she they it its our their my your
-    is are was were be been has have had do does did will shall should would could can
-    may might must not no yes all any some each every new more most other next last
-    first second please maybe also still just then there here what which who when where
-    why how if once until and or but so for of on in at by with from about as into
-    """
-_NOT_VERBS = frozenset(_NOT_VERBS_TEXT.split())
 _VOWELS = frozenset("aeiou")
 # Irregular past forms of verbs that actions start with.
 _IRREGULAR_PAST: dict[str, tuple[str, ...]] = {
@@ -711,23 +705,6 @@ _NOT_DONE_BEFORE = re.compile(
     r"needs?|want)\s+(?:\w+\s+)?$",
     re.I,
 )
-
-
-def action_verb(text: str) -> str | None:
-    """The verb an action line starts its work with ("Rosa to post the call" -> "post",
-    "@mora write the guide" -> "write", "Chidi: open a PR" -> "open"), lower case, or
-    None when the line has no word that could be one."""
-    bare = _ACTION_LABEL.sub("", _plain(text), count=1)
-    m = _TO_VERB.match(bare)
-    if m is not None:
-        word = m.group(1)
-    else:
-        rest = _LEADING_OWNER.sub("", _LEADING_OWNER.sub("", bare, count=1), count=1)
-        first = re.match(r"\s*([A-Za-z]+)\b", rest)
-        if first is None:
-            return None
-        word = first.group(1).lower()
-    return None if word in _NOT_VERBS or len(word) < 2 else word
 
 
 def past_forms(verb: str) -> tuple[str, ...]:

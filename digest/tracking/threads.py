@@ -40,7 +40,8 @@ from rapidfuzz import fuzz, process
 
 from digest.config.schema import TrackingConfig
 from digest.model import Item, Join, Status, Thread
-from digest.notes.status import action_verb, echoed_result
+from digest.notes.kinds import action_verb
+from digest.notes.status import echoed_result, state_label
 from digest.notes.text import MD_LINK, URL
 
 HUB_THREADS = 3  # a reference found in this many threads is a hub, not a join key alone
@@ -166,7 +167,7 @@ def read_echoes(items: Sequence[Item]) -> list[Item]:
     out: list[Item] = []
     verb: str | None = None
     for item in items:
-        if verb is not None and item.status == "unknown" and item.kind in FOLLOWED_KINDS:
+        if verb is not None and item.status == "unknown" and item.followed:
             said = echoed_result(item.text, verb)
             if said is not None:
                 item = replace(item, status="done", status_phrase=said)
@@ -174,9 +175,6 @@ def read_echoes(items: Sequence[Item]) -> list[Item]:
             verb = action_verb(item.text)
         out.append(item)
     return out
-
-
-FOLLOWED_KINDS = ("action", "topic")
 
 
 @dataclass(frozen=True)
@@ -253,10 +251,15 @@ class Vocabulary:
             return self.text(goal, item.status_phrase, [*item.section, *labels])
         return self.text(item.text, item.status_phrase, item.section)
 
-    def _contained(self, a: TopicText, b: TopicText) -> float:
+    def total_weight(self, a: TopicText) -> float:
+        """The weight of all of a text's words (kept until the counts change)."""
         total = self._totals.get(a.words)
         if total is None:
             total = self._totals[a.words] = math.fsum(self.weight(w) for w in a.words)
+        return total
+
+    def _contained(self, a: TopicText, b: TopicText) -> float:
+        total = self.total_weight(a)
         if total <= 0:
             return 0.0
         return math.fsum(self.weight(w) for w in a.words & (b.words | b.context)) / total
@@ -671,18 +674,11 @@ def _review_texts(item: Item, text: TopicText, vocabulary: Vocabulary) -> list[T
     """The texts a follow-up item is matched by: its own, and the label of a "label:
     state" line ("Call for CoC volunteers: posted, three people replied"), which names
     the earlier item while the rest says what became of it."""
-    colon = _LABEL_END.search(item.text)
-    if colon is None:
+    labelled = state_label(item.text)
+    if labelled is None:
         return [text]
-    label = item.text[: colon.start()]
-    if not label.strip() or len(label.split()) > _MAX_LABEL_WORDS:
-        return [text]
-    named = vocabulary.text(label, item.status_phrase)
+    named = vocabulary.text(labelled[0], item.status_phrase)
     return [text, named] if len(named.words) >= 2 else [text]
-
-
-_LABEL_END = re.compile(r":\s+(?=\S)")  # the first "label: " colon, not a URL's "https:"
-_MAX_LABEL_WORDS = 6
 
 
 def _follow_up_proposals(
@@ -706,7 +702,7 @@ def _follow_up_proposals(
         return []
     best: dict[int, tuple[float, float, str]] = {}
     for text in texts:
-        total = math.fsum(vocabulary.weight(w) for w in text.words)
+        total = vocabulary.total_weight(text)
         if total > 0:
             _best_follow_ups(text, total, vocabulary, candidates, building, followed, best)
     ranked = sorted(best.items(), key=lambda b: (-b[1][0], -b[1][1], -b[0]))

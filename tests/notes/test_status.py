@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 import digest.notes.status as status_module
 from digest.config.schema import TrackingConfig
+from digest.notes.kinds import action_verb
 from digest.notes.status import find_outcome, find_status
 
 
@@ -293,7 +294,7 @@ def test_an_arrow_to_a_result_ending_a_line_is_an_outcome() -> None:
     ],
 )
 def test_the_verb_an_action_starts_with(line: str, verb: str | None) -> None:
-    assert status_module.action_verb(line) == verb
+    assert action_verb(line) == verb
 
 
 @pytest.mark.parametrize(
