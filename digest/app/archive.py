@@ -22,15 +22,14 @@ from digest.periods import month_name
 from digest.state import ledger
 
 if TYPE_CHECKING:
-    import sqlite_utils
-
     from digest.config.schema import Config
+    from digest.state.db import StateDB
 
 HTML = "text/html; charset=utf-8"
 ATOM_TYPE = "application/atom+xml; charset=utf-8"
 
 
-def published_digests(db: sqlite_utils.Database) -> list[Published]:
+def published_digests(db: StateDB) -> list[Published]:
     return [
         Published(
             series=id_.series,
@@ -48,7 +47,7 @@ def _feed_base(cfg: Config) -> str:
     return f"{cfg.web.base_url}archive/" if cfg.web.base_url else ""
 
 
-def archive_files(cfg: Config, db: sqlite_utils.Database) -> dict[str, tuple[str, str]]:
+def archive_files(cfg: Config, db: StateDB) -> dict[str, tuple[str, str]]:
     """path -> (content, content type) of every file of the archive."""
     digests = published_digests(db)
     title = cfg.digest.title
@@ -67,7 +66,7 @@ def archive_files(cfg: Config, db: sqlite_utils.Database) -> dict[str, tuple[str
     return files
 
 
-def archive_file(cfg: Config, db: sqlite_utils.Database, path: str) -> tuple[str, str] | None:
+def archive_file(cfg: Config, db: StateDB, path: str) -> tuple[str, str] | None:
     """One file of the archive for the web app, or None."""
     return archive_files(cfg, db).get(path)
 

@@ -337,19 +337,15 @@ def check_series(cfg: Config) -> list[CheckResult]:
     each, so a maintainer sees how their notes are read and what to set if it is wrong."""
     import sqlite3
 
-    import sqlite_utils
-
     from digest.app.digests import followed_items, load_notes, series_conventions
-    from digest.state.db import open_read_only
+    from digest.state.db import StateDB, open_read_only
     from digest.tracking.threads import build_threads
 
     try:
         if not cfg.db_path.exists():
             return []
         with open_read_only(cfg.db_path) as conn:
-            _meetings, items, resolution = load_notes(
-                sqlite_utils.Database(conn, execute_plugins=False)
-            )
+            _meetings, items, resolution = load_notes(StateDB(conn))
     except (OSError, sqlite3.Error):
         return []  # the state check says what is wrong with the state
     items = followed_items(cfg, items)

@@ -6,14 +6,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-import sqlite_utils
-
 from digest.config.schema import Config
 from digest.state import ledger
+from digest.state.db import StateDB
 from digest.state.ledger import HistoryRow
 
 
-def load_history(db: sqlite_utils.Database, *, series: str | None = None) -> list[HistoryRow]:
+def load_history(db: StateDB, *, series: str | None = None) -> list[HistoryRow]:
     """Newest period first; within a period, series in name order.
 
     `series` selects the series whose name contains it (case-insensitive), as in every

@@ -28,8 +28,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlite_utils
-
 from digest.app.digests import (
     Followed,
     Unread,
@@ -60,7 +58,7 @@ from digest.mail.tokens import link_tokens, preferences_url, unsubscribe_links
 from digest.model import DigestId, StaleSource
 from digest.periods import Period, last_complete
 from digest.state import ledger
-from digest.state.db import open_db, state_lock, transaction
+from digest.state.db import StateDB, open_db, state_lock, transaction
 from digest.state.ledger import Recipient, StoredDigest
 from digest.state.subscribers import (
     InvalidAddress,
@@ -201,7 +199,7 @@ def nothing_left_sentence(
 
 
 def record_delivery(
-    db: sqlite_utils.Database,
+    db: StateDB,
     id_: DigestId,
     recipient: Recipient,
     result: DeliveryResult,
@@ -251,7 +249,7 @@ class SendRun:
     """
 
     cfg: Config
-    db: sqlite_utils.Database
+    db: StateDB
     options: SendOptions
     now: datetime
     test_to: str | None  # --to, normalized: a test send outside the ledger
@@ -336,7 +334,7 @@ def _check_requested_period(cfg: Config, period: Period, now: datetime) -> None:
         )
 
 
-def _check_requested_series(db: sqlite_utils.Database, wanted: str | None) -> None:
+def _check_requested_series(db: StateDB, wanted: str | None) -> None:
     """--series must match a known series (before a first sync none is known yet)."""
     from digest.app.digests import known_series
 
@@ -705,7 +703,7 @@ class LedgerGroup:
         self._failed: BaseException | None = None  # a commit from the loop that failed
         self._writing: tuple[concurrent.futures.Future[set[str]], _Waiting] | None = None
         self._writer: concurrent.futures.ThreadPoolExecutor | None = None
-        self._db: sqlite_utils.Database | None = None  # the writer thread's connection
+        self._db: StateDB | None = None  # the writer thread's connection
         self._path = Path()  # the state database's file
 
     def add(self, recipient: Recipient, result: DeliveryResult) -> None:

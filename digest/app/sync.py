@@ -21,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import sqlite_utils
-
 from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
 from digest.model import Document, Meeting, StaleSource
@@ -36,7 +34,7 @@ from digest.sources.base import (
 )
 from digest.sources.scan import scan_source
 from digest.state import notes as store
-from digest.state.db import meta_value, transaction
+from digest.state.db import StateDB, meta_value, transaction
 from digest.state.notes import FirstSeen
 
 log = logging.getLogger("digest.sync")
@@ -100,7 +98,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
-def _claim_default_state(cfg: Config, db: sqlite_utils.Database) -> None:
+def _claim_default_state(cfg: Config, db: StateDB) -> None:
     """The default state folder (no [digest] state_dir, no systemd StateDirectory) is
     one per user, whatever the config: the first config that syncs into it owns it.
     Another config is refused, since its sync would forget the first one's sources
@@ -125,7 +123,7 @@ def _claim_default_state(cfg: Config, db: sqlite_utils.Database) -> None:
 
 def sync(
     cfg: Config,
-    db: sqlite_utils.Database,
+    db: StateDB,
     *,
     progress: Progress | None = None,
     full: bool = False,
@@ -203,7 +201,7 @@ class _Reading:
     """One source being read by one sync: what storing each of its note versions needs."""
 
     cfg: Config
-    db: sqlite_utils.Database
+    db: StateDB
     src: SourceConfig
     summary: SourceSummary
     warnings: list[str]  # the run's, each once
@@ -395,7 +393,7 @@ class _Group:
     the disk a few times a second instead of once per commit (2 ms each here).
     """
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: StateDB) -> None:
         self.conn = db.conn
         self.opened = 0.0
 
@@ -431,7 +429,7 @@ def _first_committed(meeting: Meeting, known: FirstSeen | None, doc: Document) -
     return dataclasses.replace(meeting, committed_at=min(dates) if dates else None)
 
 
-def _unnamed_series_warnings(db: sqlite_utils.Database, changed: set[tuple[str, str]]) -> list[str]:
+def _unnamed_series_warnings(db: StateDB, changed: set[tuple[str, str]]) -> list[str]:
     """One warning per note read this run whose meetings have no series name: no title
     heading, and no titled note named like it to take the name from."""
     if not changed:

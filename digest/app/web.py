@@ -58,10 +58,10 @@ from urllib.parse import parse_qs, parse_qsl, urlsplit
 from digest.errors import UserError
 
 if TYPE_CHECKING:
-    import sqlite_utils
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
     from digest.config.schema import Config
+    from digest.state.db import StateDB
     from digest.state.subscribers import Subscriber
 
 log = logging.getLogger("digest.web")
@@ -491,7 +491,7 @@ class WebApp:
     # ---- state
 
     @contextmanager
-    def _db(self) -> Iterator[sqlite_utils.Database]:
+    def _db(self) -> Iterator[StateDB]:
         from digest.state.db import open_db
 
         db = open_db(self.cfg.db_path)
@@ -636,7 +636,7 @@ class WebApp:
         )
         self._send_mail(message, address)
 
-    def _mail_already(self, db: sqlite_utils.Database, subscriber: Subscriber) -> None:
+    def _mail_already(self, db: StateDB, subscriber: Subscriber) -> None:
         from digest.mail.message import build_notice
         from digest.mail.tokens import make_link_token
         from digest.state.subscribers import ensure_sid

@@ -23,11 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-import sqlite_utils
-
 from digest.model import DigestId
 from digest.periods import Period
-from digest.state.db import transaction
+from digest.state.db import StateDB, transaction
 
 RecipientKind = Literal["list", "subscriber", "test"]
 
@@ -73,7 +71,7 @@ def _stamp(now: datetime) -> str:
 # ---- digests ------------------------------------------------------------------------
 
 
-def load_stored(db: sqlite_utils.Database, id_: DigestId) -> StoredDigest | None:
+def load_stored(db: StateDB, id_: DigestId) -> StoredDigest | None:
     rows = list(db.query("SELECT * FROM digests WHERE id = ?", [str(id_)]))
     if not rows:
         return None
@@ -93,7 +91,7 @@ def _stored(id_: DigestId, r: dict[str, object]) -> StoredDigest:
 
 
 def store_digest(
-    db: sqlite_utils.Database,
+    db: StateDB,
     id_: DigestId,
     *,
     subject: str,
@@ -131,7 +129,7 @@ def store_digest(
     return stored
 
 
-def record_skipped(db: sqlite_utils.Database, id_: DigestId, reason: str, *, now: datetime) -> None:
+def record_skipped(db: StateDB, id_: DigestId, reason: str, *, now: datetime) -> None:
     """A period with nothing to say: remembered so the schedule does not offer it again."""
     with transaction(db):
         db.execute(
@@ -147,12 +145,12 @@ def record_skipped(db: sqlite_utils.Database, id_: DigestId, reason: str, *, now
         )
 
 
-def mark_sending(db: sqlite_utils.Database, id_: DigestId) -> None:
+def mark_sending(db: StateDB, id_: DigestId) -> None:
     db.execute("UPDATE digests SET status = 'sending' WHERE id = ?", [str(id_)])
 
 
 def finished_periods(
-    db: sqlite_utils.Database,
+    db: StateDB,
     series: Collection[str],
     renamed: Mapping[str, str] | None = None,
     *,
@@ -197,12 +195,12 @@ def finished_periods(
 # ---- subscribers' bundles: one message a month with the series each reader chose ----
 
 
-def bundles_planned(db: sqlite_utils.Database, period: Period) -> bool:
+def bundles_planned(db: StateDB, period: Period) -> bool:
     row = db.execute("SELECT 1 FROM bundle_plans WHERE period = ?", [str(period)]).fetchone()
     return row is not None
 
 
-def record_bundle_plan(db: sqlite_utils.Database, period: Period, now: datetime) -> None:
+def record_bundle_plan(db: StateDB, period: Period, now: datetime) -> None:
     """The period's bundles and their recipients are written: from now on fixed."""
     db.execute(
         "INSERT OR IGNORE INTO bundle_plans (period, planned_at) VALUES (?, ?)",
@@ -210,7 +208,7 @@ def record_bundle_plan(db: sqlite_utils.Database, period: Period, now: datetime)
     )
 
 
-def bundles_of(db: sqlite_utils.Database, period: Period) -> list[StoredDigest]:
+def bundles_of(db: StateDB, period: Period) -> list[StoredDigest]:
     """The period's bundles, in the order they were built."""
     return [
         _stored(DigestId(r["series"], period), r)
@@ -221,7 +219,7 @@ def bundles_of(db: sqlite_utils.Database, period: Period) -> list[StoredDigest]:
     ]
 
 
-def mailed_in_period(db: sqlite_utils.Database, period: Period) -> set[str]:
+def mailed_in_period(db: StateDB, period: Period) -> set[str]:
     """Subscribers who got (or are getting) something of this period already: a bundle
     row that is not cancelled, or a series digest mailed to them the old way."""
     return {
@@ -236,7 +234,7 @@ def mailed_in_period(db: sqlite_utils.Database, period: Period) -> set[str]:
 
 
 def built_at(
-    db: sqlite_utils.Database, renamed: Mapping[str, str] | None = None
+    db: StateDB, renamed: Mapping[str, str] | None = None
 ) -> dict[str, dict[Period, datetime]]:
     """series -> period -> when that digest was built (a note committed later is late);
     a digest built under an earlier name of a series counts for the series (`renamed`)."""
@@ -254,7 +252,7 @@ def built_at(
     return out
 
 
-def digest_of(db: sqlite_utils.Database, period: Period, names: Collection[str]) -> DigestId | None:
+def digest_of(db: StateDB, period: Period, names: Collection[str]) -> DigestId | None:
     """The stored digest of `period` for a series known by any of `names` (its name now
     and earlier ones), so a renamed series is never mailed twice for one month."""
     marks = ", ".join("?" for _ in names)
@@ -272,7 +270,7 @@ def digest_of(db: sqlite_utils.Database, period: Period, names: Collection[str])
 
 
 def prepare_ledger(
-    db: sqlite_utils.Database,
+    db: StateDB,
     digest: StoredDigest,
     recipients: Sequence[Recipient],
     *,
@@ -329,9 +327,7 @@ def prepare_ledger(
             db.execute("UPDATE digests SET status = 'built' WHERE id = ?", [key])
 
 
-def keep_planned(
-    db: sqlite_utils.Database, id_: DigestId, mailed: str, *, resend: bool, now: datetime
-) -> None:
+def keep_planned(db: StateDB, id_: DigestId, mailed: str, *, resend: bool, now: datetime) -> None:
     """A planned bundle's ledger brought up to date with who is mailed now, in one
     transaction: `mailed` is an SQL query of their addresses. Its pending readers who
     left (unsubscribed, paused) are cancelled; those cancelled and back are pending
@@ -353,14 +349,14 @@ def keep_planned(
             db.execute("UPDATE digests SET status = 'built' WHERE id = ?", [key])
 
 
-def delivery_statuses(db: sqlite_utils.Database, id_: DigestId) -> dict[str, str]:
+def delivery_statuses(db: StateDB, id_: DigestId) -> dict[str, str]:
     """recipient -> delivery status, for every row of the digest's ledger."""
     return dict(
         db.conn.execute("SELECT recipient, status FROM deliveries WHERE digest_id = ?", [str(id_)])
     )
 
 
-def pending_deliveries(db: sqlite_utils.Database, id_: DigestId) -> list[Recipient]:
+def pending_deliveries(db: StateDB, id_: DigestId) -> list[Recipient]:
     return [
         Recipient(address, kind)
         for address, kind in db.conn.execute(
@@ -371,7 +367,7 @@ def pending_deliveries(db: sqlite_utils.Database, id_: DigestId) -> list[Recipie
     ]
 
 
-def count_sent(db: sqlite_utils.Database, id_: DigestId) -> int:
+def count_sent(db: StateDB, id_: DigestId) -> int:
     row = db.execute(
         "SELECT COUNT(*) FROM deliveries WHERE digest_id = ? AND status = 'sent'", [str(id_)]
     ).fetchone()
@@ -379,7 +375,7 @@ def count_sent(db: sqlite_utils.Database, id_: DigestId) -> int:
 
 
 def permanent_failures(
-    db: sqlite_utils.Database, id_: DigestId, *, bounced: bool = False
+    db: StateDB, id_: DigestId, *, bounced: bool = False
 ) -> list[tuple[str, str]]:
     """(recipient, server reply) of each delivery that failed permanently.
 
@@ -398,7 +394,7 @@ def permanent_failures(
 
 
 def record_result(
-    db: sqlite_utils.Database,
+    db: StateDB,
     id_: DigestId,
     recipient: str,
     status: str,
@@ -414,9 +410,7 @@ def record_result(
     )
 
 
-def record_sent(
-    db: sqlite_utils.Database, id_: DigestId, results: Sequence[tuple[str, str, datetime]]
-) -> None:
+def record_sent(db: StateDB, id_: DigestId, results: Sequence[tuple[str, str, datetime]]) -> None:
     """Write many "sent" results (recipient, reply, when) at once, in the caller's
     transaction: one statement prepared for the whole group."""
     key = str(id_)
@@ -427,7 +421,7 @@ def record_sent(
     )
 
 
-def settle_digest(db: sqlite_utils.Database, id_: DigestId) -> str:
+def settle_digest(db: StateDB, id_: DigestId) -> str:
     """sent when every (not cancelled) recipient has it, partial otherwise."""
     row = db.execute(
         "SELECT COUNT(*), SUM(status = 'sent') FROM deliveries "
@@ -456,7 +450,7 @@ ORDER BY d.period DESC, d.series
 """
 
 
-def digest_series(db: sqlite_utils.Database) -> list[str]:
+def digest_series(db: StateDB) -> list[str]:
     """The series that have a digest row, sorted."""
     return sorted(
         row[0]
@@ -464,7 +458,7 @@ def digest_series(db: sqlite_utils.Database) -> list[str]:
     )
 
 
-def published(db: sqlite_utils.Database) -> list[tuple[DigestId, str, str, str]]:
+def published(db: StateDB) -> list[tuple[DigestId, str, str, str]]:
     """(id, subject, html, built_at) of every series digest mailed to someone, newest
     first: what the archive publishes (the frozen HTML)."""
     return [
@@ -482,7 +476,7 @@ def published(db: sqlite_utils.Database) -> list[tuple[DigestId, str, str, str]]
     ]
 
 
-def history(db: sqlite_utils.Database, *, series: Sequence[str] | None = None) -> list[HistoryRow]:
+def history(db: StateDB, *, series: Sequence[str] | None = None) -> list[HistoryRow]:
     """Every digest built (of `series`, when given): newest period first, then by series."""
     where, params = "", []
     if series is not None:

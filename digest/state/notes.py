@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-import sqlite_utils
-
 from digest.model import (
     DateOrigin,
     Document,
@@ -31,6 +29,7 @@ from digest.model import (
     SeriesOrigin,
     Status,
 )
+from digest.state.db import StateDB
 
 # ---- encoding ----------------------------------------------------------------
 
@@ -58,7 +57,7 @@ def _json_list(text: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
-def _rows(db: sqlite_utils.Database, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+def _rows(db: StateDB, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     cursor = db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -86,14 +85,14 @@ def _meeting(row: dict[str, Any]) -> Meeting:
     )
 
 
-def meeting_rows(db: sqlite_utils.Database) -> list[tuple[str, str, str, str, str, date]]:
+def meeting_rows(db: StateDB) -> list[tuple[str, str, str, str, str, date]]:
     """(id, source, path, series as parsed, where the name came from, date) of every
     stored meeting: what digest.tracking.series groups into series."""
     rows = db.conn.execute("SELECT id, source, path, series, series_origin, date FROM meetings")
     return [(i, src, p, s, o, date.fromisoformat(d)) for i, src, p, s, o, d in rows]
 
 
-def fallback_meetings(db: sqlite_utils.Database) -> list[tuple[str, str, str, str]]:
+def fallback_meetings(db: StateDB) -> list[tuple[str, str, str, str]]:
     """(id, source, path, series) of the meetings whose note gave no series name."""
     sql = (
         "SELECT id, source, path, series FROM meetings WHERE series_origin = 'fallback' "
@@ -114,7 +113,7 @@ def _where(column: str, series: str | None, before: date | None) -> tuple[str, l
 
 
 def load_meetings(
-    db: sqlite_utils.Database, *, series: str | None = None, before: date | None = None
+    db: StateDB, *, series: str | None = None, before: date | None = None
 ) -> list[Meeting]:
     """Meetings of the current notes (sections are not stored: empty), ordered by date;
     only those held before `before` when given.
@@ -156,9 +155,7 @@ def _item(row: dict[str, Any]) -> Item:
     )
 
 
-def load_items(
-    db: sqlite_utils.Database, *, series: str | None = None, before: date | None = None
-) -> list[Item]:
+def load_items(db: StateDB, *, series: str | None = None, before: date | None = None) -> list[Item]:
     """Items of the current meetings, ordered by meeting_date, meeting_id, line; only
     those of meetings held before `before` when given."""
     where, params = _where("meeting_date", series, before)
@@ -166,7 +163,7 @@ def load_items(
     return [_item(r) for r in _rows(db, sql, params)]
 
 
-def meeting_versions(db: sqlite_utils.Database) -> dict[str, str]:
+def meeting_versions(db: StateDB) -> dict[str, str]:
     """Meeting id -> the blob of the note version it was read from: a meeting's items
     change only with it (or with the reading rules, which re-read every note)."""
     return dict(db.conn.execute("SELECT id, blob FROM meetings"))
@@ -178,7 +175,7 @@ def _in(column: str, values: Sequence[str]) -> str:
 
 
 def load_meetings_of(
-    db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
+    db: StateDB, series: Sequence[str], *, since: date, before: date
 ) -> list[Meeting]:
     """Meetings of these series (as parsed) held in [since, before), and the earlier
     ones first committed after their own month had ended (only those can have
@@ -192,9 +189,7 @@ def load_meetings_of(
     return [_meeting(r) for r in _rows(db, sql, params)]
 
 
-def load_items_of(
-    db: sqlite_utils.Database, series: Sequence[str], *, since: date, before: date
-) -> list[Item]:
+def load_items_of(db: StateDB, series: Sequence[str], *, since: date, before: date) -> list[Item]:
     """Items of the meetings of these series (as parsed) held in [since, before)."""
     sql = (
         f"SELECT * FROM items WHERE {_in('series', series)} AND meeting_date >= ? "
@@ -203,7 +198,7 @@ def load_items_of(
     return [_item(r) for r in _rows(db, sql, [*series, since.isoformat(), before.isoformat()])]
 
 
-def items_by_key(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, Item]:
+def items_by_key(db: StateDB, keys: Sequence[str]) -> dict[str, Item]:
     """The stored items with these keys (those that still exist)."""
     found: dict[str, Item] = {}
     for start in range(0, len(keys), 500):
@@ -214,13 +209,13 @@ def items_by_key(db: sqlite_utils.Database, keys: Sequence[str]) -> dict[str, It
     return found
 
 
-def list_series(db: sqlite_utils.Database) -> list[str]:
+def list_series(db: StateDB) -> list[str]:
     """Series names as parsed, of every current meeting, sorted (digest.app.digests
     groups them into the series a reader sees)."""
     return [r[0] for r in db.conn.execute("SELECT DISTINCT series FROM meetings ORDER BY series")]
 
 
-def document_warnings(db: sqlite_utils.Database) -> list[str]:
+def document_warnings(db: StateDB) -> list[str]:
     """Warnings stored with the current version of every note (bad input, parse problems)."""
     sql = (
         "SELECT warnings FROM documents WHERE current = 1 AND deleted = 0 "
@@ -229,7 +224,7 @@ def document_warnings(db: sqlite_utils.Database) -> list[str]:
     return [w for (text,) in db.conn.execute(sql) for w in _json_list(text)]
 
 
-def counts(db: sqlite_utils.Database) -> tuple[int, int]:
+def counts(db: StateDB) -> tuple[int, int]:
     """(meetings, items) in the current view."""
     meetings = db.conn.execute("SELECT count(*) FROM meetings").fetchone()[0]
     items = db.conn.execute("SELECT count(*) FROM items").fetchone()[0]
@@ -248,7 +243,7 @@ class StoredSource:
     settings: str
 
 
-def get_source(db: sqlite_utils.Database, name: str) -> StoredSource | None:
+def get_source(db: StateDB, name: str) -> StoredSource | None:
     rows = _rows(db, "SELECT * FROM sources WHERE name = ?", [name])
     if not rows:
         return None
@@ -256,12 +251,12 @@ def get_source(db: sqlite_utils.Database, name: str) -> StoredSource | None:
     return StoredSource(r["name"], r["kind"], r["location"], r["last_commit"], r["settings"])
 
 
-def stored_source_names(db: sqlite_utils.Database) -> list[str]:
+def stored_source_names(db: StateDB) -> list[str]:
     return [r[0] for r in db.conn.execute("SELECT name FROM sources ORDER BY name")]
 
 
 def set_source(
-    db: sqlite_utils.Database,
+    db: StateDB,
     name: str,
     *,
     kind: str,
@@ -279,21 +274,19 @@ def set_source(
     )
 
 
-def current_blobs(db: sqlite_utils.Database, source: str) -> dict[str, str]:
+def current_blobs(db: StateDB, source: str) -> dict[str, str]:
     """path -> blob of the current, not deleted, version of each note of a source."""
     sql = "SELECT path, blob FROM documents WHERE source = ? AND current = 1 AND deleted = 0"
     return {path: blob for path, blob in db.conn.execute(sql, (source,))}
 
 
-def folder_files(db: sqlite_utils.Database, source: str) -> dict[str, tuple[str, str]]:
+def folder_files(db: StateDB, source: str) -> dict[str, tuple[str, str]]:
     """A folder source's files as its last sync saw them: path -> (signature, blob)."""
     sql = "SELECT path, signature, blob FROM folder_files WHERE source = ?"
     return {path: (sig, blob) for path, sig, blob in db.conn.execute(sql, (source,))}
 
 
-def set_folder_files(
-    db: sqlite_utils.Database, source: str, files: Mapping[str, tuple[str, str]]
-) -> None:
+def set_folder_files(db: StateDB, source: str, files: Mapping[str, tuple[str, str]]) -> None:
     """Replaces a folder source's files as last seen (inside the caller's transaction)."""
     conn = db.conn
     conn.execute("DELETE FROM folder_files WHERE source = ?", (source,))
@@ -304,7 +297,7 @@ def set_folder_files(
 
 
 def _upsert_document(
-    db: sqlite_utils.Database, doc: Document, warnings: Sequence[str], seen_at: datetime
+    db: StateDB, doc: Document, warnings: Sequence[str], seen_at: datetime
 ) -> None:
     """Make (source, path, blob) the current version of its path.
 
@@ -334,7 +327,7 @@ def _upsert_document(
 
 
 def record_unreadable(
-    db: sqlite_utils.Database, doc: Document, warnings: Sequence[str], seen_at: datetime
+    db: StateDB, doc: Document, warnings: Sequence[str], seen_at: datetime
 ) -> None:
     """A version that cannot be read (binary, not UTF-8, empty, too big).
 
@@ -345,7 +338,7 @@ def record_unreadable(
     _upsert_document(db, doc, warnings, seen_at)
 
 
-def mark_deleted(db: sqlite_utils.Database, source: str, path: str) -> int:
+def mark_deleted(db: StateDB, source: str, path: str) -> int:
     """The note is gone: its meetings and items leave the current view; the row stays."""
     conn = db.conn
     conn.execute(
@@ -355,7 +348,7 @@ def mark_deleted(db: sqlite_utils.Database, source: str, path: str) -> int:
     return _delete_meetings(db, source, path)
 
 
-def _delete_meetings(db: sqlite_utils.Database, source: str, path: str) -> int:
+def _delete_meetings(db: StateDB, source: str, path: str) -> int:
     conn = db.conn
     conn.execute(
         "DELETE FROM items WHERE meeting_id IN "
@@ -367,7 +360,7 @@ def _delete_meetings(db: sqlite_utils.Database, source: str, path: str) -> int:
     ).rowcount
 
 
-def first_committed_at(db: sqlite_utils.Database, source: str, path: str) -> datetime | None:
+def first_committed_at(db: StateDB, source: str, path: str) -> datetime | None:
     """When the first stored version of a note was committed (or its first mtime)."""
     row = db.conn.execute(
         "SELECT min(committed_at) FROM documents WHERE source = ? AND path = ?", (source, path)
@@ -382,7 +375,7 @@ class FirstSeen:
 
 
 def first_seen(
-    db: sqlite_utils.Database,
+    db: StateDB,
     source: str,
     meetings: Sequence[Meeting],
     *,
@@ -418,7 +411,7 @@ def first_seen(
 
 
 def replace_document(
-    db: sqlite_utils.Database,
+    db: StateDB,
     doc: Document,
     meetings: Sequence[Meeting],
     items: Iterable[Item],
@@ -497,7 +490,7 @@ def replace_document(
     )
 
 
-def forget_source(db: sqlite_utils.Database, name: str) -> int:
+def forget_source(db: StateDB, name: str) -> int:
     """A source removed from the config: its meetings leave the view; returns how many."""
     conn = db.conn
     conn.execute(
@@ -524,7 +517,7 @@ def synced_counts(conn: sqlite3.Connection, source: str) -> tuple[int, int, int]
     return int(documents), int(meetings), int(undated)
 
 
-def meeting_series(db: sqlite_utils.Database, source: str) -> list[tuple[str, str]]:
+def meeting_series(db: StateDB, source: str) -> list[tuple[str, str]]:
     """(path, series) of the stored meetings of a source, each pair once."""
     rows = db.execute(
         "SELECT DISTINCT path, series FROM meetings WHERE source = ?", [source]
@@ -550,7 +543,7 @@ def hidden_text(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def hide(db: sqlite_utils.Database, mark: HiddenMark, now: datetime) -> bool:
+def hide(db: StateDB, mark: HiddenMark, now: datetime) -> bool:
     """Remember a hidden thread; False when it was hidden already."""
     cursor = db.conn.execute(
         "INSERT OR IGNORE INTO hidden (thread_id, meeting_id, text, series, hidden_at) "
@@ -560,7 +553,7 @@ def hide(db: sqlite_utils.Database, mark: HiddenMark, now: datetime) -> bool:
     return cursor.rowcount > 0
 
 
-def unhide(db: sqlite_utils.Database, mark: HiddenMark) -> bool:
+def unhide(db: StateDB, mark: HiddenMark) -> bool:
     """Forget a hidden thread (by key, or by meeting and words); False if it was not hidden."""
     cursor = db.conn.execute(
         "DELETE FROM hidden WHERE thread_id = ? OR (meeting_id = ? AND text = ?)",
@@ -569,7 +562,7 @@ def unhide(db: sqlite_utils.Database, mark: HiddenMark) -> bool:
     return cursor.rowcount > 0
 
 
-def hidden_marks(db: sqlite_utils.Database) -> list[HiddenMark]:
+def hidden_marks(db: StateDB) -> list[HiddenMark]:
     rows = db.conn.execute(
         "SELECT thread_id, meeting_id, text, series FROM hidden ORDER BY hidden_at, thread_id"
     )

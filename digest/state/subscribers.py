@@ -23,12 +23,11 @@ from email.utils import getaddresses, parseaddr, unquote
 from typing import Literal, cast
 
 import email_validator
-import sqlite_utils
 from rapidfuzz.distance import OSA
 
 from digest.config.schema import Config
 from digest.errors import UserError
-from digest.state.db import transaction
+from digest.state.db import StateDB, transaction
 from digest.state.ledger import Recipient
 
 SubscriberStatus = Literal["active", "unsubscribed", "bounced"]
@@ -184,13 +183,13 @@ def _row_to_subscriber(row: dict[str, object]) -> Subscriber:
     )
 
 
-def get_by_sid(db: sqlite_utils.Database, sid: str) -> Subscriber | None:
+def get_by_sid(db: StateDB, sid: str) -> Subscriber | None:
     """The subscriber a link's opaque id belongs to."""
     rows = list(db.query("SELECT * FROM subscribers WHERE sid = ?", [sid]))
     return _row_to_subscriber(rows[0]) if rows else None
 
 
-def ensure_sid(db: sqlite_utils.Database, address: str) -> str:
+def ensure_sid(db: StateDB, address: str) -> str:
     """The subscriber's link id, made now if the row has none yet."""
     row = db.execute("SELECT sid FROM subscribers WHERE address = ?", [address]).fetchone()
     if row is not None and row[0]:
@@ -201,7 +200,7 @@ def ensure_sid(db: sqlite_utils.Database, address: str) -> str:
 
 
 def set_preferences(
-    db: sqlite_utils.Database,
+    db: StateDB,
     sid: str,
     *,
     series: Iterable[str] | None,
@@ -225,7 +224,7 @@ def set_preferences(
 MAILED_ADDRESSES = "SELECT address FROM subscribers WHERE status = 'active' AND NOT paused"
 
 
-def mailed_choices(db: sqlite_utils.Database) -> Iterator[tuple[str, tuple[str, ...] | None]]:
+def mailed_choices(db: StateDB) -> Iterator[tuple[str, tuple[str, ...] | None]]:
     """(address, series chosen or None: every series) of each subscriber a month's
     bundles go to (active, not paused), by address, one at a time: what planning the
     month reads, never a list of 100,000 readers nor a Subscriber each."""
@@ -243,7 +242,7 @@ ConfirmOutcome = Literal["confirmed", "already", "expired", "unknown"]
 
 
 def create_confirmation(
-    db: sqlite_utils.Database,
+    db: StateDB,
     address: str,
     series: Iterable[str] | None,
     *,
@@ -264,7 +263,7 @@ def create_confirmation(
     return ident
 
 
-def recent_confirmations(db: sqlite_utils.Database, address: str, since: datetime) -> int:
+def recent_confirmations(db: StateDB, address: str, since: datetime) -> int:
     """Confirmation mails asked for this address since `since` (a per-address limit)."""
     row = db.execute(
         "SELECT COUNT(*) FROM confirmations WHERE address = ? AND created_at >= ?",
@@ -274,7 +273,7 @@ def recent_confirmations(db: sqlite_utils.Database, address: str, since: datetim
 
 
 def confirm_subscription(
-    db: sqlite_utils.Database, ident: str, *, now: datetime | None = None
+    db: StateDB, ident: str, *, now: datetime | None = None
 ) -> tuple[ConfirmOutcome, str | None]:
     """Make a pending subscription active: (outcome, the subscriber's link id).
 
@@ -305,18 +304,18 @@ def confirm_subscription(
     return "confirmed", sid
 
 
-def get_subscriber(db: sqlite_utils.Database, address: str) -> Subscriber | None:
+def get_subscriber(db: StateDB, address: str) -> Subscriber | None:
     rows = list(db.query("SELECT * FROM subscribers WHERE address = ?", [address]))
     return _row_to_subscriber(rows[0]) if rows else None
 
 
-def link_id(db: sqlite_utils.Database, address: str) -> str | None:
+def link_id(db: StateDB, address: str) -> str | None:
     """The subscriber's link id (sid), or None: one indexed lookup."""
     row = db.conn.execute("SELECT sid FROM subscribers WHERE address = ?", [address]).fetchone()
     return str(row[0]) if row and row[0] else None
 
 
-def link_ids(db: sqlite_utils.Database, addresses: Sequence[str]) -> dict[str, str | None]:
+def link_ids(db: StateDB, addresses: Sequence[str]) -> dict[str, str | None]:
     """link_id of each address (None: no subscriber, or no link id), in one query for
     up to 500 addresses: a send looks its readers up a few hundred at a time."""
     found: dict[str, str | None] = dict.fromkeys(addresses)
@@ -330,9 +329,7 @@ def link_ids(db: sqlite_utils.Database, addresses: Sequence[str]) -> dict[str, s
     return found
 
 
-def list_subscribers(
-    db: sqlite_utils.Database, status: SubscriberStatus | None = None
-) -> list[Subscriber]:
+def list_subscribers(db: StateDB, status: SubscriberStatus | None = None) -> list[Subscriber]:
     if status:
         rows = db.query("SELECT * FROM subscribers WHERE status = ? ORDER BY address", [status])
     else:
@@ -340,14 +337,14 @@ def list_subscribers(
     return [_row_to_subscriber(r) for r in rows]
 
 
-def active_addresses(db: sqlite_utils.Database) -> list[str]:
+def active_addresses(db: StateDB) -> list[str]:
     return [s.address for s in list_subscribers(db, "active")]
 
 
 UpsertOutcome = Literal["added", "updated", "unchanged"]
 
 
-def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient]:
+def current_recipients(cfg: Config, db: StateDB) -> list[Recipient]:
     """Who one series' digest goes to now: the list address (if any). Subscribers get
     one message a month with the series they chose (digest.app.bundles)."""
     recipients: list[Recipient] = []
@@ -361,7 +358,7 @@ def current_recipients(cfg: Config, db: sqlite_utils.Database) -> list[Recipient
 
 
 def upsert_subscriber(
-    db: sqlite_utils.Database,
+    db: StateDB,
     address: str,
     *,
     name: str | None = None,
@@ -396,7 +393,7 @@ AddOutcome = Literal["added", "re-activated", "updated", "unchanged"]
 
 
 def add_subscriber(
-    db: sqlite_utils.Database, address: str, name: str | None = None, *, now: datetime | None = None
+    db: StateDB, address: str, name: str | None = None, *, now: datetime | None = None
 ) -> tuple[str, AddOutcome]:
     """`subscribers add`: an explicit add makes an unsubscribed or bounced address active again.
 
@@ -413,7 +410,7 @@ def add_subscriber(
     return normalized, outcome
 
 
-def mark_bounced(db: sqlite_utils.Database, address: str, *, now: datetime | None = None) -> bool:
+def mark_bounced(db: StateDB, address: str, *, now: datetime | None = None) -> bool:
     """Set an active subscriber to bounced; True when it was active.
 
     Runs inside the caller's transaction (the ledger row of the refused delivery).
@@ -428,7 +425,7 @@ def mark_bounced(db: sqlite_utils.Database, address: str, *, now: datetime | Non
     return cursor.rowcount == 1
 
 
-def remove_subscriber(db: sqlite_utils.Database, address: str) -> str:
+def remove_subscriber(db: StateDB, address: str) -> str:
     """Forget a subscriber entirely; UserError when there is none."""
     normalized = _checked(address)
     with transaction(db):
@@ -438,9 +435,7 @@ def remove_subscriber(db: sqlite_utils.Database, address: str) -> str:
     return normalized
 
 
-def unsubscribe_address(
-    db: sqlite_utils.Database, address: str, *, now: datetime | None = None
-) -> UpsertOutcome:
+def unsubscribe_address(db: StateDB, address: str, *, now: datetime | None = None) -> UpsertOutcome:
     """Mark an address unsubscribed, recording it even when it was never subscribed.
 
     The row is kept (not deleted) so a later CSV import cannot silently re-add it.
@@ -523,9 +518,7 @@ def parse_subscriber_csv(text: str) -> tuple[list[CsvRow], list[tuple[int, str]]
     return rows, invalid
 
 
-def import_subscribers(
-    db: sqlite_utils.Database, text: str, *, now: datetime | None = None
-) -> ImportReport:
+def import_subscribers(db: StateDB, text: str, *, now: datetime | None = None) -> ImportReport:
     """Import a CSV in one transaction: invalid rows are reported and skipped.
 
     A row without a status adds a new address as active but leaves an existing

@@ -18,10 +18,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from digest.model import Join
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from digest.state.db import StateDB
 
 
 def create_tables(db: sqlite_utils.Database) -> None:
@@ -76,7 +80,7 @@ class Point:
     fingerprint: str
 
 
-def points(db: sqlite_utils.Database, series: str) -> list[Point]:
+def points(db: StateDB, series: str) -> list[Point]:
     """The kept points of a series, newest first (without their blobs)."""
     rows = db.conn.execute(
         "SELECT boundary, ordinal, key, fingerprint FROM thread_points WHERE series = ? "
@@ -86,7 +90,7 @@ def points(db: sqlite_utils.Database, series: str) -> list[Point]:
     return [Point(series, date.fromisoformat(b), o, k, f) for b, o, k, f in rows]
 
 
-def point_blob(db: sqlite_utils.Database, point: Point) -> bytes:
+def point_blob(db: StateDB, point: Point) -> bytes:
     row = db.conn.execute(
         "SELECT blob FROM thread_points WHERE series = ? AND boundary = ?",
         [point.series, point.boundary.isoformat()],
@@ -94,7 +98,7 @@ def point_blob(db: sqlite_utils.Database, point: Point) -> bytes:
     return bytes(row[0])
 
 
-def save_point(db: sqlite_utils.Database, point: Point, blob: bytes) -> None:
+def save_point(db: StateDB, point: Point, blob: bytes) -> None:
     db.conn.execute(
         "INSERT OR REPLACE INTO thread_points (series, boundary, ordinal, key, fingerprint, "
         "blob) VALUES (?, ?, ?, ?, ?, ?)",
@@ -109,14 +113,14 @@ def save_point(db: sqlite_utils.Database, point: Point, blob: bytes) -> None:
     )
 
 
-def drop_points(db: sqlite_utils.Database, series: str, boundaries: Iterable[date]) -> None:
+def drop_points(db: StateDB, series: str, boundaries: Iterable[date]) -> None:
     db.conn.executemany(
         "DELETE FROM thread_points WHERE series = ? AND boundary = ?",
         [(series, b.isoformat()) for b in boundaries],
     )
 
 
-def go_back(db: sqlite_utils.Database, point: Point) -> None:
+def go_back(db: StateDB, point: Point) -> None:
     """Forget what was built after `point`: later points, placements and cold versions."""
     series, boundary = point.series, point.boundary.isoformat()
     db.conn.execute(
@@ -130,24 +134,24 @@ def go_back(db: sqlite_utils.Database, point: Point) -> None:
     )
 
 
-def forget(db: sqlite_utils.Database, series: str) -> None:
+def forget(db: StateDB, series: str) -> None:
     """Everything kept for a series (its threads are rebuilt from the start)."""
     for table in ("thread_points", "thread_cold", "thread_items"):
         db.conn.execute(f"DELETE FROM {table} WHERE series = ?", [series])
 
 
-def kept_series(db: sqlite_utils.Database) -> list[str]:
+def kept_series(db: StateDB) -> list[str]:
     return [r[0] for r in db.conn.execute("SELECT DISTINCT series FROM thread_points")]
 
 
-def put_cold(db: sqlite_utils.Database, series: str, index: int, ordinal: int, blob: bytes) -> None:
+def put_cold(db: StateDB, series: str, index: int, ordinal: int, blob: bytes) -> None:
     db.conn.execute(
         "INSERT OR REPLACE INTO thread_cold (series, idx, ordinal, blob) VALUES (?, ?, ?, ?)",
         [series, index, ordinal, blob],
     )
 
 
-def get_cold(db: sqlite_utils.Database, series: str, index: int) -> bytes:
+def get_cold(db: StateDB, series: str, index: int) -> bytes:
     row = db.conn.execute(
         "SELECT blob FROM thread_cold WHERE series = ? AND idx = ? ORDER BY ordinal DESC LIMIT 1",
         [series, index],
@@ -166,7 +170,7 @@ class Placed:
     join: Join
 
 
-def add_placements(db: sqlite_utils.Database, series: str, placed: Sequence[Placed]) -> None:
+def add_placements(db: StateDB, series: str, placed: Sequence[Placed]) -> None:
     db.conn.executemany(
         "INSERT OR REPLACE INTO thread_items (series, item_key, idx, ordinal, pos, meeting_date, "
         "reason, detail, score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -187,7 +191,7 @@ def add_placements(db: sqlite_utils.Database, series: str, placed: Sequence[Plac
     )
 
 
-def threads_between(db: sqlite_utils.Database, series: str, since: date, end: date) -> list[int]:
+def threads_between(db: StateDB, series: str, since: date, end: date) -> list[int]:
     """The threads of a series with an item of a meeting held in [since, end)."""
     rows = db.conn.execute(
         "SELECT DISTINCT idx FROM thread_items WHERE series = ? AND meeting_date >= ? "
@@ -197,9 +201,7 @@ def threads_between(db: sqlite_utils.Database, series: str, since: date, end: da
     return [r[0] for r in rows]
 
 
-def placements(
-    db: sqlite_utils.Database, series: str, threads: Sequence[int], end: date
-) -> list[Placed]:
+def placements(db: StateDB, series: str, threads: Sequence[int], end: date) -> list[Placed]:
     """The items of these threads held before `end`, by thread, in the order they joined."""
     out: list[Placed] = []
     # SQLite allows a limited number of parameters: ask in slices.

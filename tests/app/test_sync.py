@@ -13,24 +13,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlite_utils
 from git_notes import GitNotes, git_source, make_config, note
 
 from digest.app.digests import load_notes
 from digest.app.sync import SyncReport, sync
 from digest.config.schema import Config
 from digest.state import notes as store
-from digest.state.db import open_db
+from digest.state.db import StateDB, open_db
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(cfg: Config) -> tuple[SyncReport, sqlite_utils.Database]:
+def run(cfg: Config) -> tuple[SyncReport, StateDB]:
     db = open_db(cfg.db_path)
     return sync(cfg, db), db
 
 
-def view(db: sqlite_utils.Database) -> dict[str, Any]:
+def view(db: StateDB) -> dict[str, Any]:
     """The current view, without the columns that depend on when a sync ran."""
     meetings = db.conn.execute(
         "SELECT id, path, blob, series, title, date, line, end_line, commit_sha, committed_at "

@@ -10,22 +10,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlite_utils
 from git_notes import GitNotes, git_source, make_config, note
 
 from digest.app.sync import SyncReport, sync
 from digest.config.schema import Config, ConfigError
-from digest.state.db import open_db
+from digest.state.db import StateDB, open_db
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 
-def run(cfg: Config) -> tuple[SyncReport, sqlite_utils.Database]:
+def run(cfg: Config) -> tuple[SyncReport, StateDB]:
     db = open_db(cfg.db_path)
     return sync(cfg, db), db
 
 
-def stored(db: sqlite_utils.Database) -> dict[str, list[Any]]:
+def stored(db: StateDB) -> dict[str, list[Any]]:
     """Everything a sync stores of the notes, without when it ran (seen_at)."""
     out: dict[str, list[Any]] = {}
     for table, order in (("meetings", "id"), ("items", "key"), ("documents", "path, blob")):
@@ -129,7 +128,7 @@ def test_a_cold_sync_of_a_real_history_stores_what_a_sync_per_commit_stores(
 # ---- since -------------------------------------------------------------------------
 
 
-def meetings(db: sqlite_utils.Database) -> list[tuple[str, str, str]]:
+def meetings(db: StateDB) -> list[tuple[str, str, str]]:
     rows = db.conn.execute("SELECT path, date, committed_at FROM meetings ORDER BY date, path")
     return [(p, d, c) for p, d, c in rows]
 

@@ -6,17 +6,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-import sqlite_utils
 
 from digest.model import Document, Item, Meeting
 from digest.state import notes as store
-from digest.state.db import open_db, transaction
+from digest.state.db import StateDB, open_db, transaction
 
 SEEN = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> sqlite_utils.Database:
+def db(tmp_path: Path) -> StateDB:
     return open_db(tmp_path / "state.db")
 
 
@@ -65,13 +64,13 @@ def item(m: Meeting, line: int, text: str, **extra: object) -> Item:
     return Item(**fields)  # type: ignore[arg-type]
 
 
-def put(db: sqlite_utils.Database, path: str, meetings: list[Meeting], items: list[Item]) -> None:
+def put(db: StateDB, path: str, meetings: list[Meeting], items: list[Item]) -> None:
     doc = Document("kelpie", path, "# text\n", f"blob-{path}", "c0ffee", SEEN)
     with transaction(db):
         store.replace_document(db, doc, meetings, items, ["a warning"], SEEN, {})
 
 
-def test_meetings_and_items_round_trip(db: sqlite_utils.Database) -> None:
+def test_meetings_and_items_round_trip(db: StateDB) -> None:
     m = meeting("notes/a.md", "2026-01-08")
     stored = [
         item(m, 5, "[ana] tide model"),
@@ -84,7 +83,7 @@ def test_meetings_and_items_round_trip(db: sqlite_utils.Database) -> None:
     assert store.load_items(db) == stored
 
 
-def test_order_and_series_filter(db: sqlite_utils.Database) -> None:
+def test_order_and_series_filter(db: StateDB) -> None:
     feb = meeting("notes/b.md", "2026-02-05")
     jan = meeting("notes/a.md", "2026-01-08")
     call = meeting("notes/call.md", "2026-01-20", series="Kelpie Community Call")
@@ -108,7 +107,7 @@ def test_order_and_series_filter(db: sqlite_utils.Database) -> None:
     assert store.list_series(db) == ["Kelpie Community Call", "Kelpie Sync"]
 
 
-def test_replacing_a_document_replaces_its_meetings_only(db: sqlite_utils.Database) -> None:
+def test_replacing_a_document_replaces_its_meetings_only(db: StateDB) -> None:
     a = meeting("notes/a.md", "2026-01-08")
     b = meeting("notes/b.md", "2026-02-05")
     put(db, "notes/a.md", [a], [item(a, 5, "old a")])
@@ -122,7 +121,7 @@ def test_replacing_a_document_replaces_its_meetings_only(db: sqlite_utils.Databa
     assert store.document_warnings(db) == ["a warning"]  # only current, not deleted notes
 
 
-def test_a_failed_write_leaves_nothing_behind(db: sqlite_utils.Database) -> None:
+def test_a_failed_write_leaves_nothing_behind(db: StateDB) -> None:
     a = meeting("notes/a.md", "2026-01-08")
     with pytest.raises(RuntimeError), transaction(db):
         store.replace_document(
@@ -134,7 +133,7 @@ def test_a_failed_write_leaves_nothing_behind(db: sqlite_utils.Database) -> None
     assert store.current_blobs(db, "kelpie") == {}
 
 
-def test_first_seen_follows_a_meeting_to_another_file(db: sqlite_utils.Database) -> None:
+def test_first_seen_follows_a_meeting_to_another_file(db: StateDB) -> None:
     old = meeting("notes/jan-8.md", "2026-01-08")
     put(db, "notes/jan-8.md", [old], [])
     moved = meeting("notes/2026-01-08.md", "2026-01-08")
