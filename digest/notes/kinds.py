@@ -81,7 +81,9 @@ _OWNER_NAME = (
 _OWNER_TO_VERB = re.compile(
     rf"^\s*(?:\*\*|__)?{_OWNER_NAME}(?:\s*(?:,|/|&|\band\b)\s*{_OWNER_NAME})*(?:\*\*|__)?\s+"
     r"(?:to|will|shall|is\s+to|is\s+going\s+to|are\s+going\s+to|volunteer(?:s|ed)?\s+to|"
-    r"agreed\s+to|offered\s+to|(?:has|have)\s+the\s+action\s+to)\s+[a-z]",
+    r"agreed\s+to|offered\s+to|(?:has|have)\s+the\s+action\s+to)\s+"
+    # a verb follows, not a place ("Welcome to the new guide", "Ana to a meetup?")
+    r"(?!(?:the|a|an|our|their|this|that|these|those|his|her|its|my|your)\b)[a-z]",
 )
 _AWAY = re.compile(
     r"^\s*\S+(?:\s\S+)?\s+will\s+(?:be\s+)?(?:away|out|off|absent|unavailable|offline|late|"
@@ -121,7 +123,12 @@ _ANNOUNCED = re.compile(
 _KUDOS = re.compile(
     r"\b(?:congrat(?:s|ulations)|kudos|shout[- ]?outs?(?:\s+to)?|"
     r"thanks?\s+(?:you\s+)?(?:to\s+)?(?:everyone|everybody|all)\b|"
-    r"welcome\s+(?:to\s+)?(?:our\s+)?(?:new\s+)?(?:@\w|[A-Z]\w+\s+(?:as|to)\b))",
+    # "Welcome @ana", "Welcome Ana Ruiz!", "welcome Ana as a maintainer": a person's
+    # name (capitalized even here) then what ends a greeting, so that "Welcome page
+    # to do" or "### Welcome Page" stay topics.
+    r"welcome\s+(?:on\s?board|aboard)\b|"
+    r"welcome\s+(?!(?:everyone|everybody|all|folks|back)\b)(?:to\s+)?(?:our\s+)?(?:new\s+)?(?:@\w|"
+    r"(?-i:[A-Z])[\w'-]+(?:\s+(?-i:[A-Z])[\w'-]+){0,2}+(?:\s*+[,!]|\s+(?:as|to|from|and)\b)))",
     re.I,
 )
 KUDOS_WORDS = 25  # how far into a line its news is told (not a closing "thank everyone")
@@ -195,6 +202,14 @@ _REACTION = re.compile(
     r"woohoo|congrats|congratulations|\W{1,6})[!.\s]*$",
     re.I,
 )
+# "Happy new year!", "Welcome back, everyone", "Hi all": the meeting saying hello.
+_GREETING = re.compile(
+    r"^(?:welcome(?:\s+back\b|\s*,?\s*(?:everyone|everybody|all|folks)\b|\W*$)|"
+    r"(?:(?:hello|hi|hey)\s*,?\s*(?:everyone|everybody|all|folks)|"
+    r"happy\s+(?:new\s+year|holidays|\d{4})|season'?s\s+greetings|merry\s+christmas)\b)",
+    re.I,
+)
+GREETING_WORDS = 10  # longer, the line says more than hello
 _FIRST_SENTENCE_END = re.compile(r"(?<=[.!;])\s+")
 _LABEL_ONLY = re.compile(r"[\w@ .'-]{1,30}:")
 _QUOTED = re.compile(r"^\s*(?:>|\w[\w .]{0,20}>)\s*")
@@ -343,6 +358,8 @@ def classify_line(
             return Kind("boilerplate", "an agenda slot naming a part of the meeting, not a topic")
         if is_reaction(text):
             return Kind("discussion", "a reaction")
+        if _GREETING.match(plain(text)) and len(plain(text).split()) <= GREETING_WORDS:
+            return Kind("discussion", "a greeting (‘Happy new year!’, ‘Welcome back’)")
         if _SPOKEN.match(text) or _SAID.match(text):
             return Kind("discussion", "what someone said (‘Name, …’, ‘JS: I think …’)")
         # Labelled so, a decision is one on the agenda too (not "we agreed to …",

@@ -52,6 +52,17 @@ def kinds(text: str) -> dict[str, str]:
         ("Shout-out to Bo for the CI fixes", "agenda", "decision"),
         ("Write a welcome guide for new contributors", "agenda", "topic"),
         ("Thanks everyone for the reviews, can we merge it?", "agenda", "topic"),
+        ("Welcome Tomás Ruiz, our new release manager!", "agenda", "decision"),
+        ("Welcome Ivo from the packaging team", "agenda", "decision"),
+        ("Welcome onboard as reviewers, Lin and Teo!", "agenda", "decision"),
+        ("Welcome Page", "agenda", "topic"),  # a page, not a person
+        ("Welcome page copy (Ngozi)", "agenda", "topic"),
+        # The meeting saying hello: neither work nor news.
+        ("Happy new year, everyone!", "agenda", "discussion"),
+        ("Happy 2031! :)", "agenda", "discussion"),
+        ("Welcome back, all", "agenda", "discussion"),
+        ("Hi all, short call today", "agenda", "discussion"),
+        ("Happy new year! The 2.1 mirrors moved to the new CDN last week", "agenda", "topic"),
         # On the agenda a decision is one when labelled so; asked, it is a topic.
         ("**Decision:** we drop Python 3.9 in the 2.0 release", "agenda", "decision"),
         ("Decision: drop Python 3.9 in 2.0?", "agenda", "topic"),
@@ -95,6 +106,11 @@ def test_owner_to_verb_needs_a_person_and_a_verb() -> None:
     assert not owner_to_verb("Bo will be on parental leave in May")
     assert owner_to_verb("Bo will be reviewing the release notes")
     assert not owner_to_verb("Plan to land tomorrow")
+    # "Name to" then a place or a thing, not a verb: not someone taking on work.
+    assert not owner_to_verb("Welcome to the new contributors guide")
+    assert not owner_to_verb("Changes to our release process")
+    assert not owner_to_verb("Deferred to a meeting where Ana can join")
+    assert owner_to_verb("Ana to draft the new contributors guide")
 
 
 MINUTES = """# 2031-03-04 Heron Maintainers
