@@ -438,6 +438,18 @@ _ASKED = re.compile(
 )
 
 
+# "Release 3.2 status (Tomasz)", "Update on the CI migration", "Board meetings:
+# tracking issue": a standing report. Its sub-bullets tell how parts of the work
+# went ("Docs build flake fixed"), which does not end the report.
+_REPORT_TITLE = re.compile(
+    r"\b(?:status|updates?|progress|report|round-?up)\s*+(?:$|[(\[:\-–—])|"
+    r"^\s*+(?:\[[^\]]{1,40}\]\s*+)?\W*+(?:(?:quick|brief|short|weekly|monthly)\s+)?(?:status|updates?|progress|report)\s+"
+    r"(?:on|about|of|from|for)\b|\btracking\s+issue\b",
+    re.I,
+)
+REPORT_OUTCOME_WORDS = 3  # "Closed.", "Resolved and closed": said of the report itself
+
+
 def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
     """The outcome the last sub-bullet reporting one states ("Has been merged", "No
     objections.", "removed from the agenda"): minutes end with what was decided.
@@ -447,6 +459,7 @@ def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
     "No objections" closes an item only as such an answer: after "next step is to …"
     it is consent to go on.
     """
+    report = _REPORT_TITLE.search(plain_text(text, urls=False)) is not None
     for k in range(len(children) - 1, -1, -1):
         child = children[k]
         depth = (len(child) - len(child.lstrip(" "))) // 2
@@ -456,6 +469,8 @@ def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
         # into a long one it is about something else ("…, matplotlib has done it").
         found = find_outcome(body, lead_words=0 if len(body.split()) <= 10 else 4)
         if found is None:
+            continue
+        if report and found[0] == "done" and len(body.split()) > REPORT_OUTCOME_WORDS:
             continue
         asked = _ASKED.search(children[k - 1] if k > 0 else text) is not None
         if ANSWERS.match(found[1]):

@@ -217,10 +217,27 @@ _SYMBOLS = re.compile(
     "\U0001f000-\U0001faff\ufe0f\u200d]"
 )
 _EDGE_JUNK = re.compile(r"^[\s\-–—:|,#*_.@/]+|[\s\-–—:|,#*_.@/]+$")
-_TRAILING_MEETING = re.compile(r"(?:[\s\-–—:|,]+(?:meeting|notes|minutes))+$", re.I)
+# "… meeting notes"; a shared doc's "… — running notes", "… (running agenda)".
+_TRAILING_MEETING = re.compile(
+    r"(?:[\s\-–—:|,(]+(?:(?:running|shared|living)\s+(?:notes|agenda|minutes|doc(?:ument)?)\)?"
+    r"|meeting|notes|minutes))+$",
+    re.I,
+)
 # A title made only of such words names no series ("# 2016-04-07 Agenda", "# Notes").
 _GENERIC_TITLE_WORDS = frozenset(
-    {"meeting", "meetings", "notes", "minutes", "agenda", "sync", "call", "the", "a", "of"}
+    {
+        "meeting",
+        "meetings",
+        "notes",
+        "minutes",
+        "agenda",
+        "sync",
+        "call",
+        "the",
+        "a",
+        "of",
+        "running",
+    }
 )
 _SMALL_WORDS = {"a", "an", "and", "at", "for", "in", "of", "on", "or", "the", "to", "with"}
 _GENERIC_FILE_WORDS = {"md", "notes", "meeting", "meetings", "minutes", "to", "release"}
@@ -819,7 +836,9 @@ def _dated_meetings(
         name = series_override or titled or fallback_series(doc.path)
         origin: SeriesOrigin = "override" if series_override else "title" if titled else "fallback"
         heading_title = _strip_markup(h.text).strip()
-        meeting_title = heading_title if own_series else f"{name} {heading_title}".strip()
+        # A heading that is only its date ("## Nov 10, 2026") titles the meeting
+        # with the series and that date, written once the way every digest writes it.
+        meeting_title = heading_title if own_series else f"{name} {meeting_date.isoformat()}"
         n = seen[meeting_date] = seen.get(meeting_date, 0) + 1
         meeting_id = f"{doc.source}:{doc.path}:{meeting_date.isoformat()}"
         if n > 1:

@@ -310,3 +310,27 @@ def test_a_bullet_naming_someone_present_over_sub_bullets_is_their_report() -> N
     assert kinds["Ana to fix the broken search index"] == ("action", ["ana"])
     # Not someone on the attendance list: a subject, as before.
     assert kinds["Infrastructure"][0] == "topic"
+
+
+STANDING_REPORT = """# 2031-07-01 Kiln Community Call
+
+## Agenda
+
+- Kiln 3.2 release status (Tomasz)
+  - Blockers: the ARM build and the migration guide
+  - Docs build flake fixed
+- Update on the CI migration
+  - Closed.
+- Exporter rewrite (Ana)
+  - Both patches have been merged
+"""
+
+
+def test_news_under_a_standing_report_does_not_end_the_report() -> None:
+    items = items_of("kiln.md", text=STANDING_REPORT)
+    # A part of the work went well; the release it reports on goes on.
+    assert by_text(items, "Kiln 3.2 release status").status == "unknown"
+    # Said of the report itself, briefly, it ends it.
+    assert by_text(items, "Update on the CI migration").status == "done"
+    # An ordinary topic ends with what its sub-bullets report.
+    assert by_text(items, "Exporter rewrite").status == "done"

@@ -245,6 +245,11 @@ def test_find_date(text: str, expected: date | None) -> None:
         ("Office hours - Meeting 6th June 2019", "Office Hours"),
         ("Community Call - Meeting 08th Jan 2020", "Community Call"),
         ("2025-01-01", ""),
+        # A shared doc's title says what kind of document it is: not the series.
+        ("Quillmate community call — running notes", "Quillmate Community Call"),
+        ("Docs sync (running agenda)", "Docs Sync"),
+        ("Running notes", ""),
+        ("Running club notes", "Running Club"),
     ],
 )
 def test_series_name(title: str, expected: str) -> None:
