@@ -417,7 +417,8 @@ def _meeting_view(meeting: MeetingRef, series: str, notes: _Footnotes) -> dict[s
     title = inline_plain(meeting.title).text
     # Titles usually start with their own date ("2026-10-01 Maintainers"); say it once.
     day = meeting.date.isoformat()
-    title = title.removeprefix(day).removesuffix(day).strip(" -—:,") or title
+    said_once = title.replace(f"({day})", "").removeprefix(day).removesuffix(day)
+    title = said_once.strip(" -—:,") or title
     # A title that only repeats the series ("Falco Community Call" five times in the
     # same digest) is left out: the date says which meeting it is.
     if title.casefold() == clean_line(series).casefold():

@@ -272,6 +272,10 @@ def _attendance_words(meeting: Meeting, extra: Mapping[str, Sequence[str]]) -> f
     return frozenset(words)
 
 
+_NICK_TO_VERB = re.compile(r"^\s*+([a-z][\w.-]{1,30}+)\s+(?:to|will)\s+[a-z]")
+_WORK_LISTS: frozenset[SectionMeaning] = frozenset({"actions", "next", "blocked", "done"})
+
+
 def _reporter(ctx: _Context, node: ListNode) -> str:
     """ "- Michael" over "- survey closes this week": a bullet that is only the name of
     someone on the meeting's attendance list, over sub-bullets, is their report. The
@@ -280,9 +284,12 @@ def _reporter(ctx: _Context, node: ListNode) -> str:
         return ""
     name = plain_text(_label(node.text)).rstrip(":").strip()
     words = name.lstrip("@").split()
+    # Lower case too under a list of actions: "Action items, by person" over
+    # "- kestrel", as chat-meeting bots write a nick.
+    listed = ctx.meaning in _WORK_LISTS and len(words) == 1
     person = (
         1 <= len(words) <= 3
-        and (name[:1].isupper() or name.startswith("@"))
+        and (name[:1].isupper() or name.startswith("@") or listed)
         and all(w.lower() in ctx.present for w in words)
         and not ctx.refs(node.text)
     )
@@ -310,7 +317,14 @@ class _Context:
     present: frozenset[str] = frozenset()  # words of the meeting's attendance list
 
     def owners(self, text: str) -> list[str]:
-        return find_owners(text, not_people=self.not_people)
+        found = find_owners(text, not_people=self.not_people)
+        if not found and self.present and text[:1].islower():
+            # "kestrel to draft the policy": a lower-case nick, as chat meetings write
+            # them, names its owner when it is on the meeting's attendance list.
+            nick = _NICK_TO_VERB.match(ACTION_LABEL.sub("", text, count=1))
+            if nick and nick.group(1) in self.present:
+                return [nick.group(1)]
+        return found
 
     def refs(self, text: str, *, head: bool = False) -> list[str]:
         """References in `text`; under a repository heading, bare "#12" (and, for an
@@ -647,8 +661,10 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
         # what they take on is theirs: "- Ana Lima" over "- Ana to fix the index".
         section = (*ctx.section, name)
         reporter = ctx.owners(node.text) or [name.lstrip("@").split()[0].lower()]
+        # Under a list of actions, what is listed under them is theirs to do.
+        read_as: SectionMeaning = ctx.meaning if ctx.meaning in _WORK_LISTS else "minutes"
         for child in node.children:
-            item = _node_item(ctx, child, section, reporter, meaning="minutes")
+            item = _node_item(ctx, child, section, reporter, meaning=read_as)
             yield item
             yield from _nested_items(ctx, child, item)
         return

@@ -209,6 +209,9 @@ _TIME = re.compile(
     r"e[sd]?t|p[sd]?t|c[sd]?t|m[sd]?t)\b|@",
     re.I,
 )
+# "#tessellate-meeting: Tessellate steering": the chat channel a meeting bot's minutes
+# name first.
+_CHANNEL = re.compile(r"^\s*#[\w.-]*[^\W\d_][\w.-]*:\s+")
 # Drafts and work-in-progress markers: "DRAFT - Core Sync", "[WIP] Core Sync".
 _DRAFT = re.compile(r"[\[(]?\b(?:draft|wip|work in progress)\b[\])]?", re.I)
 # Emoji, pictographs and other symbols: decoration.
@@ -267,7 +270,7 @@ def series_name(title: str) -> str:
     "Learn Team Agenda"; "🚀 DRAFT - Core Sync" -> "Core Sync". A title left with only
     generic words ("2016-04-07 Agenda", "Meeting notes") names no series: "".
     """
-    text = _SYMBOLS.sub(" ", _strip_markup(title))
+    text = _CHANNEL.sub("", _SYMBOLS.sub(" ", _strip_markup(title)))
     for match in reversed(_match_dates(text)):
         text = text[: match.span[0]] + " " + text[match.span[1] :]
     text = _CADENCE.sub(" ", text)
@@ -336,6 +339,11 @@ _MD = MarkdownIt("commonmark", {"html": False}).enable("table").disable(["inline
 _TASK_BOX = re.compile(r"^\[( |x|X)\]\s+")
 # A box written at the end instead: "Write the migration guide [ ]", "… [x]".
 _TRAILING_TASK_BOX = re.compile(r"\s+\[( |x|X)\]\s*$")
+# "(oriel, 15:18:30)" closing a line: who said it and when, as chat-meeting bots
+# (MeetBot) stamp every line of their minutes. The log's bookkeeping, not the line's.
+_CHAT_STAMP = re.compile(
+    r"\s*+\(\s*+[\w.\-\[\]|`^{}]{1,32}+,\s*+\d{1,2}:\d{2}(?::\d{2})?\s*+\)\s*+$"
+)
 # A bold-only short paragraph used as a heading: "**Who joined**", "**Discussion**:".
 _PSEUDO_HEADING = re.compile(r"^\s*(\*\*|__)(?P<label>[^*_\n]{1,60}?):?\s*\1\s*:?\s*$")
 
@@ -477,6 +485,9 @@ def _list_items(
         elif trailing_box and trailing_box.start() > 0:
             checked = trailing_box.group(1) != " "
             text = text[: trailing_box.start()]
+        stamp = _CHAT_STAMP.search(text) if text.endswith(")") else None
+        if stamp and stamp.start() > 0:
+            text = text[: stamp.start()]
         line0, end0 = tok.map if tok.map else (0, 1)
         nodes.append(
             ListNode(
@@ -835,7 +846,7 @@ def _dated_meetings(
         titled = (series_name(title) if title else "") or (own_series if heading_is_title else "")
         name = series_override or titled or fallback_series(doc.path)
         origin: SeriesOrigin = "override" if series_override else "title" if titled else "fallback"
-        heading_title = _strip_markup(h.text).strip()
+        heading_title = _CHANNEL.sub("", _strip_markup(h.text)).strip()
         # A heading that is only its date ("## Nov 10, 2026") titles the meeting
         # with the series and that date, written once the way every digest writes it.
         meeting_title = heading_title if own_series else f"{name} {meeting_date.isoformat()}"
@@ -998,7 +1009,7 @@ def _whole_file_meeting(
         alike = sum(1 for h in headings if h.level == top)
         if first.level == top and alike == 1 and label_meaning(first.text, leading=True) is None:
             title_head = first
-    title = _strip_markup(title_head.text).strip() if title_head else ""
+    title = _CHANNEL.sub("", _strip_markup(title_head.text)).strip() if title_head else ""
     titled = series_name(title)
     name = series_override or titled or fallback_series(doc.path)
     series_origin: SeriesOrigin = (

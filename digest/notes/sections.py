@@ -419,6 +419,12 @@ def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) ->
     return best[5]
 
 
+_SINCE_LAST = re.compile(
+    r"\b(?:from|since|of|for)\s+(?:the\s+)?(?:last|previous|past)\s+"
+    r"(?:week|weeks|time|meeting|meetings|call|sync|month)\b"
+)
+
+
 def label_meaning(label: str, *, leading: bool = False) -> SectionMeaning | None:
     """The meaning of a bullet used as a label ("Action items:", "Review last week's
     action items") only when the label is little more than the phrase: "Status on
@@ -427,7 +433,8 @@ def label_meaning(label: str, *, leading: bool = False) -> SectionMeaning | None
     meaning = heading_meaning(label)
     if meaning is None:
         return None
-    text = normalize_heading(label)
+    # "from last week", "since the last call": when, not more words of a subject.
+    text = _SINCE_LAST.sub(" ", normalize_heading(label)).strip()
     spans = [
         (n, match.start())
         for phrase, rx, n, _, m in _compiled(())
@@ -464,7 +471,7 @@ def section_meaning(
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 18
+READING_VERSION = 23
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

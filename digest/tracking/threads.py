@@ -488,18 +488,28 @@ class SeriesTracker:
             taken.add(index)
         # The same issue twice in one meeting (the agenda line, then the minutes under
         # a heading naming it) is one topic: the later mention joins the earlier one.
+        # So is the same line twice: minutes that list their ACTION lines again at the
+        # end ("Action items", "Action items, by person").
         here: dict[str, int] = {}  # own reference -> thread of this meeting
+        said: dict[tuple[str, ...], int] = {}  # words and owners -> thread of this meeting
         thread_at: dict[int, int] = {}  # item position -> its thread
         out: list[Placement] = []
         for pos, item in enumerate(batch):
             own = [r for r in item.refs if ref_in_text(r, item.text)]
             same = next((here[r] for r in own if r in here), None)
+            # The same words by the same people: two stand-ups may say the same.
+            words = vocabulary.item_text(item).fuzzy
+            line = (words, *sorted(item.owners))
+            again = said.get(line) if words else None
             if pos in placed:
                 index, join = placed[pos]
                 state = building[index]
             elif same is not None:
                 index, state = same, building[same]
                 join = Join(item.key, "ref", "the same issue, again in the same meeting")
+            elif again is not None:
+                index, state = again, building[again]
+                join = Join(item.key, "text", "the same line, again in the same meeting", 100.0)
             elif pos in follows_review:
                 review_pos, join = follows_review[pos]
                 index = thread_at[review_pos]
@@ -512,6 +522,8 @@ class SeriesTracker:
                 self.active.append(index)
             for ref in own:
                 here.setdefault(ref, index)
+            if words:
+                said.setdefault(line, index)
             thread_at[pos] = index
             out.append((index, item, join))
             state.last = item

@@ -93,5 +93,9 @@ def test_a_bullet_label_names_a_list_only_when_it_is_little_more_than_the_name()
     assert label_meaning("Action items:") == "actions"
     assert label_meaning("Review last week's action items") == "review"
     assert label_meaning("Status on the licence question") is None
+    # When it is from is not more words of a subject.
+    assert label_meaning("Follow-ups from last week") == "review"
+    assert label_meaning("Action items from the previous call") == "actions"
+    assert label_meaning("Notes from last week on the CI migration plan") is None
     assert label_meaning("Snapshot format done", leading=True) is None
     assert label_meaning("Announcements (if any)", leading=True) == "announcements"

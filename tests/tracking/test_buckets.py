@@ -628,3 +628,57 @@ def test_a_decision_recorded_under_a_question_is_a_highlight_beside_it() -> None
     march = digest_for("2031-03", [asked, consensus], ["2031-03-04"])
     assert bucket_of(march, "Sharing passwords") == ["new"]
     assert bucket_of(march, "Decision: try the plan") == ["highlights"]
+
+
+BOT_MINUTES_MARCH = """# #otter-meeting: Otter steering (2031-03-04)
+
+Meeting started by ines at 15:00:03 UTC.
+
+## Meeting summary
+
+* Roll call (ines, 15:00:10)
+* #41 Self-hosted CI runners (ines, 15:10:12)
+  * AGREED: move CI to self-hosted runners by 2.0 (+5, 0, -0) (ines, 15:18:30)
+  * ACTION: marek to order the runner hardware (ines, 15:19:01)
+
+## Action items
+
+* marek to order the runner hardware
+
+## Action items, by person
+
+* marek
+  * marek to order the runner hardware
+
+## People present (lines said)
+
+* ines (52)
+* marek (12)
+"""
+
+BOT_MINUTES_APRIL = """# #otter-meeting: Otter steering (2031-04-01)
+
+## Meeting summary
+
+* Follow-ups from last week (ines, 15:02:30)
+  * marek: runner hardware ordered, arrives in May (ines, 15:04:44)
+  * nobody has looked at the flaky test yet (ines, 15:05:10)
+
+## People present (lines said)
+
+* ines (40)
+* marek (9)
+"""
+
+
+def test_a_chat_bots_minutes_read_as_their_chair_would() -> None:
+    notes = {"2031-03-04.md": BOT_MINUTES_MARCH, "2031-04-01.md": BOT_MINUTES_APRIL}
+    march = notes_digest("2031-03", notes)
+    # The channel, the "(nick, time)" stamps and the lists repeating the ACTION
+    # lines are the bot's bookkeeping: one series, one action, no "marek" item.
+    assert march.series == "Otter Steering"
+    assert titles(march.new) == ["marek to order the runner hardware"]
+    assert titles(march.highlights) == ["AGREED: move CI to self-hosted runners by 2.0 (+5, 0, -0)"]
+    # A follow-up bullet is a review of the actions before: its answer resolves one.
+    april = notes_digest("2031-04", notes)
+    assert bucket_of(april, "runner hardware") == ["resolved"]
