@@ -61,8 +61,12 @@ _LEADING_OWNER = re.compile(
 )
 
 # ACTION: / Action item: / AI: / TODO: / [action] / TODO -
+# "[NEW] ACTION: …", "[DONE] ACTION: …": a minute-taker's summary of actions tags
+# each with its state (W3C's scribe tools do).
+ACTION_STATE_TAG = r"(?:\[(?:new|done|pending|open|closed|continued|dropped)\]\s*)?"
 _EXPLICIT_ACTION = re.compile(
-    r"^\s*(?:\*\*|__)?\[?(?:action(?:\s+items?)?|ai|todo|to-do|to do)\]?(?:\*\*|__)?"
+    rf"^\s*{ACTION_STATE_TAG}(?:\*\*|__)?\[?(?:action(?:\s+items?)?|ai|todo|to-do|to do)\]?"
+    r"(?:\*\*|__)?"
     r"\s*(?:[:\-–—]|(?:\*\*|__)\s*:)\s*",
     re.I,
 )
@@ -414,7 +418,7 @@ _LISTS: dict[str, str] = {
 
 # "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
 ACTION_LABEL = re.compile(
-    r"^\s*(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
+    rf"^\s*(?i:{ACTION_STATE_TAG})(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
     r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
 )
 # "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".

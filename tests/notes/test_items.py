@@ -334,3 +334,21 @@ def test_news_under_a_standing_report_does_not_end_the_report() -> None:
     assert by_text(items, "Update on the CI migration").status == "done"
     # An ordinary topic ends with what its sub-bullets report.
     assert by_text(items, "Exporter rewrite").status == "done"
+
+
+def test_a_summary_of_actions_tags_each_with_its_state() -> None:
+    note = """# 2031-07-01 Kiln Working Group
+
+## Summary of action items
+
+- [NEW] ACTION: ana to update the test suite
+- [PENDING] ACTION: Bo to review the draft
+- [DONE] ACTION: Cy to email the chairs
+"""
+    items = {i.text: i for i in items_of("kiln.md", text=note)}
+    assert [(i.kind, i.status) for i in items.values()] == [
+        ("action", "open"),
+        ("action", "open"),
+        ("action", "done"),
+    ]
+    assert items["[PENDING] ACTION: Bo to review the draft"].owners == ["bo"]

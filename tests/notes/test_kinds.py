@@ -31,6 +31,8 @@ def kinds(text: str) -> dict[str, str]:
     [
         ("ACTION: Ana to book the room", "minutes", "action"),
         ("AI: send the survey", "other", "action"),
+        ("[NEW] ACTION: ana to update the test suite", "minutes", "action"),
+        ("[DONE] ACTION: bo to email the chairs", "agenda", "action"),
         ("TODO: write the release checklist", "agenda", "action"),
         ("Ana to send the survey to the list", "minutes", "action"),
         ("@bo will look at the flaky test", "other", "action"),
