@@ -461,6 +461,17 @@ _REPORT_TITLE = re.compile(
     r"(?:on|about|of|from|for)\b|\btracking\s+issue\b",
     re.I,
 )
+# A nomination the meeting answered with a welcome was accepted.
+_NOMINATION = re.compile(
+    r"\bnominat(?:e|es|ed|ing|ion)\b|\bas\s+(?:an?\s+)?(?:new\s+)?(?:collaborator|maintainer|"
+    r"committer|reviewer|member)s?\b",
+    re.I,
+)
+_WELCOMED = re.compile(
+    r"^(?::[\w+-]+:|\W)*+(?:welcome|congrat(?:s|ulations))\b(?!\s+(?:to\s+)?(?:comment|feedback|"
+    r"review|input|ideas?|suggestions?)\b)",
+    re.I,
+)
 REPORT_OUTCOME_WORDS = 3  # "Closed.", "Resolved and closed": said of the report itself
 
 
@@ -474,6 +485,8 @@ def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
     it is consent to go on.
     """
     report = _REPORT_TITLE.search(plain_text(text, urls=False)) is not None
+    if _NOMINATION.search(text) and any(_WELCOMED.search(c) for c in children):
+        return "done", "welcomed"  # "Nominating Ada as collaborator" over "welcome Ada!"
     for k in range(len(children) - 1, -1, -1):
         child = children[k]
         depth = (len(child) - len(child.lstrip(" "))) // 2

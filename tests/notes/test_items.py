@@ -352,3 +352,24 @@ def test_a_summary_of_actions_tags_each_with_its_state() -> None:
         ("action", "done"),
     ]
     assert items["[PENDING] ACTION: Bo to review the draft"].owners == ["bo"]
+
+
+def test_a_nomination_answered_with_a_welcome_was_accepted() -> None:
+    note = """# 2031-07-01 Kiln TSC
+
+## Nominating ada as collaborator [#20](https://github.com/kiln/kiln/issues/20)
+
+:thumbsup: welcome ada!
+
+## Docs site migration [#21](https://github.com/kiln/kiln/issues/21)
+
+* welcome to comment on the draft
+
+## Nominating bo to the TSC [#22](https://github.com/kiln/kiln/issues/22)
+
+* vote is open until Friday
+"""
+    items = items_of("kiln.md", text=note, org="kiln")
+    assert by_text(items, "Nominating ada").status == "done"
+    assert by_text(items, "Docs site migration").status == "unknown"  # not a person
+    assert by_text(items, "Nominating bo").status == "open"
