@@ -512,6 +512,14 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
         "dropped",
         "",
     ),
+    # Carried on under another issue: "Being covered by #803", "superseded by
+    # nodejs/node#412", "duplicate of #12". Its story goes on there.
+    (
+        r"\b(?:covered|superseded|replaced|tracked|handled|continued)\s+(?:by|in|under)\s+"
+        r"(?:[\w.-]+(?:/[\w.-]+)?)?#\d+\b|\bduplicate\s+of\s+(?:[\w.-]+(?:/[\w.-]+)?)?#\d+\b",
+        "dropped",
+        "",
+    ),
     # Done, said as a result.
     (
         r"\b(?:has|have|had|was|were|got|is|are)\s+(?:now\s+|already\s+|finally\s+|just\s+)?"

@@ -214,6 +214,9 @@ def test_a_zone_has_a_phrase_only_when_the_whole_text_has_one(text: str, extra: 
         ("we decided we don't want an RFC for it", "dropped"),
         ("no longer needed", "dropped"),
         ("withdrawn by the author", "dropped"),
+        ("Being covered by [#803](https://github.com/heronproj/tsc/issues/803)", "dropped"),
+        ("superseded by heronproj/heron#412", "dropped"),
+        ("duplicate of #12", "dropped"),
         ("no consensus yet", "open"),
         ("could not come to a resolution", "open"),
         ("vote is now open", "open"),
@@ -241,6 +244,8 @@ def test_outcome_sentences(sentence: str, status: str) -> None:
         "the team will be approvers of the nominees",
         "feature freeze done, four blockers",  # a step done, the item goes on
         "merged, but two follow-ups remain",
+        "will be covered by #803 once it lands",
+        "covered by the docs team",
     ],
 )
 def test_no_outcome_from_plans_conditions_questions_or_other_things(sentence: str) -> None:
