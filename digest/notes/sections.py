@@ -412,11 +412,29 @@ def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) ->
             best = candidate
     if best is None:
         return None
+    # "Video update", "Code of conduct committee", "Links checker": a template's slot
+    # named first, then the thing the heading is about (English puts it last). Only
+    # a date or a detail of the slot may follow ("Next meeting: June 29th", "Next
+    # meeting date and chair").
+    if best[5] == "boilerplate" and best[0] is False:
+        after = text[best[3] :].split()
+        if any(w not in _SLOT_DETAIL and not _DAY_OR_MONTH.match(w) for w in after):
+            return None
     # A long heading that merely mentions a word ("Robin - new funding opportunity
     # status") is a topic of its own, not a list of that kind.
     if len(text.split()) > best[2] + 6:
         return None
     return best[5]
+
+
+_SLOT_DETAIL_TEXT = """
+    date dates time times day days and chair chairs person host details info for the this
+    next week meeting call link links st nd rd th utc
+    """
+_SLOT_DETAIL = frozenset(_SLOT_DETAIL_TEXT.split())
+_DAY_OR_MONTH = re.compile(
+    r"^(?:\d+(?:st|nd|rd|th)?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*)$"
+)
 
 
 _SINCE_LAST = re.compile(
@@ -471,7 +489,7 @@ def section_meaning(
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 26
+READING_VERSION = 27
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

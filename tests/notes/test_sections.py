@@ -54,6 +54,7 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Next meeting date and chair person", "boilerplate"),
         ("Upcoming meetings", "boilerplate"),
         ("Links", "boilerplate"),
+        ("Next meeting: June 29th 2031", "boilerplate"),
     ],
 )
 def test_heading_meanings(heading: str, meaning: str) -> None:
@@ -62,7 +63,17 @@ def test_heading_meanings(heading: str, meaning: str) -> None:
 
 @pytest.mark.parametrize(
     "heading",
-    ["heronproj/heron", "Mission statement", "Lightning talk", "2031-02-03", "Ana"],
+    [
+        "heronproj/heron",
+        "Mission statement",
+        "Lightning talk",
+        "2031-02-03",
+        "Ana",
+        # A template's slot named first, then what the heading is about.
+        "Code of conduct committee",
+        "Video update",
+        "Calendar integration",
+    ],
 )
 def test_headings_that_name_something_else_have_no_meaning(heading: str) -> None:
     assert heading_meaning(heading) is None
