@@ -574,6 +574,13 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
         "",
     ),
     (r"\bwe\s+have\s+(?:a\s+)?(?:consensus|agreement|a\s+decision)\b", "done", ""),
+    # An election's result: "we have a chair and vice-chairs!", "we have our new leads".
+    (
+        r"\bwe\s+(?:now\s+)?have\s+(?:a|an|our|two|three)?\s*(?:new\s+)?"
+        r"(?:chairs?|vice[- ]chairs?|co-?chairs?|leads?|winners?)\b",
+        "done",
+        "",
+    ),
     # An answer: consent to what was asked (see _outcome_child in digest.items).
     (r"\b(?:is|are|went)\s+(?:now\s+|finally\s+)?(?:out|live)\b(?!\s+of\b)", "done", ""),
     (r"\bno\s+(?:objections?|opposition|concerns?|blockers?)\b", "done", ""),

@@ -217,6 +217,8 @@ def test_a_zone_has_a_phrase_only_when_the_whole_text_has_one(text: str, extra: 
         ("Being covered by [#803](https://github.com/heronproj/tsc/issues/803)", "dropped"),
         ("superseded by heronproj/heron#412", "dropped"),
         ("duplicate of #12", "dropped"),
+        ("we have a chair and vice-chairs!", "done"),
+        ("We now have two co-chairs", "done"),
         ("no consensus yet", "open"),
         ("could not come to a resolution", "open"),
         ("vote is now open", "open"),
@@ -246,6 +248,8 @@ def test_outcome_sentences(sentence: str, status: str) -> None:
         "merged, but two follow-ups remain",
         "will be covered by #803 once it lands",
         "covered by the docs team",
+        "we will have a chair soon",
+        "do we have a chair?",
     ],
 )
 def test_no_outcome_from_plans_conditions_questions_or_other_things(sentence: str) -> None:
