@@ -31,6 +31,7 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from smtp_server import SMTPTestServer
+from web_server import stop_server
 
 from digest.app.web import (
     MAX_BODY_BYTES,
@@ -217,8 +218,7 @@ def serve(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., Site]]:
 
     yield start
     for server, thread in running:
-        server.close()
-        thread.join(timeout=5)
+        stop_server(server, thread)
 
 
 @pytest.fixture

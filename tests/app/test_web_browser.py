@@ -33,6 +33,7 @@ import pytest
 from chromium_driver import chromium
 from notes_project import make_project
 from smtp_server import SMTPTestServer
+from web_server import stop_server
 
 from digest.app.web import make_app, make_server
 from digest.config.load import load_config
@@ -193,8 +194,7 @@ def site(
     try:
         yield config, base
     finally:
-        server.close()
-        thread.join(timeout=10)
+        stop_server(server, thread)
 
 
 def _mails_to(smtp: SMTPTestServer, address: str) -> list[EmailMessage]:
