@@ -885,11 +885,14 @@ def _heading_item(
     minutes: list[str] = []
     end = line
     for block in blocks:
+        # An "Action: …" line is an item of its own (its owner's), not the topic's words.
         if isinstance(block, ListNode):
-            minutes += _flatten([block])
+            if not ACTION_LABEL.match(block.text):
+                minutes += _flatten([block])
             end = max(end, block.end_line)
         elif isinstance(block, Paragraph):
-            minutes.append(block.text)
+            if not ACTION_LABEL.match(block.text):
+                minutes.append(block.text)
             end = max(end, block.line)
     kind = Kind(
         "topic",
