@@ -457,8 +457,8 @@ _ASKED = re.compile(
 # went ("Docs build flake fixed"), which does not end the report.
 _REPORT_TITLE = re.compile(
     r"\b(?:status|updates?|progress|report|round-?up)\s*+(?:$|[(\[:\-–—])|"
-    r"^\s*+(?:\[[^\]]{1,40}\]\s*+)?\W*+(?:(?:quick|brief|short|weekly|monthly)\s+)?(?:status|updates?|progress|report)\s+"
-    r"(?:on|about|of|from|for)\b|\btracking\s+issue\b",
+    r"^\s*+(?:\[[^\]]{1,40}\]\s*+)?\W*+(?:(?:quick|brief|short|weekly|monthly)\s+)?"
+    r"(?:status|updates?|progress|report)\s+(?:on|about|of|from|for)\b|\btracking\s+issue\b",
     re.I,
 )
 # A nomination the meeting answered with a welcome was accepted.

@@ -418,7 +418,8 @@ _LISTS: dict[str, str] = {
 
 # "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
 ACTION_LABEL = re.compile(
-    rf"^\s*(?i:{ACTION_STATE_TAG})(?:\*\*|__)?(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
+    rf"^\s*(?i:{ACTION_STATE_TAG})(?:\*\*|__)?"
+    r"(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
     r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
 )
 # "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".
