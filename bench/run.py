@@ -804,6 +804,49 @@ def _git_history(notes: int, seed: int) -> tuple[Path, dict[str, int]]:
     return root / "repo", json.loads(stats_file.read_text())
 
 
+RUNNING_MEETINGS = 300  # six years of a weekly call kept as running notes
+
+
+def _running_history(meetings: int, seed: int) -> tuple[Path, dict[str, int]]:
+    """One running-notes file with `meetings` commits, cached like _git_history."""
+    import hashlib
+
+    import synth
+
+    key = hashlib.sha256((THIS.parent / "synth.py").read_bytes()).hexdigest()[:12]
+    root = CACHE / f"running-{meetings}-{seed}-{key}"
+    stats_file = root / "stats.json"
+    if not stats_file.is_file():
+        shutil.rmtree(root, ignore_errors=True)
+        stats = synth.running_history(root / "repo", meetings, seed=seed)
+        stats_file.write_text(json.dumps(stats.__dict__))
+    return root / "repo", json.loads(stats_file.read_text())
+
+
+def _bench_running(rows: list[Row], seed: int) -> None:
+    """A cold sync of one note kept as running notes (a meeting added on top at each
+    commit), against markdown-it parsing each of its versions whole."""
+    repo, stats = _running_history(RUNNING_MEETINGS, seed)
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        root = Path(tmp)
+        (root / "config.toml").write_text(SYNC_CONFIG.format(repo=repo), encoding="utf-8")
+        _progress(f"sync: cold sync of one running-notes file, {stats['commits']:,} commits")
+        wall, peak, _, cpu = _measured_cpu([str(DIGEST), "-q", "sync"], root)
+        base, _ = _run_worker("mdparse", str(root / "state" / "state.db"), str(repo))
+    rows.append(
+        Row(
+            "sync",
+            f"cold sync, one running-notes file, {stats['commits']:,} commits",
+            f"{_seconds(wall)} ({_seconds(cpu)} CPU), {_mib(peak)}",
+            f"markdown-it parse of its {base['versions']:,} versions "
+            f"{_seconds(base['parse_s'])} ({_seconds(base['parse_cpu'])} CPU)",
+            f"{cpu / base['parse_cpu']:.2f}x in CPU time, {wall / base['parse_s']:.2f}x wall; "
+            f"{base['bytes'] / 2**20:.1f} MiB of versions "
+            f"({stats['head_bytes'] / 2**10:.0f} KiB at the head); one run",
+        )
+    )
+
+
 def _bench_since(rows: list[Row], n: int, full_wall: float, seed: int) -> None:
     """A new install's first sync of the largest history, with since = the date of the
     commit 95% of the way through it (the code has no `since` before issue 10: skipped)."""
@@ -869,6 +912,7 @@ def bench_sync(rows: list[Row], sizes: Sequence[int], seed: int) -> None:
                 f"versions ({stats['head_bytes'] / 2**20:.1f} at the head); one run",
             )
         )
+    _bench_running(rows, seed)
     if measured:
         _bench_since(rows, *measured[-1][:2], seed)
     for (n0, t0, c0), (n, t, c) in itertools.pairwise(measured):

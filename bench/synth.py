@@ -250,6 +250,76 @@ class GitHistoryStats:
     version_bytes: int  # bytes of every version
 
 
+class _FastImport:
+    """Commits written as one `git fast-import` stream (fast for thousands of commits)."""
+
+    def __init__(self, when: datetime) -> None:
+        self.stream = io.BytesIO()
+        self.when = when
+        self.stats = GitHistoryStats(0, 0, 0, 0, 0)
+        self.files: dict[str, str] = {}
+        self.pending: list[tuple[str, str]] = []  # (path, text) written, not committed yet
+
+    def write(self, path: str, text: str) -> None:
+        self.files[path] = text
+        self.pending[:] = [(p, t) for p, t in self.pending if p != path]
+        self.pending.append((path, text))
+
+    def commit(self, message: str) -> None:
+        if not self.pending:
+            return
+        self.stats.commits += 1
+        stamp = f"{int(self.when.timestamp())} +0000"
+        body = message.encode()
+        self.stream.write(
+            f"commit refs/heads/main\ncommitter Bench <b@example.org> {stamp}\n".encode()
+        )
+        self.stream.write(f"data {len(body)}\n".encode() + body + b"\n")
+        for path, text in self.pending:
+            data = text.encode()
+            self.stats.versions += 1
+            self.stats.version_bytes += len(data)
+            self.stream.write(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        self.stream.write(b"\n")
+        self.pending.clear()
+
+    def finish(self, repo: Path) -> GitHistoryStats:
+        repo.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
+        subprocess.run(
+            ["git", "-C", str(repo), "fast-import", "--quiet"],
+            input=self.stream.getvalue(),
+            check=True,
+        )
+        subprocess.run(["git", "-C", str(repo), "repack", "-adq"], check=True)
+        self.stats.notes = len(self.files)
+        self.stats.head_bytes = sum(len(t.encode()) for t in self.files.values())
+        return self.stats
+
+
+def running_history(repo: Path, meetings: int, *, seed: int = 7) -> GitHistoryStats:
+    """A git repository whose one note, `notes/community-call.md`, is kept as running
+    notes: each commit adds a dated meeting on top, and one commit in three also
+    writes up the action items of the meeting below it. Same (meetings, seed), same
+    repository."""
+    rng = random.Random(seed + 2)
+    history = History(seed)
+    out = _FastImport(datetime(2008, 1, 8, 12, tzinfo=UTC))
+    calls: list[str] = []
+    day = date(2008, 1, 7)
+    for k in range(meetings):
+        calls.append(history.call_meeting(day, 10 + k // 50))
+        if len(calls) > 1 and rng.random() < 0.3:
+            calls[-2] += f"- [ ] [{rng.choice(PEOPLE)}] follow up on {rng.choice(AREAS)}\n"
+        out.write(
+            "notes/community-call.md", "# Kestrel Community Call\n\n" + "\n".join(reversed(calls))
+        )
+        out.commit(f"call of {day.isoformat()}")
+        day += timedelta(days=7)
+        out.when = datetime(day.year, day.month, day.day, 18, tzinfo=UTC)
+    return out.finish(repo)
+
+
 def git_history(repo: Path, notes: int, *, seed: int = 7) -> GitHistoryStats:
     """A git repository at `repo` whose history adds `notes` generated notes to one flat
     folder, `notes/`, committed in realistic batches (written with `git fast-import`).
@@ -261,38 +331,11 @@ def git_history(repo: Path, notes: int, *, seed: int = 7) -> GitHistoryStats:
     """
     rng = random.Random(seed + 1)
     history = History(seed)
-    repo.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True)
-    stream = io.BytesIO()
-    files: dict[str, str] = {}
-    pending: list[tuple[str, str]] = []  # (path, text) written, not committed yet
+    out = _FastImport(datetime(2008, 1, 8, 12, tzinfo=UTC))
+    files, write, commit = out.files, out.write, out.commit
     day = date(2008, 1, 7)
-    when = datetime(2008, 1, 8, 12, tzinfo=UTC)
     calls: list[str] = []
     call_file = 0
-    stats = GitHistoryStats(0, 0, 0, 0, 0)
-
-    def commit(message: str) -> None:
-        nonlocal when
-        if not pending:
-            return
-        stats.commits += 1
-        stamp = f"{int(when.timestamp())} +0000"
-        body = message.encode()
-        stream.write(f"commit refs/heads/main\ncommitter Bench <b@example.org> {stamp}\n".encode())
-        stream.write(f"data {len(body)}\n".encode() + body + b"\n")
-        for path, text in pending:
-            data = text.encode()
-            stats.versions += 1
-            stats.version_bytes += len(data)
-            stream.write(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
-        stream.write(b"\n")
-        pending.clear()
-
-    def write(path: str, text: str) -> None:
-        files[path] = text
-        pending[:] = [(p, t) for p, t in pending if p != path]
-        pending.append((path, text))
 
     written = 0
     while written < notes:
@@ -330,15 +373,7 @@ def git_history(repo: Path, notes: int, *, seed: int = 7) -> GitHistoryStats:
                 write(old, files[old].rstrip("\n") + "\n" + addendum)
         commit(f"notes up to {day.isoformat()}")
         gap = timedelta(days=rng.choice([1, 1, 2, 3, 7, 21]), hours=rng.randint(0, 8))
-        when = max(when, datetime(day.year, day.month, day.day, 12, tzinfo=UTC)) + gap
+        out.when = max(out.when, datetime(day.year, day.month, day.day, 12, tzinfo=UTC)) + gap
         day += timedelta(days=1)
     commit("last notes")
-    subprocess.run(
-        ["git", "-C", str(repo), "fast-import", "--quiet"],
-        input=stream.getvalue(),
-        check=True,
-    )
-    subprocess.run(["git", "-C", str(repo), "repack", "-adq"], check=True)
-    stats.notes = len(files)
-    stats.head_bytes = sum(len(t.encode()) for t in files.values())
-    return stats
+    return out.finish(repo)

@@ -336,6 +336,70 @@ def file_shape(path: str) -> str:
 # items keep): the inline rules that would split it into spans are turned off, which
 # halves the parse time and changes no token this module reads.
 _MD = MarkdownIt("commonmark", {"html": False}).enable("table").disable(["inline", "text_join"])
+# A note kept as one growing file ("running notes") is read again at every commit
+# that adds a meeting to it: parsing each version whole made a cold sync of such a
+# history quadratic in its length. A heading at column 0 ends whatever block is
+# open — but a fenced code block, whose extent depends on the list or quote it
+# may sit in — so up to the first fence the parts that such headings start parse
+# alone exactly as within the whole (tests/notes/test_parse.py checks it, on
+# generated files and on every version of the corpora). A file of several dated
+# meetings is cut at their headings; each part's tokens are kept, and a version
+# parses only its new or changed meetings.
+_PART_HEADING = re.compile(r"#{1,6}(?:[ \t]|$)")
+_FENCE_LINE = re.compile(r"^\s*(?:`{3}|~{3})")
+PART_CACHE = 1024  # meetings kept (about 25 KiB of tokens each)
+MIN_PARTS = 3  # a title and two meetings: fewer, and nothing is read twice
+
+
+def _parts(lines: Sequence[str]) -> list[int]:
+    """The 0-based lines where a part starts: 0, then each column-0 heading with a
+    date in it before the first line that may open a fenced code block."""
+    starts = [0]
+    for k, line in enumerate(lines):
+        if ("`" in line or "~" in line) and _FENCE_LINE.match(line):
+            break
+        if k and line.startswith("#") and _PART_HEADING.match(line) and _match_dates(line):
+            starts.append(k)
+    return starts
+
+
+_Placed = tuple[Token, int, int]  # a token and its lines within its part
+
+
+def _placed(tokens: Sequence[Token]) -> tuple[_Placed, ...]:
+    return tuple((t, t.map[0], t.map[1]) if t.map else (t, -1, -1) for t in tokens)
+
+
+@functools.lru_cache(maxsize=PART_CACHE)
+def _part_tokens(part: str) -> tuple[_Placed, ...]:
+    return _placed(_MD.parse(part))
+
+
+def block_tokens(text: str) -> list[Token]:
+    """markdown-it's block tokens of `text`, each part parsed once (see _parts).
+
+    The tokens are lent: a part's kept tokens get the lines of the file they are
+    used in, so they hold until the next call (copying them cost more than parsing).
+    """
+    lines = text.split("\n")
+    starts = _parts(lines)
+    if len(starts) < MIN_PARTS:
+        return _MD.parse(text)
+    tokens: list[Token] = []
+    used: set[str] = set()
+    for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
+        part = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
+        # The same part twice in one file (two empty "## TBD" meetings) cannot lend
+        # the same tokens twice: the second is parsed on its own.
+        placed = _part_tokens(part) if part not in used else _placed(_MD.parse(part))
+        used.add(part)
+        for token, first, last in placed:
+            if first >= 0:
+                token.map = [first + start, last + start]
+            tokens.append(token)
+    return tokens
+
+
 _TASK_BOX = re.compile(r"^\[( |x|X)\]\s+")
 # A box written at the end instead: "Write the migration guide [ ]", "… [x]".
 _TRAILING_TASK_BOX = re.compile(r"\s+\[( |x|X)\]\s*$")
@@ -763,7 +827,7 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
             f"{_where(doc, deep)}: lists or quotes nested deeper than {MAX_NESTING} levels; "
             "read as if less deep."
         )
-    tokens = _MD.parse(text)
+    tokens = block_tokens(text)
     headings = _headings(tokens)
     if not any(d.value for h in headings for d in h.dates):
         # No dated heading: meetings may be headed by bold date lines instead.

@@ -7,9 +7,19 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
 from digest.model import Document, ListNode, Paragraph, TableRow
-from digest.notes.parse import fallback_series, file_shape, find_date, parse_document, series_name
+from digest.notes.parse import (
+    block_tokens,
+    fallback_series,
+    file_shape,
+    find_date,
+    parse_document,
+    series_name,
+)
 
 NOTES = Path(__file__).resolve().parents[1] / "data" / "notes"
 
@@ -385,3 +395,86 @@ def test_a_line_naming_a_section_over_a_list_is_its_heading() -> None:
         "Release planning",
         "still agenda",
     ]
+
+
+# ---- a growing file's parts parse alone as in the whole ---------------------------
+
+# Lines that open, continue or end every kind of block, and headings that may or
+# may not cut the file into parts.
+BLOCK_LINES = [
+    "# Heron sync",
+    "## 2031-01-02",
+    "# 2031-01-09 Heron sync",
+    "### Jan 16, 2031",
+    "### Agenda",
+    "#",
+    "#nospace",
+    "    ## four spaces: code",
+    "  ## two spaces",
+    "\t## a tab",
+    "- item",
+    "  - nested item",
+    "  continued",
+    "1. first",
+    "> quoted",
+    "> - quoted item",
+    "```",
+    "```py",
+    "````",
+    "~~~",
+    "  ```",
+    "    ```",
+    "``` not `a` fence",
+    "| a | b |",
+    "|---|---|",
+    "| 1 | 2 |",
+    "text of a paragraph",
+    "",
+    "===",
+    "---",
+    "[ref]: https://example.org/x",
+    "[ref2]: https://example.org/y 'a title",
+    "that goes on'",
+    "<!-- a comment",
+    "-->",
+    "- [ ] Ana: a box",
+]
+
+
+def block_signature(text: str) -> list[tuple[object, ...]]:
+    whole = (
+        MarkdownIt("commonmark", {"html": False}).enable("table").disable(["inline", "text_join"])
+    )
+    return [(t.type, t.tag, t.map, t.content, t.level, t.info, t.markup) for t in whole.parse(text)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(BLOCK_LINES), max_size=40))
+def test_a_file_parsed_in_parts_reads_as_the_whole(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    parts = [
+        (t.type, t.tag, t.map, t.content, t.level, t.info, t.markup) for t in block_tokens(text)
+    ]
+    assert parts == block_signature(text)
+
+
+def test_a_new_meeting_on_top_of_a_running_file_reparses_only_itself() -> None:
+    older = "".join(f"## 2031-01-{d:02d}\n\n- item {d}\n\n" for d in range(1, 20))
+    newer = "## 2031-01-20\n\n- item 20\n\n" + older
+    block_tokens(older)
+    from digest.notes.parse import _part_tokens
+
+    before = _part_tokens.cache_info()
+    assert block_signature(newer) == [
+        (t.type, t.tag, t.map, t.content, t.level, t.info, t.markup) for t in block_tokens(newer)
+    ]
+    after = _part_tokens.cache_info()
+    assert after.misses - before.misses == 1  # the new meeting; the 19 others were kept
+
+
+def test_the_same_part_twice_in_one_file_keeps_each_its_own_lines() -> None:
+    text = "# Heron\n\n## 2031-01-02\n\n- item\n\n## 2031-01-02\n\n- item\n\n## 2031-01-09\n"
+    signature = [
+        (t.type, t.tag, t.map, t.content, t.level, t.info, t.markup) for t in block_tokens(text)
+    ]
+    assert signature == block_signature(text)
