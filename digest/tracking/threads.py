@@ -598,7 +598,14 @@ def _follows_review(
         if found is not None:
             out[pos] = found
             del reviewed[found[0]]  # one carry-over per review
-        elif item.kind in ("action", "topic") and item.owners and is_follow_up(item):
+        elif (
+            item.kind in ("action", "topic")
+            and item.owners
+            and is_follow_up(item)
+            and not (item.form == "row" and item.row_key)
+        ):
+            # A reviewed table row carries over by its key (the same Action cell in
+            # the next table), never by words shared with another row of its owner.
             reviewed[pos] = (set(item.owners), texts[item.key])
     return out
 

@@ -682,3 +682,42 @@ def test_a_chat_bots_minutes_read_as_their_chair_would() -> None:
     # A follow-up bullet is a review of the actions before: its answer resolves one.
     april = notes_digest("2031-04", notes)
     assert bucket_of(april, "runner hardware") == ["resolved"]
+
+
+TABLE_MINUTES_OCTOBER = """# Otter Working Group — 2031-10-07
+
+## Action items
+
+| Action | Owner | Due | Status |
+|--------|-------|-----|--------|
+| Draft the 4.0 migration guide | Tomo | 2031-10-21 | Open |
+| Announce the XML exporter removal | Ines | 2031-10-14 | Open |
+"""
+
+TABLE_MINUTES_LATER = """# Otter Working Group — 2031-10-21
+
+## Review of action items
+
+| Action | Owner | Due | Status |
+|--------|-------|-----|--------|
+| Draft the 4.0 migration guide | Tomo | 2031-10-21 | In review (#812) |
+| Announce the XML exporter removal | Ines | 2031-10-14 | Done |
+
+## Action items
+
+| Action | Owner | Due | Status |
+|--------|-------|-----|--------|
+| Confirm the 4.0 date with packagers | Tomo | 2031-11-04 | Open |
+"""
+
+
+def test_a_new_action_row_of_the_same_owner_is_not_the_reviewed_one() -> None:
+    notes = {"2031-10-07.md": TABLE_MINUTES_OCTOBER, "2031-10-21.md": TABLE_MINUTES_LATER}
+    october = notes_digest("2031-10", notes)
+    # The reviewed row follows its own row; Tomo's next action is an action of its own,
+    # though both name "4.0" (a reviewed row carries over by its Action cell).
+    assert bucket_of(october, "Draft the 4.0 migration guide") == ["new"]
+    assert bucket_of(october, "Confirm the 4.0 date") == ["new"]
+    assert bucket_of(october, "Announce the XML exporter removal") == ["resolved"]
+    guide = next(e for e in october.new if e.title.startswith("Draft"))
+    assert guide.status_phrase == "In review (#812)"
