@@ -65,8 +65,8 @@ _LEADING_OWNER = re.compile(
 # each with its state (W3C's scribe tools do).
 ACTION_STATE_TAG = r"(?:\[(?:new|done|pending|open|closed|continued|dropped)\]\s*)?"
 _EXPLICIT_ACTION = re.compile(
-    rf"^\s*{ACTION_STATE_TAG}(?:\*\*|__)?\[?(?:action(?:\s+items?)?|ai|todo|to-do|to do)\]?"
-    r"(?:\*\*|__)?"
+    rf"^\s*{ACTION_STATE_TAG}(?:\*\*|__)?"
+    r"\[?(?:action(?:\s+(?:items?|points?))?|ai|todo|to-do|to do)\]?(?:\*\*|__)?"
     r"\s*(?:[:\-–—]|(?:\*\*|__)\s*:)\s*",
     re.I,
 )
@@ -419,7 +419,7 @@ _LISTS: dict[str, str] = {
 # "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
 ACTION_LABEL = re.compile(
     rf"^\s*(?i:{ACTION_STATE_TAG})(?:\*\*|__)?"
-    r"(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?:\s+items?)?\s*"
+    r"(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?i:\s+(?:items?|points?))?\s*"
     r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
 )
 # "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".

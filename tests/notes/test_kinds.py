@@ -33,6 +33,8 @@ def kinds(text: str) -> dict[str, str]:
         ("AI: send the survey", "other", "action"),
         ("[NEW] ACTION: ana to update the test suite", "minutes", "action"),
         ("[DONE] ACTION: bo to email the chairs", "agenda", "action"),
+        ("Action point: Ana to circulate the budget", "minutes", "action"),
+        ("ACTION POINT: Bo to book the venue", "other", "action"),
         ("TODO: write the release checklist", "agenda", "action"),
         ("Ana to send the survey to the list", "minutes", "action"),
         ("@bo will look at the flaky test", "other", "action"),
