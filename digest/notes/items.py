@@ -43,7 +43,7 @@ from digest.notes.kinds import (
     owner_to_verb,
     stated_decision,
 )
-from digest.notes.owners import find_owners, project_names
+from digest.notes.owners import dash_owner, find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links
 from digest.notes.sections import (
     READING_VERSION,
@@ -324,6 +324,9 @@ class _Context:
             nick = _NICK_TO_VERB.match(ACTION_LABEL.sub("", text, count=1))
             if nick and nick.group(1) in self.present:
                 return [nick.group(1)]
+        if not found and self.meaning in _WORK_LISTS and " " in text:
+            named = dash_owner(text, not_people=self.not_people)
+            return [named] if named else []
         return found
 
     def refs(self, text: str, *, head: bool = False) -> list[str]:

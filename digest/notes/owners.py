@@ -216,6 +216,12 @@ _SPEAKERS = re.compile(
     r"(?:\*\*|__)?\s*:\s+\S"
 )
 _TRAILING_PARENS = re.compile(r"\((?P<inner>[^()]{1,80})\)\s*[.!]?\s*$")
+# "Ana — follow up with the CDN", "Bo - book the room": a list of actions naming
+# each one's owner first, with a dash.
+_DASH_OWNER = re.compile(
+    r"^\s*(?:\*\*|__)?(?P<name>[A-Z][\w.'-]{0,30}(?:\s[A-Z][\w.'-]{0,30})?)(?:\*\*|__)?"
+    r"\s+[-–—]\s+[a-z]"
+)
 _SPEAKER = re.compile(
     r"^\s*(?:\*\*|__)?(?P<name>[A-Z][\w.-]{0,30})(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+\S"
 )
@@ -298,3 +304,13 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
         found.append((speaker.start(), speaker.group("name")))
     ordered = [_normal(name) for _, name in sorted(found, key=lambda f: f[0])]
     return list(dict.fromkeys(n for n in ordered if n))
+
+
+def dash_owner(text: str, *, not_people: Collection[str] = ()) -> str | None:
+    """The owner an action list names before a dash ("Ana — follow up with the
+    CDN"), normalized, or None. Only for lists of actions: elsewhere "Governance -
+    update the charter" names a subject the same way."""
+    m = _DASH_OWNER.match(text)
+    if m is None or not _looks_like_person(m.group("name"), not_people):
+        return None
+    return _normal(m.group("name")) or None

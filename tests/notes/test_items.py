@@ -373,3 +373,24 @@ def test_a_nomination_answered_with_a_welcome_was_accepted() -> None:
     assert by_text(items, "Nominating ada").status == "done"
     assert by_text(items, "Docs site migration").status == "unknown"  # not a person
     assert by_text(items, "Nominating bo").status == "open"
+
+
+def test_an_action_list_may_name_each_owner_before_a_dash() -> None:
+    note = """# 2031-07-01 Kiln Sync
+
+## Notes
+
+- Governance - update the charter
+
+## Next steps
+
+- Ana — follow up with the CDN
+- Bo Li - book the room
+- Release - tag 2.1
+"""
+    items = {i.text: i for i in items_of("kiln.md", text=note)}
+    assert items["Ana — follow up with the CDN"].owners == ["ana"]
+    assert items["Bo Li - book the room"].owners == ["bo li"]
+    assert items["Release - tag 2.1"].owners == []  # a subject, not a person
+    # Outside a list of actions the same shape names a subject.
+    assert items["Governance - update the charter"].owners == []
