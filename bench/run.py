@@ -787,40 +787,44 @@ org = "kestrel-dev"
 """
 
 
-def _git_history(notes: int, seed: int) -> tuple[Path, dict[str, int]]:
-    """A git repository of `notes` generated notes, cached (it depends on synth.py only)."""
+def _cached_repo(
+    name: str, size: int, seed: int, write: Callable[[Path], Any]
+) -> tuple[Path, dict[str, int]]:
+    """A generated git repository and its stats, cached by name, size, seed and the
+    hash of synth.py (the only thing they depend on)."""
     import hashlib
 
-    import synth
-
     key = hashlib.sha256((THIS.parent / "synth.py").read_bytes()).hexdigest()[:12]
-    root = CACHE / f"sync-{notes}-{seed}-{key}"
+    root = CACHE / f"{name}-{size}-{seed}-{key}"
     stats_file = root / "stats.json"
     if not stats_file.is_file():
         shutil.rmtree(root, ignore_errors=True)
-        _progress(f"sync: writing a git history of {notes:,} notes (cached for later runs)")
-        stats = synth.git_history(root / "repo", notes, seed=seed)
+        stats = write(root / "repo")
         stats_file.write_text(json.dumps(stats.__dict__))
     return root / "repo", json.loads(stats_file.read_text())
+
+
+def _git_history(notes: int, seed: int) -> tuple[Path, dict[str, int]]:
+    """A git repository of `notes` generated notes in one flat folder."""
+    import synth
+
+    def write(repo: Path) -> Any:
+        _progress(f"sync: writing a git history of {notes:,} notes (cached for later runs)")
+        return synth.git_history(repo, notes, seed=seed)
+
+    return _cached_repo("sync", notes, seed, write)
 
 
 RUNNING_MEETINGS = 300  # six years of a weekly call kept as running notes
 
 
 def _running_history(meetings: int, seed: int) -> tuple[Path, dict[str, int]]:
-    """One running-notes file with `meetings` commits, cached like _git_history."""
-    import hashlib
-
+    """One note kept as running notes, a meeting added on top at each of `meetings` commits."""
     import synth
 
-    key = hashlib.sha256((THIS.parent / "synth.py").read_bytes()).hexdigest()[:12]
-    root = CACHE / f"running-{meetings}-{seed}-{key}"
-    stats_file = root / "stats.json"
-    if not stats_file.is_file():
-        shutil.rmtree(root, ignore_errors=True)
-        stats = synth.running_history(root / "repo", meetings, seed=seed)
-        stats_file.write_text(json.dumps(stats.__dict__))
-    return root / "repo", json.loads(stats_file.read_text())
+    return _cached_repo(
+        "running", meetings, seed, lambda repo: synth.running_history(repo, meetings, seed=seed)
+    )
 
 
 def _bench_running(rows: list[Row], seed: int) -> None:
