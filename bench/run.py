@@ -827,16 +827,24 @@ def _running_history(meetings: int, seed: int) -> tuple[Path, dict[str, int]]:
     )
 
 
+def _cold_sync(repo: Path) -> tuple[float, int, float, dict[str, Any]]:
+    """A cold `digest sync` of `repo` (wall, peak RSS, CPU), and markdown-it parsing
+    every version it stored (the worker's figures)."""
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
+        root = Path(tmp)
+        (root / "config.toml").write_text(SYNC_CONFIG.format(repo=repo), encoding="utf-8")
+        wall, peak, _, cpu = _measured_cpu([str(DIGEST), "-q", "sync"], root)
+        _progress("sync: markdown-it parse of the versions it stored")
+        base, _ = _run_worker("mdparse", str(root / "state" / "state.db"), str(repo))
+    return wall, peak, cpu, base
+
+
 def _bench_running(rows: list[Row], seed: int) -> None:
     """A cold sync of one note kept as running notes (a meeting added on top at each
     commit), against markdown-it parsing each of its versions whole."""
     repo, stats = _running_history(RUNNING_MEETINGS, seed)
-    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
-        root = Path(tmp)
-        (root / "config.toml").write_text(SYNC_CONFIG.format(repo=repo), encoding="utf-8")
-        _progress(f"sync: cold sync of one running-notes file, {stats['commits']:,} commits")
-        wall, peak, _, cpu = _measured_cpu([str(DIGEST), "-q", "sync"], root)
-        base, _ = _run_worker("mdparse", str(root / "state" / "state.db"), str(repo))
+    _progress(f"sync: cold sync of one running-notes file, {stats['commits']:,} commits")
+    wall, peak, cpu, base = _cold_sync(repo)
     rows.append(
         Row(
             "sync",
@@ -896,13 +904,8 @@ def bench_sync(rows: list[Row], sizes: Sequence[int], seed: int) -> None:
     measured: list[tuple[int, float, float]] = []
     for n in sizes:
         repo, stats = _git_history(n, seed)
-        with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
-            root = Path(tmp)
-            (root / "config.toml").write_text(SYNC_CONFIG.format(repo=repo), encoding="utf-8")
-            _progress(f"sync: cold sync of {n:,} notes ({stats['commits']:,} commits)")
-            wall, peak, _, cpu = _measured_cpu([str(DIGEST), "-q", "sync"], root)
-            _progress(f"sync: markdown-it parse of the versions of {n:,} notes")
-            base, _ = _run_worker("mdparse", str(root / "state" / "state.db"), str(repo))
+        _progress(f"sync: cold sync of {n:,} notes ({stats['commits']:,} commits)")
+        wall, peak, cpu, base = _cold_sync(repo)
         measured.append((n, wall, cpu))
         rows.append(
             Row(
