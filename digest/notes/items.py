@@ -897,6 +897,10 @@ def _heading_item(
             if not ACTION_LABEL.match(block.text):
                 minutes.append(block.text)
             end = max(end, block.line)
+    if not names_issue and not minutes and end > line:
+        # "## 1. Hosting" over only "Action: Noor to bring a proposal": the action is
+        # the item, and the heading only says what it is about.
+        return None
     kind = Kind(
         "topic",
         "a heading that names an issue: its bullets are its minutes"

@@ -489,7 +489,7 @@ def section_meaning(
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync).
-READING_VERSION = 31
+READING_VERSION = 32
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

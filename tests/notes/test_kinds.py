@@ -318,6 +318,22 @@ The treasurer's report is late.
     assert items[1].parent == trademark.key
 
 
+def test_a_numbered_heading_over_only_an_action_is_not_a_topic_beside_it() -> None:
+    note = """# Heron Board Meeting, 7 October 2031
+
+## 1. Hosting
+
+Action: Noor to bring a hosting proposal to the December meeting.
+
+## 2. Budget 2032
+"""
+    followed = [(i.text, i.kind) for i in items_of(note, path="notes/b.md") if i.followed]
+    assert followed == [
+        ("Action: Noor to bring a hosting proposal to the December meeting.", "action"),
+        ("Budget 2032", "topic"),  # on the agenda, nothing said yet
+    ]
+
+
 def test_lazy_box_lines_under_a_bullet_are_its_list() -> None:
     note = """# 2031-03-04 Heron Learning Team
 
