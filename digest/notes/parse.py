@@ -389,7 +389,7 @@ def block_tokens(text: str) -> list[Token]:
     used: set[str] = set()
     for start, end in zip(starts, [*starts[1:], len(lines)], strict=True):
         part = "\n".join(lines[start:end]) + ("\n" if end < len(lines) else "")
-        # The same part twice in one file (two empty "## TBD" meetings) cannot lend
+        # The same part twice in one file (a meeting pasted twice) cannot lend
         # the same tokens twice: the second is parsed on its own.
         placed = _part_tokens(part) if part not in used else _placed(_MD.parse(part))
         used.add(part)
