@@ -416,7 +416,7 @@ def _meaning_of(heading: str, extra: tuple[tuple[str, tuple[str, ...]], ...]) ->
     # named first, then the thing the heading is about (English puts it last). Only
     # a date or a detail of the slot may follow ("Next meeting: June 29th", "Next
     # meeting date and chair").
-    if best[5] == "boilerplate" and best[0] is False:
+    if best[5] == "boilerplate" and not best[0]:  # a configured name is as the user says
         after = text[best[3] :].split()
         if any(w not in _SLOT_DETAIL and not _DAY_OR_MONTH.match(w) for w in after):
             return None

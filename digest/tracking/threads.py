@@ -491,16 +491,16 @@ class SeriesTracker:
         # So is the same line twice: minutes that list their ACTION lines again at the
         # end ("Action items", "Action items, by person").
         here: dict[str, int] = {}  # own reference -> thread of this meeting
-        said: dict[tuple[str, ...], int] = {}  # words and owners -> thread of this meeting
+        spoken: dict[tuple[str, ...], int] = {}  # words and owners -> thread of this meeting
         thread_at: dict[int, int] = {}  # item position -> its thread
         out: list[Placement] = []
         for pos, item in enumerate(batch):
             own = [r for r in item.refs if ref_in_text(r, item.text)]
             same = next((here[r] for r in own if r in here), None)
             # The same words by the same people: two stand-ups may say the same.
-            words = vocabulary.item_text(item).fuzzy
+            words = texts[item.key].fuzzy
             line = (words, *sorted(item.owners))
-            again = said.get(line) if words else None
+            again = spoken.get(line) if words else None
             if pos in placed:
                 index, join = placed[pos]
                 state = building[index]
@@ -523,7 +523,7 @@ class SeriesTracker:
             for ref in own:
                 here.setdefault(ref, index)
             if words:
-                said.setdefault(line, index)
+                spoken.setdefault(line, index)
             thread_at[pos] = index
             out.append((index, item, join))
             state.last = item

@@ -107,10 +107,14 @@ def test_a_box_checked_two_meetings_later_is_pending_then_resolved() -> None:
     assert april.is_empty()
 
 
+ROADMAP_LINES = {"Tiered compaction": 10, "Encrypted backups": 11, "Streaming replication": 12}
+
+
 def row(day: str, goal: str, status: str, phrase: str) -> Item:
     return item(
         day,
         f"Storage — {goal}",
+        line=ROADMAP_LINES[goal],  # a row of its own line, as in a real table
         form="row",
         row_key=f"storage / {goal.lower()}",
         status=status,  # type: ignore[arg-type]
