@@ -24,7 +24,7 @@ from pathlib import Path
 from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
 from digest.model import Document, Meeting, StaleSource
-from digest.notes.sections import READING_VERSION, reading_settings
+from digest.notes.reading import READING_VERSION, reading_settings
 from digest.sources.base import (
     NoteVersion,
     SourceError,

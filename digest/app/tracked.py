@@ -50,7 +50,7 @@ CHUNK_MEETINGS = 200  # meeting days whose items are read at once when building
 def rules_key(cfg: Config) -> str:
     """What kept threads were built with: the joining rules (the code of the modules
     that decide them), the reading rules and the [tracking] settings."""
-    from digest.notes.sections import READING_VERSION, reading_settings
+    from digest.notes.reading import READING_VERSION, reading_settings
     from digest.tracking import threads
 
     digest = hashlib.sha256()
