@@ -19,7 +19,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from digest.cli import app
+from digest.cli import app, app_for, command_named
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGEST = Path(sys.executable).with_name("digest")
@@ -112,6 +112,51 @@ def test_the_command_list_is_one_line_each_and_names_the_mail_table() -> None:
     assert "Serve the subscribe and preferences pages and the archive." in commands
     # "[mail]" in a help text is not eaten as rich markup.
     assert "[mail] subscribers = true" in help_of(("bounces", "import"))
+
+
+# ---- a run builds only its command (start-up) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        (["sync"], "sync"),
+        (["-q", "sync", "--help"], "sync"),
+        (["-c", "sync", "preview"], "preview"),  # a config file named "sync"
+        (["--config", "x.toml", "-vv", "send"], "send"),
+        (["--config=x.toml", "send"], "send"),
+        (["-qc", "x.toml", "send"], "send"),
+        (["-qcx.toml", "send"], "send"),
+        (["subscribers", "add", "a@example.org"], "subscribers"),
+        (["--help", "sync"], None),  # the group's own help
+        (["-q"], None),
+        ([], None),
+    ],
+)
+def test_the_command_run_is_the_first_word_after_the_global_options(
+    args: list[str], name: str | None
+) -> None:
+    assert command_named(args) == name
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if p], ids=IDS[1:])
+def test_a_run_built_with_only_its_command_answers_as_the_whole_app(
+    path: tuple[str, ...],
+) -> None:
+    """`digest` builds only the command named on its command line: that command's
+    help, and its error for a wrong option, are the whole app's."""
+    only = app_for(["-q", *path])
+    assert len(only.registered_commands) + len(only.registered_groups) == 1
+    runner = CliRunner()
+    for args in (["-q", *path, "--help"], ["-q", *path, "--no-such-option"]):
+        whole = runner.invoke(app, args, prog_name="digest", terminal_width=80)
+        alone = runner.invoke(only, args, prog_name="digest", terminal_width=80)
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--help", "sync"], ["snyc"], []])
+def test_help_and_a_mistyped_command_get_every_command(args: list[str]) -> None:
+    assert app_for(args) is app  # the list of commands, or "Did you mean 'sync'?"
 
 
 def test_verbose_and_quiet_are_repeatable_flags(tmp_path: Path) -> None:
