@@ -743,6 +743,15 @@ def _row_kind(ctx: _Context, header: Sequence[str], kinds: dict[str, str], text:
     return classify_line(text, "agenda" if ctx.meaning == "other" else ctx.meaning)
 
 
+def _row_text(header: Sequence[str], kinds: dict[str, str], cells: dict[str, str]) -> str:
+    """What a row says, as its item's text: its key cells, then each note cell named by
+    its column ("Draft the guide — Due: Oct 21"). The owner and status cells are read
+    into the item's owners and status, not repeated in its title."""
+    keys = [cells.get(h, "").strip() for h in header if kinds[h] == "key"]
+    notes = [f"{h}: {cell}" for h in header if kinds[h] == "note" and (cell := cells[h].strip())]
+    return " — ".join(v for v in (*keys, *notes) if v)
+
+
 def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
     carried: dict[str, str] = {}
     for row in rows:
@@ -759,8 +768,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         keys = [cells.get(h, "").strip() for h in key_headers]
         if not any(keys):
             continue
-        shown = [cells.get(h, "").strip() for h in row.header if kinds[h] != "status"]
-        text = " — ".join(v for v in shown if v)
+        text = _row_text(row.header, kinds, cells)
         kind = _row_kind(ctx, row.header, kinds, text)
         status: tuple[Status, str | None] | None = None
         for h in row.header:

@@ -107,6 +107,28 @@ def test_table_rows_carry_the_area_down_and_read_the_status_column(
     assert rows[1].text == "**Core** — Streaming API"
 
 
+ACTION_TABLE = """# Quince sync — 2031-05-04
+
+## Action items
+
+| Action | Owner | Due | Status | Notes |
+| --- | --- | --- | --- | --- |
+| Write the upgrade guide | @ana | May 18 | in progress | see quince-dev/quince#41 |
+| Rotate the signing key | Bo, Cleo | | done | |
+"""
+
+
+def test_a_rows_title_is_what_it_says_not_who_or_its_status() -> None:
+    """The owner and status cells become the item's owners and status; a due date or a
+    note keeps its column's name, so "May 18" reads as a due date in the digest."""
+    guide, key = [i for i in items_of("q.md", text=ACTION_TABLE) if i.form == "row"]
+    assert guide.text == "Write the upgrade guide — Due: May 18 — Notes: see quince-dev/quince#41"
+    assert (guide.owners, guide.status, guide.status_phrase) == (["ana"], "open", "in progress")
+    assert guide.refs == ["quince-dev/quince#41"]
+    assert key.text == "Rotate the signing key"
+    assert (key.owners, key.status) == (["bo", "cleo"], "done")
+
+
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
     assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [
