@@ -973,10 +973,11 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     )
                 else:
                     items.extend(_nested_items(ctx, node, heading))
-            # "Action: Kemal to revise the draft." written as a paragraph of its minutes.
+            # "Action: Kemal to revise the draft." or "RESOLUTION: …" written as a
+            # paragraph of its minutes.
             for said in section.blocks:
-                if isinstance(said, Paragraph) and ACTION_LABEL.match(said.text):
-                    items.append(_paragraph_action(ctx, said, parent=heading.key))
+                if isinstance(said, Paragraph):
+                    items.extend(_paragraph_items(ctx, said, parent=heading.key))
             continue
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:
@@ -991,20 +992,35 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                 pending_rows = []
             if isinstance(block, ListNode):
                 items.extend(_list_items(ctx, block))
-            elif isinstance(block, Paragraph) and ACTION_LABEL.match(block.text):
-                items.append(_paragraph_action(ctx, block))
+            elif isinstance(block, Paragraph):
+                items.extend(_paragraph_items(ctx, block))
     return items
 
 
-def _paragraph_action(ctx: _Context, block: Paragraph, parent: str | None = None) -> Item:
-    """An "ACTION: …" paragraph (not a bullet) as an action."""
-    return _item(
-        ctx,
-        form="action",
-        kind=Kind("action", "starts with ACTION / AI / TODO"),
-        text=block.text,
-        children=[],
-        line=block.line,
-        end_line=block.line,
-        parent=parent,
-    )
+def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None) -> list[Item]:
+    """A paragraph (not a bullet) is an item only when labelled one: "ACTION: …" an
+    action, "RESOLUTION: …" / "Decision: …" a decision; the rest is what was said."""
+    if ACTION_LABEL.match(block.text):
+        form: ItemForm = "action"
+        kind = Kind("action", "starts with ACTION / AI / TODO")
+    elif (
+        labelled_decision(block.text)
+        and ctx.meaning not in ("attendance", "boilerplate")
+        and plain_text(block.text.partition(":")[2]).strip(" *_")  # not a bare "Conclusion:"
+    ):
+        form = "paragraph"
+        kind = Kind("decision", "a paragraph labelled a decision (‘RESOLUTION: …’)")
+    else:
+        return []
+    return [
+        _item(
+            ctx,
+            form=form,
+            kind=kind,
+            text=block.text,
+            children=[],
+            line=block.line,
+            end_line=block.line,
+            parent=parent,
+        )
+    ]

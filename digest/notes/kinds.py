@@ -97,8 +97,9 @@ _AWAY = re.compile(
 # A line that starts with who is speaking: "SC: …", "Jen: …", "**Luca**: …",
 # "Matteo, could we …", "Rich - new release", "[name=Tim] …" (minutes).
 _SPEAKER = re.compile(
-    r"^\s*(?:\*\*|__)?(?:[A-Z][\w'.-]{0,30}(?:\s[A-Z][\w'.-]{0,30})?|[A-Z]{2,4}(?:/[A-Z]{2,4})*"
+    r"^\s*(?:(?:\*\*|__)?(?:[A-Z][\w'.-]{0,30}(?:\s[A-Z][\w'.-]{0,30})?|[A-Z]{2,4}(?:/[A-Z]{2,4})*"
     r"|@\s?[\w.-]+)(?:\*\*|__)?\s*(?::|,|\s[-–—]\s)\s*\S"
+    r"|<[\w.'|-]{1,30}>\s+\S)"  # a chat log's "<ana> we have two proposals"
 )
 # "[name=Tim] merch?", "[luca] Slack channel": who brings a topic, in HackMD's and
 # GitHub's ways of writing it (a speaker's "Tim:" is speech, not this).
@@ -172,8 +173,9 @@ _NARRATION = re.compile(
     r"spoke|went\s+over|looked\s+at|brainstormed)\b|^(?:discussed|talked\s+about|chatted\s+about)\b",
     re.I,
 )
-# "Rafael, related to the initiative …", "Matteo, could we …": speech, not a title.
-_SPOKEN = re.compile(r"^\s*[A-Z][a-z][\w'.-]{1,20},\s+[a-z]")
+# "Rafael, related to the initiative …", "Matteo, could we …", a chat log's "<ana> I think …":
+# speech, not a title.
+_SPOKEN = re.compile(r"^\s*(?:[A-Z][a-z][\w'.-]{1,20},\s+[a-z]|<[\w.'|-]{1,30}>\s+\S)")
 # "Decision: …", "**Resolved**: …": a label saying the line is a decision made.
 _DECISION_LABEL = (
     r"^\s*(?:\*\*|__)?(?:decision|decided|resolution|resolved|conclusion|consensus|agreed|"
@@ -360,6 +362,8 @@ def classify_line(
         slot = label_meaning(plain(text), leading=True) if not has_children else None
         if slot in _SLOTS and len(plain(text).split()) <= 8:
             return Kind("boilerplate", "an agenda slot naming a part of the meeting, not a topic")
+        if not has_children and plain(text).lower().strip(" .:*") in _OTHER_BUSINESS:
+            return Kind("boilerplate", "an agenda slot for any other business, not a topic")
         if is_reaction(text):
             return Kind("discussion", "a reaction")
         if _GREETING.match(plain(text)) and len(plain(text).split()) <= GREETING_WORDS:
@@ -404,6 +408,8 @@ def classify_line(
 _SLOTS = frozenset(
     {"review", "actions", "announcements", "minutes", "attendance", "boilerplate", "decisions"}
 )
+# "AOB" on an agenda holds the topics nobody listed: a slot until something is in it.
+_OTHER_BUSINESS = frozenset({"aob", "a.o.b", "any other business", "other business"})
 _LISTS: dict[str, str] = {
     "actions": "actions",
     "next": "what comes next",

@@ -465,6 +465,35 @@ def _last_line(lines: Sequence[str], start0: int, end0: int) -> int:
 
 
 _BOX_LINE = re.compile(r"^\s*\[( |x|X)\]\s+\S")
+# A line that starts a statement of its own: minutes written a line per statement
+# without list markers, which Markdown joins into one paragraph. An action or a
+# resolution ("ACTION: Cleo to draft …", "RESOLUTION: adopt …", "AI(@femi): …",
+# "[DONE] ACTION: …") or a line of a chat log ("<ana> we have two proposals").
+# Speakers' "Ana: …" lines are not cut: a transcript kept as one paragraph reads as
+# the minutes it is.
+_STATEMENT_START = re.compile(
+    r"^\s*(?:<[\w.'|-]{1,30}>\s+\S|(?:\[(?:new|pending|done)\]\s*)?(?:\*\*|__)?"
+    r"(?:action(?:\s+(?:items?|points?))?|ai|todo|resolution|resolved|decision|decided|agreed)"
+    r"(?:\s*[(\[][^()\[\]\n]{1,40}[)\]])?(?:\*\*|__)?\s*:)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _statements(own: str, raw: list[str], line: int) -> list[Paragraph]:
+    """A paragraph's own text (`own`, its lines `raw` up to any task box), one block
+    per statement written on a line of its own (_STATEMENT_START), each at its line."""
+    if len(raw) < 2 or not any(_STATEMENT_START.match(text) for text in raw[1:]):
+        return [Paragraph(text=own, line=line)]
+    groups: list[tuple[int, list[str]]] = []
+    for k, text in enumerate(raw):
+        if k and _BOX_LINE.match(text):
+            break  # the task boxes below are blocks of their own already
+        if not groups or _STATEMENT_START.match(text):
+            groups.append((k, [text]))
+        else:
+            groups[-1][1].append(text)
+    joined = [(line + k, " ".join(texts).strip()) for k, texts in groups]
+    return [Paragraph(text=text, line=at) for at, text in joined if text]
 
 
 def _split_box_lines(
@@ -655,7 +684,7 @@ def _sections(
             elif text:
                 own, boxes = _split_box_lines(tokens, i, keep_first_box=True)
                 if own:
-                    sections[-1].blocks.append(Paragraph(text=own, line=line))
+                    sections[-1].blocks.extend(_statements(own, raw, line))
                 sections[-1].blocks.extend(boxes)
             i = _close_index(tokens, i) + 1
         elif tok.type in ("bullet_list_open", "ordered_list_open"):

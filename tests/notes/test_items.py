@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.config.schema import TrackingConfig
-from digest.model import Document, Item
+from digest.model import Document, Item, Paragraph
 from digest.notes.items import extract_items
 from digest.notes.parse import parse_document
 from digest.notes.sections import section_meaning
@@ -127,6 +127,66 @@ def test_a_rows_title_is_what_it_says_not_who_or_its_status() -> None:
     assert guide.refs == ["quince-dev/quince#41"]
     assert key.text == "Rotate the signing key"
     assert (key.owners, key.status) == (["bo", "cleo"], "done")
+
+
+SCRIBED_MINUTES = """# Wren WG teleconference — 2031-06-09
+
+Present: Ana, Bo, Cleo
+Scribe: Bo
+
+## Agenda
+
+1. Fragment caching
+2. AOB
+
+## Fragment caching
+
+<ana> we have two proposals, a cache per widget and a shared one
+<cleo> the shared one is simpler to specify,
+but it leaks state between origins
+RESOLUTION: adopt the cache per widget for level 3
+ACTION: Cleo to write the spec text for the cache per widget
+ACTION: Bo to file an issue about origin isolation tests
+
+Conclusion:
+
+## Transcript
+
+Ana: we should ship level 3 before the summer.
+Bo: agreed, if the tests are in.
+"""
+
+
+def test_minutes_written_a_line_per_statement_give_each_its_item() -> None:
+    """A scribe's lines without list markers are one Markdown paragraph; each action,
+    resolution and chat line in it is a statement of its own."""
+    items = items_of("w.md", text=SCRIBED_MINUTES)
+    decided = [(i.line, i.text) for i in items if i.kind == "decision"]
+    assert decided == [(16, "RESOLUTION: adopt the cache per widget for level 3")]
+    actions = [(i.line, i.owners, i.text) for i in items if i.kind == "action"]
+    assert actions == [
+        (17, ["cleo"], "ACTION: Cleo to write the spec text for the cache per widget"),
+        (18, ["bo"], "ACTION: Bo to file an issue about origin isolation tests"),
+    ]
+    # "AOB" is a slot of the agenda, not a topic to follow.
+    assert [i.text for i in items if i.kind == "topic"] == ["Fragment caching"]
+
+
+def test_a_transcript_paragraph_stays_whole() -> None:
+    doc = Document(source="n", path="w.md", text=SCRIBED_MINUTES, blob="b", commit="abc")
+    (meeting,) = parse_document(doc).meetings
+    caching = next(s for s in meeting.sections if s.path[-1:] == ("Fragment caching",))
+    assert [(b.line, b.text) for b in caching.blocks if isinstance(b, Paragraph)] == [
+        (13, "<ana> we have two proposals, a cache per widget and a shared one"),
+        (14, "<cleo> the shared one is simpler to specify, but it leaks state between origins"),
+        (16, "RESOLUTION: adopt the cache per widget for level 3"),
+        (17, "ACTION: Cleo to write the spec text for the cache per widget"),
+        (18, "ACTION: Bo to file an issue about origin isolation tests"),
+        (20, "Conclusion:"),
+    ]
+    transcript = next(s for s in meeting.sections if s.path[-1:] == ("Transcript",))
+    # Speakers' lines are not cut: a wrapped sentence may start with "Name:" too.
+    assert len(transcript.blocks) == 1
 
 
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:

@@ -26,6 +26,8 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Previous action items", "review"),
         ("Action item review", "review"),  # a review, though it names the actions first
         ("Review of last actions", "review"),
+        ("Review of actions", "review"),
+        ("Open action items", "review"),
         ("Outstanding actions", "review"),
         ("Done this week", "done"),  # a time only qualifies the list's name
         ("Blocked this week", "blocked"),
