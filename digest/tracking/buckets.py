@@ -42,6 +42,7 @@ from rapidfuzz import fuzz, process
 
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
+from digest.notes.kinds import ACTION_LABEL
 from digest.notes.sections import heading_meaning, section_meaning
 from digest.notes.text import plain_text, without_time_box
 from digest.periods import Period
@@ -461,7 +462,7 @@ def _entry_maker(
         if latest is not None:
             phrase = latest.status_phrase
         return Entry(
-            title=without_time_box(last.text),
+            title=entry_title(last.text),
             status=status,
             status_phrase=phrase,
             owners=owners,
@@ -503,6 +504,22 @@ def _grouped(item: Item) -> list[str]:
     if any(len(plain_text(c).split()) > GROUPED_WORDS for c in shown):
         return []
     return shown
+
+
+def entry_title(text: str) -> str:
+    """What an entry of followed work is called: its text without the agenda's time box
+    ("Beta status (10 min)") and without the label that marked it an action ("ACTION:
+    Ana to review the plan", "[DONE] AI(@femi): …"): its bucket and owners say that."""
+    title = without_time_box(text)
+    label = ACTION_LABEL.match(title)
+    if label is None:
+        return title
+    rest = title[label.end() :]
+    for mark in ("**", "__"):
+        # "**ACTION: send the outline**": the bold the label opened closes in the rest.
+        if title[: label.end()].count(mark) % 2:
+            rest = rest.replace(mark, "", 1)
+    return rest.strip() or title
 
 
 def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:

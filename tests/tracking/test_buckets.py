@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from test_threads import item
 
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, SourceLink
 from digest.periods import Period
-from digest.tracking.buckets import build_digest
+from digest.tracking.buckets import build_digest, entry_title
 from digest.tracking.threads import build_threads
 
 TRACKING = TrackingConfig()
@@ -495,7 +496,7 @@ def test_a_heading_per_topic_with_its_minutes_below() -> None:
     march = notes_digest("2031-03", {n: (data / n).read_text() for n in names})
     assert titles(march.resolved) == ["Release 2.0"]  # "Ana: 2.0 is out, released …"
     assert sorted(titles(march.new)) == [
-        "Action: Bo to compare two other CI providers",
+        "Bo to compare two other CI providers",  # "Action:" read, not shown
         "CI costs",
     ]
     assert "Cleo joins the maintainers" in titles(march.highlights)
@@ -550,7 +551,7 @@ def test_a_notes_doc_with_label_lines_and_bringers_in_brackets() -> None:
     assert [t for t in titles(may.highlights) if "Reminder:" in t] == [
         "[Ilse] Reminder: CFP for the summit closes Friday"
     ]
-    assert "AI: @marco to ping approvers on the remaining PRs" in titles(may.new)
+    assert "@marco to ping approvers on the remaining PRs" in titles(may.new)
     june = notes_digest("2031-06", notes)
     resolved = titles(june.resolved)
     # "- Root cause found: …, fix is in 6.9.3 -> closed" under it
@@ -725,3 +726,20 @@ def test_a_new_action_row_of_the_same_owner_is_not_the_reviewed_one() -> None:
     assert bucket_of(october, "Announce the XML exporter removal") == ["resolved"]
     guide = next(e for e in october.new if e.title.startswith("Draft"))
     assert guide.status_phrase == "In review (#812)"
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("ACTION: Cleo to write the spec text", "Cleo to write the spec text"),
+        ("[DONE] AI(@femi): file an issue", "file an issue"),
+        ("**ACTION: send the outline**", "send the outline"),  # the label's bold closes
+        ("**ACTION: sign up here:** #187", "sign up here: #187"),
+        ("**ACTION:** send it", "send it"),
+        ("Beta status (10 min)", "Beta status"),  # the agenda's time box
+        ("ACTION:", "ACTION:"),  # nothing but the label: kept as written
+        ("Actions we took on the CI", "Actions we took on the CI"),
+    ],
+)
+def test_an_entry_is_titled_by_its_words_not_its_label(text: str, title: str) -> None:
+    assert entry_title(text) == title
