@@ -14,7 +14,7 @@ from typing import Literal
 from digest.periods import Period
 
 Status = Literal["open", "done", "dropped", "unknown"]
-DateOrigin = Literal["heading", "filename", "commit", "feed"]
+DateOrigin = Literal["heading", "front matter", "filename", "commit", "feed"]
 # What a section is for, from its headings (digest.sections).
 SectionMeaning = Literal[
     "attendance",

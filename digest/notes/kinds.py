@@ -390,6 +390,8 @@ def classify_line(
         return Kind("decision", "states a decision as made")
     if checked is not None and meaning == "other":
         return Kind("action", "a task box")
+    if checked is not None and _OWNER_FIRST.match(text):
+        return Kind("action", "a task box naming who does it")
     if is_reaction(text):
         return Kind("discussion", "a reaction")
     if meaning == "minutes":

@@ -813,6 +813,51 @@ def parse_document(
         )
 
 
+# A note of a static site starts with YAML front matter ("---", "title: …",
+# "date: 2026-09-10", "---"): the page's metadata, not Markdown, which would read
+# it as a rule and a heading. Only its top-level title and date are read.
+FRONT_MATTER_LINES = 100  # a front matter longer than this is not looked for
+_FRONT_KEY = re.compile(r"([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)")
+
+
+@dataclass(frozen=True)
+class _FrontMatter:
+    title: str
+    date: date | None
+    line: int  # 1-based line of its "date:", for a warning
+
+
+def _front_matter(lines: list[str]) -> _FrontMatter | None:
+    """The front matter at the top of `lines`, blanked in place (line numbers kept),
+    or None when the note has none."""
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    end = next(
+        (
+            k
+            for k in range(1, min(len(lines), FRONT_MATTER_LINES))
+            if lines[k].rstrip() in ("---", "...")
+        ),
+        None,
+    )
+    if end is None:
+        return None
+    keys: dict[str, tuple[str, int]] = {}
+    for k in range(1, end):
+        found = _FRONT_KEY.fullmatch(lines[k].rstrip())  # top level: not indented
+        if found:
+            keys.setdefault(found.group(1).lower(), (found.group(2).strip(), k + 1))
+    if not keys:
+        return None  # a rule, then a paragraph, then a rule: Markdown after all
+    for k in range(end + 1):
+        lines[k] = ""
+    title, _ = keys.get("title", ("", 0))
+    if len(title) >= 2 and title[0] == title[-1] and title[0] in "\"'":
+        title = title[1:-1]
+    raw_date, date_line = keys.get("date", ("", 0))
+    return _FrontMatter(title=title.strip(), date=find_date(raw_date), line=date_line)
+
+
 # What opens nested blocks at the start of a line: indentation, list markers, quotes.
 _NESTING_PREFIX = re.compile(r"(?:[ \t]*(?:[-*+]|\d{1,9}[.)])(?=[ \t])|[ \t]*>)*[ \t]*")
 _MARKER = re.compile(r"[-*+>]|\d{1,9}[.)]")
@@ -849,9 +894,11 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     if not text.strip():
         return result
     lines = text.split("\n")
+    front = _front_matter(lines)
     deep = _flatten_deep_lines(lines)
-    if deep is not None:
+    if deep is not None or front is not None:
         text = "\n".join(lines)
+    if deep is not None:
         result.warnings.append(
             f"{_where(doc, deep)}: lists or quotes nested deeper than {MAX_NESTING} levels; "
             "read as if less deep."
@@ -872,9 +919,11 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
                 )
     level = _meeting_level(headings)
     if level is None:
-        _whole_file_meeting(doc, tokens, headings, lines, series_override, source_kind, result)
+        _whole_file_meeting(
+            doc, tokens, headings, lines, series_override, source_kind, result, front
+        )
     else:
-        _dated_meetings(doc, tokens, headings, lines, level, series_override, result)
+        _dated_meetings(doc, tokens, headings, lines, level, series_override, result, front)
     for meeting in result.meetings:
         result.warnings.extend(_bound(doc, meeting))
     return result
@@ -888,6 +937,7 @@ def _dated_meetings(
     level: int,
     series_override: str,
     result: ParseResult,
+    front: _FrontMatter | None = None,
 ) -> None:
     """The meetings of a document with a dated heading per meeting."""
 
@@ -896,7 +946,7 @@ def _dated_meetings(
     first_index = meeting_heads[0].index
     # The title: the last shallower heading before the first meeting ("# Community Call").
     title_heads = [h for h in headings if h.index < first_index and h.level < level]
-    doc_title = title_heads[-1].text if title_heads else ""
+    doc_title = title_heads[-1].text if title_heads else front.title if front else ""
     seen: dict[date, int] = {}
     # One pass each way over the headings, not one per meeting (a note may hold
     # thousands of dated headings).
@@ -1068,11 +1118,19 @@ def _whole_file_meeting(
     series_override: str,
     source_kind: SourceKind,
     result: ParseResult,
+    front: _FrontMatter | None = None,
 ) -> None:
     origin: DateOrigin
     fallback, fallback_source = _FALLBACK_DATE[source_kind]
     file_date = _file_date(doc.path)
-    if file_date is None and (what := _not_a_meeting(doc.path, headings)):
+    front_date = front.date if front else None
+    if front and front_date and file_date and front_date != file_date:
+        # As with a heading: a note copied from last week's keeps last week's date.
+        result.warnings.append(
+            f"{_where(doc, front.line)}: the front matter says {front_date.isoformat()} but "
+            f"the file name says {file_date.isoformat()}; using the file name's date."
+        )
+    if file_date is None and front_date is None and (what := _not_a_meeting(doc.path, headings)):
         # Dating it by its commit would make the folder's README a meeting series.
         result.warnings.append(
             f"{_where(doc)}: no date, and {what}, not a meeting note; skipped (list it in "
@@ -1081,6 +1139,8 @@ def _whole_file_meeting(
         return
     if file_date is not None:
         meeting_date, origin = file_date, "filename"
+    elif front_date is not None:
+        meeting_date, origin = front_date, "front matter"
     elif doc.committed_at is not None and Period.holds(doc.committed_at):
         meeting_date, origin = doc.committed_at.date(), "commit"
         result.warnings.append(
@@ -1103,6 +1163,7 @@ def _whole_file_meeting(
         if first.level == top and alike == 1 and label_meaning(first.text, leading=True) is None:
             title_head = first
     title = _CHANNEL.sub("", _strip_markup(title_head.text)).strip() if title_head else ""
+    title = title or (front.title if front else "")
     titled = series_name(title)
     name = series_override or titled or fallback_series(doc.path)
     series_origin: SeriesOrigin = (

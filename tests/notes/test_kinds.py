@@ -452,3 +452,11 @@ def test_introductions_and_icebreakers_run_the_meeting_and_are_not_work() -> Non
         "Bo: new here, interested in the CLI": "attendance",
         "Snapshot format v2": "topic",
     }
+
+
+def test_a_task_box_naming_its_owner_is_work_even_in_the_minutes() -> None:
+    """ "- [ ] @bo write the README" under "## Discussion" is an action; a box with no
+    owner there may be the minute-taker's tick of a topic covered."""
+    assert classify_line("@bo write the README", "minutes", checked=False).kind == "action"
+    assert classify_line("JW: set up the signing key", "minutes", checked=True).kind == "action"
+    assert classify_line("Discussed the README", "minutes", checked=True).kind == "discussion"

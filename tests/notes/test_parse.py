@@ -55,6 +55,53 @@ def test_one_meeting_per_file_takes_date_and_series_from_the_title() -> None:
     assert (meeting.line, meeting.end_line) == (1, 51)
 
 
+FRONT_MATTER_NOTE = """---
+title: "Fir community meeting"
+date: 2031-09-10T16:00:00Z
+tags:
+  - meeting
+---
+
+Attendees: Ana, Bo
+
+## Updates
+
+- Fir 1.4 is out
+"""
+
+
+def test_front_matter_gives_the_title_and_date_and_is_not_read_as_markdown() -> None:
+    """A static site's note: its YAML front matter is metadata, which Markdown would
+    read as a rule and a heading ("title: … date: …")."""
+    result = parse_document(note("community-meeting.md", text=FRONT_MATTER_NOTE))
+    assert result.warnings == []
+    (meeting,) = result.meetings
+    assert (meeting.date, meeting.date_origin) == (date(2031, 9, 10), "front matter")
+    assert (meeting.title, meeting.series) == ("Fir community meeting", "Fir Community")
+    updates = next(s for s in meeting.sections if s.path == ("Updates",))
+    assert [(b.line, b.text) for b in updates.blocks] == [(12, "Fir 1.4 is out")]
+    assert not any("title" in " ".join(s.path) for s in meeting.sections)
+
+
+def test_the_file_names_date_wins_over_a_copied_front_matter() -> None:
+    result = parse_document(note("2031-09-24-community.md", text=FRONT_MATTER_NOTE))
+    (meeting,) = result.meetings
+    assert (meeting.date, meeting.date_origin) == (date(2031, 9, 24), "filename")
+    assert result.warnings == [
+        "notes:notes/2031-09-24-community.md:3: the front matter says 2031-09-10 but the "
+        "file name says 2031-09-24; using the file name's date."
+    ]
+
+
+def test_a_rule_over_a_paragraph_is_not_front_matter() -> None:
+    text = "---\nNo call this week, see you on the 24th.\n---\n\n- Fir 1.4 is out\n"
+    (meeting,) = parse_document(note("2031-09-10.md", text=text)).meetings
+    blocks = [b for s in meeting.sections for b in s.blocks]
+    assert [getattr(b, "text", "") for b in blocks][-1] == "Fir 1.4 is out"
+    # Nothing blanked: Markdown reads its rule and setext heading as it always did.
+    assert meeting.title.startswith("No call this week")
+
+
 def test_sections_keep_nested_lists_task_boxes_tables_and_lines() -> None:
     (meeting,) = parse_document(note("2025-03-06-Orchard-Core-Sync.md")).meetings
     agenda = next(s for s in meeting.sections if s.path == ("Agenda",))
