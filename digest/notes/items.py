@@ -40,6 +40,7 @@ from digest.notes.kinds import (
     classify_line,
     is_speaker_line,
     labelled_decision,
+    labelled_next_step,
     owner_to_verb,
     stated_decision,
 )
@@ -315,6 +316,7 @@ class _Context:
     repo: str = ""  # "org/repo" a heading of the section names: bare "#12" refers to it
     not_people: frozenset[str] = frozenset()  # the project's own names ("falco")
     present: frozenset[str] = frozenset()  # words of the meeting's attendance list
+    agenda_listed: bool = False  # the meeting lists its topics under an agenda heading
 
     def owners(self, text: str) -> list[str]:
         found = find_owners(text, not_people=self.not_people)
@@ -888,6 +890,18 @@ def _heading_item(
             # Minutes numbered by their agenda, with no agenda heading above ("## 1.
             # Trademark policy" over what was said): each is a topic.
             or (ctx.meaning == "other" and len(section.path) == 1 and numbered)
+            # Without an agenda, a heading per topic under the minutes ("## Notes" >
+            # "### Release 0.9" over what was said of it) is the topic; not one per
+            # person ("### Ana"). Where an agenda lists them, it names the topics and
+            # such headings only head their minutes, often in other words.
+            or (
+                ctx.meaning == "minutes"
+                and not ctx.agenda_listed
+                and len(section.path) >= 2
+                and heading_meaning(section.path[-1], extra) is None
+                and not ctx.owners(heading)
+                and not {w.lower() for w in _words(heading)} <= ctx.present  # "### Ana Lima"
+            )
         )
     )
     if not names_issue and not topic_heading:
@@ -935,8 +949,13 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
     # A meeting written without sub-headings is all agenda.
     headingless = all(not s.path for s in meeting.sections)
     present = _attendance_words(meeting, extra) if not headingless else frozenset()
-    for section in meeting.sections:
-        meaning: SectionMeaning = "agenda" if headingless else section_meaning(section.path, extra)
+    meanings: list[SectionMeaning] = [
+        "agenda" if headingless else section_meaning(s.path, extra) for s in meeting.sections
+    ]
+    agenda_listed = any(
+        m == "agenda" and s.blocks for m, s in zip(meanings, meeting.sections, strict=True)
+    )
+    for section, meaning in zip(meeting.sections, meanings, strict=True):
         ctx = _Context(
             meeting,
             tracking,
@@ -946,6 +965,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             repo_of_heading(section.path),
             not_people,
             present,
+            agenda_listed,
         )
         heading = _heading_item(ctx, section, extra)
         if heading is not None:
@@ -956,7 +976,11 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             for node in (b for b in section.blocks if isinstance(b, ListNode)):
                 if _ON_THE_TOPIC.search(node.text):
                     continue  # "@kira will look at it": the topic's next step, not an item
-                if ACTION_LABEL.match(node.text) or owner_to_verb(node.text):
+                if (
+                    ACTION_LABEL.match(node.text)
+                    or owner_to_verb(node.text)
+                    or labelled_next_step(node.text)
+                ):
                     action = Kind("action", "an action in the minutes of the topic above")
                     items.append(
                         _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)

@@ -33,6 +33,7 @@ from digest.notes.text import EMPHASIS, URL, has_url, link_text, plain_text
 
 __all__ = [
     "ACTION_LABEL",
+    "NEXT_STEP_LABEL",
     "Kind",
     "action_verb",
     "classify_line",
@@ -40,6 +41,7 @@ __all__ = [
     "is_placeholder",
     "is_speaker_line",
     "labelled_decision",
+    "labelled_next_step",
     "owner_to_verb",
     "stated_decision",
 ]
@@ -272,6 +274,21 @@ def stated_decision(text: str) -> bool:
     return _STATED_DECISION.search(plain(text)) is not None
 
 
+# "**Next steps:** @bo to bisect #441", "Follow-up: ask the CNCF": work named by the
+# label before it ("Action:", "TODO:" are ACTION_LABEL's).
+NEXT_STEP_LABEL = re.compile(
+    r"^\s*(?:\*\*|__)?(?:next\s+steps?|follow[- ]?ups?|to[- ]do)(?:\*\*|__)?\s*:(?:\*\*|__)?\s+"
+    r"(?=\S)",
+    re.IGNORECASE,
+)
+
+
+def labelled_next_step(text: str) -> bool:
+    """ "Next steps: @bo to bisect #441": work, named so by its label."""
+    step = NEXT_STEP_LABEL.match(text)
+    return step is not None and not is_placeholder(text[step.end() :])
+
+
 def is_placeholder(text: str, *, has_children: bool = False) -> bool:
     """An empty template slot or a line that says there is nothing."""
     if "](" in text or (has_url(text) and URL.search(text)):
@@ -342,6 +359,8 @@ def classify_line(
         if owner_to_verb(text):
             return Kind("discussion", "a next step of the item above (its owner)")
         return Kind("discussion", "a sub-bullet: detail of the item above")
+    if labelled_next_step(text):
+        return Kind("action", "labelled a next step (‘Next steps: @bo to bisect …’)")
     if _QUOTED.match(text) and meaning in ("minutes", "other"):
         return Kind("discussion", "a quoted aside")
     if meaning in ("actions", "next", "blocked", "done"):

@@ -42,7 +42,7 @@ from rapidfuzz import fuzz, process
 
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
-from digest.notes.kinds import ACTION_LABEL
+from digest.notes.kinds import ACTION_LABEL, NEXT_STEP_LABEL
 from digest.notes.sections import heading_meaning, section_meaning
 from digest.notes.text import plain_text, without_time_box
 from digest.periods import Period
@@ -509,9 +509,10 @@ def _grouped(item: Item) -> list[str]:
 def entry_title(text: str) -> str:
     """What an entry of followed work is called: its text without the agenda's time box
     ("Beta status (10 min)") and without the label that marked it an action ("ACTION:
-    Ana to review the plan", "[DONE] AI(@femi): …"): its bucket and owners say that."""
+    Ana to review the plan", "[DONE] AI(@femi): …", "Next steps: …"): its bucket and
+    owners say that."""
     title = without_time_box(text)
-    label = ACTION_LABEL.match(title)
+    label = ACTION_LABEL.match(title) or NEXT_STEP_LABEL.match(title)
     if label is None:
         return title
     rest = title[label.end() :]

@@ -189,6 +189,50 @@ def test_a_transcript_paragraph_stays_whole() -> None:
     assert len(transcript.blocks) == 1
 
 
+NOTES_BY_TOPIC = """# Moss maintainers sync 2031-09-08
+
+## Attendees
+* Ana Ruiz (@ana)
+* Bo Chen
+
+## Notes
+
+### Release 0.9
+
+* RC2 is out; one regression reported
+* **Next steps:** @bochen to bisect the regression
+
+### Bo Chen
+
+* Back from leave next week
+
+### Governance
+
+* The draft of the new governance document is ready
+* Everyone please review it by the next sync
+"""
+
+
+def test_without_an_agenda_the_minutes_headings_are_the_topics() -> None:
+    """No agenda lists the topics: each heading under the notes names one, its
+    bullets its minutes; a heading naming someone who came is theirs, not a topic."""
+    items = items_of("m.md", text=NOTES_BY_TOPIC)
+    assert [(i.line, i.text) for i in items if i.kind == "topic"] == [
+        (9, "Release 0.9"),
+        (18, "Governance"),
+    ]
+    step = next(i for i in items if i.kind == "action")
+    assert (step.line, step.owners) == (12, ["bochen"])
+
+
+def test_with_an_agenda_the_minutes_headings_only_head_minutes() -> None:
+    """Where an agenda names the topics, headings below in the notes are their
+    minutes, often in other words: not topics of their own beside them."""
+    text = NOTES_BY_TOPIC.replace("## Notes", "## Agenda\n\n- Release 0.9 status\n\n## Notes")
+    items = items_of("m.md", text=text)
+    assert [i.text for i in items if i.kind == "topic"] == ["Release 0.9 status"]
+
+
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
     assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [

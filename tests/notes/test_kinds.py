@@ -87,6 +87,9 @@ def kinds(text: str) -> dict[str, str]:
         ("Blocked:", "blocked", "placeholder"),
         ("Click +GoogleCalendar to add it to your own calendar", "agenda", "boilerplate"),
         ("Review last week's action items", "agenda", "boilerplate"),
+        ("**Next steps:** @bo to bisect the regression", "minutes", "action"),
+        ("Follow-up: ask the CNCF about the booth", "agenda", "action"),
+        ("Next steps: none", "minutes", "discussion"),  # nothing to do
         ("AOB", "agenda", "boilerplate"),  # a slot for other business
         ("Any other business", "agenda", "boilerplate"),
         ("<ana> we have two proposals", "agenda", "discussion"),  # a chat log's line

@@ -736,6 +736,7 @@ def test_a_new_action_row_of_the_same_owner_is_not_the_reviewed_one() -> None:
         ("**ACTION: send the outline**", "send the outline"),  # the label's bold closes
         ("**ACTION: sign up here:** #187", "sign up here: #187"),
         ("**ACTION:** send it", "send it"),
+        ("**Next steps:** @bo to bisect #441", "@bo to bisect #441"),
         ("Beta status (10 min)", "Beta status"),  # the agenda's time box
         ("ACTION:", "ACTION:"),  # nothing but the label: kept as written
         ("Actions we took on the CI", "Actions we took on the CI"),
