@@ -155,6 +155,11 @@ _REF = re.compile(r"[\w./-]*#\d+")
 _HANDLES_AND_BRACKETS = re.compile(r"@[\w-]+|\[[^\]]*\]")
 _HEADING_MARKUP = re.compile(r"[\[\]*_]")
 _OWNER_SEPARATORS = re.compile(r"[,/&]")
+# An owner cell that names nobody in particular: the row has no owner.
+_NO_OWNER = frozenset(
+    {"all", "everyone", "everybody", "team", "the team", "anyone", "someone", "somebody"}
+    | {"tbd", "tba", "n/a", "na", "none", "nobody", "unassigned", "volunteer", "volunteers"}
+)
 
 _LINKS_AND_URLS = re.compile(r"!?\[[^\]]*\]\([^)]*\)|https?://\S+")
 _MENTIONED = re.compile(r"(?<![\w@/.])@[A-Za-z0-9][\w-]{0,38}")
@@ -787,9 +792,10 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
             if kinds[h] == "owner":
                 cell = cells.get(h, "")
                 named = ctx.owners(cell) or [
-                    p.strip().lstrip("@").lower()
+                    name
                     for p in _OWNER_SEPARATORS.split(cell)
-                    if p.strip()
+                    if (name := plain_text(p).strip().lstrip("@").lower()) not in _NO_OWNER
+                    and any(c.isalpha() for c in name)
                 ]
                 owners.extend(n for n in named if n not in owners)
         if not owners:
@@ -1021,6 +1027,17 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
     return items
 
 
+# A sentence of a topic's minutes that states a decision as its subject made it
+# ("The committee approved the budget.", "Agreed to register in classes 9 and 42."),
+# not a decision mentioned inside what someone said.
+_DECIDED_SENTENCE = re.compile(
+    r"(?:^|[.!]\s+)(?:(?:(?:the\s+)?(?:committee|board|council|maintainers|steering\s+"
+    r"committee|core\s+team|tsc|group|team)|we|everyone)\s+(?:has\s+|have\s+)?"
+    r"(?:agreed|decided|approved|voted|resolved)\b|(?:agreed|decided)\s+(?:to|that|on)\b)",
+    re.IGNORECASE,
+)
+
+
 def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None) -> list[Item]:
     """A paragraph (not a bullet) is an item only when labelled one: "ACTION: …" an
     action, "RESOLUTION: …" / "Decision: …" a decision; the rest is what was said."""
@@ -1031,6 +1048,12 @@ def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None)
         labelled_decision(block.text)
         and ctx.meaning not in ("attendance", "boilerplate")
         and plain_text(block.text.partition(":")[2]).strip(" *_")  # not a bare "Conclusion:"
+    ) or (
+        # In a topic's minutes, a sentence stating what was decided ("The committee
+        # approved the budget.", "Agreed to register in classes 9 and 42.").
+        parent is not None
+        and _DECIDED_SENTENCE.search(plain_text(block.text))
+        and not block.text.rstrip().endswith("?")
     ):
         form = "paragraph"
         kind = Kind("decision", "a paragraph labelled a decision (‘RESOLUTION: …’)")

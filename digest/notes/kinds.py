@@ -185,8 +185,11 @@ _DECISION_LABEL = (
 )
 _LABELLED_DECISION = re.compile(_DECISION_LABEL, re.I)
 _STATED_DECISION = re.compile(
-    _DECISION_LABEL + r"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group)\s+(?:have\s+)?"
-    r"(?:agreed|decided|approved|voted|resolved)\b(?!\s*\?)"
+    _DECISION_LABEL + r"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group|(?:the\s+)?"
+    r"(?:committee|board|council|maintainers|steering\s+committee|core\s+team))\s+"
+    r"(?:have\s+|has\s+)?(?:agreed|decided|approved|voted|resolved)\b(?!\s*\?)"
+    # Minutes leave out who: "Agreed to register in classes 9 and 42", "Decided that …".
+    r"|^\s*(?:\*\*|__)?(?:agreed|decided)\s+(?:to|that|on)\b"
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
     re.I,
 )

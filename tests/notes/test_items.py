@@ -115,18 +115,21 @@ ACTION_TABLE = """# Quince sync — 2031-05-04
 | --- | --- | --- | --- | --- |
 | Write the upgrade guide | @ana | May 18 | in progress | see quince-dev/quince#41 |
 | Rotate the signing key | Bo, Cleo | | done | |
+| Book the venue | TBD | | | |
+| Comment on the draft | All | | | |
 """
 
 
 def test_a_rows_title_is_what_it_says_not_who_or_its_status() -> None:
     """The owner and status cells become the item's owners and status; a due date or a
     note keeps its column's name, so "May 18" reads as a due date in the digest."""
-    guide, key = [i for i in items_of("q.md", text=ACTION_TABLE) if i.form == "row"]
+    guide, key, venue, draft = [i for i in items_of("q.md", text=ACTION_TABLE) if i.form == "row"]
     assert guide.text == "Write the upgrade guide — Due: May 18 — Notes: see quince-dev/quince#41"
     assert (guide.owners, guide.status, guide.status_phrase) == (["ana"], "open", "in progress")
     assert guide.refs == ["quince-dev/quince#41"]
     assert key.text == "Rotate the signing key"
     assert (key.owners, key.status) == (["bo", "cleo"], "done")
+    assert venue.owners == draft.owners == []  # "TBD", "All": nobody in particular
 
 
 SCRIBED_MINUTES = """# Wren WG teleconference — 2031-06-09
@@ -231,6 +234,27 @@ def test_with_an_agenda_the_minutes_headings_only_head_minutes() -> None:
     text = NOTES_BY_TOPIC.replace("## Notes", "## Agenda\n\n- Release 0.9 status\n\n## Notes")
     items = items_of("m.md", text=text)
     assert [i.text for i in items if i.kind == "topic"] == ["Release 0.9 status"]
+
+
+NUMBERED_MINUTES = """# Larch steering committee — 2031-10-06
+
+## 1. Budget for the CI runners
+
+Bo presented the cost estimate, about $400 a month.
+The committee approved the budget for six months.
+
+## 2. Trademark registration
+
+Ana: the lawyer asked whether we agreed on the classes yet.
+"""
+
+
+def test_a_decision_stated_in_a_topics_minutes_is_a_decision() -> None:
+    items = items_of("l.md", text=NUMBERED_MINUTES)
+    decided = [i for i in items if i.kind == "decision"]
+    assert [(i.line, i.parent is not None) for i in decided] == [(5, True)]
+    # Said of a decision, inside someone's sentence: not one made.
+    assert not any(i.line == 10 for i in decided)
 
 
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:

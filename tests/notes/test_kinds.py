@@ -87,6 +87,10 @@ def kinds(text: str) -> dict[str, str]:
         ("Blocked:", "blocked", "placeholder"),
         ("Click +GoogleCalendar to add it to your own calendar", "agenda", "boilerplate"),
         ("Review last week's action items", "agenda", "boilerplate"),
+        ("Agreed to register the trademark in classes 9 and 42", "minutes", "decision"),
+        ("Decided that 2.0 ships without the old loader", "minutes", "decision"),
+        ("The committee approved the budget for six months", "minutes", "decision"),
+        ("Agreed?", "minutes", "discussion"),
         ("**Next steps:** @bo to bisect the regression", "minutes", "action"),
         ("Follow-up: ask the CNCF about the booth", "agenda", "action"),
         ("Next steps: none", "minutes", "discussion"),  # nothing to do
