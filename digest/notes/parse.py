@@ -854,6 +854,8 @@ def _front_matter(lines: list[str]) -> _FrontMatter | None:
     title, _ = keys.get("title", ("", 0))
     if len(title) >= 2 and title[0] == title[-1] and title[0] in "\"'":
         title = title[1:-1]
+    elif title[:1] in ("|", ">", "[", "{", "&", "*"):
+        title = ""  # a block, list or alias: not a one-line title to show
     raw_date, date_line = keys.get("date", ("", 0))
     return _FrontMatter(title=title.strip(), date=find_date(raw_date), line=date_line)
 

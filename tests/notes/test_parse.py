@@ -93,6 +93,13 @@ def test_the_file_names_date_wins_over_a_copied_front_matter() -> None:
     ]
 
 
+def test_a_front_matter_title_written_as_a_block_is_not_shown() -> None:
+    text = FRONT_MATTER_NOTE.replace('title: "Fir community meeting"', "title: >-\n  Fir call")
+    (meeting,) = parse_document(note("fir-call.md", text=text)).meetings
+    assert meeting.date == date(2031, 9, 10)
+    assert ">" not in meeting.title and ">" not in meeting.series
+
+
 def test_a_rule_over_a_paragraph_is_not_front_matter() -> None:
     text = "---\nNo call this week, see you on the 24th.\n---\n\n- Fir 1.4 is out\n"
     (meeting,) = parse_document(note("2031-09-10.md", text=text)).meetings
