@@ -933,7 +933,9 @@ def _heading_item(
         "topic",
         "a heading that names an issue: its bullets are its minutes"
         if names_issue
-        else "a numbered topic heading: its bullets and paragraphs are its minutes",
+        else "a numbered topic heading: its bullets and paragraphs are its minutes"
+        if numbered
+        else "a topic heading: its bullets and paragraphs are its minutes",
     )
     return _item(
         ctx,

@@ -220,10 +220,9 @@ def test_without_an_agenda_the_minutes_headings_are_the_topics() -> None:
     """No agenda lists the topics: each heading under the notes names one, its
     bullets its minutes; a heading naming someone who came is theirs, not a topic."""
     items = items_of("m.md", text=NOTES_BY_TOPIC)
-    assert [(i.line, i.text) for i in items if i.kind == "topic"] == [
-        (9, "Release 0.9"),
-        (18, "Governance"),
-    ]
+    topics = [i for i in items if i.kind == "topic"]
+    assert [(i.line, i.text) for i in topics] == [(9, "Release 0.9"), (18, "Governance")]
+    assert topics[0].why == "a topic heading: its bullets and paragraphs are its minutes"
     step = next(i for i in items if i.kind == "action")
     assert (step.line, step.owners) == (12, ["bochen"])
 
