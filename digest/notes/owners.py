@@ -30,6 +30,12 @@ __all__ = ["find_owners", "project_names"]
 # Bracket and prefix words that are tags, labels or acronyms, never people.
 _NOT_PEOPLE = {
     *(w.lower() for w in DEFAULT_DONE + DEFAULT_OPEN + DEFAULT_DROPPED),
+    # An owner's label, not its name: "Owner: Ana — write the guide".
+    "owner",
+    "owners",
+    "assignee",
+    "assignees",
+    "dri",
     "action",
     "ai",
     "all",
@@ -199,6 +205,13 @@ def _looks_like_person(name: str, not_people: Collection[str] = ()) -> bool:
     return not (_SHOUTING.fullmatch(bare) or _ING_WORD.fullmatch(bare))
 
 
+# "[owner: Ana]", "(assignee: @bo, cleo)", "Owner: Ana — write the guide": the names
+# a label gives, up to a closing bracket, a dash or the end of the clause.
+_OWNER_LABEL = re.compile(
+    r"(?:^|[\[(]|\s[-—–]\s)\s*(?:owners?|assignees?|assigned\s+to|dri)\s*:\s*"
+    r"(?P<names>[^\[\]()\n;:]{1,60}?)\s*(?=$|[\])\n;]|\s[-—–]\s)",
+    re.IGNORECASE,
+)
 _HANDLE = r"@?[A-Za-z][\w.-]{0,38}"
 _HANDLE_ONLY = re.compile(_HANDLE)
 # "[luca]", "[melissa, jason]" — not followed by "(" or "[" (links, reference links).
@@ -296,6 +309,11 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
         # "(Melissa)", "(JK)", "(@luca)" — a lower-case "(wohoo)" is a remark, not a name.
         if people and all(p[0].isupper() or p[0] == "@" for p in people):
             found.extend((trailing.start(), p) for p in people)
+    if ":" in bare:
+        for m in _OWNER_LABEL.finditer(bare):
+            people = _as_people(m.group("names"), not_people)
+            if people:
+                found.extend((m.start("names"), p) for p in people)
     volunteer = _VOLUNTEER.match(bare)
     if volunteer and _looks_like_person(volunteer.group("name"), not_people):
         found.append((volunteer.start(), volunteer.group("name")))

@@ -11,6 +11,11 @@ from digest.notes.owners import find_owners, project_names
     ("text", "owners"),
     [
         ("[ada] open a tracking issue", ["ada"]),
+        # An owner's label gives the names after it, and is no owner itself.
+        ("Write the upgrade guide [owner: Ana]", ["ana"]),
+        ("Write the upgrade guide (assignees: Ana, @bo)", ["ana", "bo"]),
+        ("Owner: Ana — write the upgrade guide", ["ana"]),
+        ("Owner: TBD — write the upgrade guide", []),
         ("[Ada, bo] split the module", ["ada", "bo"]),
         ("[AdaM/bo-lind] split the module", ["adam", "bo-lind"]),
         ("cache eviction (in flight @ChenWu)", ["chenwu"]),
