@@ -23,7 +23,7 @@ import re
 from collections.abc import Collection
 
 from digest.notes.status import DEFAULT_DONE, DEFAULT_DROPPED, DEFAULT_OPEN
-from digest.notes.text import blank_links
+from digest.notes.text import ZULIP_MENTION, blank_links
 
 __all__ = ["find_owners", "project_names"]
 
@@ -275,6 +275,9 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
     bracket = "[" in text
     if bracket and "[@" in text:
         for m in _LINKED_MENTION.finditer(text):
+            found.append((m.start(), m.group(1)))
+    if "**" in text and "@" in text:
+        for m in ZULIP_MENTION.finditer(text):
             found.append((m.start(), m.group(1)))
     bare = blank_links(text)  # offsets kept
     if bracket:

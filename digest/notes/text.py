@@ -25,8 +25,15 @@ EMPHASIS = re.compile(r"[*_`~]+")
 
 
 def link_text(text: str) -> str:
-    """`text` with each Markdown link (and image) replaced by its text."""
-    return MD_LINK.sub(r"\1", text) if "](" in text else text
+    """`text` with each Markdown link (and image) replaced by its text, and each Zulip
+    mention ("@**Ana Lima**", silent "@_**Bo**") written as a plain one ("@Ana Lima")."""
+    if "](" in text:
+        text = MD_LINK.sub(r"\1", text)
+    return ZULIP_MENTION.sub(r"@\1", text) if "@" in text and "**" in text else text
+
+
+# Zulip's mentions, as notes kept beside a Zulip stream write them (Rust's teams).
+ZULIP_MENTION = re.compile(r"@_?\*\*([^*\n|]{1,40}?)(?:\|\d+)?\*\*")
 
 
 def has_url(text: str) -> bool:

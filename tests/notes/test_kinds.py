@@ -92,6 +92,7 @@ def kinds(text: str) -> dict[str, str]:
         ("The committee approved the budget for six months", "minutes", "decision"),
         ("Agreed?", "minutes", "discussion"),
         ("**Next steps:** @bo to bisect the regression", "minutes", "action"),
+        ("@**pnkfelix** to review the backport", "minutes", "action"),  # a Zulip mention
         ("Follow-up: ask the CNCF about the booth", "agenda", "action"),
         ("Next steps: none", "minutes", "discussion"),  # nothing to do
         ("AOB", "agenda", "boilerplate"),  # a slot for other business

@@ -16,6 +16,10 @@ from digest.notes.owners import find_owners, project_names
         ("Write the upgrade guide (assignees: Ana, @bo)", ["ana", "bo"]),
         ("Owner: Ana — write the upgrade guide", ["ana"]),
         ("Owner: TBD — write the upgrade guide", []),
+        # Zulip's mentions, as notes kept beside a Zulip stream write them.
+        ("@**pnkfelix** to review the backport", ["pnkfelix"]),
+        ("@_**Ana Lima** will write the summary", ["ana lima"]),
+        ("@**Bo|4211** to bisect", ["bo"]),
         ("[Ada, bo] split the module", ["ada", "bo"]),
         ("[AdaM/bo-lind] split the module", ["adam", "bo-lind"]),
         ("cache eviction (in flight @ChenWu)", ["chenwu"]),
