@@ -213,6 +213,12 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
         "priorities",
         "goals",
         "requests",
+        # Put forward for a release or the meeting: "Beta nominations", "Nominated
+        # issues" (not people's: "TC nominations" are minutes of an election).
+        "beta nominations",
+        "stable nominations",
+        "backport nominations",
+        "nominated",
     ),
     "actions": (
         "action items",

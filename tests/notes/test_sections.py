@@ -27,6 +27,8 @@ from digest.notes.sections import heading_meaning, label_meaning, section_meanin
         ("Action item review", "review"),  # a review, though it names the actions first
         ("Review of last actions", "review"),
         ("Review of actions", "review"),
+        ("Beta nominations", "agenda"),  # put forward for a release
+        ("Nominated issues", "agenda"),
         ("Open action items", "review"),
         ("Outstanding actions", "review"),
         ("Done this week", "done"),  # a time only qualifies the list's name
