@@ -456,6 +456,9 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
 
 
 _SAID_BY = re.compile(r"^(?:\*\*|__)?(?:[A-Z][a-z]{1,20}|[A-Z]{2,4})(?:\*\*|__)?\s*:\s+")
+# A topic asked as a question ("Should we drop Python 3.9? (Dee)"): a decision
+# under it answers it, where under another topic it only says how to go on.
+_QUESTION_TOPIC = re.compile(r"\?\s*(?:\([^()]{1,40}\)|[-—–]\s*@?[\w .'-]{1,40})?\s*$")
 _ASKED = re.compile(
     r"\?|\bobjections?\b|\bconcerns?\b|\bpropos|\bvote\b|\bconsensus\b|\bagree\b|\bapprov",
     re.I,
@@ -497,6 +500,11 @@ def _outcome_child(text: str, children: list[str]) -> tuple[Status, str] | None:
     report = _REPORT_TITLE.search(plain_text(text, urls=False)) is not None
     if _NOMINATION.search(text) and any(_WELCOMED.search(c) for c in children):
         return "done", "welcomed"  # "Nominating Ada as collaborator" over "welcome Ada!"
+    if _QUESTION_TOPIC.search(plain_text(text, urls=False)) and any(
+        not c.startswith(" ") and labelled_decision(c) and plain_text(c.partition(":")[2]).strip()
+        for c in children
+    ):
+        return "done", "decided"  # "Should we drop 3.9?" over "Decision: drop it in 3.0"
     for k in range(len(children) - 1, -1, -1):
         child = children[k]
         depth = (len(child) - len(child.lstrip(" "))) // 2

@@ -256,6 +256,30 @@ def test_a_decision_stated_in_a_topics_minutes_is_a_decision() -> None:
     assert not any(i.line == 10 for i in decided)
 
 
+QUESTIONS = """# Alder dev sync — 2031-09-02
+
+## Topics
+
+1. Should we drop Python 3.9? (Dee)
+   - Dee: usage is under 2% per the download stats
+   - Decision: drop it in 3.0
+2. Release 3.0 planning
+   - Decision: the RC is cut on Monday
+3. Move the forum to Discourse?
+   - Ana: we need a decision first
+"""
+
+
+def test_a_question_is_answered_by_a_decision_under_it() -> None:
+    """A topic asked as a question is closed by the decision that answers it; under
+    another topic a decision only says how the work goes on."""
+    topics = {i.text: i for i in items_of("q.md", text=QUESTIONS) if i.kind == "topic"}
+    assert topics["Should we drop Python 3.9? (Dee)"].status_phrase == "decided"
+    assert topics["Should we drop Python 3.9? (Dee)"].status == "done"
+    assert topics["Release 3.0 planning"].status != "done"
+    assert topics["Move the forum to Discourse?"].status != "done"  # asked, not decided
+
+
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
     assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [
