@@ -152,7 +152,10 @@ class _AllLinksMarkdown(MarkdownIt):
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
-    return _AllLinksMarkdown("commonmark", {"html": False, "typographer": False})
+    # Strikethrough too: notes strike a finished action through ("~~send the survey~~").
+    return _AllLinksMarkdown("commonmark", {"html": False, "typographer": False}).enable(
+        "strikethrough"
+    )
 
 
 def _text(content: str) -> Token:

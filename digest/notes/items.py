@@ -383,6 +383,10 @@ def _item(
             if found is None:
                 status_child = _status_child(children, ctx.tracking)
                 found = find_status(status_child, ctx.tracking) if status_child else None
+            if found is None and _STRUCK.fullmatch(text):
+                # "~~Dee: announce the drop~~": a finished action is struck through; a
+                # struck agenda entry is off the agenda.
+                found = ("done" if kind.kind == "action" else "dropped", "struck through")
             if found is None:  # "Nightly build operational and uploading wheels"
                 found = find_outcome(_OWNER_PREFIX.sub("", text))
             if found is None:
@@ -456,6 +460,8 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
 
 
 _SAID_BY = re.compile(r"^(?:\*\*|__)?(?:[A-Z][a-z]{1,20}|[A-Z]{2,4})(?:\*\*|__)?\s*:\s+")
+# A line struck through whole (GitHub's ~~strikethrough~~).
+_STRUCK = re.compile(r"\s*~~(?!~)[^~]+~~\s*")
 # A topic asked as a question ("Should we drop Python 3.9? (Dee)"): a decision
 # under it answers it, where under another topic it only says how to go on.
 _QUESTION_TOPIC = re.compile(r"\?\s*(?:\([^()]{1,40}\)|[-—–]\s*@?[\w .'-]{1,40})?\s*$")

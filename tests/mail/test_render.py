@@ -551,6 +551,12 @@ def test_inline_markdown_keeps_only_safe_links() -> None:
     assert plain.links == ("https://x.example/d",)
 
 
+def test_a_struck_through_action_is_struck_in_the_html_and_plain_in_the_text() -> None:
+    assert str(inline_html("~~send the survey~~ done")) == "<s>send the survey</s> done"
+    assert inline_plain("~~send the survey~~ done").text == "send the survey done"
+    assert str(inline_html("~~<b>x</b>~~")) == "<s>&lt;b&gt;x&lt;/b&gt;</s>"  # still text
+
+
 def test_bare_github_links_are_shortened() -> None:
     html = inline_html("flaky test https://github.com/lanternfish-dev/lanternfish/issues/201.")
     assert (

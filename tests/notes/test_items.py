@@ -280,6 +280,31 @@ def test_a_question_is_answered_by_a_decision_under_it() -> None:
     assert topics["Move the forum to Discourse?"].status != "done"  # asked, not decided
 
 
+STRUCK = """# Alder dev sync — 2031-09-16
+
+## Agenda
+
+- ~~Forum migration~~
+- Docs translations
+
+## Action items
+
+- ~~Dee: announce the 3.9 drop on the forum~~
+- Bo: publish the ~~beta~~ release candidate
+"""
+
+
+def test_a_line_struck_through_whole_is_finished() -> None:
+    """Struck through: an action is done, an agenda entry is off the agenda; a word
+    struck inside a line is an edit, not a status."""
+    items = {i.text: i for i in items_of("s.md", text=STRUCK)}
+    assert items["~~Forum migration~~"].status == "dropped"
+    assert items["Docs translations"].status == "unknown"
+    announce = items["~~Dee: announce the 3.9 drop on the forum~~"]
+    assert (announce.status, announce.status_phrase) == ("done", "struck through")
+    assert items["Bo: publish the ~~beta~~ release candidate"].status == "open"
+
+
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
     assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [
