@@ -98,6 +98,8 @@ class _MarkdownWriter(HTMLParser):
             self._emit("**")
         elif tag in ("em", "i"):
             self._emit("*")
+        elif tag in ("del", "s", "strike"):
+            self._emit("~~")  # a finished action, struck through
         elif tag == "code" and not self.pre:
             self._emit("`")
 
@@ -142,6 +144,8 @@ class _MarkdownWriter(HTMLParser):
             self._emit("**")
         elif tag in ("em", "i"):
             self._emit("*")
+        elif tag in ("del", "s", "strike"):
+            self._emit("~~")
         elif tag == "code" and not self.pre:
             self._emit("`")
 

@@ -548,11 +548,12 @@ def test_html_to_markdown_shapes() -> None:
     html = (
         "<h3>Next steps</h3><ol><li>first<ol><li>nested</li></ol></li><li>second</li></ol>"
         '<ul><li><input type="checkbox" checked> shipped</li><li><input type="checkbox"> '
-        "open</li></ul><script>alert(1)</script><p>a &amp; b</p>"
+        "open</li><li><del>Ana: send the survey</del></li></ul><script>alert(1)</script>"
+        "<p>a &amp; b</p>"
     )
     assert html_to_markdown(html) == (
         "### Next steps\n\n1. first\n    1. nested\n2. second\n\n"
-        "- [x] shipped\n- [ ] open\n\na & b\n"
+        "- [x] shipped\n- [ ] open\n- ~~Ana: send the survey~~\n\na & b\n"
     )
 
 
