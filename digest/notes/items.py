@@ -207,6 +207,9 @@ def _has_own_reference(node: ListNode) -> bool:
     return bool(_LINK_OR_URL.search(node.text) or _REF.search(node.text))
 
 
+_HEADER_END = re.compile(r":\W*$")
+
+
 def _is_group(node: ListNode) -> bool:
     """A bullet that only heads a list of items (its children are the items).
 
@@ -227,14 +230,19 @@ def _is_group(node: ListNode) -> bool:
     children = node.children
     # Children that are work of their own: a titled link each ("Fix the cache [#12](…)"),
     # a task box, not a bare link (that is the parent's reference).
-    linked = sum(
+    titled = sum(1 for c in children if _has_own_reference(c) and len(_words(c.text)) >= 3)
+    linked = titled + sum(
         1
         for c in children
-        if (_has_own_reference(c) and len(_words(c.text)) >= 3) or c.checked is not None
+        if c.checked is not None and not (_has_own_reference(c) and len(_words(c.text)) >= 3)
     )
     if (
         linked >= 2
         and linked * 2 >= len(children)
+        # A subject over one link, one task and a remark ("Dark theme review (Ana)")
+        # is a topic with its discussion: pieces of work are each linked, or all the
+        # children are work, or the bullet reads as a list's header ("…:").
+        and (titled >= 2 or linked == len(children) or _HEADER_END.search(label))
         and not _LINK_OR_URL.search(label)
         and "?" not in label
     ):

@@ -305,6 +305,31 @@ def test_a_line_struck_through_whole_is_finished() -> None:
     assert items["Bo: publish the ~~beta~~ release candidate"].status == "open"
 
 
+SUBJECT_OVER_ITS_WORK = """# Spruce team meeting, 2031-09-09
+
+## Agenda items
+
+- Dark theme design review (Ana)
+  - mockups in spruce-dev/design#4
+  - feedback: contrast too low in the sidebar
+  - [ ] Ana to raise the contrast and share new mockups
+- Waiting for reviewers:
+  - Faster importer spruce-dev/spruce#12
+  - New config loader spruce-dev/spruce#14
+"""
+
+
+def test_a_subject_over_a_link_a_task_and_a_remark_is_one_topic() -> None:
+    """One linked child and one task beside a remark are the subject's discussion;
+    a list's header over pieces of work each linked is a group of them."""
+    topics = [i.text for i in items_of("s.md", text=SUBJECT_OVER_ITS_WORK) if i.kind == "topic"]
+    assert topics == [
+        "Dark theme design review (Ana)",
+        "Faster importer spruce-dev/spruce#12",
+        "New config loader spruce-dev/spruce#14",
+    ]
+
+
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
     assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [
