@@ -388,6 +388,8 @@ def _item(
         else:
             found = find_status(text, ctx.tracking)
             status_child = None
+            if found is None and (lead := _LEADING_STATE.match(text)):
+                found = find_status(lead.group(1), ctx.tracking)  # "DONE: publish the survey"
             if found is None:
                 status_child = _status_child(children, ctx.tracking)
                 found = find_status(status_child, ctx.tracking) if status_child else None
@@ -468,6 +470,13 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
 
 
 _SAID_BY = re.compile(r"^(?:\*\*|__)?(?:[A-Z][a-z]{1,20}|[A-Z]{2,4})(?:\*\*|__)?\s*:\s+")
+# A state written as the line's label: "DONE: publish the survey", "WIP: the loader".
+# (A status module reading "Done:" alone takes it for a stand-up list's header.)
+_LEADING_STATE = re.compile(
+    r"^\W*((?:done|completed|finished|wip|in\s+progress|blocked|dropped|cancell?ed))"
+    r"\W*?\s*:\**\s+\S",
+    re.IGNORECASE,
+)
 # A line struck through whole (GitHub's ~~strikethrough~~).
 _STRUCK = re.compile(r"\s*~~(?!~)[^~]+~~\s*")
 # A topic asked as a question ("Should we drop Python 3.9? (Dee)"): a decision

@@ -330,6 +330,27 @@ def test_a_subject_over_a_link_a_task_and_a_remark_is_one_topic() -> None:
     ]
 
 
+STATE_LABELS = """# Sorrel sync — 2031-01-05
+
+## Action items
+
+- DONE: publish the survey
+- **WIP**: the config loader
+- Done:
+  - wrote the docs
+"""
+
+
+def test_a_state_written_as_the_lines_label_is_its_status() -> None:
+    items = {i.text: i for i in items_of("s.md", text=STATE_LABELS)}
+    assert (
+        items["DONE: publish the survey"].status,
+        items["DONE: publish the survey"].status_phrase,
+    ) == ("done", "DONE")
+    assert items["**WIP**: the config loader"].status == "open"
+    assert items["wrote the docs"].status == "done"  # "Done:" heading a list, as before
+
+
 def test_task_lists_and_action_items_section(core_sync: list[Item]) -> None:
     tasks = [i for i in core_sync if i.section == ("Action items",)]
     assert [(t.form, t.status, t.status_phrase, t.owners) for t in tasks] == [
