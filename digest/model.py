@@ -31,7 +31,7 @@ SectionMeaning = Literal[
     "other",
 ]
 # How a line is written: a list item, a task box, a table row, an ACTION: paragraph,
-# a stand-up entry under a person, or a heading that names an issue.
+# another paragraph (a decision), a stand-up entry under a person, or a heading.
 ItemForm = Literal["list", "task", "row", "action", "paragraph", "person", "heading"]
 # What a line is (digest.kinds): only actions and topics are followed.
 LineKind = Literal[

@@ -38,6 +38,7 @@ from digest.notes.kinds import (
     ACTION_LABEL,
     Kind,
     classify_line,
+    decided_in_sentence,
     is_speaker_line,
     labelled_decision,
     labelled_next_step,
@@ -230,12 +231,9 @@ def _is_group(node: ListNode) -> bool:
     children = node.children
     # Children that are work of their own: a titled link each ("Fix the cache [#12](…)"),
     # a task box, not a bare link (that is the parent's reference).
-    titled = sum(1 for c in children if _has_own_reference(c) and len(_words(c.text)) >= 3)
-    linked = titled + sum(
-        1
-        for c in children
-        if c.checked is not None and not (_has_own_reference(c) and len(_words(c.text)) >= 3)
-    )
+    own = [_has_own_reference(c) and len(_words(c.text)) >= 3 for c in children]
+    titled = sum(own)
+    linked = sum(1 for c, o in zip(children, own, strict=True) if o or c.checked is not None)
     if (
         linked >= 2
         and linked * 2 >= len(children)
@@ -781,11 +779,12 @@ def _row_kind(ctx: _Context, header: Sequence[str], kinds: dict[str, str], text:
     return classify_line(text, "agenda" if ctx.meaning == "other" else ctx.meaning)
 
 
-def _row_text(header: Sequence[str], kinds: dict[str, str], cells: dict[str, str]) -> str:
+def _row_text(
+    keys: list[str], header: Sequence[str], kinds: dict[str, str], cells: dict[str, str]
+) -> str:
     """What a row says, as its item's text: its key cells, then each note cell named by
     its column ("Draft the guide — Due: Oct 21"). The owner and status cells are read
     into the item's owners and status, not repeated in its title."""
-    keys = [cells.get(h, "").strip() for h in header if kinds[h] == "key"]
     notes = [f"{h}: {cell}" for h in header if kinds[h] == "note" and (cell := cells[h].strip())]
     return " — ".join(v for v in (*keys, *notes) if v)
 
@@ -806,7 +805,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         keys = [cells.get(h, "").strip() for h in key_headers]
         if not any(keys):
             continue
-        text = _row_text(row.header, kinds, cells)
+        text = _row_text(keys, row.header, kinds, cells)
         kind = _row_kind(ctx, row.header, kinds, text)
         status: tuple[Status, str | None] | None = None
         for h in row.header:
@@ -1060,17 +1059,6 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
     return items
 
 
-# A sentence of a topic's minutes that states a decision as its subject made it
-# ("The committee approved the budget.", "Agreed to register in classes 9 and 42."),
-# not a decision mentioned inside what someone said.
-_DECIDED_SENTENCE = re.compile(
-    r"(?:^|[.!]\s+)(?:(?:(?:the\s+)?(?:committee|board|council|maintainers|steering\s+"
-    r"committee|core\s+team|tsc|group|team)|we|everyone)\s+(?:has\s+|have\s+)?"
-    r"(?:agreed|decided|approved|voted|resolved)\b|(?:agreed|decided)\s+(?:to|that|on)\b)",
-    re.IGNORECASE,
-)
-
-
 def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None) -> list[Item]:
     """A paragraph (not a bullet) is an item only when labelled one: "ACTION: …" an
     action, "RESOLUTION: …" / "Decision: …" a decision; the rest is what was said."""
@@ -1081,15 +1069,13 @@ def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None)
         labelled_decision(block.text)
         and ctx.meaning not in ("attendance", "boilerplate")
         and plain_text(block.text.partition(":")[2]).strip(" *_")  # not a bare "Conclusion:"
-    ) or (
-        # In a topic's minutes, a sentence stating what was decided ("The committee
-        # approved the budget.", "Agreed to register in classes 9 and 42.").
-        parent is not None
-        and _DECIDED_SENTENCE.search(plain_text(block.text))
-        and not block.text.rstrip().endswith("?")
     ):
         form = "paragraph"
         kind = Kind("decision", "a paragraph labelled a decision (‘RESOLUTION: …’)")
+    elif parent is not None and decided_in_sentence(block.text):
+        # In a topic's minutes, a sentence stating what was decided.
+        form = "paragraph"
+        kind = Kind("decision", "a sentence of the topic's minutes states a decision made")
     else:
         return []
     return [

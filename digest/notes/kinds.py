@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from digest.model import LineKind
 from digest.notes.sections import SectionMeaning, label_meaning
 from digest.notes.status import find_status
-from digest.notes.text import EMPHASIS, URL, has_url, link_text, plain_text
+from digest.notes.text import CHAT_LINE, EMPHASIS, URL, has_url, link_text, plain_text
 
 __all__ = [
     "ACTION_LABEL",
@@ -37,6 +37,7 @@ __all__ = [
     "Kind",
     "action_verb",
     "classify_line",
+    "decided_in_sentence",
     "explicit_action",
     "is_placeholder",
     "is_speaker_line",
@@ -101,7 +102,7 @@ _AWAY = re.compile(
 _SPEAKER = re.compile(
     r"^\s*(?:(?:\*\*|__)?(?:[A-Z][\w'.-]{0,30}(?:\s[A-Z][\w'.-]{0,30})?|[A-Z]{2,4}(?:/[A-Z]{2,4})*"
     r"|@\s?[\w.-]+)(?:\*\*|__)?\s*(?::|,|\s[-–—]\s)\s*\S"
-    r"|<[\w.'|-]{1,30}>\s+\S)"  # a chat log's "<ana> we have two proposals"
+    rf"|{CHAT_LINE})"  # a chat log's "<ana> we have two proposals"
 )
 # "[name=Tim] merch?", "[luca] Slack channel": who brings a topic, in HackMD's and
 # GitHub's ways of writing it (a speaker's "Tim:" is speech, not this).
@@ -177,20 +178,30 @@ _NARRATION = re.compile(
 )
 # "Rafael, related to the initiative …", "Matteo, could we …", a chat log's "<ana> I think …":
 # speech, not a title.
-_SPOKEN = re.compile(r"^\s*(?:[A-Z][a-z][\w'.-]{1,20},\s+[a-z]|<[\w.'|-]{1,30}>\s+\S)")
+_SPOKEN = re.compile(rf"^\s*(?:[A-Z][a-z][\w'.-]{{1,20}},\s+[a-z]|{CHAT_LINE})")
 # "Decision: …", "**Resolved**: …": a label saying the line is a decision made.
 _DECISION_LABEL = (
     r"^\s*(?:\*\*|__)?(?:decision|decided|resolution|resolved|conclusion|consensus|agreed|"
     r"agreement|outcome|result|vote|voted)(?:\*\*|__)?\s*(?::|(?:\*\*|__)\s*:)"
 )
 _LABELLED_DECISION = re.compile(_DECISION_LABEL, re.I)
+# Who decides, and how it is said: "the committee approved", "we have agreed"; minutes
+# also leave out who: "Agreed to register in classes 9 and 42", "Decided that …".
+_BODIES = r"committee|board|council|maintainers|steering\s+committee|core\s+team"
+_DECIDED = r"\s+(?:have\s+|has\s+)?(?:agreed|decided|approved|voted|resolved)\b"
+_WHO_LEFT_OUT = r"(?:agreed|decided)\s+(?:to|that|on)\b"
 _STATED_DECISION = re.compile(
-    _DECISION_LABEL + r"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group|(?:the\s+)?"
-    r"(?:committee|board|council|maintainers|steering\s+committee|core\s+team))\s+"
-    r"(?:have\s+|has\s+)?(?:agreed|decided|approved|voted|resolved)\b(?!\s*\?)"
-    # Minutes leave out who: "Agreed to register in classes 9 and 42", "Decided that …".
-    r"|^\s*(?:\*\*|__)?(?:agreed|decided)\s+(?:to|that|on)\b"
+    _DECISION_LABEL + rf"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group|(?:the\s+)?"
+    rf"(?:{_BODIES})){_DECIDED}(?!\s*\?)"
+    rf"|^\s*(?:\*\*|__)?{_WHO_LEFT_OUT}"
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
+    re.I,
+)
+# The same, opening a sentence of a paragraph: a decision its subject made, not one
+# mentioned inside what someone said ("asked whether we agreed on the classes").
+_DECIDED_SENTENCE = re.compile(
+    rf"(?:^|[.!]\s+)(?:(?:(?:the\s+)?(?:{_BODIES}|tsc|group|team)|we|everyone){_DECIDED}"
+    rf"|{_WHO_LEFT_OUT})",
     re.I,
 )
 _PLACEHOLDER_TEXT = """nope null none nil n/a na n.a. nothing - -- --- ... … tbd tba x ? ?? no
@@ -270,6 +281,13 @@ def is_speaker_line(text: str) -> bool:
 def labelled_decision(text: str) -> bool:
     """A line labelled a decision made ("Decision: …", "**Outcome**: …"), not asked."""
     return _LABELLED_DECISION.match(plain(text)) is not None and not text.rstrip().endswith("?")
+
+
+def decided_in_sentence(text: str) -> bool:
+    """A sentence of `text` states a decision as its subject made it ("The committee
+    approved the budget.", "Agreed to register in classes 9 and 42."); not a question."""
+    bare = plain_text(text)
+    return _DECIDED_SENTENCE.search(bare) is not None and not text.rstrip().endswith("?")
 
 
 def stated_decision(text: str) -> bool:

@@ -40,7 +40,7 @@ from digest.model import (
     TableRow,
 )
 from digest.notes.sections import label_meaning
-from digest.notes.text import plain_text
+from digest.notes.text import CHAT_LINE, plain_text
 from digest.periods import Period
 
 __all__ = [
@@ -472,10 +472,10 @@ _BOX_LINE = re.compile(r"^\s*\[( |x|X)\]\s+\S")
 # Speakers' "Ana: …" lines are not cut: a transcript kept as one paragraph reads as
 # the minutes it is.
 _STATEMENT_START = re.compile(
-    r"^\s*(?:<[\w.'|-]{1,30}>\s+\S|(?:\[(?:new|pending|done)\]\s*)?(?:\*\*|__)?"
+    rf"^\s*(?:{CHAT_LINE}|(?:\[(?:new|pending|done)\]\s*)?(?:\*\*|__)?"
     r"(?:action(?:\s+(?:items?|points?))?|ai|todo|resolution|resolved|decision|decided|agreed)"
     r"(?:\s*[(\[][^()\[\]\n]{1,40}[)\]])?(?:\*\*|__)?\s*:)",
-    re.IGNORECASE | re.MULTILINE,
+    re.IGNORECASE,
 )
 
 

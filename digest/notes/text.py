@@ -19,6 +19,11 @@ CODE = re.compile(r"`[^`]*`")
 EMPHASIS = re.compile(r"[*_`~]+")
 
 
+# Zulip's mentions, as notes kept beside a Zulip stream write them (Rust's teams).
+ZULIP_MENTION = re.compile(r"@_?\*\*([^*\n|]{1,40}?)(?:\|\d+)?\*\*")
+# A line of a chat log, who said it in angle brackets: "<ana> we have two proposals".
+CHAT_LINE = r"<[\w.'|-]{1,30}>\s+\S"
+
 # Most lines have no link, URL, code span or emphasis: each substitution below is
 # skipped where a string its pattern needs is absent (same result, a fraction of the
 # time of a substitution that finds nothing).
@@ -30,10 +35,6 @@ def link_text(text: str) -> str:
     if "](" in text:
         text = MD_LINK.sub(r"\1", text)
     return ZULIP_MENTION.sub(r"@\1", text) if "@" in text and "**" in text else text
-
-
-# Zulip's mentions, as notes kept beside a Zulip stream write them (Rust's teams).
-ZULIP_MENTION = re.compile(r"@_?\*\*([^*\n|]{1,40}?)(?:\|\d+)?\*\*")
 
 
 def has_url(text: str) -> bool:
