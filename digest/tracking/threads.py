@@ -99,6 +99,9 @@ FOLLOW_UP_SLACK = 15  # points below `similarity` accepted for items under such 
 # share the item's most distinctive word ("ia32 emulation done" after "ia32 support")
 # and this much of one text's word weight is in the other.
 FOLLOW_UP_OVERLAP = 40.0
+# An action and its restatement in the meeting's summary of actions: the share of
+# each one's words (by weight) the other holds, at least.
+RESTATED_OVERLAP = 60.0
 # Words an item must share with a detail line of a thread to join it by that line,
 # unless the line holds most of the item (see _proposals).
 DETAIL_SHARED_WORDS = 3
@@ -441,6 +444,7 @@ class SeriesTracker:
         # An action list's carry-over of an action reviewed above goes where the review
         # goes (below), so the two never compete for the same thread.
         follows_review = _follows_review(batch, texts, vocabulary)
+        restated = _restated_actions(batch, texts, vocabulary, tracking)
         capped = False
         for pos, item in enumerate(batch):
             if pos in follows_review:
@@ -514,6 +518,11 @@ class SeriesTracker:
                 review_pos, join = follows_review[pos]
                 index = thread_at[review_pos]
                 state = building[index]
+            elif pos in restated and (
+                (partner := restated[pos][0]) in placed or partner in thread_at
+            ):
+                index = placed[partner][0] if partner in placed else thread_at[partner]
+                state, join = building[index], restated[pos][1]
             else:
                 index, join = self.count, Join(item.key, "first", _first_detail(item), 100.0)
                 self.count += 1
@@ -608,6 +617,62 @@ def _follows_review(
             # the next table), never by words shared with another row of its owner.
             reviewed[pos] = (set(item.owners), texts[item.key])
     return out
+
+
+def _restated_actions(
+    batch: Sequence[Item],
+    texts: Mapping[str, TopicText],
+    vocabulary: Vocabulary,
+    tracking: TrackingConfig,
+) -> dict[int, tuple[int, Join]]:
+    """Minutes that say an action where it came up ("AI: @bochen to write the test
+    plan") and again in their summary of actions (a table row "Write the test plan for
+    KEP-212 | Bo"): one action. Both ways, position -> (its restatement's position, the
+    join): whichever of the two already continues a thread takes the other along."""
+    out: dict[int, tuple[int, Join]] = {}
+    # Said in this meeting: not an earlier action it reviews ("Previously: [x] RM:
+    # invite Teddy"), which its new actions may follow up in the same words.
+    said = [
+        p
+        for p, i in enumerate(batch)
+        if i.kind == "action" and not _in_summary(i) and not is_follow_up(i)
+    ]
+    for pos, item in enumerate(batch):
+        if item.kind != "action" or not _in_summary(item) or is_follow_up(item):
+            continue
+        text = texts[item.key]
+        scored = [
+            (vocabulary.similarity(text, other), p)
+            for p in said
+            if p not in out
+            and _owners_agree(item.owners, batch[p].owners)
+            # Each says nearly all the other does: not a new step of the same work.
+            and min(
+                vocabulary.covered(text, other := texts[batch[p].key]),
+                vocabulary.covered(other, text),
+            )
+            >= RESTATED_OVERLAP
+        ]
+        score, found = max(scored, default=(0.0, -1))
+        if found < 0 or score < tracking.similarity:
+            continue
+        why = f"the same action, restated in this meeting's summary: similarity {score:.0f}"
+        out[pos] = (found, Join(item.key, "text", why, score))
+        out[found] = (pos, Join(batch[found].key, "text", why, score))
+    return out
+
+
+def _in_summary(item: Item) -> bool:
+    """A row of an action table, or an entry of a list of actions."""
+    return item.form == "row" or item.meaning in ("actions", "next")
+
+
+def _owners_agree(a: Sequence[str], b: Sequence[str]) -> bool:
+    """Whether two mentions can be the same person's: one names nobody, they share a
+    name, or one is how the other starts ("bo" and the handle "bochen")."""
+    if not a or not b or set(a) & set(b):
+        return True
+    return any(x.startswith(y) or y.startswith(x) for x in a for y in b if min(len(x), len(y)) >= 2)
 
 
 def _carried_over(

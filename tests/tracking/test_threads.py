@@ -408,3 +408,56 @@ def test_a_detail_line_claims_an_item_only_by_more_than_a_couple_of_words() -> N
     assert len(thread_of(threads, creds).items) == 1
     assert thread_of(threads, workshop) is thread_of(threads, broad)
     assert "detail line" in thread_of(threads, broad).joins[1].detail
+
+
+def test_an_action_and_its_restatement_in_the_summary_are_one_thread() -> None:
+    """Minutes that say an action where it came up and again in their action table
+    (other words, the owner's handle or name) follow one action."""
+    said = item(
+        "2031-09-08", "AI: @bochen to write the e2e test plan", 12, kind="action", owners=["bochen"]
+    )
+    row = item(
+        "2031-09-08",
+        "Write the e2e test plan for the snapshots — Due: 2031-09-22",
+        30,
+        kind="action",
+        form="row",
+        meaning="actions",
+        section=("Action items",),
+        row_key="write the e2e test plan for the snapshots",
+        owners=["bo"],
+    )
+    other = item(
+        "2031-09-08",
+        "Write the release notes",
+        31,
+        kind="action",
+        form="row",
+        meaning="actions",
+        section=("Action items",),
+        row_key="write the release notes",
+    )
+    threads = build_threads([said, row, other], TRACKING)
+    assert thread_of(threads, row) is thread_of(threads, said)
+    assert thread_of(threads, other) is not thread_of(threads, said)
+
+    # The next step of an action done in the meeting is another action.
+    done = item(
+        "2031-09-08",
+        "RM: invite Teddy to the learning team (will need to schedule a meeting)",
+        5,
+        kind="action",
+        owners=["rm"],
+        status="done",
+    )
+    next_step = item(
+        "2031-09-08",
+        "RM: schedule a meeting with Teddy",
+        30,
+        kind="action",
+        meaning="actions",
+        section=("Action items",),
+        owners=["rm"],
+    )
+    threads = build_threads([done, next_step], TRACKING)
+    assert thread_of(threads, next_step) is not thread_of(threads, done)
