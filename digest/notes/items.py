@@ -144,6 +144,10 @@ _ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links",
     "next steps",
 }
 _ROW_STATUS_HEADERS = {"status", "state", "progress"}
+# A column numbering the rows ("#", "No.", "ID"): "2", "A-12", "D1)" there is a label,
+# not what the row says; renumbered from one meeting to the next, it is no key either.
+_ROW_ID_HEADERS = {"#", "no", "no.", "nr", "nr.", "n°", "№", "id", "num", "number"}
+_ROW_ID = re.compile(r"[A-Za-z]{0,3}[-_]?\d{1,4}[.)]?")
 
 _PARENS = re.compile(r"\([^()]*\)")
 _NOT_HEADING_CHAR = re.compile(r"[^\w\s/&+'-]")
@@ -208,6 +212,15 @@ def _has_own_reference(node: ListNode) -> bool:
     return bool(_LINK_OR_URL.search(node.text) or _REF.search(node.text))
 
 
+def _titled_work(node: ListNode) -> bool:
+    """A piece of work with its own link: "Fix the cache [#12](…)", "#12 mount race".
+    Not references under a label ("Issues opened: #12, #13"): news of the subject above."""
+    if not _has_own_reference(node) or len(_words(node.text)) < 3:
+        return False
+    return _REFS_UNDER_LABEL.match(plain_text(node.text, urls=False)) is None
+
+
+_REFS_UNDER_LABEL = re.compile(r"^[^:#]{1,40}:\s*(?:[\w./-]*#\d+(?:\s*(?:[,;&]|and)\s*|\s*$)){2,}$")
 _HEADER_END = re.compile(r":\W*$")
 
 
@@ -231,7 +244,7 @@ def _is_group(node: ListNode) -> bool:
     children = node.children
     # Children that are work of their own: a titled link each ("Fix the cache [#12](…)"),
     # a task box, not a bare link (that is the parent's reference).
-    own = [_has_own_reference(c) and len(_words(c.text)) >= 3 for c in children]
+    own = [_titled_work(c) for c in children]
     titled = sum(own)
     linked = sum(1 for c, o in zip(children, own, strict=True) if o or c.checked is not None)
     if (
@@ -747,6 +760,8 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
 
 @functools.lru_cache(maxsize=1024)
 def _header_kind(name: str) -> str:
+    if plain_text(name).strip().lower() in _ROW_ID_HEADERS:
+        return "id"
     low = _norm_heading(name)
     first = low.split()[0] if low.split() else ""
     if low in _ROW_STATUS_HEADERS or first in _ROW_STATUS_HEADERS:
@@ -780,21 +795,40 @@ def _row_kind(ctx: _Context, header: Sequence[str], kinds: dict[str, str], text:
 
 
 def _row_text(
-    keys: list[str], header: Sequence[str], kinds: dict[str, str], cells: dict[str, str]
+    keys: list[str],
+    header: Sequence[str],
+    kinds: dict[str, str],
+    cells: dict[str, str],
+    tracking: TrackingConfig,
 ) -> str:
     """What a row says, as its item's text: its key cells, then each note cell named by
     its column ("Draft the guide — Due: Oct 21"). The owner and status cells are read
-    into the item's owners and status, not repeated in its title."""
-    notes = [f"{h}: {cell}" for h in header if kinds[h] == "note" and (cell := cells[h].strip())]
+    into the item's owners and status, not repeated in its title; nor is a note cell
+    holding only a state ("Due: Done")."""
+    notes = [
+        f"{h}: {cell}"
+        for h in header
+        if kinds[h] == "note" and (cell := cells[h].strip()) and not _is_state(cell, tracking)
+    ]
     return " — ".join(v for v in (*keys, *notes) if v)
+
+
+def _is_state(cell: str, tracking: TrackingConfig) -> bool:
+    """A cell that is only a state: "Done", "✅", "in review"."""
+    found = find_status(cell, tracking)
+    return found is not None and len(_words(found[1])) >= len(_words(cell))
 
 
 def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
     carried: dict[str, str] = {}
     for row in rows:
         kinds = {h: _header_kind(h) for h in row.header}
-        key_headers = [h for h in row.header if kinds[h] == "key"]
         cells = dict(row.cells)
+        for h in row.header:
+            if kinds[h] == "id":
+                # "#1412" or a link in a "#" column names an issue: a key like any other.
+                kinds[h] = "label" if _ROW_ID.fullmatch(plain_text(cells[h]).strip()) else "key"
+        key_headers = [h for h in row.header if kinds[h] == "key"]
         # An empty first key cell repeats the row above ("|      | Streamlining … |").
         if key_headers:
             first = key_headers[0]
@@ -805,7 +839,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         keys = [cells.get(h, "").strip() for h in key_headers]
         if not any(keys):
             continue
-        text = _row_text(keys, row.header, kinds, cells)
+        text = _row_text(keys, row.header, kinds, cells, ctx.tracking)
         kind = _row_kind(ctx, row.header, kinds, text)
         status: tuple[Status, str | None] | None = None
         for h in row.header:
@@ -815,7 +849,14 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
                 status = (found[0], cell) if found else ("unknown", cell)
                 break
         if status is None:
-            found = find_status(text, ctx.tracking)
+            # No status column: a state written in another cell ("Due: Done"), else
+            # one the row's words say.
+            stated = (
+                cell
+                for h in row.header
+                if kinds[h] == "note" and _is_state(cell := cells[h], ctx.tracking)
+            )
+            found = find_status(next(stated, text), ctx.tracking)
             status = found if found else ("unknown", None)
         owners: list[str] = []
         for h in row.header:

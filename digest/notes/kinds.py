@@ -67,8 +67,9 @@ _LEADING_OWNER = re.compile(
 # "[NEW] ACTION: …", "[DONE] ACTION: …": a minute-taker's summary of actions tags
 # each with its state (W3C's scribe tools do).
 ACTION_STATE_TAG = r"(?:\[(?:new|done|pending|open|closed|continued|dropped)\]\s*)?"
+# "~~AI: write the plan~~ done": an action struck through when it was done.
 _EXPLICIT_ACTION = re.compile(
-    rf"^\s*{ACTION_STATE_TAG}(?:\*\*|__)?"
+    rf"^\s*{ACTION_STATE_TAG}(?:~~)?(?:\*\*|__)?"
     r"\[?(?:action(?:\s+(?:items?|points?))?|ai|todo|to-do|to do)\]?(?:\*\*|__)?"
     r"\s*(?:[:\-–—]|(?:\*\*|__)\s*:)\s*",
     re.I,
@@ -179,10 +180,12 @@ _NARRATION = re.compile(
 # "Rafael, related to the initiative …", "Matteo, could we …", a chat log's "<ana> I think …":
 # speech, not a title.
 _SPOKEN = re.compile(rf"^\s*(?:[A-Z][a-z][\w'.-]{{1,20}},\s+[a-z]|{CHAT_LINE})")
-# "Decision: …", "**Resolved**: …": a label saying the line is a decision made.
+# "Decision: …", "**Resolved**: …", "Conclusion on the release notes: …": a label
+# saying the line is a decision made.
 _DECISION_LABEL = (
-    r"^\s*(?:\*\*|__)?(?:decision|decided|resolution|resolved|conclusion|consensus|agreed|"
-    r"agreement|outcome|result|vote|voted)(?:\*\*|__)?\s*(?::|(?:\*\*|__)\s*:)"
+    r"^\s*(?:\*\*|__)?(?:decided|resolved|agreed|vote|voted|(?:decision|resolution|conclusion|"
+    r"consensus|agreement|outcome|result)(?:\s+(?:on|about|for|regarding)\s+[^:*_\n]{1,40}?)?)"
+    r"(?:\*\*|__)?\s*(?::|(?:\*\*|__)\s*:)"
 )
 _LABELLED_DECISION = re.compile(_DECISION_LABEL, re.I)
 # Who decides, and how it is said: "the committee approved", "we have agreed"; minutes
@@ -466,7 +469,7 @@ _LISTS: dict[str, str] = {
 
 # "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
 ACTION_LABEL = re.compile(
-    rf"^\s*(?i:{ACTION_STATE_TAG})(?:\*\*|__)?"
+    rf"^\s*(?i:{ACTION_STATE_TAG})(?:~~)?(?:\*\*|__)?"
     r"(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?i:\s+(?:items?|points?))?\s*"
     r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
 )

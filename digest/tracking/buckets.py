@@ -42,7 +42,7 @@ from rapidfuzz import fuzz, process
 
 from digest.config.schema import TrackingConfig
 from digest.model import Digest, Entry, Item, Meeting, MeetingRef, SourceLink, Status, Thread
-from digest.notes.kinds import ACTION_LABEL, NEXT_STEP_LABEL
+from digest.notes.kinds import ACTION_LABEL, NEXT_STEP_LABEL, labelled_decision
 from digest.notes.sections import heading_meaning, section_meaning
 from digest.notes.text import plain_text, without_time_box
 from digest.periods import Period
@@ -492,18 +492,45 @@ GROUPING_WORDS = 6  # a label at most this long ("Recently adopted sub-projects:
 GROUPED_WORDS = 12  # each thing it groups at most this long (a name, a link)
 
 
-def _grouped(item: Item) -> list[str]:
+def _grouped(item: Item) -> tuple[list[str], bool]:
     """What a grouping label ("Recently adopted sub-projects:") lists under it; none
-    for a sentence ending in a colon, whose sub-bullets are its discussion."""
+    for a sentence ending in a colon, whose sub-bullets are its discussion. A decision
+    labelled so is not whole without the list its sentence runs on into ("Conclusion:
+    accept both of" over two proposals; "Decision: we will publish:" over what). With
+    whether more are left out."""
     label = item.text.rstrip()
-    if not label.endswith(":") or not item.children:
-        return []
-    if len(plain_text(label).split()) > GROUPING_WORDS:
-        return []
-    shown = [c.strip() for c in item.children[:GROUPED_SHOWN]]
+    listed = item.children
+    direct = [c for c in item.children if not c.startswith(" ")]  # not their details
+    if labelled_decision(label) and (label.endswith(":") or _runs_on(label, direct)):
+        listed = direct
+    elif not label.endswith(":") or len(plain_text(label).split()) > GROUPING_WORDS:
+        return [], False
+    shown = [c.strip() for c in listed[:GROUPED_SHOWN]]
     if any(len(plain_text(c).split()) > GROUPED_WORDS for c in shown):
-        return []
-    return shown
+        return [], False
+    return shown, len(listed) > len(shown)
+
+
+def _runs_on(text: str, children: Sequence[str]) -> bool:
+    """Whether a sentence goes on in the list under it: it stops on a word that needs
+    more ("accept both of"), or it has no full stop and each entry continues it in
+    lower case ("we will publish" over "- the deprecation notice")."""
+    if _RUNS_ON.search(text):
+        return True
+    bare = plain_text(text).rstrip()
+    return (
+        bool(children)
+        and not bare.endswith((".", "!", "?", ")"))
+        and all(plain_text(c).strip()[:1].islower() for c in children)
+    )
+
+
+# A sentence cut off where its list starts: "accept both of", "the changes are".
+_RUNS_ON = re.compile(
+    r"\b(?:of|the|both|either|these|following|to|for|with|and|or|are|is|include|"
+    r"includes|including|between|like)\W*$",
+    re.I,
+)
 
 
 def entry_title(text: str) -> str:
@@ -515,20 +542,22 @@ def entry_title(text: str) -> str:
     label = ACTION_LABEL.match(title) or NEXT_STEP_LABEL.match(title)
     if label is None:
         return title
-    rest = title[label.end() :]
+    rest = title[label.end() :].strip()
     for mark in ("**", "__"):
         # "**ACTION: send the outline**": the bold the label opened closes in the rest.
         if title[: label.end()].count(mark) % 2:
             rest = rest.replace(mark, "", 1)
+    if rest and title[: label.end()].count("~~") % 2:
+        rest = "~~" + rest  # "~~AI: write the plan~~ done": still struck through
     return rest.strip() or title
 
 
 def _item_entry(item: Item, link: Callable[[Item], SourceLink]) -> Entry:
     title = without_time_box(item.text)
-    if grouped := _grouped(item):
+    grouped, more = _grouped(item)
+    if grouped:
         # "Recently adopted sub-projects:" says nothing without what it groups.
-        more = "; …" if len(item.children) > GROUPED_SHOWN else ""
-        title = f"{title.rstrip()} {'; '.join(grouped)}{more}"
+        title = f"{title.rstrip()} {'; '.join(grouped)}{'; …' if more else ''}"
     return Entry(
         title=title,
         status=item.status,

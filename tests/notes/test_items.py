@@ -132,6 +132,66 @@ def test_a_rows_title_is_what_it_says_not_who_or_its_status() -> None:
     assert venue.owners == draft.owners == []  # "TBD", "All": nobody in particular
 
 
+NUMBERED_TABLE = """# Quince sync — 2031-05-18
+
+## Action items
+
+| # | Action | Owner | Due |
+| --- | --- | --- | --- |
+| 1 | Write the upgrade guide | Ana | Done |
+| A-12 | Rotate the signing key | Bo | in review |
+| #57 | Flaky upload test | Cleo | June 1 |
+"""
+
+
+def test_a_rows_number_is_no_part_of_its_title_and_a_due_cell_may_hold_its_state() -> None:
+    """ "#", "No.", "ID" columns number the rows (and are renumbered from one meeting to
+    the next): not the title, not the key. An issue in that column is. A due cell
+    saying "Done" is the row's state, not a date."""
+    guide, key, flaky = [i for i in items_of("q.md", text=NUMBERED_TABLE) if i.form == "row"]
+    assert (guide.text, guide.row_key, guide.status) == (
+        "Write the upgrade guide",
+        "write the upgrade guide",
+        "done",
+    )
+    assert (key.text, key.status, key.status_phrase) == (
+        "Rotate the signing key",
+        "open",
+        "in review",
+    )
+    assert flaky.text == "#57 — Flaky upload test — Due: June 1"
+
+
+STATUS_TABLE_REPEATS_THE_MINUTES = """# Quince sync — 2031-05-04
+
+## Agenda
+
+- [Bo] Test plan for the importer
+  - ~~AI: @bochen to write the e2e test plan~~ done
+- [Ana] Release notes
+  - Conclusion on the release notes: we will publish
+    - the deprecation notice
+    - the beta announcement
+  - Consensus: ship on Tuesday
+- [Cleo] Flaky upload tests
+  - Issues opened: #12, #13, #14
+  - Two of the three fixed; #14 still open
+"""
+
+
+def test_minutes_written_in_a_sig_meetings_shape() -> None:
+    """A struck-through action with its state after it is a done action; a decision's
+    label may name its subject ("Conclusion on the release notes:"); references listed
+    under a label report on the topic above."""
+    items = {i.text: i for i in items_of("q.md", text=STATUS_TABLE_REPEATS_THE_MINUTES)}
+    plan = items["~~AI: @bochen to write the e2e test plan~~ done"]
+    assert (plan.kind, plan.status, plan.owners) == ("action", "done", ["bochen"])
+    assert items["Conclusion on the release notes: we will publish"].kind == "decision"
+    flaky = items["[Cleo] Flaky upload tests"]
+    assert flaky.kind == "topic" and flaky.status == "open"
+    assert not any(t.startswith(("Issues opened", "Two of the three")) for t in items)
+
+
 SCRIBED_MINUTES = """# Wren WG teleconference — 2031-06-09
 
 Present: Ana, Bo, Cleo

@@ -737,6 +737,7 @@ def test_a_new_action_row_of_the_same_owner_is_not_the_reviewed_one() -> None:
         ("**ACTION: sign up here:** #187", "sign up here: #187"),
         ("**ACTION:** send it", "send it"),
         ("**Next steps:** @bo to bisect #441", "@bo to bisect #441"),
+        ("~~AI: @bo to write the plan~~ done", "~~@bo to write the plan~~ done"),  # still struck
         ("Beta status (10 min)", "Beta status"),  # the agenda's time box
         ("ACTION:", "ACTION:"),  # nothing but the label: kept as written
         ("Actions we took on the CI", "Actions we took on the CI"),
@@ -744,3 +745,52 @@ def test_a_new_action_row_of_the_same_owner_is_not_the_reviewed_one() -> None:
 )
 def test_an_entry_is_titled_by_its_words_not_its_label(text: str, title: str) -> None:
     assert entry_title(text) == title
+
+
+SIG_MEETING_SEPTEMBER = """# SIG Storage meeting — 2031-09-08
+
+## Agenda
+
+- [Ana] Volume snapshots to beta
+  - AI: @bochen to write the e2e test plan
+- [Dev] Onboarding
+  - Conclusion: we will publish
+    - the contributor guide
+    - the reviewer ladder
+  - Decision: keep the weekly slot.
+    - Ana: works for me
+
+## Action items
+
+| # | Action | Owner | Due |
+|---|--------|-------|-----|
+| 1 | Write the e2e test plan for the snapshots | Bo | 2031-09-22 |
+"""
+
+SIG_MEETING_LATER = """# SIG Storage meeting — 2031-09-22
+
+## Agenda
+
+- [Bo] Snapshot test plan
+  - ~~AI: @bochen to write the e2e test plan~~ done
+"""
+
+
+def test_an_action_restated_in_the_meetings_summary_table_is_one_action() -> None:
+    """The minutes' "AI: @bochen to …" and the action table's row for it are the same
+    action: done when the minutes strike it through, never left pending by the row."""
+    notes = {"2031-09-08.md": SIG_MEETING_SEPTEMBER, "2031-09-22.md": SIG_MEETING_LATER}
+    september = notes_digest("2031-09", notes)
+    assert bucket_of(september, "e2e test plan") == ["resolved"]
+    october = notes_digest(
+        "2031-10", {**notes, "2031-10-06.md": SIG_MEETING_LATER.replace("2031-09-22", "2031-10-06")}
+    )
+    assert bucket_of(october, "e2e test plan") == []
+
+
+def test_a_decision_shows_the_list_its_sentence_runs_on_into() -> None:
+    september = notes_digest("2031-09", {"2031-09-08.md": SIG_MEETING_SEPTEMBER})
+    assert titles(september.highlights) == [
+        "Conclusion: we will publish the contributor guide; the reviewer ladder",
+        "Decision: keep the weekly slot.",  # a whole sentence: its replies stay out
+    ]
