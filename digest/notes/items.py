@@ -56,7 +56,7 @@ from digest.notes.sections import (
     section_meaning,
 )
 from digest.notes.status import ANSWERS, find_outcome, find_status
-from digest.notes.text import plain_text
+from digest.notes.text import plain_text, without_time_box
 
 __all__ = [
     "READING_VERSION",
@@ -343,7 +343,8 @@ class _Context:
     agenda_listed: bool = False  # the meeting lists its topics under an agenda heading
 
     def owners(self, text: str) -> list[str]:
-        found = find_owners(text, not_people=self.not_people)
+        # "(Bo, 10 min)" names who brings it, as "(Bo)" does.
+        found = find_owners(without_time_box(text), not_people=self.not_people)
         if not found and self.present and text[:1].islower():
             # "kestrel to draft the policy": a lower-case nick, as chat meetings write
             # them, names its owner when it is on the meeting's attendance list.
@@ -895,6 +896,8 @@ def _own_work(ctx: _Context, node: ListNode, heading: Item) -> bool:
     link ("Faster importer [#12](…)") or a label and a link ("Workers: <…/pull/20876>"),
     not what someone said about it."""
     named = set(ctx.refs(heading.text, head=True))
+    if not named:
+        return False  # under "### Plugin API freeze", "Two proposals, #210 and #214" is minutes
     own = [r for r in ctx.refs(node.text, head=True) if r not in named]
     if not own:
         return False
@@ -928,6 +931,8 @@ _SENTENCE = re.compile(r"\w\W*\s\S+[.!?]\)?$")
 # "### 2. Deprecate the old loader", "### 3) Docs": an entry of a numbered agenda.
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
 _ORDINAL = re.compile(r"^\s*\d{1,2}[.)]\s+(?=\S)")
+# "### Topic: CI runners", "### Agenda item 3: Docs", "### Item: …": labelled an entry.
+_TOPIC_LABEL = re.compile(r"^\s*(?:topic|(?:agenda\s+)?item)(?:\s+\d{1,2})?\s*:\s*(?=\S)", re.I)
 # "@kira will look at it", "Ana to take this to the board": an action whose object
 # is the topic above, its next step (its owner is the topic's), not work of its own.
 _ON_THE_TOPIC = re.compile(
@@ -952,6 +957,8 @@ def _heading_item(
     # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is little
     # more than a list's name ("### 3. Announcements").
     numbered = _NUMBERED.match(heading) is not None and label_meaning(heading) is None
+    # "### Topic: CI runners (Bo, 10 min)": the heading says it is a topic.
+    numbered = numbered or _TOPIC_LABEL.match(heading) is not None
     topic_heading = (
         not names_issue
         and not ctx.repo
@@ -1004,7 +1011,7 @@ def _heading_item(
         "topic",
         "a heading that names an issue: its bullets are its minutes"
         if names_issue
-        else "a numbered topic heading: its bullets and paragraphs are its minutes"
+        else "a numbered or labelled topic heading: its bullets and paragraphs are its minutes"
         if numbered
         else "a topic heading: its bullets and paragraphs are its minutes",
     )
@@ -1012,12 +1019,23 @@ def _heading_item(
         ctx,
         form="heading",
         kind=kind,
-        text=_ORDINAL.sub("", heading),  # "2. Docs migration": the number is the agenda's
+        # "2. Docs migration", "Topic: Docs migration": the number and label are the agenda's
+        text=_TOPIC_LABEL.sub("", _ORDINAL.sub("", heading)),
         children=minutes,
         line=line,
         end_line=end,
-        owners=[],
+        owners=_presenter(ctx, heading),
     )
+
+
+_TRAILING_NAME = re.compile(r"\([^()]{1,60}\)\s*$")
+
+
+def _presenter(ctx: _Context, heading: str) -> list[str]:
+    """Who brings a topic heading, named last: "### Release 2.0 (Ana, 10 min)". Not a
+    name elsewhere in it: a title starts with a subject ("WG: …", "Motion to …")."""
+    named = _TRAILING_NAME.search(without_time_box(heading))
+    return ctx.owners(named.group(0)) if named else []
 
 
 def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") -> list[Item]:
@@ -1053,8 +1071,11 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             # them are items, and pieces of work of their own ("Workers: <…/pull/20876>"
             # under a tracking issue's heading), tied to it.
             for node in (b for b in section.blocks if isinstance(b, ListNode)):
-                if _ON_THE_TOPIC.search(node.text):
-                    continue  # "@kira will look at it": the topic's next step, not an item
+                decided = stated_decision(node.text) and not node.text.rstrip().endswith("?")
+                if _ON_THE_TOPIC.search(node.text) and not decided:
+                    # "@kira will look at it": the topic's next step, not an item ("Agreed
+                    # to try it for a month" is a decision)
+                    continue
                 if (
                     ACTION_LABEL.match(node.text)
                     or owner_to_verb(node.text)
@@ -1064,10 +1085,10 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     items.append(
                         _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
                     )
-                elif stated_decision(node.text) and not node.text.rstrip().endswith("?"):
-                    decided = Kind("decision", "a decision in the minutes of the topic above")
+                elif decided:
+                    decision = Kind("decision", "a decision in the minutes of the topic above")
                     items.append(
-                        _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=decided)
+                        _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=decision)
                     )
                 elif _own_work(ctx, node, heading):
                     work = Kind("topic", "work of its own (its own issue) under an issue's heading")

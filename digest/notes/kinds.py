@@ -193,10 +193,11 @@ _LABELLED_DECISION = re.compile(_DECISION_LABEL, re.I)
 _BODIES = r"committee|board|council|maintainers|steering\s+committee|core\s+team"
 _DECIDED = r"\s+(?:have\s+|has\s+)?(?:agreed|decided|approved|voted|resolved)\b"
 _WHO_LEFT_OUT = r"(?:agreed|decided)\s+(?:to|that|on)\b"
+_MARK = r"[^\x00-\x7f\w\s]{1,2}"  # "✅ Agreed to …": a tick or an emoji before it
 _STATED_DECISION = re.compile(
     _DECISION_LABEL + rf"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group|(?:the\s+)?"
     rf"(?:{_BODIES})){_DECIDED}(?!\s*\?)"
-    rf"|^\s*(?:\*\*|__)?{_WHO_LEFT_OUT}"
+    rf"|^\s*(?:{_MARK}\s*)?(?:\*\*|__)?{_WHO_LEFT_OUT}"
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
     re.I,
 )

@@ -74,6 +74,20 @@ _TIME_BOX = re.compile(
 )
 
 
+# "(Bo, 10 min)", "(10 mins, @ana)": who brings the topic, and its time.
+_TIME_WITH_NAME = re.compile(
+    r"\(\s*(?:(?P<before>[^(),\d][^(),]{0,40}?)\s*,\s*)?~?\d{1,3}\s*"
+    r"(?:m|mins?|minutes|h|hrs?|hours?)\.?(?:\s*,\s*(?P<after>[^(),]{1,40}?))?\s*\)",
+    re.I,
+)
+
+
 def without_time_box(text: str) -> str:
-    """The title without the agenda's time box: "Beta status (10 min)" -> "Beta status"."""
+    """The title without the agenda's time box: "Beta status (10 min)" -> "Beta status",
+    "Beta status (Bo, 10 min)" -> "Beta status (Bo)"."""
+    if "(" in text:
+        text = _TIME_WITH_NAME.sub(
+            lambda m: f"({who})" if (who := m.group("before") or m.group("after")) else m[0],
+            text,
+        )
     return _TIME_BOX.sub("", text).strip() or text

@@ -192,6 +192,38 @@ def test_minutes_written_in_a_sig_meetings_shape() -> None:
     assert not any(t.startswith(("Issues opened", "Two of the three")) for t in items)
 
 
+LABELLED_TOPIC_HEADINGS = """# Heron maintainers sync — 2031-09-03
+
+## Topics
+
+### Topic: move CI to self-hosted runners (Bo, 10 min)
+
+- Cost is the main reason; the hosted minutes ran out twice
+- ✅ Agreed to try it for one month on the Linux jobs
+
+### Topic: plugin API freeze (Ana, 15 min)
+
+- Two open proposals, heron#210 and heron#214
+- Need a decision by the end of September
+"""
+
+
+def test_a_heading_labelled_topic_is_one_with_its_minutes() -> None:
+    """ "### Topic: …" under the agenda is a topic, shown without its label; a decision
+    in its minutes is one even when it says "it" ("Agreed to try it …"); a bullet
+    naming issues under a heading that names none is the topic's minutes."""
+    items = items_of("h.md", text=LABELLED_TOPIC_HEADINGS, org="heron-dev")
+    topics = [i for i in items if i.kind == "topic"]
+    assert [t.text for t in topics] == [
+        "move CI to self-hosted runners (Bo, 10 min)",
+        "plugin API freeze (Ana, 15 min)",
+    ]
+    assert topics[0].owners == ["bo"]  # who brings it, beside its time
+    decision = by_text(items, "✅ Agreed to try it")
+    assert (decision.kind, decision.parent) == ("decision", topics[0].key)
+    assert "Two open proposals, heron#210 and heron#214" in topics[1].children
+
+
 SCRIBED_MINUTES = """# Wren WG teleconference — 2031-06-09
 
 Present: Ana, Bo, Cleo

@@ -47,3 +47,7 @@ def test_an_agendas_time_box_is_not_part_of_a_title() -> None:
     assert without_time_box("Talk (~10-15 mins) about x") == "Talk about x"
     assert without_time_box("Fix the cache (#420)") == "Fix the cache (#420)"
     assert without_time_box("(10 min)") == "(10 min)"  # nothing else to show
+    # Who brings the topic stays: "(Bo, 10 min)" reads "(Bo)".
+    assert without_time_box("CI runners (Bo, 10 min)") == "CI runners (Bo)"
+    assert without_time_box("CI runners (15 mins, @ana)") == "CI runners (@ana)"
+    assert without_time_box("Release (2.0, 10 min)") == "Release (2.0, 10 min)"
