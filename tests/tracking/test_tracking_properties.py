@@ -455,12 +455,17 @@ def test_same_notes_give_byte_identical_json_whatever_the_item_order(
         assert dumps(digests(shuffled, period)) == expected, period
 
 
+def in_summary(item: Item) -> bool:
+    """An action table's row or an entry of a list of actions."""
+    return item.form == "row" or item.meaning in ("actions", "next")
+
+
 @settings(max_examples=30, deadline=None)
 @given(note_history())
 def test_threads_take_one_item_per_meeting_and_every_item_once(notes: list[Note]) -> None:
     """6. A thread never joins two items of one meeting (but one topic's two mentions,
-    a reviewed action's carry-over and a line said again); every tracked item is in
-    one thread."""
+    a reviewed action's carry-over, a line said again and an action restated in the
+    summary of actions); every tracked item is in one thread."""
     run = run_pipeline(notes)
     tracked = sorted(i.key for i in run.items if i.followed)
     threaded = sorted(i.key for t in run.threads for i in t.items)
@@ -490,7 +495,16 @@ def test_threads_take_one_item_per_meeting_and_every_item_once(notes: list[Note]
                     and sorted(j.owners) == sorted(i.owners)
                     for j in thread.items
                 )
-                assert own & seen[i.meeting_id] or carried or again, [i.text for i in thread.items]
+                # ... or when its summary of actions restated an action of its minutes.
+                restated = i.kind == "action" and any(
+                    j.meeting_id == i.meeting_id
+                    and j.kind == "action"
+                    and in_summary(j) != in_summary(i)
+                    for j in thread.items
+                )
+                assert own & seen[i.meeting_id] or carried or again or restated, [
+                    i.text for i in thread.items
+                ]
             seen.setdefault(i.meeting_id, set()).update(own)
         assert {i.series for i in thread.items} == {thread.series}
         assert thread.id == thread.first.key
