@@ -637,25 +637,36 @@ def _restated_actions(
         for p, i in enumerate(batch)
         if i.kind == "action" and not _in_summary(i) and not is_follow_up(i)
     ]
+    if not said:
+        return out
+    said_fuzzy = [texts[batch[p].key].fuzzy for p in said]
     for pos, item in enumerate(batch):
         if item.kind != "action" or not _in_summary(item) or is_follow_up(item):
             continue
         text = texts[item.key]
-        scored = [
-            (vocabulary.similarity(text, other), p)
-            for p in said
-            if p not in out
-            and _owners_agree(item.owners, batch[p].owners)
+        best: tuple[float, int] | None = None
+        # rapidfuzz (in C) bounds the similarity from above: only its closest few are
+        # scored in full, so a meeting of a thousand actions stays linear.
+        for _, fuzzy_score, at in process.extract(
+            text.fuzzy,
+            said_fuzzy,
+            scorer=fuzz.token_set_ratio,
+            score_cutoff=tracking.similarity,
+            limit=TEXT_CANDIDATES,
+        ):
+            p = said[at]
+            other = texts[batch[p].key]
+            if p in out or not _owners_agree(item.owners, batch[p].owners):
+                continue
             # Each says nearly all the other does: not a new step of the same work.
-            and min(
-                vocabulary.covered(text, other := texts[batch[p].key]),
-                vocabulary.covered(other, text),
-            )
-            >= RESTATED_OVERLAP
-        ]
-        score, found = max(scored, default=(0.0, -1))
-        if found < 0 or score < tracking.similarity:
+            covered = min(vocabulary.covered(text, other), vocabulary.covered(other, text))
+            score = vocabulary.similarity(text, other, fuzzy_score)
+            good = covered >= RESTATED_OVERLAP and score >= tracking.similarity
+            if good and (best is None or score > best[0]):
+                best = (score, p)
+        if best is None:
             continue
+        score, found = best
         why = f"the same action, restated in this meeting's summary: similarity {score:.0f}"
         out[pos] = (found, Join(item.key, "text", why, score))
         out[found] = (pos, Join(batch[found].key, "text", why, score))

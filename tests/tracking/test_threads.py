@@ -410,32 +410,36 @@ def test_a_detail_line_claims_an_item_only_by_more_than_a_couple_of_words() -> N
     assert "detail line" in thread_of(threads, broad).joins[1].detail
 
 
+def summary_action(day: str, text: str, line: int, **kw: Any) -> Item:
+    """An entry of the meeting's "Action items" list (a table row with `row_key`)."""
+    form = "row" if "row_key" in kw else "list"
+    return item(
+        day,
+        text,
+        line,
+        kind="action",
+        form=form,
+        meaning="actions",
+        section=("Action items",),
+        **kw,
+    )
+
+
 def test_an_action_and_its_restatement_in_the_summary_are_one_thread() -> None:
     """Minutes that say an action where it came up and again in their action table
     (other words, the owner's handle or name) follow one action."""
     said = item(
         "2031-09-08", "AI: @bochen to write the e2e test plan", 12, kind="action", owners=["bochen"]
     )
-    row = item(
+    row = summary_action(
         "2031-09-08",
         "Write the e2e test plan for the snapshots — Due: 2031-09-22",
         30,
-        kind="action",
-        form="row",
-        meaning="actions",
-        section=("Action items",),
         row_key="write the e2e test plan for the snapshots",
         owners=["bo"],
     )
-    other = item(
-        "2031-09-08",
-        "Write the release notes",
-        31,
-        kind="action",
-        form="row",
-        meaning="actions",
-        section=("Action items",),
-        row_key="write the release notes",
+    other = summary_action(
+        "2031-09-08", "Write the release notes", 31, row_key="write the release notes"
     )
     threads = build_threads([said, row, other], TRACKING)
     assert thread_of(threads, row) is thread_of(threads, said)
@@ -450,14 +454,6 @@ def test_an_action_and_its_restatement_in_the_summary_are_one_thread() -> None:
         owners=["rm"],
         status="done",
     )
-    next_step = item(
-        "2031-09-08",
-        "RM: schedule a meeting with Teddy",
-        30,
-        kind="action",
-        meaning="actions",
-        section=("Action items",),
-        owners=["rm"],
-    )
+    next_step = summary_action("2031-09-08", "RM: schedule a meeting with Teddy", 30, owners=["rm"])
     threads = build_threads([done, next_step], TRACKING)
     assert thread_of(threads, next_step) is not thread_of(threads, done)
