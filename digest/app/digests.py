@@ -19,7 +19,7 @@ from digest.tracking.buckets import build_digest
 from digest.tracking.conventions import SeriesConventions, ignored, infer_conventions
 from digest.tracking.links import meeting_link, source_link
 from digest.tracking.series import SeriesMeeting, SeriesResolution, resolve_series
-from digest.tracking.threads import build_threads
+from digest.tracking.threads import build_threads, copied_meetings
 
 if TYPE_CHECKING:
     from digest.app.tracked import SeriesNotes
@@ -263,10 +263,18 @@ def without_hidden(threads: Sequence[Thread], marks: Sequence[HiddenMark]) -> li
     ]
 
 
-def followed_items(cfg: Config, items: Sequence[Item]) -> list[Item]:
-    """The items, less those [tracking] ignore drops (they are never followed)."""
+def followed_items(
+    cfg: Config, items: Sequence[Item], copies: frozenset[str] | None = None
+) -> list[Item]:
+    """The items, less those [tracking] ignore drops (they are never followed) and
+    those of meetings that copy another (`copies`, else copied_meetings(items))."""
     patterns = cfg.tracking.ignore
-    return [i for i in items if not (i.followed and patterns and ignored(i, patterns))]
+    copies = copied_meetings(items) if copies is None else copies
+    return [
+        i
+        for i in items
+        if i.meeting_id not in copies and not (i.followed and patterns and ignored(i, patterns))
+    ]
 
 
 def series_conventions(
@@ -322,7 +330,9 @@ def series_digest(
 ) -> Digest:
     """One series' digest for `period`, from its meetings before the period's end, and
     its items and threads (cut at the end) of the months window_start chose."""
-    items = followed_items(cfg, items)
+    copies = copied_meetings(items)
+    items = followed_items(cfg, items, copies)
+    meetings = [m for m in meetings if m.id not in copies]
     conventions = series_conventions(items, threads, cfg.tracking)
     return build_digest(
         threads,
@@ -357,10 +367,9 @@ def digests_from(
     """
     wanted = set(series)
     end = period.end
-    items = followed_items(cfg, items)
     upto = [i for i in items if i.series in wanted and i.meeting_date < end]
     if threads is None:
-        threads = build_threads(upto, cfg.tracking)
+        threads = build_threads(followed_items(cfg, upto), cfg.tracking)
     threads = cut([t for t in threads if t.series in wanted], end)
     digests: list[Digest] = []
     for name in sorted(wanted):

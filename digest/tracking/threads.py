@@ -555,6 +555,30 @@ class SeriesTracker:
         return out
 
 
+def copied_meetings(items: Iterable[Item]) -> frozenset[str]:
+    """The meetings that copy another one: the same series, the same day and the same
+    lines, in another note or twice in one (a release's archive file that starts with
+    the last release's meetings, a meeting pasted twice). The first committed (then
+    the first by path and line) is the meeting; the others are its copies, not more
+    meetings or more mentions of its items. A meeting with no lines is no one's copy."""
+    lines: dict[str, list[tuple[str, str]]] = {}
+    where: dict[str, tuple[str, str, int]] = {}  # meeting -> when committed, path, line
+    day_of: dict[str, tuple[str, date]] = {}
+    for item in items:
+        lines.setdefault(item.meeting_id, []).append((item.kind, " ".join(item.text.split())))
+        at = (item.committed_at.isoformat() if item.committed_at else "", item.path, item.line)
+        where[item.meeting_id] = min(where.get(item.meeting_id, at), at)
+        day_of[item.meeting_id] = (item.series, item.meeting_date)
+    seen: set[tuple[str, date, tuple[tuple[str, str], ...]]] = set()
+    copies: set[str] = set()
+    for meeting_id in sorted(lines, key=lambda m: (where[m], m)):
+        said = (*day_of[meeting_id], tuple(sorted(lines[meeting_id])))
+        if said in seen:
+            copies.add(meeting_id)
+        seen.add(said)
+    return frozenset(copies)
+
+
 def meeting_batches(items: Iterable[Item]) -> list[list[Item]]:
     """Tracked items grouped by meeting, in the order a tracker takes them."""
     ordered = sorted(

@@ -260,3 +260,20 @@ def test_a_long_git_history_with_a_late_note_gives_the_fresh_digests(tmp_path: P
         assert kept_json(cfg, period) == fresh_json(cfg, period), period
     listed = [p for p in months if f"{late.isoformat()}-heron.md" in "".join(kept_json(cfg, p))]
     assert Period.of(committed) in listed
+
+
+def test_meetings_copied_into_an_archive_note_are_the_same_meetings(
+    project: tuple[Config, Path],
+) -> None:
+    """A release's archive file that repeats the month's meetings (Falco's do) adds no
+    meeting and no mention: the digest is the one without it, kept or fresh."""
+    cfg, notes = project
+    days = write_history(notes, 12)
+    month = months_of(days)[-1]
+    before = kept_json(cfg, month)
+    copied = [d for d in days if Period.of(d) == month]
+    archive = "\n".join((notes / f"{d.isoformat()}-heron.md").read_text() for d in copied)
+    (notes / "release-4.2-archive.md").write_text(archive)
+    after, fresh = kept_json(cfg, month), fresh_json(cfg, month)
+    assert after == fresh == before
+    assert len(json.loads(before[0])["meetings"]) == len(copied)
