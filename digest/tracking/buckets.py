@@ -231,9 +231,20 @@ def build_digest(
 
     _fill(digest, placed, vocabulary, tracking.similarity)
     by_id = {m.id: m for m in series_meetings}
-    for meeting_id in sorted(late_meetings, key=lambda i: (by_id[i].date, i)):
-        digest.late.append(_late_entry(by_id[meeting_id], meeting_link))
+    late = [by_id[i] for i in sorted(late_meetings, key=lambda i: (by_id[i].date, i))]
+    for landed in _landed_together(late):
+        digest.late.append(_late_entry(landed, meeting_link))
     return digest
+
+
+def _landed_together(meetings: Sequence[Meeting]) -> list[list[Meeting]]:
+    """Late meetings (in date order) grouped by the note and the day they arrived: a
+    release's archive of nine calls is one entry, not nine."""
+    groups: dict[tuple[str, str, date | None], list[Meeting]] = {}
+    for m in meetings:
+        landed = m.committed_at.date() if m.committed_at else None
+        groups.setdefault((m.source, m.path, landed), []).append(m)
+    return sorted(groups.values(), key=lambda g: (g[0].date, g[0].id))
 
 
 # The question a line asks: its first sentence, when that ends with "?" ("Should we
@@ -309,9 +320,13 @@ class _Decisions:
         return None
 
 
-def _late_entry(meeting: Meeting, meeting_link: Callable[[Meeting], SourceLink] | None) -> Entry:
-    """A note that arrived after its month's digest: listed once, its items are in
-    the other buckets like any earlier meeting's."""
+def _late_entry(
+    landed: Sequence[Meeting], meeting_link: Callable[[Meeting], SourceLink] | None
+) -> Entry:
+    """Notes that arrived after their month's digest: listed once, their items are in
+    the other buckets like any earlier meeting's. Several meetings that landed in one
+    note on one day are one entry, linked to the top of the note."""
+    meeting = min(landed, key=lambda m: m.line)
     src = (
         meeting_link(meeting)
         if meeting_link
@@ -323,6 +338,8 @@ def _late_entry(meeting: Meeting, meeting_link: Callable[[Meeting], SourceLink] 
         )
     day = meeting.date.isoformat()
     title = meeting.title if day in meeting.title else f"{meeting.title} ({day})"
+    if len(landed) > 1:
+        title = f"{len(landed)} meetings in {meeting.path.rsplit('/', 1)[-1]}"
     added = meeting.committed_at.date().isoformat() if meeting.committed_at else None
     return Entry(
         title=title,
@@ -330,8 +347,8 @@ def _late_entry(meeting: Meeting, meeting_link: Callable[[Meeting], SourceLink] 
         status_phrase=f"notes added {added}" if added else None,
         owners=[],
         refs=[],
-        first_seen=meeting.date,
-        last_seen=meeting.date,
+        first_seen=min(m.date for m in landed),
+        last_seen=max(m.date for m in landed),
         times_raised=1,
         source=src,
         thread_id=meeting.id,

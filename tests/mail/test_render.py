@@ -230,6 +230,21 @@ def test_source_without_web_url_is_shown_not_linked(tmp_path: Path) -> None:
     assert "notes/2026-10-01.md:7" in text
 
 
+def test_late_notes_of_several_meetings_give_their_days(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.late = [
+        entry(
+            "9 meetings in release-1.3.md",
+            first=date(2026, 1, 29),
+            last=date(2026, 5, 21),
+            source=link(13, "release-1.3.md"),
+        )
+    ]
+    text, html = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    for body in (text, visible(html)):
+        assert "from notes of 2026-01-29 to 2026-05-21" in " ".join(body.split())
+
+
 def test_empty_buckets_are_left_out(tmp_path: Path) -> None:
     digest = full_digest()
     digest.quiet = []

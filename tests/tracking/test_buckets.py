@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -210,6 +211,35 @@ def test_a_note_committed_after_its_months_digest_is_late_once() -> None:
     assert march.late == []
     # Still open, two meetings without a mention since: gone quiet, not late again.
     assert bucket_of(march, "upgrade guide") == ["quiet"]
+
+
+def test_meetings_that_landed_late_in_one_note_on_one_day_are_one_entry() -> None:
+    """A release's archive bringing nine calls at once is one late entry, linked to the
+    top of the note; a note of the same days that landed on its own stays apart."""
+    days = ["2031-01-07", "2031-01-21", "2031-02-04", "2031-02-18"]
+    archived = datetime(2031, 3, 2, tzinfo=UTC)
+    archive = [
+        replace(
+            meeting(day, archived),
+            id=f"otter:notes/release-4.2.md:{day}",
+            path="notes/release-4.2.md",
+            line=100 - 30 * k,  # newest on top
+        )
+        for k, day in enumerate(days[:3])
+    ]
+    alone = meeting(days[3], archived + timedelta(days=1))
+    built = {p: datetime(2031, m, 1, 6, tzinfo=UTC) for p, m in (("2031-01", 2), ("2031-02", 3))}
+    march = digest_for(
+        "2031-03",
+        [item("2031-03-04", "Grant request for travel")],
+        [*days, "2031-03-04"],
+        built_at=built,
+        meetings=[*archive, alone, meeting("2031-03-04", datetime(2031, 3, 5, tzinfo=UTC))],
+    )
+    assert titles(march.late) == ["3 meetings in release-4.2.md", "2031-02-18 Otter Maintainers"]
+    grouped = march.late[0]
+    assert (grouped.first_seen, grouped.last_seen) == (date(2031, 1, 7), date(2031, 2, 4))
+    assert (grouped.source.line, grouped.status_phrase) == (40, "notes added 2031-03-02")
 
 
 def test_discussion_remarks_are_not_new_but_followed_things_are() -> None:
