@@ -32,7 +32,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from itertools import islice
 from typing import Protocol
 
@@ -561,21 +561,30 @@ def copied_meetings(items: Iterable[Item]) -> frozenset[str]:
     the last release's meetings, a meeting pasted twice). The first committed (then
     the first by path and line) is the meeting; the others are its copies, not more
     meetings or more mentions of its items. A meeting with no lines is no one's copy."""
-    lines: dict[str, list[tuple[str, str]]] = {}
-    where: dict[str, tuple[str, str, int]] = {}  # meeting -> when committed, path, line
-    day_of: dict[str, tuple[str, date]] = {}
+    of_meeting: dict[str, list[Item]] = {}
     for item in items:
-        lines.setdefault(item.meeting_id, []).append((item.kind, " ".join(item.text.split())))
-        at = (item.committed_at.isoformat() if item.committed_at else "", item.path, item.line)
-        where[item.meeting_id] = min(where.get(item.meeting_id, at), at)
-        day_of[item.meeting_id] = (item.series, item.meeting_date)
-    seen: set[tuple[str, date, tuple[tuple[str, str], ...]]] = set()
+        of_meeting.setdefault(item.meeting_id, []).append(item)
+    same_day: dict[tuple[str, date], list[str]] = {}
+    for meeting_id, said in of_meeting.items():
+        same_day.setdefault((said[0].series, said[0].meeting_date), []).append(meeting_id)
+
+    def first_written(meeting_id: str) -> tuple[datetime, str, int, str]:
+        said = of_meeting[meeting_id]
+        when = said[0].committed_at or datetime.min.replace(tzinfo=UTC)
+        return (when, said[0].path, min(i.line for i in said), meeting_id)
+
     copies: set[str] = set()
-    for meeting_id in sorted(lines, key=lambda m: (where[m], m)):
-        said = (*day_of[meeting_id], tuple(sorted(lines[meeting_id])))
-        if said in seen:
-            copies.add(meeting_id)
-        seen.add(said)
+    for meetings in same_day.values():
+        if len(meetings) < 2:
+            continue  # most days: one meeting, nothing to compare
+        seen: set[tuple[tuple[str, str], ...]] = set()
+        for meeting_id in sorted(meetings, key=first_written):
+            lines = tuple(
+                sorted((i.kind, " ".join(i.text.split())) for i in of_meeting[meeting_id])
+            )
+            if lines in seen:
+                copies.add(meeting_id)
+            seen.add(lines)
     return frozenset(copies)
 
 

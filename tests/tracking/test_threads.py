@@ -457,3 +457,26 @@ def test_an_action_and_its_restatement_in_the_summary_are_one_thread() -> None:
     next_step = summary_action("2031-09-08", "RM: schedule a meeting with Teddy", 30, owners=["rm"])
     threads = build_threads([done, next_step], TRACKING)
     assert thread_of(threads, next_step) is not thread_of(threads, done)
+
+
+def test_a_meeting_copied_into_another_note_is_found_as_the_copy() -> None:
+    """Same series, day and lines: the later committed one is the copy; an edited copy,
+    or the same lines on another day, is a meeting of its own."""
+    from datetime import UTC, datetime
+
+    from digest.tracking.threads import copied_meetings
+
+    def said(path: str, day: str, text: str, committed: int) -> list[Item]:
+        at = datetime(2031, 9, committed, tzinfo=UTC)
+        meeting = f"otter:{path}:{day}"
+        return [
+            item(day, text, 10, meeting_id=meeting, path=path, committed_at=at),
+            item(day, "Release 2.0 planning", 11, meeting_id=meeting, path=path, committed_at=at),
+        ]
+
+    original = said("notes/2031-09-08.md", "2031-09-08", "Shrink the snapshots", 9)
+    archive = said("notes/release-2.0.md", "2031-09-08", "Shrink  the snapshots", 30)
+    edited = said("notes/release-2.1.md", "2031-09-08", "Shrink the snapshots -> done", 30)
+    other_day = said("notes/2031-09-22.md", "2031-09-22", "Shrink the snapshots", 23)
+    found = copied_meetings([*archive, *edited, *original, *other_day])
+    assert found == {archive[0].meeting_id}
