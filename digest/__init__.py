@@ -1,8 +1,9 @@
 """notes-digest: a monthly email digest of a project's meeting notes.
 
-The command is `digest` (digest.cli). The package has one subpackage per pipeline
-stage (config, sources, notes, tracking, mail, delivery, state) and app, which
-ties them together for each command; docs/explanation/architecture.md draws the tree.
+The command is `digest` (digest.launch, then digest.cli). The package has one
+subpackage per pipeline stage (config, sources, notes, tracking, mail, delivery,
+state) and app, which ties them together for each command;
+docs/explanation/architecture.md draws the tree.
 """
 
 __version__ = "0.1.0"
@@ -13,6 +14,7 @@ __all__ = [
     "config",
     "delivery",
     "errors",
+    "launch",
     "log",
     "mail",
     "model",

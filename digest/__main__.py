@@ -1,3 +1,3 @@
-from digest.cli import main
+from digest.launch import main
 
 main()

@@ -17,9 +17,9 @@ import typer
 from typer.core import TyperCommand
 
 from digest.errors import UserError
+from digest.launch import Globals, load, sync_command
 
 if TYPE_CHECKING:
-    from digest.config.schema import Config
     from digest.periods import Period
 
 # Help is plain text (rich_markup_mode=None): typer's rich help shows a value
@@ -105,12 +105,6 @@ SeriesOption = Annotated[
 ]
 
 
-class Globals:
-    config: Path | None = None
-    verbosity: int = 0
-    db_path: Path | None = None  # set by load(): names the state in a database error
-
-
 def _version(value: bool) -> None:
     """--version: the installed package's version (pyproject.toml's), then exit."""
     if not value:
@@ -188,19 +182,6 @@ def _period(text: str | None, option: str = "--period") -> "Period | None":
         raise UserError(exc.sentence(option, example="2026-10")) from None
 
 
-def load() -> "Config":
-    """The validated config; its warnings are logged once."""
-    import logging
-
-    from digest.config.load import load_config
-
-    cfg = load_config(Globals.config)
-    Globals.db_path = cfg.db_path
-    for warning in cfg.warnings:
-        logging.getLogger("digest").warning(warning)
-    return cfg
-
-
 # ---- commands: each calls the digest.app function named in its body ---------
 
 
@@ -222,16 +203,9 @@ def sync(
     `digest preview` and `digest send` sync first, so run it by hand before
     `digest items`, or to see the warnings about the notes.
     """
-    import logging
-
-    from digest.app.sync import run_sync
-
-    cfg = load()
-    report = run_sync(cfg, full=full)
-    # Warnings were logged as they happened; the summary counts them.
-    logging.getLogger("digest").info(report.summary())
-    if cfg.sources and len(report.failed) == len(cfg.sources):
-        raise typer.Exit(1)  # nothing could be read: let a timer/cron see the failure
+    status = sync_command(full)
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command(
@@ -782,23 +756,6 @@ def history(
     typer.echo(run_history(load(), series=series, output_format=output_format))
 
 
-def _interrupted(exc: BaseException) -> bool:
-    """True when this exit was caused by Ctrl-C (typer turns it into a silent Exit(130))."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, KeyboardInterrupt):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def _say(sentence: str) -> None:
-    """Print one user-facing sentence: secrets redacted, terminal controls removed."""
-    from digest.log import printable, redact
-
-    print(f"digest: {printable(redact(sentence))}", file=sys.stderr)
-
-
 def command_named(args: list[str]) -> str | None:
     """The command `args` run: the first word after the global options, or None when
     there is none or it cannot be told for certain (`--help` before it, `--`)."""
@@ -844,26 +801,6 @@ def app_for(args: list[str]) -> typer.Typer:
     return only
 
 
-def main() -> None:
-    import sqlite3
-
-    from digest.errors import database_error
-
-    try:
-        app_for(sys.argv[1:])()
-    except UserError as exc:
-        # One sentence, no traceback: the user can fix this.
-        _say(str(exc))
-        sys.exit(exc.exit_code)
-    except sqlite3.Error as exc:
-        # A damaged or read-only state database is found at the first page SQLite
-        # touches, anywhere in a command: name the file, not the line of code.
-        _say(str(database_error(Globals.db_path or Path("state.db"), exc)))
-        sys.exit(1)
-    except KeyboardInterrupt:
-        _say("interrupted; the state is consistent, run the command again.")
-        sys.exit(130)
-    except SystemExit as exc:
-        if exc.code == 130 and _interrupted(exc):
-            _say("interrupted; the state is consistent, run the command again.")
-        raise
+def run_app() -> None:
+    """Run the typer app on this process's command line (digest.launch guards it)."""
+    app_for(sys.argv[1:])()

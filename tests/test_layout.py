@@ -55,6 +55,7 @@ RULES: dict[str, set[str]] = {
         "digest.log",
         "digest.periods",
         "digest.cli",
+        "digest.launch",
     },
 }
 
@@ -87,7 +88,7 @@ def module_name(path: Path) -> str:
 
 
 def layer_of(module: str) -> str:
-    if module in ("digest.cli", "digest.__main__"):
+    if module in ("digest.cli", "digest.launch", "digest.__main__"):
         return "cli"
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in RULES and parts[1] not in ("base", "cli"):

@@ -48,7 +48,7 @@ def docs_tree() -> dict[str, set[str]]:
 
 
 def test_the_package_lists_its_stages_and_ships_them() -> None:
-    top = {"__version__", "cli", "errors", "log", "model", "periods"}
+    top = {"__version__", "cli", "errors", "launch", "log", "model", "periods"}
     assert set(digest.__all__) == top | set(PACKAGES)
     shipped = set(PYPROJECT["tool"]["setuptools"]["packages"])
     assert {f"digest.{p}" for p in PACKAGES} <= shipped, "pyproject must ship every package"
