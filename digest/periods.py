@@ -12,7 +12,6 @@ is how the state database stores them.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -104,7 +103,7 @@ class Period:
     @property
     def name(self) -> str:
         """ "October 2026"."""
-        return f"{calendar.month_name[self.month]} {self.year}"
+        return f"{self.start:%B} {self.year}"  # calendar.month_name's text, without its import
 
     def next(self) -> Period:
         return Period(self.year + self.month // 12, self.month % 12 + 1)

@@ -20,10 +20,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest.config.schema import Config, SourceConfig
 from digest.errors import UserError
-from digest.model import Document, Meeting, StaleSource
 from digest.notes.reading import READING_VERSION, reading_settings
 from digest.sources.base import (
     NoteVersion,
@@ -37,6 +37,9 @@ from digest.state import notes as store
 from digest.state.db import StateDB, meta_value, transaction
 from digest.state.notes import FirstSeen
 
+if TYPE_CHECKING:
+    from digest.model import Document, Meeting, StaleSource
+
 log = logging.getLogger("digest.sync")
 
 GROUP_SECONDS = 0.5  # batches stored in one transaction for at most this long
@@ -46,6 +49,8 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class SourceSummary:
+    """What one sync read from one source."""
+
     new_notes: int = 0  # notes added or changed (and readable) this run
     deleted_notes: int = 0  # notes that were stored before and are gone now
     meetings: int = 0  # meetings (re)written this run
@@ -58,6 +63,8 @@ class SourceSummary:
 
 @dataclass
 class SyncReport:
+    """What one sync read, over every source."""
+
     new_notes: int = 0
     deleted_notes: int = 0
     meetings: int = 0  # in the current view after the sync
@@ -72,6 +79,8 @@ class SyncReport:
     def unread(self) -> list[StaleSource]:
         """The sources that could not be read, each with the reason (without the
         `source "name": ` its sentence starts with)."""
+        from digest.model import StaleSource
+
         out = []
         for name, summary in self.per_source.items():
             if summary.error:

@@ -7,7 +7,6 @@ the closest valid key. Secrets never live here: see digest.config.secrets.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import string
@@ -18,7 +17,6 @@ from dataclasses import MISSING, fields, is_dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config.schema import (
     RENAMED,
@@ -343,13 +341,8 @@ def _check_values(cfg: Config, name: str) -> None:
             raise ConfigError(f'{name}: [mail] {key} {problem}, got "{value}".')
     _check_web(cfg, name)
     d = cfg.digest
-    try:
-        ZoneInfo(d.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(
-            f'{name}: [digest] timezone must be a time zone name like "Europe/Berlin" or '
-            f'"UTC", got "{d.timezone}".'
-        ) from None
+    if d.timezone != "UTC":  # the default needs no check (nor zoneinfo's import)
+        _check_timezone(name, d.timezone)
     if d.templates_dir and not cfg.resolve(d.templates_dir).is_dir():
         raise ConfigError(
             f'{name}: [digest] templates_dir "{d.templates_dir}" is not a folder '
@@ -581,7 +574,22 @@ def _show(value: Any) -> str:
     return str(value)
 
 
+def _check_timezone(name: str, timezone: str) -> None:
+    # Imported here, as difflib below: each costs every command a few ms.
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f'{name}: [digest] timezone must be a time zone name like "Europe/Berlin" or '
+            f'"UTC", got "{timezone}".'
+        ) from None
+
+
 def _unknown(name: str, where: str, key: str, valid: typing.Iterable[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
     hint = f"; did you mean {close[0]}?" if close else ""
     place = f"{where} " if where else ""

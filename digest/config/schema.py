@@ -83,6 +83,8 @@ class ConfigError(UserError):
 
 @dataclass
 class SourceConfig:
+    """One [[sources]] table: where a project's notes are and how to read them."""
+
     name: str = ""
     kind: Literal["git", "dir", "feed"] = "dir"
     glob: list[str] = field(default_factory=lambda: ["**/*.md"])
@@ -135,6 +137,8 @@ class SeriesSettings:
 
 @dataclass
 class TrackingConfig:
+    """[tracking]: which sections hold what, and how items are followed."""
+
     sections_tracked: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_TRACKED))
     sections_highlight: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_HIGHLIGHT))
     sections_ignored: list[str] = field(default_factory=lambda: list(DEFAULT_SECTIONS_IGNORED))
@@ -172,6 +176,8 @@ class TrackingConfig:
 
 @dataclass
 class MailConfig:
+    """[mail]: who the digest is from and to, and how it travels."""
+
     sender: str = "notes-digest <digest@localhost>"  # TOML key: from
     list_address: str = ""
     subscribers: bool = False  # also mail each active subscriber
@@ -217,6 +223,8 @@ class DkimConfig:
 
 @dataclass
 class SmtpConfig:
+    """[smtp]: the relay, its security, and the pace of a send."""
+
     host: str = "localhost"
     port: int = 0  # 0: 587 for starttls, 465 for tls, 25 for none
     security: Literal["starttls", "tls", "none"] = "starttls"
@@ -240,17 +248,23 @@ class SmtpConfig:
 
 @dataclass
 class OutboxConfig:
+    """[outbox]: the folder the outbox transport writes .eml files to."""
+
     path: str = "outbox"
 
 
 @dataclass
 class ScheduleConfig:
+    """[schedule]: the first month that may be sent, and when a month is skipped."""
+
     start: Period | None = None  # "YYYY-MM": first period that may be sent; None: last month
     skip_if_no_new_notes: bool = True
 
 
 @dataclass
 class DigestConfig:
+    """[digest]: the digest's title, state, templates and time zone."""
+
     title: str = "Meeting notes digest"
     state_dir: str = ""  # default: $STATE_DIRECTORY, else $XDG_STATE_HOME/notes-digest
     templates_dir: str = ""  # default: the templates shipped with the package
@@ -263,6 +277,8 @@ class DigestConfig:
 
 @dataclass
 class Config:
+    """The whole validated config.toml."""
+
     path: Path = field(default_factory=lambda: Path("config.toml"))
     digest: DigestConfig = field(default_factory=DigestConfig)
     sources: list[SourceConfig] = field(default_factory=list)

@@ -16,11 +16,14 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from digest.config.schema import SourceConfig
 from digest.errors import UserError
 from digest.log import CONTROL_CHARACTERS
-from digest.model import Document
+
+if TYPE_CHECKING:
+    from digest.model import Document
 
 
 class SourceError(UserError):
@@ -55,6 +58,8 @@ class Batch:
 
 @dataclass
 class Scan:
+    """A source's new note versions, in batches stored one at a time."""
+
     total: int  # number of batches to come (for a progress bar)
     batches: Iterator[Batch]
     warnings: list[str] = field(default_factory=list)
@@ -158,6 +163,8 @@ def note_version(
 ) -> NoteVersion:
     """One version read from its bytes (or from its size alone, when a source did not
     read a blob over max_note_bytes)."""
+    from digest.model import Document
+
     text: str | None
     problem: str | None
     if isinstance(raw, int):

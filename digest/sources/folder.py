@@ -17,9 +17,9 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest.config.schema import Config, SourceConfig
-from digest.model import Document
 from digest.sources.base import (
     Batch,
     Listing,
@@ -31,6 +31,9 @@ from digest.sources.base import (
     sha256_hex,
 )
 from digest.sources.globs import matches_glob
+
+if TYPE_CHECKING:
+    pass
 
 # Coarser than any file system's timestamps (FAT: 2 s) and than the clock's step.
 RACY_NS = 3_000_000_000
@@ -80,6 +83,8 @@ def scan_dir(
                     scan.files[rel] = (signature, blob)
                 continue
             yield Batch(versions=[note_version(src, rel, raw, blob, None, mtime)])
+        if gone:
+            from digest.model import Document
         for rel in gone:
             doc = Document(src.name, rel, "", stored_blobs[rel], None, None, deleted=True)
             yield Batch(versions=[NoteVersion(doc)])

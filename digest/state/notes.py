@@ -16,20 +16,16 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from digest.model import (
-    DateOrigin,
-    Document,
-    Item,
-    ItemForm,
-    LineKind,
-    Meeting,
-    SectionMeaning,
-    SeriesOrigin,
-    Status,
-)
 from digest.state.db import StateDB
+
+if TYPE_CHECKING:
+    from digest.model import (
+        Document,
+        Item,
+        Meeting,
+    )
 
 # ---- encoding ----------------------------------------------------------------
 
@@ -57,6 +53,12 @@ def _json_list(text: str | None) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else []
 
 
+def _json_text(values: Sequence[str]) -> str:
+    # Most items have no owners, refs, links or children: "[]" without json.dumps
+    # is a few percent of a cold sync.
+    return json.dumps(values) if values else "[]"
+
+
 def _rows(db: StateDB, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
     cursor = db.conn.execute(sql, params)
     names = [d[0] for d in cursor.description]
@@ -67,6 +69,8 @@ def _rows(db: StateDB, sql: str, params: Sequence[Any] = ()) -> list[dict[str, A
 
 
 def _meeting(row: dict[str, Any]) -> Meeting:
+    from digest.model import DateOrigin, Meeting, SeriesOrigin
+
     return Meeting(
         id=row["id"],
         source=row["source"],
@@ -127,6 +131,8 @@ def load_meetings(
 
 
 def _item(row: dict[str, Any]) -> Item:
+    from digest.model import Item, ItemForm, LineKind, SectionMeaning, Status
+
     return Item(
         meeting_id=row["meeting_id"],
         series=row["series"],
@@ -236,6 +242,8 @@ def counts(db: StateDB) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class StoredSource:
+    """A source as the state knows it: where it was read from, and up to where."""
+
     name: str
     kind: str
     location: str
@@ -370,6 +378,8 @@ def first_committed_at(db: StateDB, source: str, path: str) -> datetime | None:
 
 @dataclass(frozen=True)
 class FirstSeen:
+    """When a meeting was first committed, and first seen by a sync."""
+
     committed_at: datetime | None
     seen_at: datetime | None
 
@@ -446,7 +456,7 @@ def replace_document(
                 m.commit,
                 iso(m.committed_at),
                 iso(first[m.id].seen_at if m.id in first else None) or iso(seen_at),
-                json.dumps(m.warnings),
+                _json_text(m.warnings),
                 m.series_origin,
             )
             for m in meetings
@@ -465,12 +475,12 @@ def replace_document(
                 it.meeting_date.isoformat(),
                 it.form,
                 it.meaning,
-                json.dumps(list(it.section)),
+                _json_text(it.section),
                 it.text,
-                json.dumps(it.children),
-                json.dumps(it.owners),
-                json.dumps(it.refs),
-                json.dumps(it.links),
+                _json_text(it.children),
+                _json_text(it.owners),
+                _json_text(it.refs),
+                _json_text(it.links),
                 it.status,
                 it.status_phrase,
                 it.row_key,
