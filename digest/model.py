@@ -113,6 +113,9 @@ class Meeting:
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     series_origin: SeriesOrigin = "title"
+    # What the notes say when the meeting did not take place ("No topic, skipping the
+    # meeting"; digest.notes.items.not_held), else "".
+    not_held: str = ""
 
 
 # ---- items -----------------------------------------------------------------
@@ -213,9 +216,12 @@ class Entry:
 
 @dataclass
 class MeetingRef:
+    """A meeting of the digest's month, as its list of meetings shows it."""
+
     title: str
     date: date
     source: SourceLink
+    not_held: str = ""  # the notes' words when it did not take place ("Call cancelled")
 
 
 @dataclass(frozen=True, order=True)

@@ -334,7 +334,7 @@ def _read_source(
 def _store_version(
     reading: _Reading, version: NoteVersion, leaving_paths: Sequence[str] = ()
 ) -> None:
-    from digest.notes.items import extract_items
+    from digest.notes.items import extract_items, not_held
     from digest.notes.parse import parse_document
 
     cfg, db, summary, warn = reading.cfg, reading.db, reading.summary, reading.warn
@@ -368,11 +368,12 @@ def _store_version(
         meetings = [_first_committed(m, first.get(m.id), doc) for m in meetings]
         # A version a later one replaces in this run keeps its meetings (when each first
         # appeared), not its items: the later version's replace them.
-        items = (
-            []
-            if version.superseded
-            else [it for m in meetings for it in extract_items(m, cfg.tracking, org=org)]
-        )
+        if version.superseded:
+            items = []
+        else:
+            read = [(m, extract_items(m, cfg.tracking, org=org)) for m in meetings]
+            meetings = [dataclasses.replace(m, not_held=not_held(m, its)) for m, its in read]
+            items = [it for _, its in read for it in its]
     except Exception as exc:  # a bug in the parser must not stop every later note
         log.debug("parsing %s:%s failed", doc.source, doc.path, exc_info=True)
         problem = (

@@ -42,6 +42,7 @@ def _meeting(meeting: MeetingRef) -> dict[str, Any]:
         "title": meeting.title,
         "date": meeting.date.isoformat(),
         "source": _source(meeting.source),
+        "not_held": meeting.not_held,
     }
 
 

@@ -418,15 +418,19 @@ def _meeting_view(meeting: MeetingRef, series: str, notes: _Footnotes) -> dict[s
     # Titles usually start with their own date ("2026-10-01 Maintainers"); say it once.
     day = meeting.date.isoformat()
     said_once = title.replace(f"({day})", "").removeprefix(day).removesuffix(day)
-    title = said_once.strip(" -—:,") or title
+    title = said_once.strip(" -—:,")  # "" when the title was only the date
     # A title that only repeats the series ("Falco Community Call" five times in the
     # same digest) is left out: the date says which meeting it is.
     if title.casefold() == clean_line(series).casefold():
         title = ""
+    not_held = clean_line(meeting.not_held)
+    if not_held and title.casefold().strip(" !.") in not_held.casefold():
+        title = ""  # "2026-03-04 No call!" as heading and as notice: once
     return {
         "title": title,
         "date": meeting.date,
         "source": source,
+        "not_held": not_held,
     }
 
 
@@ -526,18 +530,25 @@ def build_context(
 def _intro(digest: Digest) -> str:
     """ "2 meetings in October 2026, compared with September 2026." """
     month = digest.period.name
-    n = len(digest.meetings)
+    n = _held(digest)
     said = f"{n} meeting{'' if n == 1 else 's'} in {month}" if n else f"No meetings in {month}"
+    if called_off := len(digest.meetings) - n:
+        said += f" ({called_off}{' more' if n else ''} cancelled)"
     if digest.compared_to:
         said += f", compared with {month_name(digest.compared_to)}"
     return said + "."
+
+
+def _held(digest: Digest) -> int:
+    """The meetings that took place (not those the notes say were cancelled)."""
+    return sum(1 for m in digest.meetings if not m.not_held)
 
 
 def _preheader(digest: Digest, summary: str) -> str:
     month = digest.period.name
     if not digest.meetings and digest.is_empty():
         return f"No meetings in {month}."
-    n = len(digest.meetings)
+    n = _held(digest)
     meetings = f"{n} meeting" + ("" if n == 1 else "s")
     return f"{digest.series}, {month}: {meetings}" + (f"; {summary}." if summary else ".")
 

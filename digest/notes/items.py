@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.config.schema import TrackingConfig
 from digest.model import (
@@ -43,6 +43,8 @@ from digest.notes.kinds import (
     labelled_decision,
     labelled_next_step,
     owner_to_verb,
+    plain,
+    says_not_held,
     stated_decision,
 )
 from digest.notes.owners import dash_owner, find_owners, project_names
@@ -1118,7 +1120,51 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                 items.extend(_list_items(ctx, block))
             elif isinstance(block, Paragraph):
                 items.extend(_paragraph_items(ctx, block))
+    if not_held(meeting, items):
+        # "No topic, skipping the meeting" is about the meeting, not news of the project.
+        items = [
+            replace(it, kind="placeholder", why="says the meeting did not take place")
+            if says_not_held(it.text)
+            else it
+            for it in items
+        ]
     return items
+
+
+# What a meeting that did not take place may still have recorded: who would have
+# come, the template's empty slots, a calendar link.
+_NOT_CONTENT = frozenset({"attendance", "boilerplate", "placeholder"})
+_DAY_IN_TITLE = re.compile(r"\d{4}-\d\d-\d\d")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def not_held(meeting: Meeting, items: Sequence[Item]) -> str:
+    """The line saying `meeting` did not take place ("No topic, skipping the meeting",
+    a heading "2026-03-04 No call"), or "" when it did.
+
+    The notice must be all the meeting recorded besides who came, empty template
+    slots, bare links and the notice's own sub-bullets: a meeting that also heard,
+    decided or assigned something was held, whatever one of its lines says.
+    """
+    title = _DAY_IN_TITLE.sub(" ", meeting.title)
+    paragraphs = [
+        (b.line, b.text) for s in meeting.sections for b in s.blocks if isinstance(b, Paragraph)
+    ]
+    said = sorted(
+        [(meeting.line, title), *paragraphs, *((it.line, it.text) for it in items)],
+        key=lambda pair: pair[0],
+    )
+    notice = next((text for _, text in said if says_not_held(text)), None)
+    if notice is None:
+        return ""
+    notices = {it.key for it in items if says_not_held(it.text)}
+    for it in items:
+        if it.key in notices or it.parent in notices or it.kind in _NOT_CONTENT:
+            continue
+        if plain(it.text):  # a line with words (a bare link has none)
+            return ""
+    # Its first sentence: "This call is cancelled.", not the apology after it.
+    return _SENTENCE_END.split(plain(notice).strip(" *_"), maxsplit=1)[0]
 
 
 def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None) -> list[Item]:

@@ -223,6 +223,47 @@ _PLACEHOLDER = re.compile(
     r"|no (?:meeting|call)\b.*)$",
     re.I,
 )
+# A meeting that did not take place, as its notes say it: "No topic, skipping the
+# meeting", "Cancelled for lack of attendees", "This week's community call has been
+# cancelled", "Nov 13th call is cancelled due to the conference", "No community
+# call!". Only this meeting: a call named by its group ("the CPC meeting was
+# cancelled") or another day ("next week's meeting is cancelled") is news, not this.
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_THIS_DAY = (
+    rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
+    rf"{_MONTH})(?:'s)?"
+)
+_MEETING_NOUN = (
+    r"(?:(?:community|weekly|bi-?weekly|monthly|team|regular|project|public|open)\s+)?"
+    r"(?:meeting|call|sync|stand-?up|session)"
+)
+_CALLED_OFF = r"(?:cancell?ed|skipped|postponed|not\s+(?:be\s+)?held|called\s+off)"
+_NOT_HELD = re.compile(
+    r"^(?:(?:note|update|heads[- ]up|fyi|announcement|notice)\b\W*)?"
+    rf"(?:(?:(?:this|the|today'?s|tonight'?s|this\s+week(?:'?s)?|{_THIS_DAY})\s+)?"
+    rf"{_MEETING_NOUN}\s+(?:is|was|has\s+been|will\s+be|got)\s+{_CALLED_OFF}\b"
+    rf"|(?:(?:this|the)\s+)?(?:{_MEETING_NOUN}\s+)?{_CALLED_OFF}"
+    r"(?:\s*$|\s*[(:,;—–-]|\s+(?:for|because|due|as|since|today|this\s+week|again)\b)"
+    rf"|no\s+{_MEETING_NOUN}(?:\s+(?:this\s+week|today|this\s+time))?\s*$"
+    rf"|(?:we\s+)?(?:are\s+)?skipp(?:ing|ed)\s+(?:the|this|this\s+week'?s|today'?s)\s+"
+    rf"{_MEETING_NOUN}\b"
+    rf"|no\s+(?:topics?|items?|agenda(?:\s+items?)?)\s*[,;:(—–-]\s*(?:so\s+)?(?:we\s+)?"
+    rf"(?:skipp(?:ing|ed)|cancell?(?:ing|ed)|{_MEETING_NOUN}\s+{_CALLED_OFF}|no\s+"
+    rf"{_MEETING_NOUN}))",
+    re.I,
+)
+_CALLED_OFF_WORDS = ("cancel", "skip", "postpone", "held", "called off", "no ")
+
+
+def says_not_held(text: str) -> bool:
+    """Whether this line says its own meeting did not take place (cancelled, skipped,
+    postponed): "No topic, skipping the meeting", "Cancelled for lack of attendees"."""
+    low = text.lower()
+    if not any(word in low for word in _CALLED_OFF_WORDS):
+        return False
+    return _NOT_HELD.match(plain(text).strip(" *_!.")) is not None
+
+
 _REACTION = re.compile(
     r"^(?:[+-]1|:[\w+-]+:|lgtm|thanks?(?: you)?|thx|ty|cool|nice|great|awesome|yay|wohoo|"
     r"woohoo|congrats|congratulations|\W{1,6})[!.\s]*$",

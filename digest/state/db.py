@@ -35,7 +35,7 @@ from digest.errors import LockedError, UserError, database_error
 if TYPE_CHECKING:
     import sqlite_utils
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 Parameters = Sequence[Any] | Mapping[str, Any]
 
@@ -273,7 +273,13 @@ def _v5(db: sqlite_utils.Database) -> None:
 
 
 # Append-only: version N is MIGRATIONS[N-1]. Never edit a released migration.
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    """A meeting that did not take place says so (the notes' own words); the next
+    sync reads every note again (a new READING_VERSION) and fills it in."""
+    db.execute("ALTER TABLE meetings ADD COLUMN not_held TEXT NOT NULL DEFAULT ''")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 
 
 def meta_value(db: StateDB, key: str) -> str | None:

@@ -86,6 +86,7 @@ def _meeting(row: dict[str, Any]) -> Meeting:
         sections=[],
         warnings=_json_list(row["warnings"]),
         series_origin=cast(SeriesOrigin, row["series_origin"]),
+        not_held=row["not_held"],
     )
 
 
@@ -440,7 +441,7 @@ def replace_document(
     conn.executemany(
         "INSERT OR REPLACE INTO meetings (id, source, path, blob, series, title, date, "
         "date_origin, line, end_line, commit_sha, committed_at, seen_at, warnings, "
-        "series_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "series_origin, not_held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 m.id,
@@ -458,6 +459,7 @@ def replace_document(
                 iso(first[m.id].seen_at if m.id in first else None) or iso(seen_at),
                 _json_text(m.warnings),
                 m.series_origin,
+                m.not_held,
             )
             for m in meetings
         ],

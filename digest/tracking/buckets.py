@@ -32,6 +32,7 @@ it is two threads (see _fill).
 
 from __future__ import annotations
 
+import bisect
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping, Sequence
@@ -157,9 +158,11 @@ def build_digest(
     # Quiet/forget count the months in which the series met, not its meetings: a
     # weekly call's item is not "gone quiet" after two weeks of a monthly digest, and
     # for a monthly series the two counts are the same.
-    held = sorted({Period.of(m.date) for m in series_meetings})
-    period_index = {p: n for n, p in enumerate(held)}
-    ordinal = {m.id: period_index[Period.of(m.date)] for m in series_meetings}
+    # A month whose meetings were all called off is not one in which it met.
+    held = sorted({Period.of(m.date) for m in series_meetings if not m.not_held})
+    ordinal = {
+        m.id: max(bisect.bisect_right(held, Period.of(m.date)) - 1, 0) for m in series_meetings
+    }
     total = len(held)
     earlier = [Period.of(m.date) for m in series_meetings if m.date < start]
     late_meetings = _late_meetings(series_meetings, start, period, built_at)
@@ -171,7 +174,9 @@ def build_digest(
             src = meeting_link(m) if meeting_link else SourceLink(m.path, m.line, m.commit, "")
             if not src.url:
                 src = SourceLink(m.path, m.line, m.commit, f"{m.path}:{m.line}")
-            digest.meetings.append(MeetingRef(title=m.title, date=m.date, source=src))
+            digest.meetings.append(
+                MeetingRef(title=m.title, date=m.date, source=src, not_held=m.not_held)
+            )
 
     # Word weights from what was written up to the period only: later notes never
     # change an earlier month's digest.

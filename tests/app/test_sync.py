@@ -549,6 +549,23 @@ def test_a_titleless_note_read_in_a_later_run_finds_its_siblings_in_the_state(
     assert series["notes/release-1.5.0.md"] == "Kelpie Community Call"
 
 
+def test_a_meeting_the_notes_call_off_is_stored_as_not_held(tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "2026-01-08.md").write_text(note("2026-01-08", "[ ] tide model"))
+    (folder / "2026-01-15.md").write_text(
+        "# Kelpie Sync 2026-01-15\n\n## Agenda\n\n- Cancelled: half of us are travelling\n"
+    )
+    cfg = make_config(tmp_path, {"name": "folder", "kind": "dir", "path": "notes"})
+    _, db = run(cfg)
+    assert [(m.date.isoformat(), m.not_held) for m in store.load_meetings(db)] == [
+        ("2026-01-08", ""),
+        ("2026-01-15", "Cancelled: half of us are travelling"),
+    ]
+    notice = next(i for i in store.load_items(db) if i.text.startswith("Cancelled"))
+    assert (notice.kind, notice.followed) == ("placeholder", False)
+
+
 def test_an_undated_note_in_a_folder_names_its_modification_date(tmp_path: Path) -> None:
     folder = tmp_path / "notes"
     folder.mkdir()

@@ -66,6 +66,7 @@ def test_every_entry_has_the_documented_fields() -> None:
     assert pending["previous_status"] == "TBD"
     assert pending["source"]["line"] == 19
     assert data["meetings"][0]["date"] == "2026-10-01"
+    assert data["meetings"][0]["not_held"] == ""  # it took place
 
 
 def test_titles_stay_markdown_for_scripts() -> None:

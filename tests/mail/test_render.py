@@ -267,6 +267,26 @@ def test_a_month_without_meetings_says_so(tmp_path: Path) -> None:
     assert rendered.subject == "Lanternfish Maintainers digest — December 2026: no meetings"
 
 
+def test_a_meeting_that_did_not_take_place_is_listed_as_such_and_not_counted(
+    tmp_path: Path,
+) -> None:
+    digest = full_digest()
+    notice = "Cancelled: <b>no quorum</b>"  # the notes' words: untrusted, shown as text
+    digest.meetings.append(MeetingRef("2026-10-15", date(2026, 10, 15), link(2), notice))
+    rendered = render_digest(digest, config(tmp_path), now=NOW)
+    text, html = rendered.personalize(None)
+    assert "1 meeting in October 2026 (1 more cancelled), compared with September" in text
+    assert "- 2026-10-15, not held: Cancelled: <b>no quorum</b>" in text
+    page = visible(html)
+    assert "1 meeting in October 2026 (1 more cancelled)" in page
+    assert "2026-10-15 not held: Cancelled: <b>no quorum</b>" in page
+    assert "<b>no quorum" not in html and "&lt;b&gt;no quorum" in html
+    assert "Lanternfish Maintainers, October 2026: 1 meeting; 1 new" in page  # preheader
+    digest.meetings = digest.meetings[1:]
+    alone = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[0]
+    assert "No meetings in October 2026 (1 cancelled)" in alone
+
+
 def test_html_is_an_email_safe_document(tmp_path: Path) -> None:
     page = render_digest(full_digest(), config(tmp_path), now=NOW).personalize(None)[1]
     assert page.lstrip().lower().startswith("<!doctype html>")

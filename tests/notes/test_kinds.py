@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from digest.config.schema import TrackingConfig
 from digest.model import Document, Item
-from digest.notes.items import extract_items
-from digest.notes.kinds import classify_line, is_placeholder, owner_to_verb
+from digest.notes.items import extract_items, not_held
+from digest.notes.kinds import classify_line, is_placeholder, owner_to_verb, says_not_held
 from digest.notes.parse import parse_document
 
 
@@ -110,6 +110,95 @@ def test_a_link_is_never_a_placeholder() -> None:
     assert not is_placeholder("https://github.com/heronproj/heron/issues/158")
     assert is_placeholder("<attendees>")
     assert is_placeholder("Mara:")  # a speaker who said nothing
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "No topics, so skipping the meeting",
+        "No agenda items; call cancelled",
+        "Cancelled: not enough people",
+        "Canceled due to the public holiday",
+        "Today's sync is cancelled (half the team is travelling)",
+        "**Mar 4th team call is cancelled due to the offsite**",
+        "**NOTE** **2031-03-04 Community call has been cancelled**",
+        "No call this week!",
+        "We skipped this week's meeting",
+        "Meeting postponed",
+    ],
+)
+def test_a_line_saying_its_meeting_did_not_take_place(line: str) -> None:
+    assert says_not_held(line)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "The docs team's meeting was cancelled again",  # another group's meeting
+        "Next week's call is cancelled",  # another day
+        "We cancelled the 2.0 release",
+        "Skipped tests hide bugs",
+        "No updates",
+        "No topics",  # nothing on the agenda: the meeting may still have met
+        "No meeting notes were taken",
+        "Cancelled runs pile up in CI",
+    ],
+)
+def test_a_line_about_something_else_is_not_a_cancelled_meeting(line: str) -> None:
+    assert not says_not_held(line)
+
+
+def meetings_of(text: str) -> list[tuple[str, list[Item]]]:
+    doc = Document(source="heron", path="notes/calls.md", text=text, blob="b", commit="c0ffee")
+    out = []
+    for m in parse_document(doc).meetings:
+        found = extract_items(m, TrackingConfig(), org="heronproj")
+        out.append((not_held(m, found), found))
+    return out
+
+
+CALLS = """\
+# Heron community calls
+
+## 2031-03-18 No call!
+
+Most of us are at the conference; see you on the 25th.
+
+## 2031-03-11
+
+### Who joined
+
+- Mara Lind (@mara)
+
+### Agenda
+
+- No topics, so skipping the meeting
+- https://chat.example.org/heron/archives/p1234
+
+## 2031-03-04
+
+### Announcements
+
+- Heron 2.1 is out
+- Next week's call is cancelled because of the conference
+
+### Agenda
+
+- [mara] bump the parser to 4.0
+"""
+
+
+def test_a_meeting_that_did_not_take_place_says_so_and_gives_no_news() -> None:
+    (title_notice, _), (notice, called_off), (held, items) = meetings_of(CALLS)
+    assert title_notice == "No call!"
+    assert notice == "No topics, so skipping the meeting"
+    # The notice is about the meeting, not news of the project: no highlight, no topic.
+    assert {i.text: i.kind for i in called_off}["No topics, so skipping the meeting"] == (
+        "placeholder"
+    )
+    # A meeting that met is not called off by announcing that the next one is.
+    assert held == ""
+    assert [i.kind for i in items] == ["decision", "decision", "topic"]
 
 
 def test_owner_to_verb_needs_a_person_and_a_verb() -> None:

@@ -43,10 +43,12 @@ def test_a_new_state_gets_every_table_and_the_current_schema_version(tmp_path: P
 def test_an_older_state_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     open_db(path).close()
-    # Back to version 4: as a state written before folder files were remembered.
+    # Back to version 4: as a state written before folder files were remembered (and
+    # before a meeting could say it did not take place).
     conn = sqlite3.connect(path)
     conn.execute("INSERT INTO meta (key, value) VALUES ('kept', 'yes')")
     conn.execute("DROP TABLE folder_files")
+    conn.execute("ALTER TABLE meetings DROP COLUMN not_held")
     conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
@@ -55,6 +57,8 @@ def test_an_older_state_is_migrated_and_keeps_its_rows(tmp_path: Path) -> None:
     assert schema_version(db) == SCHEMA_VERSION
     assert list(db.query("SELECT value FROM meta WHERE key = 'kept'")) == [{"value": "yes"}]
     assert db.execute("SELECT count(*) FROM folder_files").fetchone()[0] == 0
+    columns = [row["name"] for row in db.query("PRAGMA table_info(meetings)")]
+    assert columns[-1] == "not_held"
 
 
 def test_rows_come_back_as_dicts_and_a_failed_transaction_leaves_none(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -81,6 +82,10 @@ def test_meetings_and_items_round_trip(db: StateDB) -> None:
     (loaded,) = store.load_meetings(db)
     assert loaded == m  # sections are not stored: they come back empty, as m's are
     assert store.load_items(db) == stored
+
+    called_off = replace(meeting("notes/b.md", "2026-01-15"), not_held="Call cancelled")
+    put(db, "notes/b.md", [called_off], [])
+    assert store.load_meetings(db)[1].not_held == "Call cancelled"
 
 
 def test_order_and_series_filter(db: StateDB) -> None:

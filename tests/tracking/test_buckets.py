@@ -166,6 +166,22 @@ def test_quiet_after_two_meetings_and_forgotten_after_six() -> None:
     }
 
 
+def test_a_month_whose_meetings_were_all_cancelled_does_not_count_towards_quiet() -> None:
+    days = ["2031-01-05", "2031-02-05", "2031-03-05"]
+    items = [item(days[0], "Rotate the signing key [ ]", status="open", owners=["ossi"])]
+    items.append(item(days[2], "Grant request for travel"))
+    held = [meeting(d) for d in days]
+    called_off = [*held[:1], replace(held[1], not_held="Cancelled: no quorum"), held[2]]
+    assert bucket_of(digest_for("2031-03", items, days, meetings=held), "signing") == ["quiet"]
+    march = digest_for("2031-03", items, days, meetings=called_off)
+    assert bucket_of(march, "signing") == ["pending"]  # one month met without it, not two
+    february = digest_for("2031-02", items, days, meetings=called_off)
+    assert [(m.date.isoformat(), m.not_held) for m in february.meetings] == [
+        ("2031-02-05", "Cancelled: no quorum")
+    ]
+    assert bucket_of(february, "signing") == ["pending"]
+
+
 def test_a_series_that_skips_months_compares_with_its_last_meeting() -> None:
     days = ["2031-01-07", "2031-05-06"]
     items = [
