@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 
@@ -100,6 +100,17 @@ _DATE_PATTERNS = [
         rf"\b{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}})(?!\d)",
         re.I,
     ),
+    # 06.11.2019: day first, as everywhere dots separate a date's numbers
+    re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?![\d.])"),
+    # 20191106
+    re.compile(
+        r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
+    ),
+    # 11/6/2019, 11/06/19, 11-06-2019: month or day first (_DateMatch.day_first)
+    re.compile(
+        r"(?<![\d/-])(?P<a>\d{1,2})(?:/(?P<b>\d{1,2})/(?P<yy>\d{4}|\d\d)"
+        r"|-(?P<b2>\d{1,2})-(?P<y4>\d{4}))(?![\d/-])"
+    ),
 ]
 
 
@@ -108,6 +119,29 @@ class _DateMatch:
     value: date | None  # None: looked like a date but is not a valid one
     span: tuple[int, int]
     raw: str
+    # "6/11/2019" reads as June 11 (value) or as 6 November (day_first): the note's
+    # other dates, its file name or its commit say which (_settle_day_order).
+    day_first: date | None = None
+
+
+def _numbers_date(year: int, month: int, day: int) -> date | None:
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None
+    return value if Period.holds(value) else None
+
+
+def _either_order(groups: dict[str, str | None]) -> tuple[date | None, date | None]:
+    """A date written a/b/year: (its month-first reading, its day-first reading when
+    that is another valid date). Month first when both are valid, as in the US."""
+    a, b = int(groups["a"] or 0), int(groups["b"] or groups["b2"] or 0)
+    year_text = groups["yy"] or groups["y4"] or "0"
+    year = int(year_text) + (2000 if len(year_text) == 2 else 0)
+    month_first, day_first = _numbers_date(year, a, b), _numbers_date(year, b, a)
+    if month_first is None:
+        return day_first, None
+    return month_first, day_first if day_first != month_first else None
 
 
 _DIGIT = re.compile(r"\d")  # what every date pattern needs
@@ -123,13 +157,14 @@ def _match_dates(text: str) -> list[_DateMatch]:
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue
             groups = m.groupdict()
+            if groups.get("a"):
+                value, day_first = _either_order(groups)
+                found.append(_DateMatch(value, m.span(), m.group(0), day_first))
+                taken.append(m.span())
+                continue
             month = _MONTHS[groups["mon"][:3].lower()] if groups.get("mon") else int(groups["m"])
-            try:
-                value: date | None = date(int(groups["y"]), month, int(groups["d"]))
-            except ValueError:
-                value = None
-            if value is not None and not Period.holds(value):
-                value = None  # year 9999: no digest period can hold it
+            # None for an impossible day, or year 9999: no digest period can hold it
+            value = _numbers_date(int(groups["y"]), month, int(groups["d"]))
             found.append(_DateMatch(value, m.span(), m.group(0)))
             taken.append(m.span())
     found.sort(key=lambda d: d.span)
@@ -425,6 +460,48 @@ def _section_label(text: str) -> re.Match[str] | None:
     # Not "Notes:" or "Discussion:": under "## Agenda" that still introduces the agenda.
     meaning = label_meaning(found.group("label"), leading=True)
     return found if meaning is not None and meaning not in ("minutes", "other") else None
+
+
+def _settle_day_order(headings: Sequence[_Heading], doc: Document) -> None:
+    """Read a note's a/b/year dates all one way: day first when one of them can only
+    be read so ("25/11/2019") or when that reading gives the file name's date, or
+    is nearer the commit; else month first, as written in the US ("11/25/2019").
+    One note keeps one habit, so its 6/11 and 25/11 are the same month."""
+    either = [d for h in headings for d in h.dates if d.day_first is not None]
+    if not either:
+        return
+    numbers = [_first_two(d.raw) for h in headings for d in h.dates if d.value]
+    only_day_first = any(a > 12 for a, _ in numbers)
+    only_month_first = any(b > 12 for _, b in numbers)
+    if only_day_first != only_month_first:
+        day_first = only_day_first
+    else:
+        anchor = path_date(doc.path) or (doc.committed_at.date() if doc.committed_at else None)
+        if anchor is None:
+            return
+        nearer = sum(
+            abs((d.day_first - anchor).days) - abs((d.value - anchor).days)
+            for d in either
+            if d.value is not None and d.day_first is not None
+        )
+        day_first = nearer < 0
+    if not day_first:
+        return
+    for h in headings:
+        h.dates = [
+            replace(d, value=d.day_first, day_first=None) if d.day_first is not None else d
+            for d in h.dates
+        ]
+
+
+# What _either_order reads: "6/11/2019", "06-11-2019", "6/11/19".
+_ORDERED = re.compile(r"(\d{1,2})([/-])(\d{1,2})\2\d{2,4}")
+
+
+def _first_two(raw: str) -> tuple[int, int]:
+    """The two numbers before the year of an a/b/year date; (0, 0) for other dates."""
+    found = _ORDERED.fullmatch(raw)
+    return (int(found.group(1)), int(found.group(3))) if found else (0, 0)
 
 
 @dataclass
@@ -907,6 +984,7 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
         )
     tokens = block_tokens(text)
     headings = _headings(tokens)
+    _settle_day_order(headings, doc)
     if not any(d.value for h in headings for d in h.dates):
         # No dated heading: meetings may be headed by bold date lines instead.
         bold = _bold_date_lines(tokens)

@@ -296,10 +296,48 @@ def test_deleted_and_empty_documents_have_no_meetings() -> None:
         ("June 6, 2019", date(2019, 6, 6)),
         ("6 June 2019", date(2019, 6, 6)),
         ("Release 0.37.0", None),
+        ("Treffen 05.06.2024", date(2024, 6, 5)),  # dots: day first
+        ("Sync 20240605", date(2024, 6, 5)),
+        ("Build 1234567890", None),
+        ("25/11/2019", date(2019, 11, 25)),  # only a day can come first
+        ("11/25/2019", date(2019, 11, 25)),
+        ("6/11/2019", date(2019, 6, 11)),  # either: month first, until the note says
+        ("06-11-2019", date(2019, 6, 11)),
+        ("09/26/22 @ 20:30 UTC", date(2022, 9, 26)),
+        ("13/13/2019", None),
     ],
 )
 def test_find_date(text: str, expected: date | None) -> None:
     assert find_date(text) == expected
+
+
+def meeting_days(
+    text: str, *, path: str = "notes/team.md", committed: date | None = None
+) -> list[str]:
+    at = (
+        datetime(committed.year, committed.month, committed.day, 12, tzinfo=UTC)
+        if committed
+        else None
+    )
+    doc = Document(source="s", path=path, text=text, blob="b", committed_at=at)
+    return [m.date.isoformat() for m in parse_document(doc).meetings]
+
+
+def test_a_notes_day_and_month_order_is_one_for_all_its_dates() -> None:
+    # 25/10 can only be day first: so is 6/11 in the same note (6 November).
+    assert meeting_days("# Team\n\n## 6/11/2024\n\n- a\n\n## 25/10/2024\n\n- b\n") == [
+        "2024-11-06",
+        "2024-10-25",
+    ]
+    assert meeting_days("# Team\n\n## 6/11/2024\n\n- a\n\n## 10/25/2024\n\n- b\n") == [
+        "2024-06-11",
+        "2024-10-25",
+    ]
+    # Nothing in the note decides: the file name does, else the commit's date.
+    either = "# Team\n\n## 6/11/2024\n\n- a\n\n## 4/11/2024\n\n- b\n"
+    assert meeting_days(either, committed=date(2024, 11, 7)) == ["2024-11-06", "2024-11-04"]
+    assert meeting_days(either, committed=date(2024, 6, 12)) == ["2024-06-11", "2024-04-11"]
+    assert meeting_days("# Sync 3/4/2024\n\n- a\n", path="notes/2024-04-03.md") == ["2024-04-03"]
 
 
 @pytest.mark.parametrize(
