@@ -201,6 +201,12 @@ _STATED_DECISION = re.compile(
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
     re.I,
 )
+# "Motion to adopt the budget. Moved by Bo, seconded by Cy. Passed 3-0.": a vote
+# taken, on the agenda too (where "we agreed to try X" may go on being discussed).
+_MOTION_VOTED = re.compile(
+    r"\bmotion\b.{0,300}?\b(?:passed|passes|carried|carries|adopted|failed|fails|defeated)\b",
+    re.I,
+)
 # The same, opening a sentence of a paragraph: a decision its subject made, not one
 # mentioned inside what someone said ("asked whether we agreed on the classes").
 _DECIDED_SENTENCE = re.compile(
@@ -319,8 +325,29 @@ def owner_to_verb(text: str) -> bool:
     return _OWNER_TO_VERB.match(bare) is not None and _AWAY.match(bare) is None
 
 
+# Labels written like a speaker's name ("Next: changelog", "Working on: the API"):
+# what a line is about, never who said it.
+_NOT_SPEAKER_TEXT = """next now later then done doing todo wip blocked blocker blockers
+    status update updates progress plan plans goal goals result results note notes
+    question questions answer context background summary eta due owner owners link
+    links docs pr prs issue issues ticket tickets"""
+_NOT_SPEAKER_LABELS = frozenset(_NOT_SPEAKER_TEXT.split()) | {
+    "working on",
+    "in progress",
+    "next up",
+    "next week",
+    "this week",
+    "last week",
+}
+_SPEAKER_LABEL = re.compile(r"^\s*(?:\*\*|__)?([^:*_]{1,40}?)(?:\*\*|__)?\s*:")
+
+
 def is_speaker_line(text: str) -> bool:
-    return _SPEAKER.match(text) is not None
+    """ "Ana: the FCP is done", "JS - the prototype works", "<ana> …": someone's words."""
+    if _SPEAKER.match(text) is None:
+        return False
+    label = _SPEAKER_LABEL.match(text)
+    return label is None or label.group(1).strip().lower() not in _NOT_SPEAKER_LABELS
 
 
 def labelled_decision(text: str) -> bool:
@@ -431,6 +458,8 @@ def classify_line(
         return Kind("discussion", "a quoted aside")
     if meaning in ("actions", "next", "blocked", "done"):
         return Kind("action", f"under a heading listing {_LISTS[meaning]}")
+    if _MOTION_VOTED.search(plain(text)) and not text.rstrip().endswith("?"):
+        return Kind("decision", "a motion voted on (‘Motion to …: passed 3-0’)")
     if meaning == "review":
         if checked is not None or owner_to_verb(text) or _OWNER_FIRST.match(text):
             return Kind("action", "an earlier action, under a heading reviewing them")

@@ -30,6 +30,13 @@ def kinds(text: str) -> dict[str, str]:
     ("line", "meaning", "kind"),
     [
         ("ACTION: Ana to book the room", "minutes", "action"),
+        (
+            "Budget: **Motion** to adopt it as circulated. Seconded by Bo. **Passed** 4-1.",
+            "review",
+            "decision",
+        ),
+        ("Motion to move the call to Tuesdays failed 2-3", "agenda", "decision"),
+        ("Motion to adopt the charter: passed unanimously", "minutes", "decision"),
         ("AI: send the survey", "other", "action"),
         ("[NEW] ACTION: ana to update the test suite", "minutes", "action"),
         ("[DONE] ACTION: bo to email the chairs", "agenda", "action"),
@@ -199,6 +206,30 @@ def test_a_meeting_that_did_not_take_place_says_so_and_gives_no_news() -> None:
     # A meeting that met is not called off by announcing that the next one is.
     assert held == ""
     assert [i.kind for i in items] == ["decision", "decision", "topic"]
+
+
+def test_per_person_updates_under_headings_are_each_an_item() -> None:
+    # "Next: …" and "Working on: …" are labels, not someone speaking: the bullets
+    # under "### Bo" are his updates, not the minutes of a topic called "Bo".
+    text = """# Heron weekly 2031-03-04
+
+## Updates
+
+### Ana
+- Finished the parser rewrite (#412), merged
+- Working on: the streaming API
+
+### Bo
+- Cut the 3.2 release candidate
+- Next: changelog and announcement
+"""
+    found = {i.text: i.kind for i in items_of(text)}
+    assert "Bo" not in found and "Ana" not in found
+    assert (
+        found["Cut the 3.2 release candidate"]
+        == found["Finished the parser rewrite (#412), merged"]
+    )
+    assert found["Cut the 3.2 release candidate"] in ("topic", "action")
 
 
 def test_owner_to_verb_needs_a_person_and_a_verb() -> None:
