@@ -424,7 +424,9 @@ def _search(text: str, span: tuple[int, int], matcher: _Matcher) -> tuple[Status
         status = "open"  # "stable tentatively for 0.40", "merged?"
     elif status == "done" and (left := _STILL_TO_DO.search(text, span[0] + start + len(found))):
         # "Release 0.9: feature freeze done, four blockers": a step, not the end.
-        status, found = "open", f"{found}, {left.group(0)}"
+        # The whole clause that says it ("beta targeted for 1.31"), a few words at most.
+        clause = re.split(r"[,;]|\.(?:\s|$)", text[left.start() :].lstrip(",; "), maxsplit=1)[0]
+        status, found = "open", f"{found}, {' '.join(clause.split()[:6])}"
     return status, found.strip()
 
 
@@ -672,7 +674,12 @@ _STILL_TO_DO = re.compile(
     rf"\b{_COUNT}\s+(?:more\s+)?(?:blockers?|release\s+blockers?)\b|"
     rf"\b{_COUNT}\s+(?:more\s+)?(?:issues?|bugs?|regressions?|failures?|follow[- ]?ups?|items?|"
     r"tasks?|prs?|pull\s+requests?|steps?)\s+(?:left|remain(?:ing|s)?|to\s+go|open|outstanding|"
-    r"pending)\b|\bstill\s+(?:open|blocked|pending|to\s+do|missing|needs?|waiting)\b",
+    r"pending)\b|\bstill\s+(?:open|blocked|pending|to\s+do|missing|needs?|waiting)\b|"
+    # "alpha merged, beta targeted for 1.31", "merged, pending backport": a next
+    # part said after the result, in a clause of its own.
+    r"[,;]\s*(?:but\s+)?(?:\S+\s+){0,3}?(?:(?:targeted|planned|scheduled)\s+for|pending\b|"
+    r"waiting\s+(?:for|on)\b|needs?\s+(?:a\s+)?(?:follow[- ]?up|backport|review|docs)\b|"
+    r"(?:still\s+)?to\s*do\b)",
     re.I,
 )
 

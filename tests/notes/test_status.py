@@ -117,6 +117,15 @@ def test_status_words_used_as_adjectives_or_nouns_are_no_status(text: str) -> No
         # A step done with work left is no end: the item is open.
         ("Release 0.9: feature freeze done, four blockers", "open", "done, four blockers"),
         ("Docs: done, two pages still missing", "open", "done, still missing"),
+        # A next part said after the result: the item goes on.
+        (
+            "Sharding: alpha merged, beta targeted for 1.31",
+            "open",
+            "merged, beta targeted for 1.31",
+        ),
+        ("Parser fix merged, pending backport", "open", "merged, pending backport"),
+        ("Migration done, but needs a follow-up", "open", "done, but needs a follow-up"),
+        ("Parser fix merged, thanks everyone", "done", "merged"),
     ],
 )
 def test_status_words_where_people_put_them(text: str, status: str, phrase: str) -> None:
