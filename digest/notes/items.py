@@ -478,9 +478,19 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
         if not 0 < len(words) <= _MAX_STATUS_CHILD_WORDS:
             continue
         found = find_status(child, tracking)
-        if found and 2 * len(_words(found[1])) > len(words):
+        if found is None:
+            continue
+        # Of the whole child, or of its first clause: "not started, need a volunteer".
+        said = len(_words(found[1]))
+        first = [
+            w for w in _words(_CLAUSE_END.split(bare, 1)[0]) if w.lower() not in _STATUS_FILLER
+        ]
+        if 2 * said > len(words) or (found[1] in child.split(",")[0] and 2 * said > len(first)):
             return child
     return None
+
+
+_CLAUSE_END = re.compile(r"[,;]\s")
 
 
 _SAID_BY = re.compile(r"^(?:\*\*|__)?(?:[A-Z][a-z]{1,20}|[A-Z]{2,4})(?:\*\*|__)?\s*:\s+")

@@ -596,6 +596,20 @@ def test_a_child_gives_the_status_only_when_it_is_mostly_a_status(
     assert by_text(release_sync, "Ideas for 2.2").status == "unknown"  # "Ideas/TBD" is a label
 
 
+def test_a_child_whose_first_clause_is_a_status_gives_it() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
+        "- Docs site move (Cy)\n  - not started, need a volunteer\n"
+        "- Pruning guide\n  - in progress, push to next month\n"
+        "- Cache warmup\n  - talked about warm-up, done by the CDN anyway\n"
+    )
+    found = {i.text: (i.status, i.status_phrase) for i in items_of("x.md", text=note)}
+    assert found["Docs site move (Cy)"] == ("open", "not started")
+    assert found["Pruning guide"] == ("open", "in progress")
+    # A first clause about something else says nothing of the item.
+    assert found["Cache warmup"][0] == "unknown"
+
+
 def test_a_status_word_used_as_an_adjective_is_no_status(release_sync: list[Item]) -> None:
     assert by_text(release_sync, "Nadia talked about").status == "unknown"
 
