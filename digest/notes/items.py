@@ -134,6 +134,12 @@ _STATUS_FILLER = frozenset(
     | {"has", "have", "been", "got", "issue", "finally", "just"}
 )
 _ROW_OWNER_HEADERS = {"owner", "owners", "assignee", "assignees", "who", "lead", "leads", "dri"}
+# Who brings an agenda row: its owner, but the row stays a topic (not an action).
+_ROW_PRESENTER_HEADERS = {"presenter", "presenters", "speaker", "driver", "champion"} | {
+    "proposed by",
+    "raised by",
+    "requested by",
+}
 _ROW_NOTE_HEADERS = {"notes", "note", "comment", "comments", "details", "links", "link", "eta"} | {
     "due",
     "deadline",
@@ -781,6 +787,8 @@ def _header_kind(name: str) -> str:
         return "status"
     if low in _ROW_OWNER_HEADERS or first in _ROW_OWNER_HEADERS:
         return "owner"
+    if low in _ROW_PRESENTER_HEADERS or first in _ROW_PRESENTER_HEADERS:
+        return "presenter"
     if low in _ROW_NOTE_HEADERS or first in _ROW_NOTE_HEADERS:
         return "note"
     return "key"
@@ -870,10 +878,15 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
                 if kinds[h] == "note" and _is_state(cell := cells[h], ctx.tracking)
             )
             found = find_status(next(stated, text), ctx.tracking)
+            # Else what its notes say came of it ("Notes: Agreed: drop it in 2.5"), as
+            # a topic's sub-bullets would.
+            found = found or _row_outcome(
+                " ".join(keys), [c for h in row.header if kinds[h] == "note" and (c := cells[h])]
+            )
             status = found if found else ("unknown", None)
         owners: list[str] = []
         for h in row.header:
-            if kinds[h] == "owner":
+            if kinds[h] in ("owner", "presenter"):
                 cell = cells.get(h, "")
                 named = ctx.owners(cell) or [
                     name
@@ -896,6 +909,16 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
             owners=owners,
             row_key=_row_key(keys),
         )
+
+
+def _row_outcome(key: str, notes: list[str]) -> tuple[Status, str] | None:
+    """What a row's note cells say came of it, the last saying so first: "Agreed: drop
+    it in 2.5", "Released 2024-08-23"; "No objections" only under a question."""
+    for cell in reversed(notes):
+        found = find_outcome(cell, lead_words=0 if len(cell.split()) <= 10 else 4)
+        if found is not None and (not ANSWERS.match(found[1]) or _ASKED.search(key)):
+            return found
+    return None
 
 
 _LABEL_LINK = re.compile(

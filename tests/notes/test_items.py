@@ -162,6 +162,34 @@ def test_a_rows_number_is_no_part_of_its_title_and_a_due_cell_may_hold_its_state
     assert flaky.text == "#57 — Flaky upload test — Due: June 1"
 
 
+AGENDA_TABLE = """# Quince sync — 2031-05-18
+
+## Agenda
+
+| Topic | Presenter | Notes |
+| --- | --- | --- |
+| Release 2.4 planning | @ana | RC next week; need two reviewers |
+| Drop Python 3.8 | Bo | Agreed: drop it in 2.5 |
+| Any objections to the new logo? | Cleo | No objections |
+| Mentoring program | Dee | No objections so far, keep collecting names |
+"""
+
+
+def test_an_agenda_table_names_who_presents_and_what_came_of_each_topic() -> None:
+    """A presenter is the topic's owner (the row stays a topic, not an action); a note
+    cell saying what came of it closes it, as a sub-bullet would."""
+    plan, drop, logo, mentoring = [i for i in items_of("q.md", text=AGENDA_TABLE)]
+    assert (plan.text, plan.kind, plan.owners, plan.status) == (
+        "Release 2.4 planning — Notes: RC next week; need two reviewers",
+        "topic",
+        ["ana"],
+        "unknown",
+    )
+    assert (drop.owners, drop.status) == (["bo"], "done")
+    assert logo.status == "done"  # answered
+    assert mentoring.status != "done"  # "no objections" to nothing asked
+
+
 STATUS_TABLE_REPEATS_THE_MINUTES = """# Quince sync — 2031-05-04
 
 ## Agenda
