@@ -103,9 +103,7 @@ _DATE_PATTERNS = [
     # 06.11.2019: day first, as everywhere dots separate a date's numbers
     re.compile(r"(?<![\d.])(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})(?![\d.])"),
     # 20191106
-    re.compile(
-        r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"
-    ),
+    re.compile(r"(?<!\d)(?P<y>(?:19|20)\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01])(?!\d)"),
     # 11/6/2019, 11/06/19, 11-06-2019: month or day first (_DateMatch.day_first)
     re.compile(
         r"(?<![\d/-])(?P<a>\d{1,2})(?:/(?P<b>\d{1,2})/(?P<yy>\d{4}|\d\d)"
