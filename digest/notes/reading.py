@@ -8,8 +8,8 @@ compiling) the rules themselves.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import zlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,5 +55,7 @@ def reading_settings(tracking: TrackingConfig) -> str:
         "series": {s.name: s.sections.by_meaning() for s in tracking.series},
         "words": [tracking.done_words, tracking.open_words, tracking.dropped_words],
     }
-    blob = json.dumps(parts, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    blob = json.dumps(parts, sort_keys=True).encode()
+    # Only compared with the last sync's: a checksum is enough, and zlib is loaded
+    # already where hashlib would cost every `digest sync` a few ms.
+    return f"{zlib.crc32(blob):08x}{len(blob):x}"

@@ -10,7 +10,6 @@ and other sources still sync.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import urllib.parse
 from collections.abc import Iterator
@@ -147,6 +146,8 @@ def too_big(size: int, max_bytes: int) -> str:
 
 
 def sha256_hex(data: bytes) -> str:
+    import hashlib  # here: a sync with nothing new hashes nothing
+
     return hashlib.sha256(data).hexdigest()
 
 
