@@ -484,8 +484,24 @@ def section_meaning(
     path: Sequence[str], extra: Mapping[str, Sequence[str]] | None = None
 ) -> SectionMeaning:
     """The meaning of the nearest heading of `path` (innermost first) that has one."""
-    for heading in reversed(path):
+    for depth in range(len(path) - 1, -1, -1):
+        heading = path[depth]
         meaning = heading_meaning(heading, extra)
-        if meaning is not None:
-            return meaning
+        if meaning is None:
+            continue
+        # Under the minutes, "### Roadmap for 2.0" is a topic discussed, not a list of
+        # topics: there only a heading that is little more than a list's name opens one
+        # ("### Action items", "### Updates").
+        if (
+            depth > 0
+            and meaning in _TOPIC_LISTS
+            and heading_meaning(heading) == meaning  # not a name the config gave
+            and label_meaning(heading) is None
+            and section_meaning(path[:depth], extra) == "minutes"
+        ):
+            return "minutes"
+        return meaning
     return "other"
+
+
+_TOPIC_LISTS = frozenset({"agenda", "review"})

@@ -91,6 +91,18 @@ def test_a_heading_without_meaning_inherits_its_parents() -> None:
     assert section_meaning(()) == "other"
 
 
+def test_under_the_minutes_a_heading_naming_a_topic_is_minutes_not_a_list() -> None:
+    # "Roadmap for 2.0" under "Discussion" is what was discussed, not a roadmap list.
+    assert section_meaning(("Discussion", "Roadmap for 2.0")) == "minutes"
+    assert section_meaning(("Minutes", "Release cycle proposal #168")) == "minutes"
+    # A heading that is little more than a list's name still opens one there.
+    assert section_meaning(("Discussion", "Action items")) == "actions"
+    assert section_meaning(("Notes", "Updates")) == "agenda"
+    # Elsewhere such a heading is the list it names, as before.
+    assert section_meaning(("Roadmap for 2.0",)) == "agenda"
+    assert section_meaning(("Agenda", "Proposals for 2.0")) == "agenda"
+
+
 def test_a_long_heading_that_mentions_a_word_is_a_topic_of_its_own() -> None:
     assert heading_meaning("Status on the memory leaks, and what else we can do about them") is None
 
