@@ -1017,7 +1017,8 @@ def _heading_item(
                 ctx.meaning == "minutes"
                 and not ctx.agenda_listed
                 and len(section.path) >= 2
-                and heading_meaning(section.path[-1], extra) is None
+                # Not "### Notes"; "### Roadmap for 2.0" is minutes of that topic.
+                and heading_meaning(section.path[-1], extra) != "minutes"
                 and not ctx.owners(heading)
                 and not {w.lower() for w in _words(heading)} <= ctx.present  # "### Ana Lima"
             )

@@ -638,6 +638,25 @@ def test_a_child_whose_first_clause_is_a_status_gives_it() -> None:
     assert found["Cache warmup"][0] == "unknown"
 
 
+def test_a_topic_heading_in_the_minutes_that_names_a_list_word_is_still_a_topic() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Discussion\n\n### Roadmap for 2.0\n\n"
+        "- Ana proposed splitting the core into two packages.\n"
+        "- Bo worried about the migration cost.\n"
+        "- **Decision:** split after 2.0 ships.\n\n"
+        "### Security audit\n\n- An audit firm offered a free audit; we accepted.\n"
+    )
+    found = items_of("x.md", text=note)
+    assert [(i.text, i.kind) for i in found if i.form == "heading"] == [
+        ("Roadmap for 2.0", "topic"),
+        ("Security audit", "topic"),
+    ]
+    roadmap = found[0]
+    decision = by_text(found, "**Decision:**")
+    assert (decision.kind, decision.parent) == ("decision", roadmap.key)
+    assert not any(i.text.startswith(("Ana proposed", "Bo worried")) for i in found)
+
+
 def test_a_status_word_used_as_an_adjective_is_no_status(release_sync: list[Item]) -> None:
     assert by_text(release_sync, "Nadia talked about").status == "unknown"
 
