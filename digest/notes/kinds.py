@@ -423,6 +423,9 @@ def is_person_row(text: str, *, strict: bool = True) -> bool:
     return not strict or "@" in bare or "](" in bare
 
 
+_WORK_LISTS = frozenset({"actions", "next", "blocked", "done", "review"})
+
+
 def classify_line(
     text: str,
     meaning: SectionMeaning,
@@ -444,7 +447,13 @@ def classify_line(
         return Kind("boilerplate", "under a heading for links, the calendar or the next meeting")
     if explicit_action(text):
         return Kind("action", "starts with ACTION / AI / TODO")
-    if is_calendar_line(text) and not nested:
+    # "Ana: update the calendar invite" under the actions is work, not the invite.
+    if (
+        is_calendar_line(text)
+        and not nested
+        and meaning not in _WORK_LISTS
+        and not owner_to_verb(text)
+    ):
         return Kind("boilerplate", "a calendar, recording or call link")
     if not nested and _PROCEDURE.search(plain(text)):
         return Kind("boilerplate", "the meeting's own procedure (introductions, an icebreaker)")

@@ -30,6 +30,9 @@ def kinds(text: str) -> dict[str, str]:
     ("line", "meaning", "kind"),
     [
         ("ACTION: Ana to book the room", "minutes", "action"),
+        ("Ana: update the calendar invite", "actions", "action"),  # work on the invite
+        ("Ana to upload the recording", "agenda", "action"),
+        ("Recording: https://youtu.be/abc123", "agenda", "boilerplate"),
         (
             "Budget: **Motion** to adopt it as circulated. Seconded by Bo. **Passed** 4-1.",
             "review",
