@@ -34,15 +34,25 @@ finally:
 """
 
 
+# The same command line run by the typer app, as launch hands it anything else.
+VIA_TYPER = """\
+import sys
+from digest.cli import run_app
+from digest.launch import guarded
+sys.argv = ["digest", *sys.argv[1:]]
+guarded(run_app)
+"""
+
+
 def run_digest(
-    cwd: Path, *args: str, columns: int | None = None
+    cwd: Path, *args: str, columns: int | None = None, script: str = LAUNCH
 ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
     env["DIGEST_CONFIG"] = ""
     if columns is not None:
         env["COLUMNS"] = str(columns)
     return subprocess.run(
-        [sys.executable, "-c", LAUNCH, *args],
+        [sys.executable, "-c", script, *args],
         cwd=cwd,
         env=env,
         capture_output=True,
@@ -195,18 +205,7 @@ def test_a_mistake_in_the_config_is_the_same_sentence_either_way(tmp_path: Path)
     fast = run_digest(tmp_path, "sync")
     via_typer = run_digest(tmp_path, "sync", "--help")  # proves the app's own path runs
     assert "loaded typer: True" in via_typer.stderr
-    slow = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from digest.cli import run_app; from digest.launch import "
-            "guarded; import sys; sys.argv = ['digest', 'sync']; guarded(run_app)",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    slow = run_digest(tmp_path, "sync", script=VIA_TYPER)
     sentence = fast.stderr.replace("loaded typer: False\n", "")
     assert sentence.startswith("digest: ") and sentence.count("\n") == 1
     assert "kind" in sentence
