@@ -229,6 +229,9 @@ _CADENCE = re.compile(
 )
 # A date without a year ("8/17", "Aug 17th", "17 August") or a time ("16:00", "4pm CEST",
 # "@ 14 UTC"): part of when, never of which series.
+_WEEKDAY = re.compile(
+    r"\b(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day|nesday|sday|urday)?\b\.?", re.I
+)
 _YEARLESS_DATE = re.compile(
     rf"(?<![\w/])\d{{1,2}}/\d{{1,2}}(?:/\d{{2,4}})?(?![\w/])"
     rf"|\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b"
@@ -304,10 +307,15 @@ def series_name(title: str) -> str:
     generic words ("2016-04-07 Agenda", "Meeting notes") names no series: "".
     """
     text = _CHANNEL.sub("", _SYMBOLS.sub(" ", _strip_markup(title)))
+    dated = False
     for match in reversed(_match_dates(text)):
         text = text[: match.span[0]] + " " + text[match.span[1] :]
+        dated = True
     text = _CADENCE.sub(" ", text)
-    text = _YEARLESS_DATE.sub(" ", _YEARLESS_DATE.sub(" ", text))  # "April 2021 26th"
+    undated = _YEARLESS_DATE.sub(" ", _YEARLESS_DATE.sub(" ", text))  # "April 2021 26th"
+    if dated or undated != text:
+        undated = _WEEKDAY.sub(" ", undated)  # "Wednesday, June 12, 2024": its day too
+    text = undated
     text = _TIME.sub(" ", text)
     text = _DRAFT.sub(" ", text)
     text = re.sub(r"\s+", " ", text)
@@ -490,6 +498,46 @@ def _settle_day_order(headings: Sequence[_Heading], doc: Document) -> None:
             replace(d, value=d.day_first, day_first=None) if d.day_first is not None else d
             for d in h.dates
         ]
+
+
+# "## June 5", "### Wed, 5 June", "## Jan 8th (cancelled)": a day without its year.
+_YEARLESS_HEADING = re.compile(
+    rf"^\W*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:{_MONTH}\s+(?P<d>\d{{1,2}})"
+    rf"(?:st|nd|rd|th)?|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
+    rf"{_MONTH.replace('?P<mon>', '?P<mon2>')})(?![\w/:.-]|,?\s*\d)",
+    re.I,
+)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _date_yearless(headings: Sequence[_Heading], doc: Document) -> None:
+    """Running notes that write each meeting's day without its year ("## June 5")
+    under a heading that gives it ("# 2024", "## Meetings in 2024") or in a file or
+    folder named by it ("notes/2024.md"): their headings take that year. Two such
+    headings at least (one is a meeting's own heading, dated by its file); never a
+    year guessed from the commit, which for a growing file is its first."""
+    found = [(h, m) for h in headings if (m := _YEARLESS_HEADING.match(_strip_markup(h.text)))]
+    if len(found) < 2:
+        return
+    in_path = _YEAR.findall(doc.path)
+    year_of_path = int(in_path[-1]) if in_path else None
+    years: list[tuple[int, int]] = []  # (level, year) of the headings above
+    for h in headings:
+        while years and years[-1][0] >= h.level:
+            years.pop()
+        match = next((m for o, m in found if o is h), None)
+        if match is None:
+            stated = _YEAR.findall(_strip_markup(h.text))
+            if stated:
+                years.append((h.level, int(stated[-1])))
+            continue
+        year = years[-1][1] if years else year_of_path
+        if year is None:
+            continue
+        month = match.group("mon") or match.group("mon2")
+        day = int(match.group("d") or match.group("d2"))
+        value = _numbers_date(year, _MONTHS[month[:3].lower()], day)
+        h.dates = [_DateMatch(value, match.span(), match.group(0))]
 
 
 # What _either_order reads: "6/11/2019", "06-11-2019", "6/11/19".
@@ -984,6 +1032,8 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     headings = _headings(tokens)
     _settle_day_order(headings, doc)
     if not any(d.value for h in headings for d in h.dates):
+        _date_yearless(headings, doc)
+    if not any(d.value for h in headings for d in h.dates):
         # No dated heading: meetings may be headed by bold date lines instead.
         bold = _bold_date_lines(tokens)
         if bold:
@@ -1023,8 +1073,10 @@ def _dated_meetings(
     file_date = _file_date(doc.path)
     first_index = meeting_heads[0].index
     # The title: the last shallower heading before the first meeting ("# Community Call").
+    # Not one that names no series: "## 2024" over its meetings, under "# Kiln sync".
     title_heads = [h for h in headings if h.index < first_index and h.level < level]
-    doc_title = title_heads[-1].text if title_heads else front.title if front else ""
+    named = [h for h in title_heads if series_name(h.text)] or title_heads
+    doc_title = named[-1].text if named else front.title if front else ""
     seen: dict[date, int] = {}
     # One pass each way over the headings, not one per meeting (a note may hold
     # thousands of dated headings).
@@ -1043,7 +1095,7 @@ def _dated_meetings(
     shallower: str | None = None
     for o in headings:
         titles[id(o)] = doc_title if shallower is None else shallower
-        if o.level < level:
+        if o.level < level and series_name(o.text):
             shallower = o.text
     for h in meeting_heads:
         end_heading = ends[id(h)]

@@ -323,6 +323,36 @@ def meeting_days(
     return [m.date.isoformat() for m in parse_document(doc).meetings]
 
 
+def test_running_notes_without_years_take_the_year_their_heading_or_file_gives() -> None:
+    assert meeting_days("# Kiln sync 2024\n\n## June 12\n\n- a\n\n## June 5th\n\n- b\n") == [
+        "2024-06-12",
+        "2024-06-05",
+    ]
+    by_year = "# Kiln sync\n\n## 2024\n\n### Jan 8\n\n- a\n\n## 2023\n\n### Dec 13\n\n- b\n"
+    doc = Document(source="s", path="notes/kiln.md", text=by_year, blob="b")
+    meetings = parse_document(doc).meetings
+    assert [(m.date.isoformat(), m.series) for m in meetings] == [
+        ("2024-01-08", "Kiln Sync"),  # "## 2024" gives the year, "# Kiln sync" the series
+        ("2023-12-13", "Kiln Sync"),
+    ]
+    in_file = "# Kiln sync\n\n## Wed, 12 June\n\n- a\n\n## 5 June\n\n- b\n"
+    assert meeting_days(in_file, path="notes/kiln-2024.md") == ["2024-06-12", "2024-06-05"]
+    # Nothing gives the year: no guess (the commit of a growing file is its first).
+    assert meeting_days("# Kiln\n\n## June 12\n\n- a\n\n## June 5\n\n- b\n") == []
+
+
+@pytest.mark.parametrize(
+    ("title", "series"),
+    [
+        ("Wednesday, June 12, 2024", ""),
+        ("Tue 2026-11-17 Core Sync", "Core Sync"),
+        ("Friday Sync", "Friday Sync"),  # no date: the weekday is the name
+    ],
+)
+def test_a_weekday_beside_a_date_is_part_of_the_date(title: str, series: str) -> None:
+    assert series_name(title) == series
+
+
 def test_a_notes_day_and_month_order_is_one_for_all_its_dates() -> None:
     # 25/10 can only be day first: so is 6/11 in the same note (6 November).
     assert meeting_days("# Team\n\n## 6/11/2024\n\n- a\n\n## 25/10/2024\n\n- b\n") == [
