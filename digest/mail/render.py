@@ -371,11 +371,32 @@ def _named_in(owners: Sequence[str], text: str) -> bool:
     )
 
 
+def _trailing_number(ref: str) -> str:
+    """ "12" of "org/repo#12" and of "gitlab.com/g/p/-/issues/12"."""
+    found = re.search(r"\d+$", ref)
+    return found.group(0) if found else ref
+
+
 def _ref_link(ref: str) -> Link:
-    # Canonical refs are "org/repo#N", normalized from GitHub URLs by digest.notes.refs.
+    # Canonical refs are "org/repo#N", normalized from GitHub URLs by digest.notes.refs,
+    # or another forge's address without its scheme ("gitlab.com/g/p/-/issues/12").
     m = re.fullmatch(r"([\w.-]+)/([\w.-]+)#(\d+)", ref)
-    url = f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}" if m else None
-    return Link(label=clean_line(ref), url=url)
+    if m:
+        url = f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}"
+        return Link(label=clean_line(ref), url=url)
+    forge = _FORGE_REF.fullmatch(ref)
+    if forge:
+        mark = "!" if forge["kind"] == "merge_requests" else "#"
+        label = f"{forge['path']}{mark}{forge['num']}"
+        return Link(label=clean_line(label), url=f"https://{ref}")
+    return Link(label=clean_line(ref), url=None)
+
+
+# "gitlab.com/group/proj/-/issues/12" -> "group/proj#12"; "…/-/merge_requests/7" -> "…!7"
+_FORGE_REF = re.compile(
+    r"[\w.-]+/(?P<path>[\w.-]+(?:/[\w.-]+)*?)(?:/-)?/(?P<kind>issues|merge_requests|work_items)"
+    r"/(?P<num>\d+)"
+)
 
 
 def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
@@ -388,7 +409,7 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
     refs = [
         _ref_link(r)
         for r in entry.refs
-        if not re.search(rf"[#/]{re.escape(r.rsplit('#', 1)[-1])}(?!\d)", mentioned)
+        if not re.search(rf"[#/!]{_trailing_number(r)}(?!\d)", mentioned)
     ]
     owners = [clean_line(o) for o in entry.owners if clean_line(o)]
     return EntryView(

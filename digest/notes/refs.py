@@ -1,8 +1,10 @@
-"""GitHub references and other links in a note's text.
+"""References to issues and pull requests, and other links, in a note's text.
 
 GitHub numbers issues, pull requests and discussions from one counter per
 repository, so "org/repo#N" names any of them: the issue URL, the PR URL with
 /files or #discussion_r…, and "repo#N" written by hand all become one key.
+Another forge's issue or merge request (GitLab, Gitea, Forgejo, Codeberg) is
+keyed by its address without the scheme, which is also its link.
 """
 
 from __future__ import annotations
@@ -14,6 +16,15 @@ __all__ = ["canonical_refs", "plain_links"]
 _GITHUB_URL = re.compile(
     r"https?://(?:www\.)?github\.com/(?P<org>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+?)(?:\.git)?"
     r"/(?:issues|pull|pulls|discussions)/(?P<num>\d+)(?!\d)[^\s<>()\[\]\"'`]*",
+    re.I,
+)
+# Another forge's issue or merge request: GitLab (gitlab.com, a self-hosted one, which
+# its "/-/" says), Gitea, Forgejo and Codeberg. Its key is the address without the
+# scheme, "gitlab.gnome.org/GNOME/gtk/-/issues/12": one per issue, and its own link.
+_FORGE_URL = re.compile(
+    r"https?://(?P<key>(?:[\w-]+\.)+[a-z]{2,}(?:/[\w.-]+)+/-/(?:issues|merge_requests|work_items)"
+    r"/\d+|(?:codeberg\.org|gitea\.com|(?:[\w-]+\.)*(?:gitea|forgejo)(?:\.[\w-]+)+)"
+    r"/[\w.-]+/[\w.-]+/(?:issues|pulls)/\d+)(?!\d)",
     re.I,
 )
 _URL = re.compile(r"https?://[^\s<>()\[\]\"'`]+", re.I)
@@ -29,7 +40,8 @@ def _key(org: str, repo: str, num: str) -> str:
 
 
 def canonical_refs(text: str, default_org: str = "") -> list[str]:
-    """GitHub issue/PR/discussion references in `text` as "org/repo#N", first seen first."""
+    """Issue, PR and discussion references in `text`, first seen first: GitHub's as
+    "org/repo#N", another forge's as its address without the scheme."""
     # Each pattern is tried only where what it needs is in the text: most lines have
     # neither a URL nor a "#".
     has_url, has_hash = "://" in text, "#" in text
@@ -37,6 +49,12 @@ def canonical_refs(text: str, default_org: str = "") -> list[str]:
     if has_url:
         for m in _GITHUB_URL.finditer(text):
             positions.append((m.start(), _key(m["org"], m["repo"], m["num"])))
+        for m in _FORGE_URL.finditer(text):
+            # Gitea numbers issues and pulls from one counter, and /issues/N finds either.
+            key = m["key"].lower()
+            if "/-/" not in key:
+                key = key.replace("/pulls/", "/issues/")
+            positions.append((m.start(), key))
     if has_hash:
         # Short forms are looked for outside URLs (blanked, keeping offsets), so
         # ".../blob/main/x.md#L10" is no reference.
@@ -55,13 +73,13 @@ def _clean_url(url: str) -> str:
 
 
 def plain_links(text: str) -> list[str]:
-    """Other http(s) links in `text` (not GitHub issues/PRs), fragment removed, deduplicated."""
+    """Other http(s) links in `text` (not issues or PRs), fragment removed, deduplicated."""
     links: list[str] = []
     if "://" not in text:
         return links
     for m in _URL.finditer(text):
         url = _clean_url(m.group(0))
-        if _GITHUB_URL.fullmatch(url) or _GITHUB_URL.match(m.group(0)):
+        if _GITHUB_URL.match(m.group(0)) or _FORGE_URL.match(m.group(0)):
             continue
         if _SCHEME_ONLY.fullmatch(url):
             continue

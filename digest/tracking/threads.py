@@ -744,7 +744,10 @@ def _carried_over(
 
 
 def ref_in_text(ref: str, text: str) -> bool:
-    """Whether "org/repo#123" is written in the text itself (as a link or a short form)."""
+    """Whether "org/repo#123" is written in the text itself (as a link or a short form);
+    another forge's ("gitlab.com/g/p/-/issues/12") as its link."""
+    if "#" not in ref:
+        return re.search(rf"{re.escape(ref)}(?!\d)", text, re.IGNORECASE) is not None
     repo, _, number = ref.partition("#")
     name = repo.rsplit("/", 1)[-1]
     pattern = rf"{re.escape(name)}(/(issues|pull|discussions)/|#){number}(?!\d)"

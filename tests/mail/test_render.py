@@ -352,6 +352,20 @@ def test_an_entry_shows_three_references_and_counts_the_rest(tmp_path: Path) -> 
     assert f'href="{WEB}{NOTE}#L44"' in more
 
 
+def test_another_forges_reference_links_to_it_with_a_short_label(tmp_path: Path) -> None:
+    digest = full_digest()
+    refs = (
+        "gitlab.com/lanternfish/core/-/issues/12",
+        "gitlab.com/lanternfish/core/-/merge_requests/7",
+    )
+    digest.pending = [entry("Rework the filter language", refs=refs, line=44)]
+    text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
+    assert "lanternfish/core#12 · lanternfish/core!7" in " ".join(text.split())
+    hrefs = [a.get("href") for tag, a in tags(page) if tag == "a"]
+    assert "https://gitlab.com/lanternfish/core/-/issues/12" in hrefs
+    assert "https://gitlab.com/lanternfish/core/-/merge_requests/7" in hrefs
+
+
 def test_a_reference_shown_in_the_title_is_not_repeated(tmp_path: Path) -> None:
     digest = full_digest()
     digest.new = [

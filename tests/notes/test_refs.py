@@ -1,4 +1,4 @@
-"""References: every way of pointing at one GitHub issue/PR is one key."""
+"""References: every way of pointing at one issue/PR is one key (GitHub's or another forge's)."""
 
 from __future__ import annotations
 
@@ -46,3 +46,30 @@ def test_plain_links_drop_fragments_and_github_issues() -> None:
         "https://orchard.example.org/roadmap",
         "https://github.com/orchard-dev/orchard/milestone/9",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("https://gitlab.com/Heron/core/-/issues/12", "gitlab.com/heron/core/-/issues/12"),
+        (
+            "see https://gitlab.example.org/heron/core/-/issues/12#note_3 .",
+            "gitlab.example.org/heron/core/-/issues/12",
+        ),
+        (
+            "https://gitlab.com/heron/sub/core/-/merge_requests/7/diffs",
+            "gitlab.com/heron/sub/core/-/merge_requests/7",
+        ),
+        ("https://codeberg.org/heron/core/pulls/99/files", "codeberg.org/heron/core/issues/99"),
+        ("https://codeberg.org/heron/core/issues/99", "codeberg.org/heron/core/issues/99"),
+    ],
+)
+def test_another_forges_issue_is_keyed_by_its_address(text: str, key: str) -> None:
+    assert canonical_refs(text, "heron") == [key]
+    assert plain_links(text) == []  # a reference, not a link besides it
+
+
+def test_an_issues_page_of_any_other_site_is_a_plain_link() -> None:
+    text = "https://bugs.example.org/heron/issues/5"
+    assert canonical_refs(text, "heron") == []
+    assert plain_links(text) == [text]

@@ -10,6 +10,7 @@ from typing import Any
 
 from digest.config.schema import TrackingConfig
 from digest.model import Item, Thread
+from digest.notes.refs import canonical_refs
 from digest.tracking.threads import build_threads, effective_status, normalize_tokens, read_echoes
 
 TRACKING = TrackingConfig()
@@ -37,6 +38,18 @@ def item(day: str, text: str, line: int = 10, **kw: Any) -> Item:
 
 def thread_of(threads: list[Thread], it: Item) -> Thread:
     return next(t for t in threads if any(i.key == it.key for i in t.items))
+
+
+def test_renamed_item_sharing_another_forges_issue_link_is_one_thread() -> None:
+    url = "https://gitlab.com/otterdb/otter/-/issues/88"
+    found = canonical_refs(url)
+    first = item("2031-03-04", f"Shrink the snapshot format {url}", refs=found)
+    renamed = item(
+        "2031-04-01", f"Compaction of on-disk snapshots ({url}) -> in progress", refs=found
+    )
+    threads = build_threads([first, renamed], TRACKING)
+    assert len(threads) == 1
+    assert threads[0].joins[1].reason == "ref"
 
 
 def test_renamed_item_sharing_an_issue_link_is_one_thread() -> None:
