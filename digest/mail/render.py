@@ -384,6 +384,10 @@ def _ref_link(ref: str) -> Link:
     if m:
         url = f"https://github.com/{m.group(1)}/{m.group(2)}/issues/{m.group(3)}"
         return Link(label=clean_line(ref), url=url)
+    jira = _JIRA_REF.fullmatch(ref)
+    if jira:  # the key as Jira writes it, in the link too
+        key = jira["key"].upper()
+        return Link(label=clean_line(key), url=f"https://{ref[: jira.start('key')]}{key}")
     forge = _FORGE_REF.fullmatch(ref)
     if forge:
         mark = "!" if forge["kind"] == "merge_requests" else "#"
@@ -392,6 +396,8 @@ def _ref_link(ref: str) -> Link:
     return Link(label=clean_line(ref), url=None)
 
 
+# "issues.apache.org/jira/browse/kafka-1234" -> "KAFKA-1234"
+_JIRA_REF = re.compile(r"[\w./-]+/browse/(?P<key>[a-z][a-z0-9_]+-\d+)")
 # "gitlab.com/group/proj/-/issues/12" -> "group/proj#12"; "…/-/merge_requests/7" -> "…!7"
 _FORGE_REF = re.compile(
     r"[\w.-]+/(?P<path>[\w.-]+(?:/[\w.-]+)*?)(?:/-)?/(?P<kind>issues|merge_requests|work_items)"
@@ -409,7 +415,7 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
     refs = [
         _ref_link(r)
         for r in entry.refs
-        if not re.search(rf"[#/!]{_trailing_number(r)}(?!\d)", mentioned)
+        if not re.search(rf"[#/!-]{_trailing_number(r)}(?!\d)", mentioned)
     ]
     owners = [clean_line(o) for o in entry.owners if clean_line(o)]
     return EntryView(

@@ -3,7 +3,7 @@
 GitHub numbers issues, pull requests and discussions from one counter per
 repository, so "org/repo#N" names any of them: the issue URL, the PR URL with
 /files or #discussion_r…, and "repo#N" written by hand all become one key.
-Another forge's issue or merge request (GitLab, Gitea, Forgejo, Codeberg) is
+Another forge's issue or merge request (GitLab, Gitea, Forgejo, Codeberg, Jira) is
 keyed by its address without the scheme, which is also its link.
 """
 
@@ -24,7 +24,9 @@ _GITHUB_URL = re.compile(
 _FORGE_URL = re.compile(
     r"https?://(?P<key>(?:[\w-]+\.)+[a-z]{2,}(?:/[\w.-]+)+/-/(?:issues|merge_requests|work_items)"
     r"/\d+|(?:codeberg\.org|gitea\.com|(?:[\w-]+\.)*(?:gitea|forgejo)(?:\.[\w-]+)+)"
-    r"/[\w.-]+/[\w.-]+/(?:issues|pulls)/\d+)(?!\d)",
+    r"/[\w.-]+/[\w.-]+/(?:issues|pulls)/\d+"
+    # A Jira issue: "https://issues.apache.org/jira/browse/KAFKA-1234".
+    r"|(?:[\w-]+\.)+[a-z]{2,}(?:/[\w.-]+)*/browse/[A-Z][A-Z0-9_]+-\d+)(?!\d)",
     re.I,
 )
 _URL = re.compile(r"https?://[^\s<>()\[\]\"'`]+", re.I)

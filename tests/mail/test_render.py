@@ -357,13 +357,15 @@ def test_another_forges_reference_links_to_it_with_a_short_label(tmp_path: Path)
     refs = (
         "gitlab.com/lanternfish/core/-/issues/12",
         "gitlab.com/lanternfish/core/-/merge_requests/7",
+        "issues.example.org/jira/browse/lant-42",
     )
     digest.pending = [entry("Rework the filter language", refs=refs, line=44)]
     text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)
-    assert "lanternfish/core#12 · lanternfish/core!7" in " ".join(text.split())
+    assert "lanternfish/core#12 · lanternfish/core!7 · LANT-42" in " ".join(text.split())
     hrefs = [a.get("href") for tag, a in tags(page) if tag == "a"]
     assert "https://gitlab.com/lanternfish/core/-/issues/12" in hrefs
     assert "https://gitlab.com/lanternfish/core/-/merge_requests/7" in hrefs
+    assert "https://issues.example.org/jira/browse/LANT-42" in hrefs
 
 
 def test_a_reference_shown_in_the_title_is_not_repeated(tmp_path: Path) -> None:

@@ -62,6 +62,14 @@ def test_plain_links_drop_fragments_and_github_issues() -> None:
         ),
         ("https://codeberg.org/heron/core/pulls/99/files", "codeberg.org/heron/core/issues/99"),
         ("https://codeberg.org/heron/core/issues/99", "codeberg.org/heron/core/issues/99"),
+        (
+            "https://issues.example.org/jira/browse/HERON-1234",
+            "issues.example.org/jira/browse/heron-1234",
+        ),
+        (
+            "https://heron.atlassian.net/browse/HRN-7?focusedCommentId=1",
+            "heron.atlassian.net/browse/hrn-7",
+        ),
     ],
 )
 def test_another_forges_issue_is_keyed_by_its_address(text: str, key: str) -> None:
