@@ -808,7 +808,8 @@ def _row_key(values: list[str]) -> str:
 
 
 def _row_kind(ctx: _Context, header: Sequence[str], kinds: dict[str, str], text: str) -> Kind:
-    if ctx.meaning in ("attendance", "boilerplate"):
+    # A table under Decisions records decisions, whoever its Owner column names.
+    if ctx.meaning in ("attendance", "boilerplate", "decisions", "announcements"):
         return classify_line(text, ctx.meaning)
     if any(k in ("status", "owner") for k in kinds.values()):
         return Kind("action", "a row of a status table (it has a status or owner column)")

@@ -190,6 +190,15 @@ def test_an_agenda_table_names_who_presents_and_what_came_of_each_topic() -> Non
     assert mentoring.status != "done"  # "no objections" to nothing asked
 
 
+def test_a_decisions_table_records_decisions_whoever_it_names() -> None:
+    note = (
+        "# Quince sync — 2031-05-18\n\n## Decisions\n\n| Decision | Owner | Date |\n"
+        "| --- | --- | --- |\n| Drop Python 3.8 in 2.5 | Bo | 2031-05-18 |\n"
+    )
+    (row,) = items_of("q.md", text=note)
+    assert (row.kind, row.owners) == ("decision", ["bo"])
+
+
 STATUS_TABLE_REPEATS_THE_MINUTES = """# Quince sync — 2031-05-04
 
 ## Agenda
