@@ -663,13 +663,39 @@ def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
             else:  # "- TODO:" heading its own list
                 for grandchild in child.children:
                     yield _node_item(ctx, grandchild, section, [], parent=item.key, kind=action)
-        elif labelled_decision(child.text):
-            # "Outcome: deprecate in 1.34": what the meeting decided on the item above.
+        elif labelled_decision(child.text) or _decided_here(child.text):
+            # "Outcome: deprecate in 1.34", "Agreed to adopt the Covenant 2.1": what the
+            # meeting decided on the item above.
             section = (*item.section, _label(node.text))
             decided = Kind("decision", "a decision recorded under the item above")
             yield _node_item(ctx, child, section, [], parent=item.key, kind=decided)
         else:
             yield from _nested_items(ctx, child, item)
+
+
+# "Agreed to adopt …", "We decided not to backport it", "The board approved …": a
+# sub-bullet that opens with the decision (not one mentioning it further on).
+_DECIDED_LEAD = re.compile(
+    r"^\W*(?:(?:we|everyone|everybody|all|the\s+[\w-]+)\s+)?(?:have\s+|has\s+)?"
+    r"(?:agreed|decided|approved|resolved)\s+(?:to|that|on|not\s+to)\b",
+    re.I,
+)
+# How to go on is no news: "agreed to remove it from the agenda", "decided to wait until
+# next week", "agreed to take it back to GitHub".
+_HOW_TO_GO_ON = re.compile(
+    r"\b(?:agenda|defer|wait|until|next\s+(?:week|meeting|time|call)|github|discuss\w*|revisit|"
+    r"loop\s+back|come\s+back|later|offline)\b",
+    re.I,
+)
+
+
+def _decided_here(text: str) -> bool:
+    bare = plain_text(text)
+    return (
+        _DECIDED_LEAD.match(bare) is not None
+        and _HOW_TO_GO_ON.search(bare) is None
+        and not bare.rstrip().endswith("?")
+    )
 
 
 def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:

@@ -168,7 +168,12 @@ _PROCEDURE = re.compile(
     r"\bintroduce\s+(?:yourself|yourselves|ourselves)\b|"
     r"\bround\s+of\s+intro(?:duction)?s\b|"  # "a quick round of …": what comes before is moot
     r"^(?:(?:quick|brief|short)\s+)?intro(?:duction)?s\b(?!\s+(?:of|to)\b)|"
-    r"\bice-?\s?breakers?\b",
+    r"\bice-?\s?breakers?\b|"
+    # "Minutes of the last meeting approved", "Approval of the previous minutes".
+    r"^(?:the\s+)?(?:minutes|notes)\s+(?:of|from)\s+(?:the\s+)?(?:last|previous|prior)\s+"
+    r"(?:meeting|call)\s+(?:were\s+|was\s+)?(?:approved|adopted|accepted)\b|"
+    r"^(?:approval|adoption)\s+of\s+(?:the\s+)?(?:last|previous|prior)?\s*(?:meeting'?s\s+)?"
+    r"minutes\b",
     re.I,
 )
 # "We chatted about the venue", "Discussed the budget": minutes of what was said.

@@ -190,6 +190,19 @@ def test_an_agenda_table_names_who_presents_and_what_came_of_each_topic() -> Non
     assert mentoring.status != "done"  # "no objections" to nothing asked
 
 
+def test_a_sub_bullet_opening_with_a_decision_is_one_and_how_to_go_on_is_not() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
+        "- Code of conduct update\n  - Agreed to adopt the Contributor Covenant 2.1.\n"
+        "- Release schedule\n  - We agreed to defer until next week.\n"
+        "- Logo\n  - Ana: I think we agreed to pick the blue one last time\n"
+    )
+    found = items_of("x.md", text=note)
+    decisions = [(i.text, i.parent) for i in found if i.kind == "decision"]
+    covenant = by_text(found, "Code of conduct update")
+    assert decisions == [("Agreed to adopt the Contributor Covenant 2.1.", covenant.key)]
+
+
 def test_a_decisions_table_records_decisions_whoever_it_names() -> None:
     note = (
         "# Quince sync — 2031-05-18\n\n## Decisions\n\n| Decision | Owner | Date |\n"

@@ -31,6 +31,8 @@ def kinds(text: str) -> dict[str, str]:
     [
         ("ACTION: Ana to book the room", "minutes", "action"),
         ("Ana: update the calendar invite", "actions", "action"),  # work on the invite
+        ("Minutes of the last meeting were approved.", "agenda", "boilerplate"),
+        ("Approval of the previous minutes", "agenda", "boilerplate"),
         ("Ana to upload the recording", "agenda", "action"),
         ("Recording: https://youtu.be/abc123", "agenda", "boilerplate"),
         (
