@@ -502,7 +502,7 @@ def _settle_day_order(headings: Sequence[_Heading], doc: Document) -> None:
 
 # "## June 5", "### Wed, 5 June", "## Jan 8th (cancelled)": a day without its year.
 _YEARLESS_HEADING = re.compile(
-    rf"^\W*(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?(?:{_MONTH}\s+(?P<d>\d{{1,2}})"
+    rf"^\W*(?:(?:{_WEEKDAY.pattern}),?\s+)?(?:{_MONTH}\s+(?P<d>\d{{1,2}})"
     rf"(?:st|nd|rd|th)?|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?"
     rf"{_MONTH.replace('?P<mon>', '?P<mon2>')})(?![\w/:.-]|,?\s*\d)",
     re.I,
