@@ -428,6 +428,14 @@ def is_person_row(text: str, *, strict: bool = True) -> bool:
     return not strict or "@" in bare or "](" in bare
 
 
+# Said in the first person as a view: "I think", "I wonder", "I'd like", "I'm not sure"
+# (not news told so: "I'm presenting at the meetup").
+_OPINION = re.compile(
+    r"^[^:]{1,40}:\s*(?:I\s+(?:think|thought|wonder|want|like|feel|believe|guess|agree|"
+    r"disagree)\b|I'?m\s+not\s+sure\b|I'?d\s+(?:like|prefer|rather)\b|not\s+sure\b|maybe\b|"
+    r"perhaps\b)",
+    re.I,
+)
 _WORK_LISTS = frozenset({"actions", "next", "blocked", "done", "review"})
 
 
@@ -479,6 +487,9 @@ def classify_line(
             return Kind("action", "an earlier action, under a heading reviewing them")
         return Kind("topic", "an earlier topic, under a heading following up on them")
     if meaning in ("decisions", "announcements"):
+        if is_speaker_line(text) and _OPINION.search(plain(text)):
+            # "MS: I want to avoid re-making decisions": someone's view, not news.
+            return Kind("discussion", "someone's view (‘Ana: I think …’), not a decision")
         return Kind("decision", f"under a heading listing {_LISTS[meaning]}")
     if _ANNOUNCED.match(text):
         return Kind("decision", "an announcement (‘Reminder: …’, ‘FYI: …’)")

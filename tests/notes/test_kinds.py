@@ -32,6 +32,10 @@ def kinds(text: str) -> dict[str, str]:
         ("ACTION: Ana to book the room", "minutes", "action"),
         ("Ana: update the calendar invite", "actions", "action"),  # work on the invite
         ("Minutes of the last meeting were approved.", "agenda", "boilerplate"),
+        ("MS: I want to avoid re-making decisions", "decisions", "discussion"),  # a view
+        ("JW: ship 2.0 on Friday", "decisions", "decision"),
+        ("Ana: I'm presenting at the meetup next week", "announcements", "decision"),  # news
+        ("Bo: I'm not sure we need a vote", "decisions", "discussion"),
         ("Approval of the previous minutes", "agenda", "boilerplate"),
         ("Ana to upload the recording", "agenda", "action"),
         ("Recording: https://youtu.be/abc123", "agenda", "boilerplate"),
