@@ -798,9 +798,21 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
             yield item
             yield from _nested_items(ctx, child, item)
         return
-    item = _node_item(ctx, node, ctx.section, [])
+    item = _node_item(ctx, node, ctx.section, _handle_heading(ctx))
     yield item
     yield from _nested_items(ctx, node, item)
+
+
+_HANDLE = re.compile(r"@([\w][\w.-]*)")
+
+
+def _handle_heading(ctx: _Context) -> list[str]:
+    """ "### @ana" over her updates: what is listed there is hers (a bare name might
+    be a topic, "### Docs"; a handle is a person)."""
+    if not ctx.section:
+        return []
+    found = _HANDLE.fullmatch(_HEADING_MARKUP.sub("", ctx.section[-1]).strip())
+    return [found.group(1).lower()] if found else []
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1030,7 +1042,11 @@ def _heading_item(
                 and len(section.path) >= 2
                 and (
                     numbered
-                    or (heading_meaning(section.path[-1], extra) is None and _minutes_like(blocks))
+                    or (
+                        heading_meaning(section.path[-1], extra) is None
+                        and not _handle_heading(ctx)  # "### @ana": a person, not a topic
+                        and _minutes_like(blocks)
+                    )
                 )
             )
             # Minutes numbered by their agenda, with no agenda heading above ("## 1.

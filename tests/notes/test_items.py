@@ -203,6 +203,20 @@ def test_a_sub_bullet_opening_with_a_decision_is_one_and_how_to_go_on_is_not() -
     assert decisions == [("Agreed to adopt the Contributor Covenant 2.1.", covenant.key)]
 
 
+def test_a_handle_heading_owns_the_updates_under_it() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"
+        "- Finished the parser rewrite (#412)\n- @bo to review the streaming API\n\n"
+        "### Docs\n\n- Rewrite the landing page\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=note)}
+    assert found == {
+        "Finished the parser rewrite (#412)": ("topic", ["ana"]),
+        "@bo to review the streaming API": ("action", ["bo"]),  # named: theirs
+        "Rewrite the landing page": ("topic", []),  # "### Docs" may be a subject
+    }
+
+
 def test_a_decisions_table_records_decisions_whoever_it_names() -> None:
     note = (
         "# Quince sync — 2031-05-18\n\n## Decisions\n\n| Decision | Owner | Date |\n"
