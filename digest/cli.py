@@ -8,7 +8,6 @@ evaluated again each time (0.02 s of `digest --help`).
 """
 
 import copy
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -17,7 +16,7 @@ import typer
 from typer.core import TyperCommand
 
 from digest.errors import UserError
-from digest.launch import Globals, load, sync_command
+from digest.launch import Globals, completing, load, set_globals, sync_command
 
 if TYPE_CHECKING:
     from digest.periods import Period
@@ -163,11 +162,7 @@ def _globals(
         ),
     ] = False,
 ) -> None:
-    Globals.config = config
-    Globals.verbosity = verbose - quiet
-    from digest.log import setup_logging
-
-    setup_logging(Globals.verbosity)
+    set_globals(config, verbose - quiet)
 
 
 def _period(text: str | None, option: str = "--period") -> "Period | None":
@@ -783,7 +778,7 @@ def app_for(args: list[str]) -> typer.Typer:
     a word that is no command (click then suggests one) and shell completion get
     every command.
     """
-    if any(key.startswith("_") and key.endswith("_COMPLETE") for key in os.environ):
+    if completing():
         return app
     name = command_named(args)
     commands = [

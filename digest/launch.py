@@ -27,6 +27,20 @@ class Globals:
     db_path: Path | None = None  # set by load(): names the state in a database error
 
 
+def set_globals(config: Path | None, verbosity: int) -> None:
+    """The global options, for every command: the config file, and how much to log."""
+    from digest.log import setup_logging
+
+    Globals.config = config
+    Globals.verbosity = verbosity
+    setup_logging(verbosity)
+
+
+def completing() -> bool:
+    """Whether the shell asks for completions (click's _DIGEST_COMPLETE): the whole app."""
+    return any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
+
+
 def load() -> Config:
     """The validated config; its warnings are logged once."""
     import logging
@@ -153,11 +167,7 @@ def guarded(run: Callable[[], None]) -> None:
 
 
 def _sync(line: SyncLine) -> None:
-    from digest.log import setup_logging
-
-    Globals.config = line.config
-    Globals.verbosity = line.verbosity
-    setup_logging(line.verbosity)
+    set_globals(line.config, line.verbosity)
     status = sync_command(line.full)
     if status:
         sys.exit(status)
@@ -165,8 +175,7 @@ def _sync(line: SyncLine) -> None:
 
 def main() -> None:
     args = sys.argv[1:]
-    completing = any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ)
-    if not completing:
+    if not completing():
         if args == ["--help"] and help_fits():
             sys.stdout.write(HELP)
             return

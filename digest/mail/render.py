@@ -415,7 +415,7 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
     refs = [
         _ref_link(r)
         for r in entry.refs
-        if not re.search(rf"[#/!-]{_trailing_number(r)}(?!\d)", mentioned)
+        if not re.search(rf"[#/!-]{re.escape(_trailing_number(r))}(?!\d)", mentioned)
     ]
     owners = [clean_line(o) for o in entry.owners if clean_line(o)]
     return EntryView(

@@ -491,7 +491,8 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
         first = [
             w for w in _words(_CLAUSE_END.split(bare, 1)[0]) if w.lower() not in _STATUS_FILLER
         ]
-        if 2 * said > len(words) or (found[1] in child.split(",")[0] and 2 * said > len(first)):
+        in_first = found[1] in _CLAUSE_END.split(child, 1)[0]
+        if 2 * said > len(words) or (in_first and 2 * said > len(first)):
             return child
     return None
 
@@ -803,16 +804,11 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
     yield from _nested_items(ctx, node, item)
 
 
-_HANDLE = re.compile(r"@([\w][\w.-]*)")
-
-
 def _handle_heading(ctx: _Context) -> list[str]:
     """ "### @ana" over her updates: what is listed there is hers (a bare name might
     be a topic, "### Docs"; a handle is a person)."""
-    if not ctx.section:
-        return []
-    found = _HANDLE.fullmatch(_HEADING_MARKUP.sub("", ctx.section[-1]).strip())
-    return [found.group(1).lower()] if found else []
+    heading = _HEADING_MARKUP.sub("", ctx.section[-1]).strip() if ctx.section else ""
+    return _heading_person(ctx) if heading.startswith("@") else []
 
 
 @functools.lru_cache(maxsize=1024)
@@ -1227,13 +1223,11 @@ def not_held(meeting: Meeting, items: Sequence[Item]) -> str:
     paragraphs = [
         (b.line, b.text) for s in meeting.sections for b in s.blocks if isinstance(b, Paragraph)
     ]
-    said = sorted(
-        [(meeting.line, title), *paragraphs, *((it.line, it.text) for it in items)],
-        key=lambda pair: pair[0],
-    )
-    notice = next((text for _, text in said if says_not_held(text)), None)
-    if notice is None:
+    said = [(meeting.line, title), *paragraphs, *((it.line, it.text) for it in items)]
+    notices_said = [(line, text) for line, text in said if says_not_held(text)]
+    if not notices_said:
         return ""
+    notice = min(notices_said, key=lambda pair: pair[0])[1]  # the first in the note
     notices = {it.key for it in items if says_not_held(it.text)}
     for it in items:
         if it.key in notices or it.parent in notices or it.kind in _NOT_CONTENT:

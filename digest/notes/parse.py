@@ -516,7 +516,7 @@ def _date_yearless(headings: Sequence[_Heading], doc: Document) -> None:
     folder named by it ("notes/2024.md"): their headings take that year. Two such
     headings at least (one is a meeting's own heading, dated by its file); never a
     year guessed from the commit, which for a growing file is its first."""
-    found = [(h, m) for h in headings if (m := _YEARLESS_HEADING.match(_strip_markup(h.text)))]
+    found = {id(h): m for h in headings if (m := _YEARLESS_HEADING.match(_strip_markup(h.text)))}
     if len(found) < 2:
         return
     in_path = _YEAR.findall(doc.path)
@@ -525,7 +525,7 @@ def _date_yearless(headings: Sequence[_Heading], doc: Document) -> None:
     for h in headings:
         while years and years[-1][0] >= h.level:
             years.pop()
-        match = next((m for o, m in found if o is h), None)
+        match = found.get(id(h))
         if match is None:
             stated = _YEAR.findall(_strip_markup(h.text))
             if stated:
