@@ -206,17 +206,17 @@ _STATED_DECISION = re.compile(
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
     re.I,
 )
-# "Motion to adopt the budget. Moved by Bo, seconded by Cy. Passed 3-0.": a vote
-# taken, on the agenda too (where "we agreed to try X" may go on being discussed).
-_MOTION_VOTED = re.compile(
-    r"\bmotion\b.{0,300}?\b(?:passed|passes|carried|carries|adopted|failed|fails|defeated)\b",
-    re.I,
-)
 # The same, opening a sentence of a paragraph: a decision its subject made, not one
 # mentioned inside what someone said ("asked whether we agreed on the classes").
 _DECIDED_SENTENCE = re.compile(
     rf"(?:^|[.!]\s+)(?:(?:(?:the\s+)?(?:{_BODIES}|tsc|group|team)|we|everyone){_DECIDED}"
     rf"|{_WHO_LEFT_OUT})",
+    re.I,
+)
+# "Motion to adopt the budget. Moved by Bo, seconded by Cy. Passed 3-0.": a vote
+# taken, on the agenda too (where "we agreed to try X" may go on being discussed).
+_MOTION_VOTED = re.compile(
+    r"\bmotion\b.{0,300}?\b(?:passed|passes|carried|carries|adopted|failed|fails|defeated)\b",
     re.I,
 )
 _PLACEHOLDER_TEXT = """nope null none nil n/a na n.a. nothing - -- --- ... … tbd tba x ? ?? no
