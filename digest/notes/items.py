@@ -289,7 +289,18 @@ def _names_a_list(label: str) -> bool:
         return False
     if label_meaning(label) is not None:
         return True
-    return len(words) <= 6 and any(w in _GROUP_WORDS for w in words)
+    # The list's word ends the label or its noun phrase ("Falco 0.38 priorities",
+    # "Main projects for 0.41"); followed by a noun it qualifies it ("Release notes
+    # tooling", "Updates page redesign").
+    return len(words) <= 6 and any(
+        w in _GROUP_WORDS and (i == len(words) - 1 or words[i + 1] in _AFTER_A_LIST)
+        for i, w in enumerate(words)
+    )
+
+
+_AFTER_A_LIST_TEXT = """for from to of on in at about since this last before after by with and
+    or forward"""
+_AFTER_A_LIST = frozenset(_AFTER_A_LIST_TEXT.split())
 
 
 def _attendance_words(meeting: Meeting, extra: Mapping[str, Sequence[str]]) -> frozenset[str]:
@@ -297,15 +308,24 @@ def _attendance_words(meeting: Meeting, extra: Mapping[str, Sequence[str]]) -> f
     bullet that is only a name can be."""
     words: set[str] = set()
     for section in meeting.sections:
-        if section_meaning(section.path, extra) != "attendance":
-            continue
+        listed = section_meaning(section.path, extra) == "attendance"
         for block in section.blocks:
             text = block.text if isinstance(block, (ListNode, Paragraph)) else ""
-            words.update(w.lower() for w in _words(text))
+            if listed:
+                words.update(w.lower() for w in _words(text))
+            elif ":" in text:
+                # "Present: Ana, Bo" or "**Attendees:** ana, bo" on a line of its own.
+                for line in text.splitlines():
+                    label = _LABELLED_LINE.match(line)
+                    if label and label_meaning(label.group(1), leading=True) == "attendance":
+                        words.update(w.lower() for w in _words(line[label.end() :]))
     return frozenset(words)
 
 
+_LABELLED_LINE = re.compile(r"^\W*([A-Za-z][\w ]{0,30}?)\W*:\W*(?=\w)")
 _NICK_TO_VERB = re.compile(r"^\s*+([a-z][\w.-]{1,30}+)\s+(?:to|will)\s+[a-z]")
+# "kestrel: draft the policy" in a list of actions or a task box.
+_NICK_LABEL = re.compile(r"^\s*+([a-z][\w.-]{1,30}+):\s+\S")
 _WORK_LISTS: frozenset[SectionMeaning] = frozenset({"actions", "next", "blocked", "done"})
 
 
@@ -354,15 +374,33 @@ class _Context:
         # "(Bo, 10 min)" names who brings it, as "(Bo)" does.
         found = find_owners(without_time_box(text), not_people=self.not_people)
         if not found and self.present and text[:1].islower():
-            # "kestrel to draft the policy": a lower-case nick, as chat meetings write
-            # them, names its owner when it is on the meeting's attendance list.
-            nick = _NICK_TO_VERB.match(ACTION_LABEL.sub("", text, count=1))
+            # "kestrel to draft the policy", "kestrel: draft the policy": a lower-case
+            # nick, as chat meetings write them, names its owner when it is on the
+            # meeting's attendance list.
+            bare = ACTION_LABEL.sub("", text, count=1)
+            nick = _NICK_TO_VERB.match(bare) or _NICK_LABEL.match(bare)
             if nick and nick.group(1) in self.present:
                 return [nick.group(1)]
         if not found and self.meaning in _WORK_LISTS and " " in text:
             named = dash_owner(text, not_people=self.not_people)
             return [named] if named else []
         return found
+
+    def nick_takes_work(self, text: str) -> bool:
+        """ "kestrel will draft the policy": someone on the attendance list, written
+        in lower case as chat nicks are, takes on work (as "Kestrel will …" does)."""
+        nick = _NICK_TO_VERB.match(text) if self.present else None
+        return (
+            nick is not None
+            and nick.group(1) in self.present
+            and owner_to_verb(nick.group(1).capitalize() + text[nick.end(1) :])
+        )
+
+    def nick_speaks(self, text: str) -> bool:
+        """ "ronag: we can't do option 5": someone on the attendance list, in lower
+        case, speaking (as "Ronag: …" does)."""
+        nick = _NICK_LABEL.match(text) if self.present else None
+        return nick is not None and nick.group(1) in self.present
 
     def refs(self, text: str, *, head: bool = False) -> list[str]:
         """References in `text`; under a repository heading, bare "#12" (and, for an
@@ -430,7 +468,7 @@ def _item(
         who = list(owners) if owners is not None else ctx.owners(_action_owner_text(text))
         # "- Michael to open a doc PR" under a topic: Michael owns it.
         for child in children:
-            if not child.startswith(" ") and owner_to_verb(child):
+            if not child.startswith(" ") and (owner_to_verb(child) or ctx.nick_takes_work(child)):
                 who.extend(o for o in ctx.owners(child)[:1] if o not in who)
     everything = "\n".join([text, *children])
     refs = ctx.refs(text, head=True)
@@ -629,6 +667,10 @@ def _node_item(
     kind = kind or classify_line(
         text, meaning, checked=node.checked, has_children=bool(node.children)
     )
+    if kind.kind in ("topic", "discussion") and ctx.nick_takes_work(text):
+        kind = Kind("action", "someone on the attendance list is to do it (‘kestrel will …’)")
+    elif kind.kind == "topic" and node.checked is None and ctx.nick_speaks(text):
+        kind = Kind("discussion", "what someone on the attendance list said (‘ronag: …’)")
     form, status = _box_status(ctx, node, kind)
     owners = ctx.owners(_action_owner_text(text)) or list(inherited)
     if meaning in ("minutes", "other") and kind.kind == "discussion":
@@ -682,10 +724,11 @@ _DECIDED_LEAD = re.compile(
     re.I,
 )
 # How to go on is no news: "agreed to remove it from the agenda", "decided to wait until
-# next week", "agreed to take it back to GitHub".
+# next week", "agreed to take it back to GitHub", "agreed to remove tsc_agenda" (not "agreed
+# to mark the job optional until the image is fixed": that is a decision).
 _HOW_TO_GO_ON = re.compile(
-    r"\b(?:agenda|defer|wait|until|next\s+(?:week|meeting|time|call)|github|discuss\w*|revisit|"
-    r"loop\s+back|come\s+back|later|offline)\b",
+    r"\b(?:\w*agenda|defer|wait|hold\s+off|park|next\s+(?:week|meeting|time|call)|github|"
+    r"discuss\w*|revisit|loop\s+back|come\s+back|later|offline)\b",
     re.I,
 )
 
@@ -976,7 +1019,7 @@ def _own_work(ctx: _Context, node: ListNode, heading: Item) -> bool:
     return not is_speaker_line(node.text) and len(_words(node.text)) >= 2
 
 
-def _minutes_like(blocks: Sequence[object]) -> bool:
+def _minutes_like(ctx: _Context, blocks: Sequence[object]) -> bool:
     """Whether a section's bullets read as minutes of one topic: most are what someone
     said, a decision or an action, not titles of topics of their own."""
     nodes = [b for b in blocks if isinstance(b, ListNode)]
@@ -986,7 +1029,10 @@ def _minutes_like(blocks: Sequence[object]) -> bool:
         1
         for n in nodes
         if is_speaker_line(n.text)
+        or ctx.nick_speaks(n.text)
+        or ctx.nick_takes_work(n.text)
         or stated_decision(n.text)
+        or labelled_decision(n.text)
         or ACTION_LABEL.match(n.text)
         or owner_to_verb(n.text)
         or _SENTENCE.search(plain_text(n.text))
@@ -1041,7 +1087,7 @@ def _heading_item(
                     or (
                         heading_meaning(section.path[-1], extra) is None
                         and not _handle_heading(ctx)  # "### @ana": a person, not a topic
-                        and _minutes_like(blocks)
+                        and _minutes_like(ctx, blocks)
                     )
                 )
             )

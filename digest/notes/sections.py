@@ -462,12 +462,16 @@ def label_meaning(label: str, *, leading: bool = False) -> SectionMeaning | None
     # "from last week", "since the last call": when, not more words of a subject.
     text = _SINCE_LAST.sub(" ", normalize_heading(label)).strip()
     spans = [
-        (n, match.start())
+        (n, match.start(), match.end())
         for phrase, rx, n, _, m in _compiled(())
         if m == meaning and phrase in text and (match := rx.search(text))
     ]
-    longest = max((n for n, _ in spans), default=0)
-    if leading and not any(start == 0 for _, start in spans):
+    longest = max((n for n, _, _ in spans), default=0)
+    if leading and not any(start == 0 for _, start, _ in spans):
+        return None
+    # With words on both sides the phrase is part of a subject's name ("Release
+    # notes tooling", "Weekly updates bot"): it names no list.
+    if spans and not any(start == 0 or end >= len(text) for _, start, end in spans):
         return None
     return meaning if len(text.split()) <= longest + 2 else None
 

@@ -203,6 +203,53 @@ def test_a_sub_bullet_opening_with_a_decision_is_one_and_how_to_go_on_is_not() -
     assert decisions == [("Agreed to adopt the Contributor Covenant 2.1.", covenant.key)]
 
 
+def test_a_decision_that_holds_until_something_happens_is_still_one() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
+        "- Flaky arm64 job\n  - Agreed to mark the job optional until the image is fixed\n"
+        "- Labels\n  - agreed to remove orchard_agenda until the docs team asks again\n"
+    )
+    decisions = [i.text for i in items_of("x.md", text=note) if i.kind == "decision"]
+    # Taking a label off the agenda is how the meeting goes on, not news.
+    assert decisions == ["Agreed to mark the job optional until the image is fixed"]
+
+
+def test_a_list_word_inside_a_subjects_name_heads_no_list() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
+        "- [Carla] Release notes tooling\n  - Needs a reviewer; nobody volunteered yet\n"
+        "- Main projects for 0.41\n  - Streaming API\n  - Plugin loader\n"
+    )
+    topics = [(i.text, i.owners) for i in items_of("x.md", text=note) if i.kind == "topic"]
+    assert topics == [
+        ("[Carla] Release notes tooling", ["carla"]),
+        ("Streaming API", []),
+        ("Plugin loader", []),
+    ]
+
+
+def test_nicks_on_a_labelled_attendance_line_speak_and_take_work() -> None:
+    note = (
+        "# Orchard triage 2025-05-01\n\nAttendance: ana, bruno, carla\n\n"
+        "## Action items\n\n- [ ] bruno: write the migration guide\n\n"
+        "## Nominated issues\n\n### Config loader panics on an empty file\n\n"
+        "- ana: this is a regression from the last release\n"
+        "- Consensus: backport the fix to the stable branch\n"
+        "- bruno will prepare the backport\n\n"
+        "## Open floor\n\n- carla will draft the survey\n- ana: welcome to the new folks\n"
+        "- the build will move to the new runners\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=note)}
+    assert found["bruno: write the migration guide"] == ("action", ["bruno"])
+    # The heading is the topic its lines discuss; who takes on its next step owns it.
+    assert found["Config loader panics on an empty file"] == ("topic", ["bruno"])
+    assert found["Consensus: backport the fix to the stable branch"][0] == "decision"
+    assert found["carla will draft the survey"] == ("action", ["carla"])
+    assert found["ana: welcome to the new folks"][0] == "discussion"
+    # "the" is nobody on the list: a lower-case word is a nick only when listed.
+    assert found["the build will move to the new runners"][0] != "action"
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"

@@ -126,3 +126,6 @@ def test_a_bullet_label_names_a_list_only_when_it_is_little_more_than_the_name()
     assert label_meaning("Notes from last week on the CI migration plan") is None
     assert label_meaning("Snapshot format done", leading=True) is None
     assert label_meaning("Announcements (if any)", leading=True) == "announcements"
+    # Words on both sides of the list's name make it part of a subject's name.
+    assert label_meaning("Release notes tooling") is None
+    assert label_meaning("Meeting notes") == "minutes"
