@@ -1302,7 +1302,7 @@ def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None)
         form = "paragraph"
         kind = Kind("decision", "a sentence of the topic's minutes states a decision made")
     else:
-        return []
+        return _prose_actions(ctx, block, parent)
     return [
         _item(
             ctx,
@@ -1314,4 +1314,47 @@ def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None)
             end_line=block.line,
             parent=parent,
         )
+    ]
+
+
+# Where a sentence of prose is the meeting's record of work taken on.
+_PROSE_WORK: frozenset[SectionMeaning] = frozenset(
+    {"minutes", "other", "agenda", "review", "actions", "next", "blocked"}
+)
+
+
+# "Ana will be important for this": what someone is, not work (but "will be leading").
+_WILL_BE = re.compile(r"\bwill\s+be\s+(?!\w+ing\b)", re.I)
+
+
+def _someone_takes_work(ctx: _Context, sentence: str) -> bool:
+    """ "Bruno will write to the authors", "@jo to open the issue": in prose, where any
+    sentence starts with a capital ("Solution is to …", "Hoping to …"), only someone
+    named by handle or on the meeting's attendance list."""
+    if not (owner_to_verb(sentence) or ctx.nick_takes_work(sentence)):
+        return False
+    first = plain_text(sentence).lstrip("*_ ").split(" ", 1)[0].rstrip(",")
+    named = first.startswith("@") or first.lower() in ctx.present
+    return named and _WILL_BE.search(sentence) is None
+
+
+def _prose_actions(ctx: _Context, block: Paragraph, parent: str | None) -> list[Item]:
+    """Minutes written as prose ("The council reviewed the proposal. Bruno will write
+    to its authors."): each sentence in which someone takes on work is an action."""
+    if ctx.meaning not in _PROSE_WORK or (" to " not in block.text and " will " not in block.text):
+        return []
+    # The paragraph's lines are joined: each action links to the paragraph.
+    return [
+        _item(
+            ctx,
+            form="paragraph",
+            kind=Kind("action", "a sentence of the minutes in which someone takes on work"),
+            text=sentence,
+            children=[],
+            line=block.line,
+            end_line=block.line,
+            parent=parent,
+        )
+        for sentence in _SENTENCE_END.split(block.text)
+        if _someone_takes_work(ctx, sentence.strip())
     ]

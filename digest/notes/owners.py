@@ -243,9 +243,13 @@ _DASH_OWNER = re.compile(
 _SPEAKER = re.compile(
     r"^\s*(?:\*\*|__)?(?P<name>[A-Z][\w.-]{0,30})(?::(?:\*\*|__)|(?:\*\*|__)?:)\s+\S"
 )
-# "Melissa to provide updates", "Jacque is to add the event", "Luca will check".
+# "Melissa to provide updates", "Jacque is to add the event", "Luca will check", "Rod
+# and Mikeal to try it", "TJ is going to set it up".
+_VOLUNTEER_NAME = r"[A-Z][a-z][\w-]{0,30}|[A-Z]{2,3}"
 _VOLUNTEER = re.compile(
-    r"^\s*(?P<name>[A-Z][a-z][\w-]{0,30}|[A-Z]{2,3})\s+(?:is\s+to|to|will|volunteer(?:s|ed)?)\s+\w"
+    rf"^\s*(?P<names>(?:{_VOLUNTEER_NAME})(?:\s*(?:,|&|\band\b)\s*(?:{_VOLUNTEER_NAME}))*)"
+    # Not the passive "SharedArrayBuffers are going to be disabled".
+    r"\s+(?:(?:is|are)\s+(?:going\s+)?to|to|will|volunteer(?:s|ed)?)\s+(?!be\b)\w"
 )
 _SEPARATORS = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
 
@@ -323,8 +327,10 @@ def find_owners(text: str, *, not_people: Collection[str] = ()) -> list[str]:
             if people:
                 found.extend((m.start("names"), p) for p in people)
     volunteer = _VOLUNTEER.match(bare)
-    if volunteer and _looks_like_person(volunteer.group("name"), not_people):
-        found.append((volunteer.start(), volunteer.group("name")))
+    if volunteer:
+        people = _as_people(volunteer.group("names"), not_people)
+        if people:
+            found.extend((volunteer.start(), p) for p in people)
     speaker = _SPEAKER.match(bare)
     if speaker and _looks_like_person(speaker.group("name"), not_people):
         found.append((speaker.start(), speaker.group("name")))

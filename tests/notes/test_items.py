@@ -250,6 +250,25 @@ def test_nicks_on_a_labelled_attendance_line_speak_and_take_work() -> None:
     assert found["the build will move to the new runners"][0] != "action"
 
 
+def test_a_sentence_of_prose_minutes_taking_on_work_is_an_action() -> None:
+    note = (
+        "# Orchard council 2025-05-01\n\n## Present\n\nAna Lima, Bruno, Carla\n\n"
+        "## Notes\n\nThe council reviewed the packaging proposal. Bruno will write to its\n"
+        "authors with the requested changes.\n\n"
+        "Solution is to have one shared asset. Hoping to deploy it in May.\n"
+        "Carla will be important for this. @dee to open the tracking issue.\n"
+        "Rod and Ana to pair on the loader.\n"
+    )
+    actions = [(i.text, i.owners, i.line) for i in items_of("x.md", text=note)]
+    # Only someone named by handle or on the attendance list takes work on in prose,
+    # where every sentence starts with a capital; "will be important" is no work.
+    # Each links to its paragraph.
+    assert actions == [
+        ("Bruno will write to its authors with the requested changes.", ["bruno"], 9),
+        ("@dee to open the tracking issue.", ["dee"], 12),
+    ]
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"

@@ -29,6 +29,9 @@ from digest.notes.owners import find_owners, project_names
         ("SC: we should vote", ["sc"]),
         ("**Bo**: I like it", ["bo"]),
         ("Ada to write the guide", ["ada"]),
+        ("Rod and Mikeal to try it on the next call", ["rod", "mikeal"]),
+        ("Ana, Bo and Cy will meet the auditors", ["ana", "bo", "cy"]),
+        ("TJ is going to set up the mirror", ["tj"]),
         ("[bo] [cli#8](https://github.com/orchard-dev/cli/pull/8)", ["bo"]),
     ],
 )
@@ -75,6 +78,9 @@ def test_not_owners(text: str) -> None:
         "No sync next week (KubeCon)",
         "Note on the parser advisory (CVE-2024-12345)",
         "Rewrite the exporter (Go)",
+        # Passive: what is to happen to a thing.
+        "SharedBuffers are going to be disabled for now",
+        "Election will be kicking off soon",
     ],
 )
 def test_common_words_tags_places_and_identifiers_are_not_owners(text: str) -> None:
