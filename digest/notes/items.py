@@ -386,21 +386,26 @@ class _Context:
             return [named] if named else []
         return found
 
+    def capitalized_nick(self, text: str) -> str | None:
+        """ "Kestrel will draft the policy" for "kestrel will …", "Ronag: …" for
+        "ronag: …" when the nick is on the attendance list (chat nicks are written in
+        lower case), else None."""
+        if not self.present:
+            return None
+        nick = _NICK_TO_VERB.match(text) or _NICK_LABEL.match(text)
+        if nick is None or nick.group(1) not in self.present:
+            return None
+        return text[: nick.start(1)] + nick.group(1).capitalize() + text[nick.end(1) :]
+
     def nick_takes_work(self, text: str) -> bool:
-        """ "kestrel will draft the policy": someone on the attendance list, written
-        in lower case as chat nicks are, takes on work (as "Kestrel will …" does)."""
-        nick = _NICK_TO_VERB.match(text) if self.present else None
-        return (
-            nick is not None
-            and nick.group(1) in self.present
-            and owner_to_verb(nick.group(1).capitalize() + text[nick.end(1) :])
-        )
+        """ "kestrel will draft the policy": someone on the attendance list takes on work."""
+        named = self.capitalized_nick(text)
+        return named is not None and owner_to_verb(named)
 
     def nick_speaks(self, text: str) -> bool:
-        """ "ronag: we can't do option 5": someone on the attendance list, in lower
-        case, speaking (as "Ronag: …" does)."""
-        nick = _NICK_LABEL.match(text) if self.present else None
-        return nick is not None and nick.group(1) in self.present
+        """ "ronag: we can't do option 5": someone on the attendance list speaking."""
+        named = self.capitalized_nick(text)
+        return named is not None and is_speaker_line(named)
 
     def refs(self, text: str, *, head: bool = False) -> list[str]:
         """References in `text`; under a repository heading, bare "#12" (and, for an
@@ -664,13 +669,13 @@ def _node_item(
 ) -> Item:
     text = node.text
     meaning = meaning or ctx.meaning
-    kind = kind or classify_line(
-        text, meaning, checked=node.checked, has_children=bool(node.children)
-    )
-    if kind.kind in ("topic", "discussion") and ctx.nick_takes_work(text):
-        kind = Kind("action", "someone on the attendance list is to do it (‘kestrel will …’)")
-    elif kind.kind == "topic" and node.checked is None and ctx.nick_speaks(text):
-        kind = Kind("discussion", "what someone on the attendance list said (‘ronag: …’)")
+    if kind is None:
+        # "ronag: …", "kestrel will …": a lower-case nick on the attendance list reads
+        # as the capitalized name would.
+        named = ctx.capitalized_nick(text)
+        kind = classify_line(
+            named or text, meaning, checked=node.checked, has_children=bool(node.children)
+        )
     form, status = _box_status(ctx, node, kind)
     owners = ctx.owners(_action_owner_text(text)) or list(inherited)
     if meaning in ("minutes", "other") and kind.kind == "discussion":
@@ -965,14 +970,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         owners: list[str] = []
         for h in row.header:
             if kinds[h] in ("owner", "presenter"):
-                cell = cells.get(h, "")
-                named = ctx.owners(cell) or [
-                    name
-                    for p in _OWNER_SEPARATORS.split(cell)
-                    if (name := plain_text(p).strip().lstrip("@").lower()) not in _NO_OWNER
-                    and any(c.isalpha() for c in name)
-                ]
-                owners.extend(n for n in named if n not in owners)
+                owners.extend(n for n in _names_given(ctx, cells.get(h, "")) if n not in owners)
         if not owners:
             owners = ctx.owners(" ".join(keys))
         yield _item(
@@ -1070,6 +1068,8 @@ def _heading_item(
     if ctx.meaning not in ("agenda", "minutes", "other") or not heading:
         return None
     names_issue = bool(ctx.refs(heading, head=True))
+    # "## Array grouping" over "Presenter: Bo Chen (BCN)": someone presents it.
+    presented = _presented_by(blocks) if not _procedure_heading(heading) else None
     # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is little
     # more than a list's name ("### 3. Announcements").
     numbered = _NUMBERED.match(heading) is not None and label_meaning(heading) is None
@@ -1079,7 +1079,8 @@ def _heading_item(
         not names_issue
         and not ctx.repo
         and (
-            (
+            (presented is not None and heading_meaning(heading, extra) is None)
+            or (
                 ctx.meaning == "agenda"
                 and len(section.path) >= 2
                 and (
@@ -1145,11 +1146,48 @@ def _heading_item(
         children=minutes,
         line=line,
         end_line=end,
-        owners=_presenter(ctx, heading),
+        owners=_presenter(ctx, heading) or (_names_given(ctx, presented) if presented else []),
     )
 
 
 _TRAILING_NAME = re.compile(r"\([^()]{1,60}\)\s*$")
+
+
+_PRESENTER_LINE = re.compile(r"^\W*(?P<label>[A-Za-z][A-Za-z ]{1,20}?)\W*:\W*(?P<who>\w.*)$")
+
+
+def _names_given(ctx: _Context, value: str) -> list[str]:
+    """The people an Owner or Presenter cell or label names: "@ana", "Bo Chen (BCN)",
+    "Ana, Bo" (each name whole; "TBD" and "All" are nobody)."""
+    return ctx.owners(value) or [
+        name
+        for p in _OWNER_SEPARATORS.split(value)
+        if (name := plain_text(p).strip().lstrip("@").lower()) not in _NO_OWNER
+        and any(c.isalpha() for c in name)
+    ]
+
+
+# "Opening & Welcome", "Roll call", "Adjournment": a part of the meeting, not a topic.
+_PROCEDURE_WORDS_TEXT = """opening open welcome introductions intro intros roll call adjourn
+    adjournment closing close remarks housekeeping and of the meeting"""
+_PROCEDURE_WORDS = frozenset(_PROCEDURE_WORDS_TEXT.split())
+
+
+def _procedure_heading(heading: str) -> bool:
+    words = [w.lower() for w in _words(heading)]
+    return bool(words) and all(w in _PROCEDURE_WORDS for w in words)
+
+
+def _presented_by(blocks: Sequence[object]) -> str | None:
+    """Who a section's first line says presents it ("Presenter: Bo Chen (BCN)",
+    "**Champions:** Ana, Bo"), or None when it does not open so."""
+    first = blocks[0] if blocks else None
+    if not isinstance(first, Paragraph):
+        return None
+    found = _PRESENTER_LINE.match(first.text)
+    if found is None or found.group("label").strip().lower() not in _ROW_PRESENTER_HEADERS:
+        return None
+    return found.group("who")
 
 
 def _presenter(ctx: _Context, heading: str) -> list[str]:

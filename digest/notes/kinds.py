@@ -280,6 +280,12 @@ _REACTION = re.compile(
     r"woohoo|congrats|congratulations|\W{1,6})[!.\s]*$",
     re.I,
 )
+# "Rod Vagg: +1", "Ana - abstain", "Bo: yes": one person's vote, under a Votes heading.
+_VOTE_CAST = re.compile(
+    r"^[\w@][\w .'@-]{0,40}?\s*(?::|\s[-–—])\s*(?:[+-][01]|yes|no|aye|nay|abstain(?:s|ed)?|"
+    r"for|against|approve[sd]?|object(?:s|ed)?)[!.\s]*$",
+    re.I,
+)
 # "Happy new year!", "Welcome back, everyone", "Hi all": the meeting saying hello.
 _GREETING = re.compile(
     r"^(?:welcome(?:\s+back\b|\s*,?\s*(?:everyone|everybody|all|folks)\b|\W*$)|"
@@ -486,7 +492,12 @@ def classify_line(
         if checked is not None or owner_to_verb(text) or _OWNER_FIRST.match(text):
             return Kind("action", "an earlier action, under a heading reviewing them")
         return Kind("topic", "an earlier topic, under a heading following up on them")
+    if meaning == "decisions" and owner_to_verb(text):
+        # "BCA to update the spec text" under "### Conclusion": the work decided on.
+        return Kind("action", "under a decisions heading, says who is to do it (‘X to …’)")
     if meaning in ("decisions", "announcements"):
+        if _VOTE_CAST.match(plain(text)):
+            return Kind("discussion", "one vote cast (‘Rod Vagg: +1’), not a decision")
         if is_speaker_line(text) and _OPINION.search(plain(text)):
             # "MS: I want to avoid re-making decisions": someone's view, not news.
             return Kind("discussion", "someone's view (‘Ana: I think …’), not a decision")

@@ -269,7 +269,9 @@ MEANINGS: dict[SectionMeaning, tuple[str, ...]] = {
         "agreed",
         "agreements",
         "outcomes",
+        "outcome",
         "conclusions",
+        "conclusion",
         "votes",
     ),
     "announcements": (

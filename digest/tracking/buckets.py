@@ -611,7 +611,7 @@ def highlight_bullets(items: Sequence[Item], tracking: TrackingConfig) -> list[I
             and section_meaning(item.section[:-1]) in ("announcements", "decisions")
         )
         if not grouped:
-            out.append(item)
+            out.append(_with_subject(item))
             continue
         key = (item.meeting_id, item.section)
         group = groups.get(key)
@@ -635,6 +635,22 @@ def highlight_bullets(items: Sequence[Item], tracking: TrackingConfig) -> list[I
         group.refs.extend(r for r in item.refs if r not in group.refs)
         group.end_line = max(group.end_line, item.end_line)
     return out
+
+
+def _with_subject(item: Item) -> Item:
+    """A decision recorded under a topic's own Conclusion heading ("## Array grouping"
+    > "### Conclusion" > "- Stage 3") says what it decided only with the topic: it is
+    titled "Array grouping: Stage 3"."""
+    if (
+        len(item.section) < 2
+        or heading_meaning(item.section[-1]) != "decisions"
+        or heading_meaning(item.section[-2]) is not None
+    ):
+        return item
+    subject = item.section[-2].strip().rstrip(":")
+    if not subject or subject.lower() in item.text.lower():
+        return item
+    return replace(item, text=f"{subject}: {item.text}")
 
 
 def _item_order(item: Item) -> tuple[object, ...]:

@@ -407,8 +407,7 @@ def test_a_transcript_paragraph_stays_whole() -> None:
         (16, "RESOLUTION: adopt the cache per widget for level 3"),
         (17, "ACTION: Cleo to write the spec text for the cache per widget"),
         (18, "ACTION: Bo to file an issue about origin isolation tests"),
-        (20, "Conclusion:"),
-    ]
+    ]  # the bare "Conclusion:" below is a label opening a (here empty) decisions list
     transcript = next(s for s in meeting.sections if s.path[-1:] == ("Transcript",))
     # Speakers' lines are not cut: a wrapped sentence may start with "Name:" too.
     assert len(transcript.blocks) == 1

@@ -840,3 +840,59 @@ def test_a_decision_shows_the_list_its_sentence_runs_on_into() -> None:
         "Conclusion: we will publish the contributor guide; the reviewer ladder",
         "Decision: keep the weekly slot.",  # a whole sentence: its replies stay out
     ]
+
+
+PLENARY_MINUTES = """# 2031-03-04 Otter Plenary
+
+**Attendees:**
+
+| Name | Abbreviation | Organization |
+| ---- | ------------ | ------------ |
+| Ines Moreau | IMU | Kelpworks |
+| Tomo Sato | TSO | Driftwood |
+
+## Opening & Welcome
+
+Presenter: Ines Moreau (IMU)
+
+IMU: Welcome, everyone.
+
+## Streaming parser for Stage 3
+
+Presenter: Tomo Sato (TSO)
+
+TSO: The naming feedback is addressed.
+
+IMU: No objections heard.
+
+### Conclusion
+
+- Stage 3
+- TSO to fold the editorial fixes into the spec text
+
+## Votes on the new editors
+
+- Ines Moreau: +1
+- Tomo Sato: abstain
+"""
+
+
+def test_plenary_minutes_with_presenters_and_conclusions() -> None:
+    """'## Topic' over 'Presenter: …' and '### Conclusion': the heading is the topic
+    and the presenter its owner, the conclusion's lines its decisions (titled with
+    the topic they decide) and its 'X to …' an action; the opening is procedure and a
+    vote cast is no decision."""
+    march = notes_digest("2031-03", {"2031-03-04.md": PLENARY_MINUTES})
+    assert titles(march.highlights) == ["Streaming parser for Stage 3: Stage 3"]
+    assert titles(march.new) == ["TSO to fold the editorial fixes into the spec text"]
+    from digest.model import Document
+    from digest.notes.items import extract_items
+    from digest.notes.parse import parse_document
+
+    doc = Document(source="otter", path="notes/p.md", text=PLENARY_MINUTES, blob="p")
+    (plenary,) = parse_document(doc).meetings
+    items = extract_items(plenary, TRACKING)
+    assert {i.text: i.owners for i in items if i.kind == "topic"} == {
+        "Streaming parser for Stage 3": ["tso"]
+    }
+    assert [i.text for i in items if i.kind == "decision"] == ["Stage 3"]
