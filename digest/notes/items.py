@@ -232,7 +232,7 @@ _REFS_UNDER_LABEL = re.compile(r"^[^:#]{1,40}:\s*(?:[\w./-]*#\d+(?:\s*(?:[,;&]|a
 _HEADER_END = re.compile(r":\W*$")
 
 
-def _is_group(node: ListNode) -> bool:
+def _is_group(ctx: _Context, node: ListNode) -> bool:
     """A bullet that only heads a list of items (its children are the items).
 
     In real notes such a header names a list ("Some items to check in from last
@@ -269,7 +269,14 @@ def _is_group(node: ListNode) -> bool:
     if _LINK_OR_URL.search(label) or "?" in label:
         return False
     if _names_a_list(label) and (len(children) >= 2 or len(_words(label)) <= 3):
-        return True
+        # "Scorecard v5 roadmap (Carla)" over what was said of it and an action: a
+        # subject someone brought, with its minutes; not a list of work they bring
+        # ("Community initiatives (Jo & Li)" over "Go over the best practices", …).
+        trailing = _TRAILING_NAME.search(label)
+        brought = trailing is not None and bool(find_owners(trailing.group(0)))
+        return not (
+            brought and label_meaning(label, leading=True) is None and _minutes_like(ctx, children)
+        )
     bare = _OWNER_PREFIX.sub("", node.text).strip()
     if _ALL_BOLD.fullmatch(bare):
         return True
@@ -827,7 +834,7 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
             yield item
             yield from _nested_items(ctx, child, item)
         return
-    if _is_group(node):
+    if _is_group(ctx, node):
         # The header's text is kept as context in the section path; an owner on the
         # header ("[jason] **Topics**") is the owner of children that name none. A
         # header naming a kind of list ("Action items:") gives its children that meaning.

@@ -169,6 +169,9 @@ _PROCEDURE = re.compile(
     r"\bround\s+of\s+intro(?:duction)?s\b|"  # "a quick round of …": what comes before is moot
     r"^(?:(?:quick|brief|short)\s+)?intro(?:duction)?s\b(?!\s+(?:of|to)\b)|"
     r"\bice-?\s?breakers?\b|"
+    # "Welcome new attendees", "Welcome and introductions": not "Welcome page copy".
+    r"^welcome\s+(?:and\s+intro(?:duction)?s|(?:to\s+)?(?:(?:the\s+)?new\s+)?"
+    r"(?:attendees|participants|newcomers|members|folks|faces))\b|"
     # "Minutes of the last meeting approved", "Approval of the previous minutes".
     r"^(?:the\s+)?(?:minutes|notes)\s+(?:of|from)\s+(?:the\s+)?(?:last|previous|prior)\s+"
     r"(?:meeting|call)\s+(?:were\s+|was\s+)?(?:approved|adopted|accepted)\b|"

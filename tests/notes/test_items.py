@@ -269,6 +269,23 @@ def test_a_sentence_of_prose_minutes_taking_on_work_is_an_action() -> None:
     ]
 
 
+def test_a_subject_someone_brings_keeps_its_minutes_but_a_list_of_work_is_items() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
+        "- Welcome new attendees\n"
+        "- Plugin roadmap (Carla)\n  - Carla presented the draft; comments go in the doc\n"
+        "  - **AI:** Carla to share the doc on the mailing list\n"
+        "- Community initiatives (Jo & Li)\n  - Go over the best practices badge\n"
+        "  - Updates to the website\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=note)}
+    assert found["Welcome new attendees"][0] == "boilerplate"
+    assert found["Plugin roadmap (Carla)"] == ("topic", ["carla"])
+    assert "Carla presented the draft; comments go in the doc" not in found
+    assert found["Go over the best practices badge"] == ("topic", ["jo", "li"])
+    assert found["Updates to the website"] == ("topic", ["jo", "li"])
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"
