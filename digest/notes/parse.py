@@ -948,6 +948,13 @@ class _FrontMatter:
     title: str
     date: date | None
     line: int  # 1-based line of its "date:", for a warning
+    attendees: str = ""  # "ana, bruno" from "attendees: [ana, bruno]" or a list below it
+    attendees_line: int = 0
+
+
+# The front matter's keys that list who came.
+_FRONT_ATTENDANCE = ("attendees", "attendance", "participants", "present")
+_FRONT_LIST_ENTRY = re.compile(r"[ \t]+-[ \t]+(.+)")
 
 
 def _front_matter(lines: list[str]) -> _FrontMatter | None:
@@ -972,6 +979,7 @@ def _front_matter(lines: list[str]) -> _FrontMatter | None:
             keys.setdefault(found.group(1).lower(), (found.group(2).strip(), k + 1))
     if not keys:
         return None  # a rule, then a paragraph, then a rule: Markdown after all
+    raw = lines[: end + 1]
     for k in range(end + 1):
         lines[k] = ""
     title, _ = keys.get("title", ("", 0))
@@ -980,7 +988,23 @@ def _front_matter(lines: list[str]) -> _FrontMatter | None:
     elif title[:1] in ("|", ">", "[", "{", "&", "*"):
         title = ""  # a block, list or alias: not a one-line title to show
     raw_date, date_line = keys.get("date", ("", 0))
-    return _FrontMatter(title=title.strip(), date=find_date(raw_date), line=date_line)
+    attendees, attendees_line = next((keys[k] for k in _FRONT_ATTENDANCE if k in keys), ("", 0))
+    if attendees_line and not attendees.strip():
+        # A block list: "attendees:" over "  - ana".
+        entries = []
+        for k in range(attendees_line, end):
+            entry = _FRONT_LIST_ENTRY.fullmatch(raw[k].rstrip())
+            if entry is None:
+                break
+            entries.append(entry.group(1))
+        attendees = ", ".join(entries)
+    return _FrontMatter(
+        title=title.strip(),
+        date=find_date(raw_date),
+        line=date_line,
+        attendees=attendees.strip("[] "),
+        attendees_line=attendees_line,
+    )
 
 
 # What opens nested blocks at the start of a line: indentation, list markers, quotes.
@@ -1317,8 +1341,17 @@ def _whole_file_meeting(
             end_line=_last_line(lines, 0, len(lines)),
             commit=doc.commit,
             committed_at=doc.committed_at,
-            sections=_sections(tokens, start, len(tokens), base_level, lines, 1),
+            sections=_front_attendance(front)
+            + _sections(tokens, start, len(tokens), base_level, lines, 1),
             warnings=warnings,
             series_origin=series_origin,
         )
     )
+
+
+def _front_attendance(front: _FrontMatter | None) -> list[Section]:
+    """The front matter's "attendees:" as the meeting's attendance list."""
+    if front is None or not front.attendees:
+        return []
+    line = front.attendees_line
+    return [Section(path=("Attendees",), line=line, blocks=[Paragraph(front.attendees, line)])]

@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
+from digest.config.schema import TrackingConfig
 from digest.model import Document, ListNode, Paragraph, TableRow
+from digest.notes.items import extract_items
 from digest.notes.parse import (
     block_tokens,
     fallback_series,
@@ -81,6 +83,23 @@ def test_front_matter_gives_the_title_and_date_and_is_not_read_as_markdown() -> 
     updates = next(s for s in meeting.sections if s.path == ("Updates",))
     assert [(b.line, b.text) for b in updates.blocks] == [(12, "Fir 1.4 is out")]
     assert not any("title" in " ".join(s.path) for s in meeting.sections)
+
+
+@pytest.mark.parametrize(
+    "attendees",
+    ["attendees: [ana, bruno]", "attendees: ana, bruno", "participants:\n  - ana\n  - bruno"],
+)
+def test_front_matter_attendees_are_the_meetings_attendance(attendees: str) -> None:
+    text = (
+        f"---\ntitle: Fir sync\ndate: 2031-09-10\n{attendees}\n---\n\n"
+        "## Action items\n\n- bruno to renew the storage quota\n"
+    )
+    (meeting,) = parse_document(note("sync.md", text=text)).meetings
+    (listed,) = [s for s in meeting.sections if s.path == ("Attendees",)]
+    assert [b.text for b in listed.blocks] == ["ana, bruno"]
+    # So a lower-case nick on it names who takes the work on.
+    (action,) = extract_items(meeting, TrackingConfig())
+    assert action.owners == ["bruno"]
 
 
 def test_the_file_names_date_wins_over_a_copied_front_matter() -> None:
