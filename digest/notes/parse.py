@@ -761,8 +761,11 @@ def _sections(
     base_level: int,
     lines: Sequence[str],
     first_line: int,
+    *,
+    titled: bool = True,
 ) -> list[Section]:
-    """Sections of the token range [start, end): headings deeper than base_level."""
+    """Sections of the token range [start, end): headings deeper than base_level.
+    `titled`: the range starts with the meeting's own heading (not a section's)."""
     sections: list[Section] = [Section(path=(), line=first_line)]
     stack: list[tuple[int, str]] = []  # (level, text) of the open headings
     pseudo = False  # the current section came from a bold-only paragraph
@@ -772,7 +775,7 @@ def _sections(
         if tok.level != 0:
             i += 1
             continue
-        if tok.type == "heading_open" and i == start:
+        if tok.type == "heading_open" and i == start and titled:
             i = _close_index(tokens, i) + 1  # the meeting's own heading
             continue
         if tok.type == "heading_open":
@@ -1342,7 +1345,9 @@ def _whole_file_meeting(
             commit=doc.commit,
             committed_at=doc.committed_at,
             sections=_front_attendance(front)
-            + _sections(tokens, start, len(tokens), base_level, lines, 1),
+            + _sections(
+                tokens, start, len(tokens), base_level, lines, 1, titled=title_head is not None
+            ),
             warnings=warnings,
             series_origin=series_origin,
         )

@@ -102,6 +102,17 @@ def test_front_matter_attendees_are_the_meetings_attendance(attendees: str) -> N
     assert action.owners == ["bruno"]
 
 
+def test_a_note_that_starts_with_a_section_heading_keeps_that_section() -> None:
+    """No title: the first heading ("## Attendees") is a section like the others, not
+    the meeting's own heading to drop (its people were read as agenda topics)."""
+    text = "## Attendees\n\n- AR: Ana Ruiz\n\n## Topics\n\n- Give Bo a write bit\n"
+    (meeting,) = parse_document(note("2031-09-10.md", text=text)).meetings
+    assert [(s.path, [b.text for b in s.blocks]) for s in meeting.sections if s.blocks] == [
+        (("Attendees",), ["AR: Ana Ruiz"]),
+        (("Topics",), ["Give Bo a write bit"]),
+    ]
+
+
 def test_the_file_names_date_wins_over_a_copied_front_matter() -> None:
     result = parse_document(note("2031-09-24-community.md", text=FRONT_MATTER_NOTE))
     (meeting,) = result.meetings
