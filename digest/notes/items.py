@@ -57,7 +57,7 @@ from digest.notes.sections import (
     reading_settings,
     section_meaning,
 )
-from digest.notes.status import ANSWERS, find_outcome, find_status
+from digest.notes.status import ANSWERS, find_outcome, find_status, reported_done
 from digest.notes.text import plain_text, without_time_box
 
 __all__ = [
@@ -469,6 +469,8 @@ def _item(
                 found = ("done" if kind.kind == "action" else "dropped", "struck through")
             if found is None:  # "Nightly build operational and uploading wheels"
                 found = find_outcome(_OWNER_PREFIX.sub("", text))
+            if found is None:  # "finished the TLS migration (#71)"
+                found = reported_done(_OWNER_PREFIX.sub("", text))
             if found is None:
                 found = _outcome_child(text, children)
             status_value, phrase = found if found else ("unknown", None)

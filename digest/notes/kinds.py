@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from digest.model import LineKind
 from digest.notes.sections import SectionMeaning, label_meaning
-from digest.notes.status import find_status
+from digest.notes.status import find_status, reported_done
 from digest.notes.text import CHAT_LINE, EMPHASIS, URL, has_url, link_text, plain_text
 
 __all__ = [
@@ -283,6 +283,8 @@ _REACTION = re.compile(
     r"woohoo|congrats|congratulations|\W{1,6})[!.\s]*$",
     re.I,
 )
+# "#71", "org/repo#71", ".../issues/71", ".../pull/71": names an issue or a PR.
+_ISSUE_REF = re.compile(r"(?<![\w&])#\d+\b|/(?:issues|pull|pulls|merge_requests)/\d+")
 # "Rod Vagg: +1", "Ana - abstain", "Bo: yes": one person's vote, under a Votes heading.
 _VOTE_CAST = re.compile(
     r"^[\w@][\w .'@-]{0,40}?\s*(?::|\s[-–—])\s*(?:[+-][01]|yes|no|aye|nay|abstain(?:s|ed)?|"
@@ -548,6 +550,9 @@ def classify_line(
     if is_reaction(text):
         return Kind("discussion", "a reaction")
     if meaning == "minutes":
+        if _ISSUE_REF.search(text) and (find_status(text) or reported_done(text)):
+            # "@eli: finished the TLS migration (#71)": news of a piece of work.
+            return Kind("topic", "the state of an issue or PR it names, in the minutes")
         if is_speaker_line(text):
             return Kind("discussion", "a speaker's line in the minutes")
         return Kind("discussion", "under a heading for minutes or notes")

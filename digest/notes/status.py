@@ -622,6 +622,32 @@ _CONDITIONAL_BEFORE = re.compile(
 ANSWERS = re.compile(r"^no\s+(?:objections?|opposition|concerns?|blockers?)\b", re.I)
 
 
+# A line reporting its own work done by the verb that starts it, as stand-ups write:
+# "finished the TLS migration (#71)", "@bo: merged the cache PR". An object must
+# follow ("Fixed costs", "Merged PRs this week:" are not reports).
+_REPORTED_DONE = re.compile(
+    r"^\W*(?:[@\w.-]+\s*:\s*)?(finished|completed|merged|shipped|landed|released|published|"
+    r"wrapped\s+up)\s+(?:the|a|an|my|our|their|his|her|this|that|both|all|another|PR\b|"
+    r"pull\s+request|#\d)",
+    re.I,
+)
+
+
+def reported_done(text: str) -> tuple[Status, str] | None:
+    """("done", verb) when the line reports its own work done by its first verb,
+    unless what follows in its clause says it is not over ("…, waiting for review").
+    Only for an item's own line: under a topic, "Landed PR to unflag modules" is one
+    step of it."""
+    plain = " ".join(plain_text(link_text(text)).split())
+    found = _REPORTED_DONE.match(plain)
+    if found is None:
+        return None
+    clause = re.split(r"[.;!]|\s-\s", plain[found.end() :])[0]
+    if _NOT_YET.search(clause) or _STILL_TO_DO.search(clause):
+        return None
+    return "done", found.group(1)
+
+
 def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None:
     """An outcome stated as a sentence ("Has been merged", "No objections.", "removed from
     the agenda"), or None. The first pattern that matches decides; a conditional or

@@ -286,6 +286,20 @@ def test_a_subject_someone_brings_keeps_its_minutes_but_a_list_of_work_is_items(
     assert found["Updates to the website"] == ("topic", ["jo", "li"])
 
 
+def test_the_minutes_state_of_an_issue_is_followed_and_a_report_by_verb_is_done() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Round table\n\n"
+        "- @dee: out next week\n- @eli: finished the TLS migration (#71)\n"
+        "- @bo: we talked about #72 for a while\n"
+    )
+    found = {i.text: (i.kind, i.status) for i in items_of("x.md", text=note)}
+    assert found == {
+        "@dee: out next week": ("discussion", "unknown"),
+        "@eli: finished the TLS migration (#71)": ("topic", "done"),
+        "@bo: we talked about #72 for a while": ("discussion", "unknown"),
+    }
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import digest.notes.status as status_module
 from digest.config.schema import TrackingConfig
 from digest.notes.kinds import action_verb
-from digest.notes.status import find_outcome, find_status
+from digest.notes.status import find_outcome, find_status, reported_done
 
 
 @pytest.mark.parametrize(
@@ -350,3 +350,22 @@ def test_an_actions_own_verb_in_the_past_is_its_result(
     line: str, verb: str, said: str | None
 ) -> None:
     assert status_module.echoed_result(line, verb) == said
+
+
+@pytest.mark.parametrize(
+    ("line", "found"),
+    [
+        ("@eli: finished the TLS migration (#71)", ("done", "finished")),
+        ("Merged the cache PR", ("done", "Merged")),
+        ("Landed another PR to speed up start-up", ("done", "Landed")),
+        # Not a report: no object, a label, a plan, or more to come in the clause.
+        ("Fixed costs are rising", None),
+        ("Merged PRs this week:", None),
+        ("Will have finished the draft by Friday", None),
+        ("Finished the draft, waiting for review", None),
+    ],
+)
+def test_a_line_reporting_its_work_done_by_its_verb(
+    line: str, found: tuple[str, str] | None
+) -> None:
+    assert reported_done(line) == found
