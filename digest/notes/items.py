@@ -155,6 +155,10 @@ _ROW_STATUS_HEADERS = {"status", "state", "progress"}
 # A column numbering the rows ("#", "No.", "ID"): "2", "A-12", "D1)" there is a label,
 # not what the row says; renumbered from one meeting to the next, it is no key either.
 _ROW_ID_HEADERS = {"#", "no", "no.", "nr", "nr.", "n°", "№", "id", "num", "number"}
+# When in the meeting a row's topic comes ("10:05", "15 min"): no part of its title.
+_ROW_TIME_HEADERS = {"time", "slot", "duration", "timebox", "time box", "time slot", "start"}
+# The column naming an agenda's topics: beside it, "Who" or "Owner" is who brings one.
+_ROW_TOPIC_HEADERS = {"topic", "topics", "item", "items", "subject", "agenda item", "title"}
 _ROW_ID = re.compile(r"[A-Za-z]{0,3}[-_]?\d{1,4}[.)]?")
 
 _PARENS = re.compile(r"\([^()]*\)")
@@ -874,6 +878,8 @@ def _header_kind(name: str) -> str:
         return "id"
     low = _norm_heading(name)
     first = low.split()[0] if low.split() else ""
+    if low in _ROW_TIME_HEADERS:
+        return "time"
     if low in _ROW_STATUS_HEADERS or first in _ROW_STATUS_HEADERS:
         return "status"
     if low in _ROW_OWNER_HEADERS or first in _ROW_OWNER_HEADERS:
@@ -902,7 +908,10 @@ def _row_kind(ctx: _Context, header: Sequence[str], kinds: dict[str, str], text:
     # A table under Decisions records decisions, whoever its Owner column names.
     if ctx.meaning in ("attendance", "boilerplate", "decisions", "announcements"):
         return classify_line(text, ctx.meaning)
-    if any(k in ("status", "owner") for k in kinds.values()):
+    agenda_table = ctx.meaning == "agenda" and any(
+        _norm_heading(h) in _ROW_TOPIC_HEADERS for h in header
+    )
+    if "status" in kinds.values() or ("owner" in kinds.values() and not agenda_table):
         return Kind("action", "a row of a status table (it has a status or owner column)")
     return classify_line(text, "agenda" if ctx.meaning == "other" else ctx.meaning)
 

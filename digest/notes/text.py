@@ -82,9 +82,21 @@ _TIME_WITH_NAME = re.compile(
 )
 
 
+# "10:50 – ", "14h00-14h30 ", "9:05am | ": the agenda's slot before a topic.
+_CLOCK_SLOT = re.compile(
+    r"^\s*(?:\*\*|__)?\d{1,2}[:h]\d{2}\s*(?:[ap]\.?m\.?)?"
+    r"(?:\s*[-–—]\s*\d{1,2}[:h]\d{2}\s*(?:[ap]\.?m\.?)?)?(?:\s+UTC)?(?:\*\*|__)?"
+    r"\s*(?:[-–—:|]\s+|\s+)(?=\S)",
+    re.I,
+)
+
+
 def without_time_box(text: str) -> str:
     """The title without the agenda's time box: "Beta status (10 min)" -> "Beta status",
-    "Beta status (Bo, 10 min)" -> "Beta status (Bo)"."""
+    "Beta status (Bo, 10 min)" -> "Beta status (Bo)", "10:50 – Beta status" -> "Beta
+    status"."""
+    if ":" in text[:6] or "h" in text[:6]:
+        text = _CLOCK_SLOT.sub("", text, count=1) or text
     if "(" in text:
         text = _TIME_WITH_NAME.sub(
             lambda m: f"({who})" if (who := m.group("before") or m.group("after")) else m[0],

@@ -190,6 +190,22 @@ def test_an_agenda_table_names_who_presents_and_what_came_of_each_topic() -> Non
     assert mentoring.status != "done"  # "no objections" to nothing asked
 
 
+def test_an_agenda_tables_who_column_brings_the_topic_and_its_time_is_no_title() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
+        "| Time | Topic | Who |\n| --- | --- | --- |\n"
+        "| 10:05 | Parquet export performance | Bo |\n| 10:25 | AOB | |\n"
+    )
+    found = [(i.text, i.kind, i.owners) for i in items_of("x.md", text=note)]
+    assert found == [
+        ("Parquet export performance", "topic", ["bo"]),
+        ("AOB", "boilerplate", []),
+    ]
+    # Without a topic column, an Owner or Who column still makes a table of work.
+    work = "# 2025-05-01 Orchard Sync\n\n| Task | Who |\n| --- | --- |\n| Tag 2.1 | Bo |\n"
+    assert [i.kind for i in items_of("x.md", text=work)] == ["action"]
+
+
 def test_a_sub_bullet_opening_with_a_decision_is_one_and_how_to_go_on_is_not() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"

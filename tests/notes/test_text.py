@@ -47,6 +47,11 @@ def test_an_agendas_time_box_is_not_part_of_a_title() -> None:
     assert without_time_box("Talk (~10-15 mins) about x") == "Talk about x"
     assert without_time_box("Fix the cache (#420)") == "Fix the cache (#420)"
     assert without_time_box("(10 min)") == "(10 min)"  # nothing else to show
+    # A clock slot before the topic: "10:50 – Release planning".
+    assert without_time_box("10:50 – Release 3.2 planning") == "Release 3.2 planning"
+    assert without_time_box("14h00-14h30 Budget") == "Budget"
+    assert without_time_box("1.30 release notes") == "1.30 release notes"  # a version
+    assert without_time_box("10:00") == "10:00"
     # Who brings the topic stays: "(Bo, 10 min)" reads "(Bo)".
     assert without_time_box("CI runners (Bo, 10 min)") == "CI runners (Bo)"
     assert without_time_box("CI runners (15 mins, @ana)") == "CI runners (@ana)"
