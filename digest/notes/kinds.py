@@ -187,7 +187,10 @@ _NARRATION = re.compile(
 )
 # "Rafael, related to the initiative …", "Matteo, could we …", a chat log's "<ana> I think …":
 # speech, not a title.
-_SPOKEN = re.compile(rf"^\s*(?:[A-Z][a-z][\w'.-]{{1,20}},\s+[a-z]|{CHAT_LINE})")
+# A name, not a subject: "Jean-Luc," but not "Package-maintenance, installation …".
+_SPOKEN = re.compile(
+    rf"^\s*(?:[A-Z][a-z][\w'.]{{1,20}}(?:-[A-Z][\w'.]{{1,20}})?,\s+[a-z]|{CHAT_LINE})"
+)
 # "Decision: …", "**Resolved**: …", "Conclusion on the release notes: …": a label
 # saying the line is a decision made.
 _DECISION_LABEL = (

@@ -90,6 +90,9 @@ def kinds(text: str) -> dict[str, str]:
         ("SC: I am afraid I have not seen that?", "minutes", "discussion"),
         ("Jo: the importer is slow on big files", "minutes", "discussion"),
         ("Mara, could we run the benchmark again", "agenda", "discussion"),
+        ("Jean-Luc, could we run it again", "agenda", "discussion"),
+        # A subject, not a name, before the comma: an agenda entry.
+        ("Package-maintenance, installation approach (#1549)", "agenda", "topic"),
         ("+1", "agenda", "discussion"),
         ("We chatted about the spring meetup venue", "agenda", "discussion"),
         ("Ana Lima @ana (maintainer)", "attendance", "attendance"),
