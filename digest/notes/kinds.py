@@ -29,7 +29,15 @@ from dataclasses import dataclass
 from digest.model import LineKind
 from digest.notes.sections import SectionMeaning, label_meaning
 from digest.notes.status import find_status, reported_done
-from digest.notes.text import CHAT_LINE, EMPHASIS, URL, has_url, link_text, plain_text
+from digest.notes.text import (
+    CHAT_LINE,
+    EMPHASIS,
+    MONTH_NAMES,
+    URL,
+    has_url,
+    link_text,
+    plain_text,
+)
 
 __all__ = [
     "ACTION_LABEL",
@@ -245,7 +253,7 @@ _PLACEHOLDER = re.compile(
 # cancelled", "Nov 13th call is cancelled due to the conference", "No community
 # call!". Only this meeting: a call named by its group ("the CPC meeting was
 # cancelled") or another day ("next week's meeting is cancelled") is news, not this.
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTH = rf"(?:{MONTH_NAMES})\.?"
 _THIS_DAY = (
     rf"(?:\d{{4}}-\d\d-\d\d|{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)?\s+"
     rf"{_MONTH})(?:'s)?"

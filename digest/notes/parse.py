@@ -40,7 +40,7 @@ from digest.model import (
     TableRow,
 )
 from digest.notes.sections import label_meaning
-from digest.notes.text import CHAT_LINE, plain_text
+from digest.notes.text import CHAT_LINE, MONTH_NAMES, plain_text
 from digest.periods import Period
 
 __all__ = [
@@ -80,10 +80,7 @@ _MONTHS = {
     "nov": 11,
     "dec": 12,
 }
-_MONTH = (
-    r"(?P<mon>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|"
-    r"aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
+_MONTH = rf"(?P<mon>{MONTH_NAMES})\.?"
 # Order matters: the first pattern that matches a valid date wins.
 _DATE_PATTERNS = [
     # 2023-11-02, 2023-8-30, 2019/06/06, 2019.06.06

@@ -67,6 +67,13 @@ def blank_links(text: str) -> str:
     return URL.sub(lambda m: " " * len(m.group(0)), text) if has_url(text) else text
 
 
+# The months' names, as dates in notes write them ("Nov", "November", "Sept."): an
+# alternation without a group, for the patterns that read or recognize a date.
+MONTH_NAMES = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+
 # "(10 min)", "[5m]", "(~10-15 mins)", "(1h)": how long an agenda gave a topic.
 _TIME_BOX = re.compile(
     r"\s*[(\[]\s*~?\d{1,3}(?:\s*[-–]\s*\d{1,3})?\s*(?:m|mins?|minutes|h|hrs?|hours?)\.?\s*[)\]]",
