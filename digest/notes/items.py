@@ -1088,6 +1088,9 @@ def _heading_item(
     names_issue = bool(ctx.refs(heading, head=True))
     # "## Array grouping" over "Presenter: Bo Chen (BCN)": someone presents it.
     presented = _presented_by(blocks) if not _procedure_heading(heading) else None
+    # "### [Ana] Release of 4.2": who brings it, as an agenda bullet names them.
+    if presented is None and _OWNER_PREFIX.match(heading) and ctx.owners(heading):
+        presented = ""
     # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is little
     # more than a list's name ("### 3. Announcements").
     numbered = _NUMBERED.match(heading) is not None and label_meaning(heading) is None
@@ -1097,7 +1100,11 @@ def _heading_item(
         not names_issue
         and not ctx.repo
         and (
-            (presented is not None and heading_meaning(heading, extra) is None)
+            (
+                presented is not None
+                and heading_meaning(_label(heading), extra) is None
+                and bool(blocks)
+            )
             or (
                 ctx.meaning == "agenda"
                 and len(section.path) >= 2
@@ -1164,7 +1171,7 @@ def _heading_item(
         children=minutes,
         line=line,
         end_line=end,
-        owners=_presenter(ctx, heading) or (_names_given(ctx, presented) if presented else []),
+        owners=_presenter(ctx, heading) or _brought_by(ctx, heading, presented),
     )
 
 
@@ -1206,6 +1213,14 @@ def _presented_by(blocks: Sequence[object]) -> str | None:
     if found is None or found.group("label").strip().lower() not in _ROW_PRESENTER_HEADERS:
         return None
     return found.group("who")
+
+
+def _brought_by(ctx: _Context, heading: str, presented: str | None) -> list[str]:
+    """Who the section's "Presenter: …" line names, or the heading's leading "[Ana]"."""
+    if presented:
+        return _names_given(ctx, presented)
+    bracket = _OWNER_PREFIX.match(heading)
+    return ctx.owners(bracket.group(0)) if presented == "" and bracket else []
 
 
 def _presenter(ctx: _Context, heading: str) -> list[str]:

@@ -316,6 +316,19 @@ def test_the_minutes_state_of_an_issue_is_followed_and_a_report_by_verb_is_done(
     }
 
 
+def test_a_heading_naming_who_brings_it_is_a_topic_over_its_minutes() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda + Notes\n\n"
+        "### [Ana] Release of 4.2\n\n- Plan to release next week\n- Blocked by #456\n\n"
+        "### [Bo] Docs theme switch\n\n- merged!\n"
+    )
+    found = [(i.text, i.kind, i.owners, i.status) for i in items_of("x.md", text=note)]
+    assert found == [
+        ("[Ana] Release of 4.2", "topic", ["ana"], "unknown"),
+        ("[Bo] Docs theme switch", "topic", ["bo"], "done"),
+    ]
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"
