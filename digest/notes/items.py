@@ -520,6 +520,9 @@ def _item(
     )
 
 
+_REF_REASON = re.compile(r"\b(?:by|on|for|via)\s+(?=(?:[\w.-]+/[\w.-]+)?#\d|\[#?\d)", re.I)
+
+
 def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
     """The first direct child that is mostly a status: "- done", "- in progress @luca".
 
@@ -535,6 +538,8 @@ def _status_child(children: list[str], tracking: TrackingConfig) -> str | None:
         bare = _PARENS.sub(
             lambda m: m.group(0) if find_status(m.group(0)[1:-1], tracking) else " ", child
         )
+        # "Blocked by #456", "waiting on org/repo#12": the reference is the reason.
+        bare = _REF_REASON.sub(" ", bare)
         bare = _REF.sub(" ", _HANDLES_AND_BRACKETS.sub(" ", bare))
         words = [w for w in _words(bare) if w.lower() not in _STATUS_FILLER]
         if not 0 < len(words) <= _MAX_STATUS_CHILD_WORDS:

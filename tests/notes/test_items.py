@@ -324,7 +324,7 @@ def test_a_heading_naming_who_brings_it_is_a_topic_over_its_minutes() -> None:
     )
     found = [(i.text, i.kind, i.owners, i.status) for i in items_of("x.md", text=note)]
     assert found == [
-        ("[Ana] Release of 4.2", "topic", ["ana"], "unknown"),
+        ("[Ana] Release of 4.2", "topic", ["ana"], "open"),  # "Blocked by #456"
         ("[Bo] Docs theme switch", "topic", ["bo"], "done"),
     ]
 
