@@ -687,6 +687,7 @@ def _node_item(
 ) -> Item:
     text = node.text
     meaning = meaning or ctx.meaning
+    taken: str | None = None  # the sentence in which someone takes the remark on
     if kind is None:
         # "ronag: …", "kestrel will …": a lower-case nick on the attendance list reads
         # as the capitalized name would.
@@ -694,8 +695,14 @@ def _node_item(
         kind = classify_line(
             named or text, meaning, checked=node.checked, has_children=bool(node.children)
         )
+        if kind.kind == "discussion" and meaning in ("minutes", "other"):
+            taken = _work_taken_later(ctx, text)
+            if taken is not None:
+                kind = Kind("action", "a later sentence says who takes it on (‘… @eli will look.’)")
     form, status = _box_status(ctx, node, kind)
-    owners = ctx.owners(_action_owner_text(text)) or list(inherited)
+    owners = (ctx.owners(taken) if taken else []) or (
+        ctx.owners(_action_owner_text(text)) or list(inherited)
+    )
     if meaning in ("minutes", "other") and kind.kind == "discussion":
         owners = []  # a speaker is who spoke, not who owns work
     if meaning == "done" and kind.kind == "action" and status is None:
@@ -1412,6 +1419,15 @@ def _someone_takes_work(ctx: _Context, sentence: str) -> bool:
     first = plain_text(sentence).lstrip("*_ ").split(" ", 1)[0].rstrip(",")
     named = first.startswith("@") or first.lower() in ctx.present
     return named and _WILL_BE.search(sentence) is None
+
+
+def _work_taken_later(ctx: _Context, text: str) -> str | None:
+    """ "We should look at caching headers. @eli will investigate.": the later sentence
+    of a remark in which someone takes it on, or None."""
+    if " will " not in text and " to " not in text:
+        return None
+    later = _SENTENCE_END.split(text)[1:]
+    return next((s for s in later if _someone_takes_work(ctx, s.strip())), None)
 
 
 def _prose_actions(ctx: _Context, block: Paragraph, parent: str | None) -> list[Item]:

@@ -86,7 +86,10 @@ _EXPLICIT_ACTION = re.compile(
 _NOT_NAMES = (
     r"(?!(?:We|They|It|This|That|There|Here|Everyone|Everybody|Someone|Somebody|Nobody|All|"
     r"Try|Plan|Need|Needs|Want|Going|Remember|Please|Let|How|What|Why|When|Where|Who|Also|"
-    r"Then|Next|Still|Time|Hard|Easy|Good|Nice|Best|Better|Maybe|Need|Decided|Agreed)\b)"
+    r"Then|Next|Still|Time|Hard|Easy|Good|Nice|Best|Better|Maybe|Need|Decided|Agreed|"
+    # What a sentence's subject is, not who: "Solution is to cache more", "Idea is to …".
+    r"Solution|Idea|Goal|Aim|Intent|Intention|Proposal|Suggestion|Option|Approach|"
+    r"Hope|Thought|Question|Problem|Point|Step|Focus|Priority|Expectation)\b)"
 )
 _OWNER_NAME = (
     rf"(?:@\s?[\w.-]+(?:\s[A-Z]\b\.?)?|{_NOT_NAMES}[A-Z][a-z][\w'-]{{0,30}}"

@@ -162,6 +162,8 @@ _COMMON_WORDS_TEXT = """
     references related release releases reminder request requests requirements
     resources result results roadmap summary survey task tasks thanks thank topic
     topics tracker tracking welcome
+    solution solutions suggestion suggestions option options approach aim intent
+    thought thoughts point step focus priority expectation
     api apis app apps arm arm64 build builds ci cd cli cloud cluster code config
     container containers core cve dashboard dependencies deps docker driver drivers
     driverkit ebpf engine golang helm infra infrastructure java kernel kubernetes
@@ -249,7 +251,8 @@ _VOLUNTEER_NAME = r"[A-Z][a-z][\w-]{0,30}|[A-Z]{2,3}"
 _VOLUNTEER = re.compile(
     rf"^\s*(?P<names>(?:{_VOLUNTEER_NAME})(?:\s*(?:,|&|\band\b)\s*(?:{_VOLUNTEER_NAME}))*)"
     # Not the passive "SharedArrayBuffers are going to be disabled".
-    r"\s+(?:(?:is|are)\s+(?:going\s+)?to|to|will|volunteer(?:s|ed)?)\s+(?!be\b)\w"
+    r"\s+(?:(?:is|are)\s+(?:going\s+)?to|to|will|volunteer(?:s|ed)?|agreed\s+to|offered\s+to)"
+    r"\s+(?!be\b)\w"
 )
 _SEPARATORS = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
 

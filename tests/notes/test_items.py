@@ -329,6 +329,24 @@ def test_a_heading_naming_who_brings_it_is_a_topic_over_its_minutes() -> None:
     ]
 
 
+def test_a_remark_whose_later_sentence_has_someone_take_it_on_is_their_action() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Present\n\n- Jen Park\n\n## Notes\n\n"
+        "- The CDN bill went up 20% in February.\n"
+        "- We should look at caching headers. @eli will investigate.\n"
+        "- Can we tweet about the release? Jen will ask the core team.\n"
+        "- Solution is to cache more. Hoping to try it in May.\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=note)}
+    assert found == {
+        "Jen Park": ("attendance", []),
+        "The CDN bill went up 20% in February.": ("discussion", []),
+        "We should look at caching headers. @eli will investigate.": ("action", ["eli"]),
+        "Can we tweet about the release? Jen will ask the core team.": ("action", ["jen"]),
+        "Solution is to cache more. Hoping to try it in May.": ("discussion", []),
+    }
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"

@@ -91,6 +91,7 @@ def kinds(text: str) -> dict[str, str]:
         ("Jo: the importer is slow on big files", "minutes", "discussion"),
         ("Mara, could we run the benchmark again", "agenda", "discussion"),
         ("Jean-Luc, could we run it again", "agenda", "discussion"),
+        ("Proposal to form a governance group (#383)", "agenda", "topic"),
         # A subject, not a name, before the comma: an agenda entry.
         ("Package-maintenance, installation approach (#1549)", "agenda", "topic"),
         ("+1", "agenda", "discussion"),

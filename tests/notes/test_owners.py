@@ -78,6 +78,9 @@ def test_not_owners(text: str) -> None:
         "No sync next week (KubeCon)",
         "Note on the parser advisory (CVE-2024-12345)",
         "Rewrite the exporter (Go)",
+        # A sentence's subject, not a person: "Solution is to …".
+        "Solution is to have one shared asset",
+        "Suggestion to reduce the quorum to a majority",
         # Passive: what is to happen to a thing.
         "SharedBuffers are going to be disabled for now",
         "Election will be kicking off soon",
