@@ -431,6 +431,8 @@ def is_placeholder(text: str, *, has_children: bool = False) -> bool:
     owned = plain(_without_owner(text)).strip().rstrip(".!:")
     if owned != bare and (not owned or owned.lower() in _PLACEHOLDER_WORDS):
         return not has_children  # "Blocked:", "Paolo:", "[luca] n/a"
+    if owned != bare and _PLACEHOLDER.match(owned):
+        return True  # "[Your name] Your topic", a template's example line
     # "Blocked:" / "Paolo:" with nothing after the label.
     return _LABEL_ONLY.fullmatch(bare) is not None and not has_children
 

@@ -1023,8 +1023,8 @@ def _flatten_deep_lines(lines: list[str]) -> int | None:
     first = None
     for k, line in enumerate(lines):
         prefix = _NESTING_PREFIX.match(line)
-        if prefix is None or prefix.end() <= MAX_NESTING:
-            continue
+        if prefix is None or prefix.end() <= MAX_NESTING or prefix.end() == len(line):
+            continue  # shallow, or a blank line of spaces: no nesting
         head = prefix.group()
         markers = _MARKER.findall(head)
         columns = len(head) - len(head.lstrip(" \t")) + 3 * head.count("\t")
@@ -1037,11 +1037,41 @@ def _flatten_deep_lines(lines: list[str]) -> int | None:
     return first
 
 
+# A line that is only the markup of a collapsed section or a layout box: "<details>",
+# "<summary>Raw chat log</summary>", "</div>". GitHub shows none of it as text.
+_MARKUP_LINE = re.compile(
+    r"^[ \t]*(?:</?(?:details|summary|div|center|section|br|hr)\b[^<>\n]*>[ \t]*)+"
+    r"(?:[^<>\n]*</summary>[ \t]*)?$",
+    re.I | re.M,
+)
+
+
+def without_comments(text: str) -> str:
+    """`text` without each closed HTML comment ("<!-- add your topic below -->", over
+    several lines too: its line breaks are kept) and with each line of collapsible-
+    section markup ("<details>", "<summary>…</summary>") blanked: a template's instructions are not
+    what the meeting said. An unclosed "<!--" and what follows it are kept."""
+    if "<" not in text:
+        return text
+    if "<!--" in text:
+        parts: list[str] = []
+        done = 0
+        while (start := text.find("<!--", done)) >= 0:
+            end = text.find("-->", start + 4)
+            if end < 0:
+                break
+            parts += [text[done:start], "\n" * text.count("\n", start, end)]
+            done = end + 3
+        text = "".join([*parts, text[done:]])
+    return _MARKUP_LINE.sub("", text)
+
+
 def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> ParseResult:
     result = ParseResult()
     text = doc.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     if not text.strip():
         return result
+    text = without_comments(text)
     lines = text.split("\n")
     front = _front_matter(lines)
     deep = _flatten_deep_lines(lines)

@@ -347,6 +347,27 @@ def test_a_remark_whose_later_sentence_has_someone_take_it_on_is_their_action() 
     }
 
 
+def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"
+        "## Present\n\n- Ana Lima @ana\n<!--\n- Bo Chen @bo (away)\n-->\n\n"
+        "## Agenda\n\n<!--\n- [Name] Topic (time)\n-->\n"
+        "- [Ana] Backup rotation <!-- carried over -->\n- [Your name] Your topic\n\n"
+        "## Action items\n\n- [ ] @bo renew the certificate\n<details>\n"
+        "<summary>Raw chat log</summary>\n\nbo: I'll do it tomorrow\n</details>\n"
+    )
+    found = [
+        (i.line, i.text, i.kind)
+        for i in items_of("x.md", text=note)
+        if i.kind not in ("placeholder", "discussion")
+    ]
+    assert found == [
+        (7, "Ana Lima @ana", "attendance"),  # not Bo: commented out
+        (17, "[Ana] Backup rotation", "topic"),
+        (22, "@bo renew the certificate", "action"),
+    ]
+
+
 def test_a_handle_heading_owns_the_updates_under_it() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Updates\n\n### @ana\n\n"

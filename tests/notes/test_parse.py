@@ -113,6 +113,30 @@ def test_a_note_that_starts_with_a_section_heading_keeps_that_section() -> None:
     ]
 
 
+def test_html_comments_are_removed_with_their_lines_kept() -> None:
+    from digest.notes.parse import without_comments
+
+    text = "a <!-- x -->b\n<!--\nc\n-->\nd\n<details>\n<summary>log</summary>\ne <!-- f"
+    assert without_comments(text).split("\n") == [
+        "a b",
+        "",
+        "",
+        "",
+        "d",
+        "",
+        "",
+        "e <!-- f",  # unclosed: kept, as is all after it
+    ]
+    many = "<!-- " * 20_000 + "-->" + " <!--" * 20_000  # read in one pass
+    assert without_comments(many) == " <!--" * 20_000
+
+
+def test_a_blank_line_of_spaces_is_no_deep_nesting() -> None:
+    text = "# 2031-09-10 Fir sync\n\n- one\n" + " " * 40 + "\n- two\n"
+    result = parse_document(note("sync.md", text=text))
+    assert result.warnings == []
+
+
 def test_the_file_names_date_wins_over_a_copied_front_matter() -> None:
     result = parse_document(note("2031-09-24-community.md", text=FRONT_MATTER_NOTE))
     (meeting,) = result.meetings
