@@ -205,7 +205,8 @@ _SPOKEN = re.compile(
 # "Decision: …", "**Resolved**: …", "Conclusion on the release notes: …": a label
 # saying the line is a decision made.
 _DECISION_LABEL = (
-    r"^\s*(?:\*\*|__)?(?:decided|resolved|agreed|vote|voted|(?:decision|resolution|conclusion|"
+    # After any marks: "✅ Decision: …", "**Resolved**: …".
+    r"^[^\w\n]{0,6}?(?:\*\*|__)?(?:decided|resolved|agreed|vote|voted|(?:decision|resolution|conclusion|"
     r"consensus|agreement|outcome|result)(?:\s+(?:on|about|for|regarding)\s+[^:*_\n]{1,40}?)?)"
     r"(?:\*\*|__)?\s*(?::|(?:\*\*|__)\s*:)"
 )

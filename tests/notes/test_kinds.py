@@ -85,6 +85,7 @@ def kinds(text: str) -> dict[str, str]:
         ("Happy new year! The 2.1 mirrors moved to the new CDN last week", "agenda", "topic"),
         # On the agenda a decision is one when labelled so; asked, it is a topic.
         ("**Decision:** we drop Python 3.9 in the 2.0 release", "agenda", "decision"),
+        ("✅ Decision: move the mirror to the new host in May", "agenda", "decision"),
         ("Decision: drop Python 3.9 in 2.0?", "agenda", "topic"),
         ("Release train: we agreed to try it, tooling next", "agenda", "topic"),
         ("SC: I am afraid I have not seen that?", "minutes", "discussion"),
