@@ -32,7 +32,7 @@ from digest.errors import UserError
 from digest.model import SourceLink, Status, Thread
 from digest.periods import Period
 from digest.state.notes import HiddenMark, hidden_text
-from digest.tracking.buckets import tracked_open, worth_following
+from digest.tracking.buckets import entry_title, tracked_open, worth_following
 from digest.tracking.conventions import read_as
 from digest.tracking.links import source_link
 from digest.tracking.threads import build_threads, effective_status, read_echoes
@@ -128,7 +128,7 @@ def thread_rows(
                 first_seen=thread.first.meeting_date,
                 last_seen=last.meeting_date,
                 times_raised=len({i.meeting_id for i in items}),
-                title=last.text,
+                title=entry_title(last.text),  # as the digest names it
                 source=source_link(cfg, last),
                 kind=last.kind,
                 why=last.why,

@@ -273,6 +273,25 @@ def test_items_lists_threads_and_explains_one(
         run_items(cfg, db, explain="zzzz", now=now)
 
 
+def test_items_are_titled_as_the_digest_names_them(
+    project: tuple[Config, Repo], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg, repo = project
+    repo.commit(
+        "2031-04-02-maintainers.md",
+        "# 2031-04-02 Heron Maintainers (monthly)\n\n## Agenda\n\n"
+        "- 10:05 – Buoy firmware roadmap (Mara)\n\n## Action items\n\n"
+        "- ACTION: @ossi to rotate the mirror keys\n",
+        "2031-04-03T10:00:00+00:00",
+    )
+    db = open_db(cfg.db_path)
+    sync(cfg, db)
+    run_items(cfg, db, output_format="json", now=datetime(2031, 4, 9, tzinfo=UTC))
+    titles = {r["title"] for r in json.loads(capsys.readouterr().out)}
+    # Without the agenda's time slot and the label that marked an action.
+    assert {"Buoy firmware roadmap (Mara)", "@ossi to rotate the mirror keys"} <= titles
+
+
 def test_items_command_from_the_command_line(project: tuple[Config, Repo], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
