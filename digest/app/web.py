@@ -950,12 +950,16 @@ def serve(cfg: Config, host: str, port: int) -> None:
     def stop(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, stop)  # systemd's stop: as clean as Ctrl-C
+    # systemd's SIGTERM stops it as cleanly as Ctrl-C; and Ctrl-C (SIGINT) stops it
+    # even when it was started with SIGINT ignored, as a shell's background job is,
+    # where Python would not turn it into KeyboardInterrupt.
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt)
     except KeyboardInterrupt:
         pass
     finally:
         server.close()
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     logging.getLogger("digest").info("stopped.")

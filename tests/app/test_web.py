@@ -715,8 +715,17 @@ def test_app_from_env_reads_the_config_named_by_digest_config(
     assert b"Subscribe to Meeting notes digest" in b"".join(body)
 
 
-@pytest.mark.parametrize("command", ["serve", "serve-unsubscribe"])
-def test_digest_serve_serves_until_interrupted(tmp_path: Path, command: str) -> None:
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell does for a background job
+
+
+@pytest.mark.parametrize(
+    ("command", "sigint_ignored"),
+    [("serve", False), ("serve-unsubscribe", False), ("serve", True)],
+)
+def test_digest_serve_serves_until_interrupted(
+    tmp_path: Path, command: str, sigint_ignored: bool
+) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[digest]\nstate_dir = "state"\n[mail]\nunsubscribe_url = "{QUERY_URL}"\n'
@@ -734,6 +743,9 @@ def test_digest_serve_serves_until_interrupted(tmp_path: Path, command: str) -> 
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # Started with SIGINT ignored, Python raises no KeyboardInterrupt on it:
+        # serve must stop on it all the same.
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     try:
         assert process.stderr is not None
