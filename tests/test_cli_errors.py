@@ -135,6 +135,9 @@ glob = ["meeting-notes/*.md"]
         stderr=subprocess.PIPE,
         text=True,
         env=CLI_ENV,
+        # Ctrl-C as in a terminal, even when the suite runs as a background job
+        # (which starts with SIGINT ignored, and passes that on).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     # Interrupt once some notes are stored and the rest are not: the middle of the run.
     deadline = time.monotonic() + 60
