@@ -240,6 +240,11 @@ _MOTION_VOTED = re.compile(
 _PLACEHOLDER_TEXT = """nope null none nil n/a na n.a. nothing - -- --- ... … tbd tba x ? ?? no
     empty skip skipped same cancelled canceled"""
 _PLACEHOLDER_WORDS = frozenset(_PLACEHOLDER_TEXT.split())
+# What a template's example entry is made of: "[Name] Topic (time)".
+_TEMPLATE_TEXT = """name names your topic title item subject description owner presenter
+    who time duration min mins minutes link here"""
+_TEMPLATE_WORDS = frozenset(_TEMPLATE_TEXT.split())
+_TEMPLATE_WORD = re.compile(r"[a-z]+")  # numbers ("10 min") count for nothing
 _PLACEHOLDER = re.compile(
     r"^(?:<[^<>]{1,60}>|\{\{[^{}]{1,60}\}\}|your[ -](?:name|handle|item|topic)\b.*"
     r"|add (?:your|items?|topics?) (?:here|below)\b.*"
@@ -434,6 +439,10 @@ def is_placeholder(text: str, *, has_children: bool = False) -> bool:
         return not has_children  # "Blocked:", "Paolo:", "[luca] n/a"
     if owned != bare and _PLACEHOLDER.match(owned):
         return True  # "[Your name] Your topic", a template's example line
+    # "[Name] Topic (time)", "Topic (Owner, 10 min)": only the template's own words.
+    words = _TEMPLATE_WORD.findall(bare.lower())
+    if len(words) >= 2 and not has_children and all(w in _TEMPLATE_WORDS for w in words):
+        return True
     # "Blocked:" / "Paolo:" with nothing after the label.
     return _LABEL_ONLY.fullmatch(bare) is not None and not has_children
 

@@ -492,7 +492,8 @@ _OUTCOME_TABLE: tuple[tuple[str, Status, str | None], ...] = (
     (r"\b(?:agreed|decided|decision\s+is)\s+(?:to|on\s+how)\b", "unknown", None),
     # Open on purpose: nothing was decided, or the work goes on.
     (
-        r"\bno\s+consensus\b|\bcould\s+not\s+(?:come\s+to|reach)\b|\bnot\s+(?:yet\s+)?"
+        r"\bno\s+(?:consensus|decision|agreement)\b|\bcould\s+not\s+(?:come\s+to|reach)\b|"
+        r"\bnot\s+(?:yet\s+)?"
         rf"(?:{_RESULT_WORDS})\b|\bstill\s+(?:open|pending|waiting|in\s+progress)\b|"
         r"\b(?:vote|voting)\s+(?:is\s+)?(?:now\s+)?(?:open|underway|ongoing|in\s+progress)\b",
         "open",

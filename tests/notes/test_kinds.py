@@ -127,6 +127,15 @@ def test_line_kinds(line: str, meaning: str, kind: str) -> None:
     assert found.why  # every kind says why
 
 
+def test_a_templates_example_entry_is_a_placeholder() -> None:
+    assert is_placeholder("[Name] Topic (time)")
+    assert is_placeholder("Topic (Owner, 10 min)")
+    assert is_placeholder("[Your name] Your topic")
+    assert not is_placeholder("[Ana] Backup rotation")
+    assert not is_placeholder("Topic")  # one word may be a subject
+    assert not is_placeholder("Who owns the link")
+
+
 def test_a_link_is_never_a_placeholder() -> None:
     assert not is_placeholder("https://github.com/heronproj/heron/issues/158")
     assert is_placeholder("<attendees>")

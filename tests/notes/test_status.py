@@ -229,6 +229,7 @@ def test_a_zone_has_a_phrase_only_when_the_whole_text_has_one(text: str, extra: 
         ("we have a chair and vice-chairs!", "done"),
         ("We now have two co-chairs", "done"),
         ("no consensus yet", "open"),
+        ("No decision; revisit in June", "open"),
         ("could not come to a resolution", "open"),
         ("vote is now open", "open"),
         ("not merged yet", "open"),
