@@ -37,6 +37,7 @@ from digest.notes.text import (
     has_url,
     link_text,
     plain_text,
+    without_time_box,
 )
 
 __all__ = [
@@ -180,6 +181,8 @@ _PROCEDURE = re.compile(
     r"\bround\s+of\s+intro(?:duction)?s\b|"  # "a quick round of …": what comes before is moot
     r"^(?:(?:quick|brief|short)\s+)?intro(?:duction)?s\b(?!\s+(?:of|to)\b)|"
     r"\bice-?\s?breakers?\b|"
+    # "Close", "Closing remarks", "Wrap-up", "Adjourn": the end of the meeting.
+    r"^(?:close|closing(?:\s+remarks)?|wrap[- ]?up|adjourn(?:ment|ed)?)\W*$|"
     # "Welcome new attendees", "Welcome and introductions": not "Welcome page copy".
     r"^welcome\s+(?:and\s+intro(?:duction)?s|(?:to\s+)?(?:(?:the\s+)?new\s+)?"
     r"(?:attendees|participants|newcomers|members|folks|faces))\b|"
@@ -505,7 +508,7 @@ def classify_line(
         and not owner_to_verb(text)
     ):
         return Kind("boilerplate", "a calendar, recording or call link")
-    if not nested and _PROCEDURE.search(plain(text)):
+    if not nested and _PROCEDURE.search(plain(without_time_box(text))):
         return Kind("boilerplate", "the meeting's own procedure (introductions, an icebreaker)")
     if nested:
         if owner_to_verb(text):

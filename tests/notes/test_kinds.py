@@ -86,6 +86,9 @@ def kinds(text: str) -> dict[str, str]:
         # On the agenda a decision is one when labelled so; asked, it is a topic.
         ("**Decision:** we drop Python 3.9 in the 2.0 release", "agenda", "decision"),
         ("✅ Decision: move the mirror to the new host in May", "agenda", "decision"),
+        # The meeting's end, at its time slot; not work on closing something.
+        ("11:00 – Close", "agenda", "boilerplate"),
+        ("Close the stale issues", "agenda", "topic"),
         ("Decision: drop Python 3.9 in 2.0?", "agenda", "topic"),
         ("Release train: we agreed to try it, tooling next", "agenda", "topic"),
         ("SC: I am afraid I have not seen that?", "minutes", "discussion"),
