@@ -276,10 +276,10 @@ def _is_group(ctx: _Context, node: ListNode) -> bool:
         # "Scorecard v5 roadmap (Carla)" over what was said of it and an action: a
         # subject someone brought, with its minutes; not a list of work they bring
         # ("Community initiatives (Jo & Li)" over "Go over the best practices", …).
-        trailing = _TRAILING_NAME.search(label)
-        brought = trailing is not None and bool(find_owners(trailing.group(0)))
         return not (
-            brought and label_meaning(label, leading=True) is None and _minutes_like(ctx, children)
+            _presenter(ctx, label)
+            and label_meaning(label, leading=True) is None
+            and _minutes_like(ctx, children)
         )
     bare = _OWNER_PREFIX.sub("", node.text).strip()
     if _ALL_BOLD.fullmatch(bare):
@@ -1101,8 +1101,11 @@ def _heading_item(
     # "## Array grouping" over "Presenter: Bo Chen (BCN)": someone presents it.
     presented = _presented_by(blocks) if not _procedure_heading(heading) else None
     # "### [Ana] Release of 4.2": who brings it, as an agenda bullet names them.
-    if presented is None and _OWNER_PREFIX.match(heading) and ctx.owners(heading):
-        presented = ""
+    bracket = _OWNER_PREFIX.match(heading) if presented is None else None
+    bracketed = bracket is not None and bool(ctx.owners(heading))
+    bringers = _names_given(ctx, presented) if presented else []
+    if bracket is not None and bracketed:
+        bringers = ctx.owners(bracket.group(0))
     # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is little
     # more than a list's name ("### 3. Announcements").
     numbered = _NUMBERED.match(heading) is not None and label_meaning(heading) is None
@@ -1113,7 +1116,7 @@ def _heading_item(
         and not ctx.repo
         and (
             (
-                presented is not None
+                (presented is not None or bracketed)
                 and heading_meaning(_label(heading), extra) is None
                 and bool(blocks)
             )
@@ -1183,14 +1186,11 @@ def _heading_item(
         children=minutes,
         line=line,
         end_line=end,
-        owners=_presenter(ctx, heading) or _brought_by(ctx, heading, presented),
+        owners=_presenter(ctx, heading) or bringers,
     )
 
 
 _TRAILING_NAME = re.compile(r"\([^()]{1,60}\)\s*$")
-
-
-_PRESENTER_LINE = re.compile(r"^\W*(?P<label>[A-Za-z][A-Za-z ]{1,20}?)\W*:\W*(?P<who>\w.*)$")
 
 
 def _names_given(ctx: _Context, value: str) -> list[str]:
@@ -1221,18 +1221,10 @@ def _presented_by(blocks: Sequence[object]) -> str | None:
     first = blocks[0] if blocks else None
     if not isinstance(first, Paragraph):
         return None
-    found = _PRESENTER_LINE.match(first.text)
-    if found is None or found.group("label").strip().lower() not in _ROW_PRESENTER_HEADERS:
+    found = _LABELLED_LINE.match(first.text)
+    if found is None or found.group(1).strip().lower() not in _ROW_PRESENTER_HEADERS:
         return None
-    return found.group("who")
-
-
-def _brought_by(ctx: _Context, heading: str, presented: str | None) -> list[str]:
-    """Who the section's "Presenter: …" line names, or the heading's leading "[Ana]"."""
-    if presented:
-        return _names_given(ctx, presented)
-    bracket = _OWNER_PREFIX.match(heading)
-    return ctx.owners(bracket.group(0)) if presented == "" and bracket else []
+    return first.text[found.end() :]
 
 
 def _presenter(ctx: _Context, heading: str) -> list[str]:
