@@ -51,6 +51,7 @@ TEXT_CANDIDATES = 5  # text candidates kept per item (for when its best one is t
 # Texts an item is compared with, at most: the newest threads sharing a word with it.
 # Real series stay far below (a few dozen); a hostile note must not make it quadratic.
 MAX_SIMILARITY_CANDIDATES = 500
+_NO_EVIDENCE = (0.0, 0.0)  # a row or reference join: no words weighed
 
 # Words that say nothing about *what* an item is: English glue, meeting verbs and
 # status words (a status changing must not stop an item from being recognized).
@@ -270,6 +271,10 @@ class Vocabulary:
     def shared_weight(self, a: TopicText, b: TopicText) -> float:
         return math.fsum(self.weight(w) for w in a.words & b.words)
 
+    def own_weight(self, a: TopicText, b: TopicText) -> float:
+        """The weight of the words of `a` that `b` does not have."""
+        return math.fsum(self.weight(w) for w in a.words - b.words)
+
     def covered(self, a: TopicText, b: TopicText) -> float:
         """0-100: how much of `a` (by word weight) `b` contains."""
         return 100.0 * self._contained(a, b)
@@ -437,10 +442,12 @@ class SeriesTracker:
         building = _States(self.hot, cold)
         candidates = _Candidates(_text_candidates(building, self.active, ordinal, tracking))
         self.meeting_ordinal[batch[0].meeting_date.toordinal()] = ordinal
-        # (rank, -score, -evidence, item position, thread, join): on equal scores the
-        # text sharing more (and rarer) words wins, an exact restatement before a text
-        # that merely contains the item's few words.
-        proposals: list[tuple[int, float, float, int, int, Join]] = []
+        # (rank, -score, (-shared, unshared), item position, thread, join): on equal
+        # scores the text sharing more (and rarer) words wins, then the one adding fewer
+        # of its own: an exact restatement before a text that merely contains the
+        # item's few words ("Plugin API RFC" is that topic, not "Draft the plugin API
+        # RFC").
+        proposals: list[tuple[int, float, tuple[float, float], int, int, Join]] = []
         # An action list's carry-over of an action reviewed above goes where the review
         # goes (below), so the two never compete for the same thread.
         follows_review = _follows_review(batch, texts, vocabulary)
@@ -468,9 +475,10 @@ class SeriesTracker:
                 (candidates, positions),
                 tracking,
             ):
-                proposals.append((rank, -join.score, -evidence, pos, index, join))
+                shared, unshared = evidence
+                proposals.append((rank, -join.score, (-shared, unshared), pos, index, join))
             for index, join in _same_person_proposals(item, text, vocabulary, near, building):
-                proposals.append((0, -join.score, 0.0, pos, index, join))
+                proposals.append((0, -join.score, _NO_EVIDENCE, pos, index, join))
             if is_follow_up(item):
                 followed = _followed_meeting(item, ordinal, self.meeting_ordinal)
                 for index, join in _follow_up_proposals(
@@ -481,7 +489,7 @@ class SeriesTracker:
                     building,
                     followed,
                 ):
-                    proposals.append((5, -join.score, 0.0, pos, index, join))
+                    proposals.append((5, -join.score, _NO_EVIDENCE, pos, index, join))
         proposals.sort(key=lambda p: p[:5])
         placed: dict[int, tuple[int, Join]] = {}  # item position -> (thread index, join)
         taken: set[int] = set()
@@ -945,12 +953,14 @@ def _proposals(
     by_row: dict[str, int],
     near: tuple[_Candidates, list[int]],
     tracking: TrackingConfig,
-) -> list[tuple[int, int, Join, float]]:
+) -> list[tuple[int, int, Join, tuple[float, float]]]:
     """Every thread this item could join: (rank, thread index, join, evidence); lower rank
-    is stronger, evidence (the weight of the words shared) breaks ties of text scores."""
-    out: list[tuple[int, int, Join, float]] = []
+    is stronger, evidence (the weight of the words shared, then of the candidate's words
+    the item does not have) breaks ties of text scores."""
+    out: list[tuple[int, int, Join, tuple[float, float]]] = []
     if item.row_key and item.row_key in by_row:
-        out.append((0, by_row[item.row_key], Join(item.key, "row", f"row {item.row_key}"), 0.0))
+        row = Join(item.key, "row", f"row {item.row_key}")
+        out.append((0, by_row[item.row_key], row, _NO_EVIDENCE))
     seen: set[int] = set()
     by_ref, own_refs = ref_index
     for ref in item.refs:
@@ -971,7 +981,7 @@ def _proposals(
             seen.add(index)
             what = "hub reference" if hub else "shares" if not weak else "a detail line shares"
             join = Join(item.key, "ref", f"{what} {ref}", score)
-            out.append((2 if weak else 1, index, join, 0.0))
+            out.append((2 if weak else 1, index, join, _NO_EVIDENCE))
     candidates, positions = near
     if not text.fuzzy or not candidates.all:
         return out
@@ -988,7 +998,7 @@ def _proposals(
         score_cutoff=cutoff,
         limit=None,
     )
-    scored: list[tuple[float, float, int, _Candidate]] = []
+    scored: list[tuple[float, tuple[float, float], int, _Candidate]] = []
     for _choice, fuzzy_score, at in matches:
         position = positions[at]
         candidate = candidates.all[position]
@@ -1010,10 +1020,13 @@ def _proposals(
             # that thread, unless the item says little more than the line.
             score = min(score, vocabulary.covered(text, candidate.text))
         if score >= cutoff:
-            evidence = vocabulary.shared_weight(text, candidate.text)
+            evidence = (
+                vocabulary.shared_weight(text, candidate.text),
+                vocabulary.own_weight(candidate.text, text),
+            )
             scored.append((score, evidence, position, candidate))
     # Equal scores: the text sharing more (and rarer) words wins, then the newer thread.
-    scored.sort(key=lambda s: (-s[0], -s[1], -s[3].index, s[2]))
+    scored.sort(key=lambda s: (-s[0], -s[1][0], s[1][1], -s[3].index, s[2]))
     for score, evidence, _position, candidate in scored[:TEXT_CANDIDATES]:
         if candidate.index in seen:
             continue

@@ -306,6 +306,22 @@ def test_an_exact_restatement_wins_over_a_text_merely_containing_its_words() -> 
     assert thread_of(threads, ticked) is thread_of(threads, action)
 
 
+def test_a_topic_said_again_joins_its_own_words_not_a_longer_text_holding_them() -> None:
+    # "Plugin API RFC" is in "Draft the plugin API RFC" as much as in itself: both
+    # threads score 100 and share the same words. The one adding no words of its own
+    # is the topic; the action (done since) is another thread.
+    draft = item("2031-05-06", "Draft the plugin API RFC", 10, owners=["pia"], kind="action")
+    drafted = item(
+        "2031-05-20", "Draft the plugin API RFC", 10, owners=["pia"], kind="action", status="done"
+    )
+    topic = item("2031-05-20", "Plugin API RFC", 20)
+    again = item("2031-06-03", "Plugin API RFC", 20)
+    threads = build_threads([draft, drafted, topic, again], TRACKING)
+    assert thread_of(threads, drafted) is thread_of(threads, draft)
+    assert thread_of(threads, again) is thread_of(threads, topic)
+    assert thread_of(threads, again) is not thread_of(threads, draft)
+
+
 def test_the_same_words_outside_a_check_in_list_do_not_join_loosely() -> None:
     march = item("2031-03-04", "riscv64 support", 10)
     april = item("2031-04-01", "riscv64 emulation done (wohoo)", 20, status="done")
