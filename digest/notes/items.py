@@ -938,13 +938,19 @@ def _row_text(
     """What a row says, as its item's text: its key cells, then each note cell named by
     its column ("Draft the guide — Due: Oct 21"). The owner and status cells are read
     into the item's owners and status, not repeated in its title; nor is a note cell
-    holding only a state ("Due: Done")."""
+    holding only a state ("Due: Done"), nor one saying nothing ("Due: —")."""
     notes = [
         f"{h}: {cell}"
         for h in header
-        if kinds[h] == "note" and (cell := cells[h].strip()) and not _is_state(cell, tracking)
+        if kinds[h] == "note"
+        and _says_something(cell := cells[h].strip())
+        and not _is_state(cell, tracking)
     ]
     return " — ".join(v for v in (*keys, *notes) if v)
+
+
+def _says_something(cell: str) -> bool:
+    return any(c.isalnum() for c in cell)
 
 
 def _is_state(cell: str, tracking: TrackingConfig) -> bool:

@@ -114,7 +114,7 @@ ACTION_TABLE = """# Quince sync — 2031-05-04
 | Action | Owner | Due | Status | Notes |
 | --- | --- | --- | --- | --- |
 | Write the upgrade guide | @ana | May 18 | in progress | see quince-dev/quince#41 |
-| Rotate the signing key | Bo, Cleo | | done | |
+| Rotate the signing key | Bo, Cleo | — | done | - |
 | Book the venue | TBD | | | |
 | Comment on the draft | All | | | |
 """
@@ -122,7 +122,8 @@ ACTION_TABLE = """# Quince sync — 2031-05-04
 
 def test_a_rows_title_is_what_it_says_not_who_or_its_status() -> None:
     """The owner and status cells become the item's owners and status; a due date or a
-    note keeps its column's name, so "May 18" reads as a due date in the digest."""
+    note keeps its column's name, so "May 18" reads as a due date in the digest; a
+    cell of dashes says nothing ("Due: —" is no part of a title)."""
     guide, key, venue, draft = [i for i in items_of("q.md", text=ACTION_TABLE) if i.form == "row"]
     assert guide.text == "Write the upgrade guide — Due: May 18 — Notes: see quince-dev/quince#41"
     assert (guide.owners, guide.status, guide.status_phrase) == (["ana"], "open", "in progress")
