@@ -699,6 +699,8 @@ def _node_item(
             taken = _work_taken_later(ctx, text)
             if taken is not None:
                 kind = Kind("action", "a later sentence says who takes it on (‘… @eli will look.’)")
+            elif _decided_later(text):
+                kind = Kind("decision", "a later sentence states a decision (‘… Decision: …’)")
     form, status = _box_status(ctx, node, kind)
     owners = (ctx.owners(taken) if taken else []) or (
         ctx.owners(_action_owner_text(text)) or list(inherited)
@@ -736,7 +738,9 @@ def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
             else:  # "- TODO:" heading its own list
                 for grandchild in child.children:
                     yield _node_item(ctx, grandchild, section, [], parent=item.key, kind=action)
-        elif labelled_decision(child.text) or _decided_here(child.text):
+        elif (
+            labelled_decision(child.text) or _decided_here(child.text) or _decided_later(child.text)
+        ):
             # "Outcome: deprecate in 1.34", "Agreed to adopt the Covenant 2.1": what the
             # meeting decided on the item above.
             section = (*item.section, _label(node.text))
@@ -770,6 +774,20 @@ def _decided_here(text: str) -> bool:
         and _HOW_TO_GO_ON.search(bare) is None
         and not bare.rstrip().endswith("?")
     )
+
+
+# Where a line's later sentence or clause starts: "Prototype looks good. Decision: …",
+# "No decision yet; Hedda to prototype it".
+_SENTENCE_OR_CLAUSE = re.compile(r"(?<=[.!?;])\s+")
+
+
+def _decided_later(text: str) -> bool:
+    """ "Prototype looks good. Decision: migrate after 3.2 ships.": a later sentence of
+    the line opens with the decision made, as a line of its own would."""
+    if text.rstrip().endswith("?"):
+        return False
+    later = _SENTENCE_OR_CLAUSE.split(plain_text(text))[1:]
+    return any(labelled_decision(s) or _decided_here(s) for s in later)
 
 
 def _person_items(ctx: _Context, node: ListNode, section: tuple[str, ...]) -> Iterator[Item]:
@@ -1278,6 +1296,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     # "@kira will look at it": the topic's next step, not an item ("Agreed
                     # to try it for a month" is a decision)
                     continue
+                taken = _work_taken_later(ctx, node.text)
                 if (
                     ACTION_LABEL.match(node.text)
                     or owner_to_verb(node.text)
@@ -1289,6 +1308,17 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     )
                 elif decided:
                     decision = Kind("decision", "a decision in the minutes of the topic above")
+                    items.append(
+                        _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=decision)
+                    )
+                elif taken is not None and not _ON_THE_TOPIC.search(taken):
+                    # "Comments are due by 3 June. Priya will summarise them.": the sentence
+                    # in which someone takes work on names the owner.
+                    action = Kind("action", "a later sentence says who takes it on")
+                    item = _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
+                    items.append(replace(item, owners=ctx.owners(taken) or item.owners))
+                elif _decided_later(node.text):
+                    decision = Kind("decision", "a later sentence states a decision made")
                     items.append(
                         _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=decision)
                     )
@@ -1424,7 +1454,7 @@ def _work_taken_later(ctx: _Context, text: str) -> str | None:
     of a remark in which someone takes it on, or None."""
     if " will " not in text and " to " not in text:
         return None
-    later = _SENTENCE_END.split(text)[1:]
+    later = _SENTENCE_OR_CLAUSE.split(text)[1:]
     return next((s for s in later if _someone_takes_work(ctx, s.strip())), None)
 
 

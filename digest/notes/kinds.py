@@ -433,10 +433,13 @@ def is_placeholder(text: str, *, has_children: bool = False) -> bool:
     low = bare.lower().rstrip(".!:")
     if _PLACEHOLDER.match(low) or _PLACEHOLDER.match(bare.strip(".!: ")):
         return True
-    # "No updates this time. Still waiting on the board." says there is nothing new.
-    first = _FIRST_SENTENCE_END.split(bare, maxsplit=1)[0].rstrip(".!;").lower()
+    # "No updates this time. Still waiting on the board." says there is nothing new
+    # ("No decision yet; Hedda to prototype it" says who takes it on).
+    first, *rest = _FIRST_SENTENCE_END.split(bare, maxsplit=1)
+    first = first.rstrip(".!;").lower()
     if first != low and _PLACEHOLDER.match(first) and not has_children:
-        return True
+        later = _FIRST_SENTENCE_END.split(rest[0]) if rest else []
+        return not any(owner_to_verb(s) or labelled_decision(s) for s in later)
     owned = plain(_without_owner(text)).strip().rstrip(".!:")
     if owned != bare and (not owned or owned.lower() in _PLACEHOLDER_WORDS):
         return not has_children  # "Blocked:", "Paolo:", "[luca] n/a"

@@ -348,6 +348,51 @@ def test_a_remark_whose_later_sentence_has_someone_take_it_on_is_their_action() 
     }
 
 
+def test_a_decision_or_an_owner_in_a_later_sentence_counts_as_at_the_start() -> None:
+    """Minutes often put the outcome after what was said: "Prototype looks good.
+    Decision: migrate after 3.2." is a decision, "No decision yet; Hedda to prototype
+    it" Hedda's action, under a topic's heading as in a list of notes or under an
+    agenda entry. A line that opens with a decision stays one."""
+    topic = (
+        "# 2025-05-01 Orchard Sync\n\nAttendees: Hedda Lund, Priya Raman\n\n"
+        "## Discussion\n\n### Docs site migration\n\n"
+        "- Prototype looks good. Decision: migrate after 3.2 ships.\n"
+        "- No decision yet; Hedda to write the migration plan.\n"
+        "- Comments are due by 3 June. Priya will summarise the feedback.\n"
+        "- Agreed to announce it. Priya agreed to draft the post.\n"
+        "- Is it worth it? Agreed to try?\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=topic)}
+    assert found == {
+        "Docs site migration": ("topic", []),
+        "Prototype looks good. Decision: migrate after 3.2 ships.": ("decision", []),
+        "No decision yet; Hedda to write the migration plan.": ("action", ["hedda"]),
+        "Comments are due by 3 June. Priya will summarise the feedback.": (
+            "action",
+            ["priya"],
+        ),
+        "Agreed to announce it. Priya agreed to draft the post.": ("decision", []),
+    }
+    notes = (
+        "# 2025-05-01 Orchard Sync\n\nAttendees: Hedda Lund\n\n"
+        "## Notes\n\n- Bo measured the cache. Agreed to keep it per user.\n"
+        "- No decision yet; Hedda to write the migration plan.\n"
+        "- No updates yet; still waiting on the board.\n"
+        "- Talked it over; we will come back to it.\n\n"
+        "## Agenda\n\n- Release checklist (Hedda)\n"
+        "  - Reviewed the list. Outcome: drop the manual smoke test.\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=notes)}
+    assert found == {
+        "Bo measured the cache. Agreed to keep it per user.": ("decision", []),
+        "No decision yet; Hedda to write the migration plan.": ("action", ["hedda"]),
+        "No updates yet; still waiting on the board.": ("placeholder", []),
+        "Talked it over; we will come back to it.": ("discussion", []),
+        "Release checklist (Hedda)": ("topic", ["hedda"]),
+        "Reviewed the list. Outcome: drop the manual smoke test.": ("decision", []),
+    }
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"
