@@ -746,6 +746,16 @@ def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
             section = (*item.section, _label(node.text))
             decided = Kind("decision", "a decision recorded under the item above")
             yield _node_item(ctx, child, section, [], parent=item.key, kind=decided)
+        elif (
+            not item.followed
+            and not child.text.rstrip().endswith("?")
+            and _someone_takes_work(ctx, child.text.strip())
+        ):
+            # "Matteo will open an issue to collect votes." under a remark: nobody follows
+            # the remark, so the work taken on is an item of its own.
+            section = (*item.section, _label(node.text))
+            taken = Kind("action", "under a remark, someone named takes work on")
+            yield _node_item(ctx, child, section, [], parent=item.key, kind=taken)
         else:
             yield from _nested_items(ctx, child, item)
 

@@ -393,6 +393,24 @@ def test_a_decision_or_an_owner_in_a_later_sentence_counts_as_at_the_start() -> 
     }
 
 
+def test_work_someone_takes_on_under_a_remark_is_their_action() -> None:
+    """Nobody follows a remark, so the sub-bullet in which someone named (on the
+    attendance list, or by handle) takes work on is an action of its own; a sub-bullet
+    merely starting with a capital and "to" is not someone."""
+    note = (
+        "# 2025-05-01 Orchard Sync\n\nPresent: Matteo Rossi, Anna\n\n## Notes\n\n"
+        "- Cleanup of the stream internals came up again.\n"
+        "  - Matteo will open an issue to collect votes.\n"
+        "  - Impossible to reproduce on ARM so far.\n"
+        "  - Should @anna review it?\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=note)}
+    assert found == {
+        "Cleanup of the stream internals came up again.": ("discussion", []),
+        "Matteo will open an issue to collect votes.": ("action", ["matteo"]),
+    }
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"
