@@ -746,16 +746,13 @@ def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
             section = (*item.section, _label(node.text))
             decided = Kind("decision", "a decision recorded under the item above")
             yield _node_item(ctx, child, section, [], parent=item.key, kind=decided)
-        elif (
-            not item.followed
-            and not child.text.rstrip().endswith("?")
-            and _someone_takes_work(ctx, child.text.strip())
-        ):
+        elif not item.followed and (taken := _work_taken_in(ctx, child.text)):
             # "Matteo will open an issue to collect votes." under a remark: nobody follows
             # the remark, so the work taken on is an item of its own.
             section = (*item.section, _label(node.text))
-            taken = Kind("action", "under a remark, someone named takes work on")
-            yield _node_item(ctx, child, section, [], parent=item.key, kind=taken)
+            action = Kind("action", "under a remark, someone named takes work on")
+            found = _node_item(ctx, child, section, [], parent=item.key, kind=action)
+            yield replace(found, owners=ctx.owners(_action_owner_text(taken)) or found.owners)
         else:
             yield from _nested_items(ctx, child, item)
 
@@ -1326,7 +1323,8 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
                     # in which someone takes work on names the owner.
                     action = Kind("action", "a later sentence says who takes it on")
                     item = _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
-                    items.append(replace(item, owners=ctx.owners(taken) or item.owners))
+                    owners = ctx.owners(_action_owner_text(taken))
+                    items.append(replace(item, owners=owners or item.owners))
                 elif _decided_later(node.text):
                     decision = Kind("decision", "a later sentence states a decision made")
                     items.append(
@@ -1462,10 +1460,21 @@ def _someone_takes_work(ctx: _Context, sentence: str) -> bool:
 def _work_taken_later(ctx: _Context, text: str) -> str | None:
     """ "We should look at caching headers. @eli will investigate.": the later sentence
     of a remark in which someone takes it on, or None."""
-    if " will " not in text and " to " not in text:
+    if " will " not in text and " to " not in text and ":" not in text:
         return None
-    later = _SENTENCE_OR_CLAUSE.split(text)[1:]
-    return next((s for s in later if _someone_takes_work(ctx, s.strip())), None)
+    later = [s.strip() for s in _SENTENCE_OR_CLAUSE.split(text)[1:]]
+    # "Vendor picked. AI: Bo to share the SOW." is labelled so.
+    return next((s for s in later if ACTION_LABEL.match(s) or _someone_takes_work(ctx, s)), None)
+
+
+def _work_taken_in(ctx: _Context, text: str) -> str | None:
+    """The sentence of a line (its first or a later one) in which someone named takes
+    work on; never in a question."""
+    if text.rstrip().endswith("?"):
+        return None
+    if _someone_takes_work(ctx, text.strip()):
+        return text
+    return _work_taken_later(ctx, text)
 
 
 def _prose_actions(ctx: _Context, block: Paragraph, parent: str | None) -> list[Item]:

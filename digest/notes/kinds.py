@@ -79,8 +79,8 @@ ACTION_STATE_TAG = r"(?:\[(?:new|done|pending|open|closed|continued|dropped)\]\s
 # "~~AI: write the plan~~ done": an action struck through when it was done.
 _EXPLICIT_ACTION = re.compile(
     rf"^\s*{ACTION_STATE_TAG}(?:~~)?(?:\*\*|__)?"
-    r"\[?(?:action(?:\s+(?:items?|points?))?|ai|todo|to-do|to do)\]?(?:\*\*|__)?"
-    r"\s*(?:[:\-–—]|(?:\*\*|__)\s*:)\s*",
+    r"(?:\[?(?:action(?:\s+(?:items?|points?))?|ai|todo|to-do|to do)\]?(?:\*\*|__)?"
+    r"\s*(?:[:\-–—]|(?:\*\*|__)\s*:)|\[(?:action|ai|todo|to-do)\](?=\s))\s*",
     re.I,
 )
 # Words that start a sentence the way a name would: "We agreed to …", "Try to …".
@@ -614,11 +614,14 @@ _LISTS: dict[str, str] = {
 
 # ---- an action's label and its verb -------------------------------------------------
 
-# "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:".
+# "ACTION:", "AI:", "TODO:"; with its owner: "AI(@femi):", "TODO(dara):", "Action [@ana]:";
+# in brackets, where the brackets are the label's mark: "[AI] Cleo: ping the CNCF".
+_ACTION_WORD = r"(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)"
 ACTION_LABEL = re.compile(
     rf"^\s*(?i:{ACTION_STATE_TAG})(?:~~)?(?:\*\*|__)?"
-    r"(?:ACTION|Action|action|AI|TODO|ToDo|Todo|todo)(?i:\s+(?:items?|points?))?\s*"
-    r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:\s*(?:\*\*|__)?\s*"
+    rf"(?:{_ACTION_WORD}(?i:\s+(?:items?|points?))?\s*"
+    r"(?:\((?P<who>[^()\n]{1,40})\)|\[(?P<who_b>[^\[\]\n]{1,40})\])?\s*:"
+    rf"|\[{_ACTION_WORD}\](?:\s*:)?(?=\s))\s*(?:\*\*|__)?\s*"
 )
 # "Ana to post …", "@bo will send …", "JW/RM to …", "Ana and Bo to …".
 # Possessive: a long word can be split between the repetitions in no other way.

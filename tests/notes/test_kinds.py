@@ -396,10 +396,20 @@ def test_an_action_label_may_name_its_owner() -> None:
     - AI(@femi): file an issue for the flaky provider
 
 TODO(dara): draft the deprecation notice
+
+## Notes
+
+- [AI] Cleo: ping the CNCF about the booth
+- Security audit
+    - Vendor picked; kickoff in August. AI: Bo to share the SOW.
 """
     actions = {i.text: i for i in items_of(note) if i.kind == "action"}
     assert actions["AI(@femi): file an issue for the flaky provider"].owners == ["femi"]
     assert actions["TODO(dara): draft the deprecation notice"].owners == ["dara"]
+    # In brackets the label needs no colon; after a sentence it labels the rest.
+    assert actions["[AI] Cleo: ping the CNCF about the booth"].owners == ["cleo"]
+    later = actions["Vendor picked; kickoff in August. AI: Bo to share the SOW."]
+    assert later.owners == ["bo"]
 
 
 def test_a_decision_recorded_under_an_item_is_a_decision_of_its_own() -> None:
