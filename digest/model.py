@@ -7,6 +7,7 @@ sources (git/dir/feed) and the state store, which are the I/O edges.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -80,8 +81,15 @@ class TableRow:
 
 @dataclass
 class Paragraph:
-    text: str
+    text: str  # its lines joined by a space
     line: int
+    # Where each of its lines after the first starts in `text`: a sentence found in a
+    # paragraph links to its own line (line_of).
+    starts: tuple[int, ...] = ()
+
+    def line_of(self, offset: int) -> int:
+        """The note's line holding the character at `offset` of `text`."""
+        return self.line + bisect.bisect_right(self.starts, offset)
 
 
 Block = ListNode | TableRow | Paragraph

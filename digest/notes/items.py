@@ -1482,18 +1482,24 @@ def _prose_actions(ctx: _Context, block: Paragraph, parent: str | None) -> list[
     to its authors."): each sentence in which someone takes on work is an action."""
     if ctx.meaning not in _PROSE_WORK or (" to " not in block.text and " will " not in block.text):
         return []
-    # The paragraph's lines are joined: each action links to the paragraph.
-    return [
-        _item(
-            ctx,
-            form="paragraph",
-            kind=Kind("action", "a sentence of the minutes in which someone takes on work"),
-            text=sentence,
-            children=[],
-            line=block.line,
-            end_line=block.line,
-            parent=parent,
-        )
-        for sentence in _SENTENCE_END.split(block.text)
-        if _someone_takes_work(ctx, sentence.strip())
-    ]
+    out: list[Item] = []
+    at = 0
+    for sentence in _SENTENCE_END.split(block.text):
+        at = block.text.find(sentence, at)
+        if _someone_takes_work(ctx, sentence.strip()):
+            line = block.line_of(at)  # the line the sentence starts on
+            kind = Kind("action", "a sentence of the minutes in which someone takes on work")
+            out.append(
+                _item(
+                    ctx,
+                    form="paragraph",
+                    kind=kind,
+                    text=sentence,
+                    children=[],
+                    line=line,
+                    end_line=line,
+                    parent=parent,
+                )
+            )
+        at += len(sentence)
+    return out

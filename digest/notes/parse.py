@@ -599,11 +599,24 @@ _STATEMENT_START = re.compile(
 )
 
 
+def _line_starts(own: str, raw: list[str]) -> tuple[int, ...]:
+    """Where each line of `raw` after the first starts in `own` (its lines joined by
+    a space, up to any task box), or () when `own` is not that."""
+    starts: list[int] = []
+    at = len(raw[0]) + 1 if raw else 0
+    for text in raw[1:]:
+        if at >= len(own):
+            break
+        starts.append(at)
+        at += len(text) + 1
+    return tuple(starts) if own.startswith(" ".join(raw)[: len(own)]) else ()
+
+
 def _statements(own: str, raw: list[str], line: int) -> list[Paragraph]:
     """A paragraph's own text (`own`, its lines `raw` up to any task box), one block
     per statement written on a line of its own (_STATEMENT_START), each at its line."""
     if len(raw) < 2 or not any(_STATEMENT_START.match(text) for text in raw[1:]):
-        return [Paragraph(text=own, line=line)]
+        return [Paragraph(text=own, line=line, starts=_line_starts(own, raw))]
     groups: list[tuple[int, list[str]]] = []
     for k, text in enumerate(raw):
         if k and _BOX_LINE.match(text):
@@ -612,8 +625,12 @@ def _statements(own: str, raw: list[str], line: int) -> list[Paragraph]:
             groups.append((k, [text]))
         else:
             groups[-1][1].append(text)
-    joined = [(line + k, " ".join(texts).strip()) for k, texts in groups]
-    return [Paragraph(text=text, line=at) for at, text in joined if text]
+    joined = [(line + k, " ".join(texts).strip(), texts) for k, texts in groups]
+    return [
+        Paragraph(text=text, line=at, starts=_line_starts(text, texts))
+        for at, text, texts in joined
+        if text
+    ]
 
 
 def _split_box_lines(

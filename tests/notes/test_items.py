@@ -279,10 +279,10 @@ def test_a_sentence_of_prose_minutes_taking_on_work_is_an_action() -> None:
     actions = [(i.text, i.owners, i.line) for i in items_of("x.md", text=note)]
     # Only someone named by handle or on the attendance list takes work on in prose,
     # where every sentence starts with a capital; "will be important" is no work.
-    # Each links to its paragraph.
+    # Each links to the line its sentence starts on, not to its paragraph's first.
     assert actions == [
         ("Bruno will write to its authors with the requested changes.", ["bruno"], 9),
-        ("@dee to open the tracking issue.", ["dee"], 12),
+        ("@dee to open the tracking issue.", ["dee"], 13),
     ]
 
 
