@@ -46,6 +46,7 @@ from digest.notes.kinds import (
     plain,
     says_not_held,
     stated_decision,
+    voted_motion,
 )
 from digest.notes.owners import dash_owner, find_owners, project_names
 from digest.notes.refs import canonical_refs, plain_links
@@ -1298,7 +1299,9 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             # them are items, and pieces of work of their own ("Workers: <…/pull/20876>"
             # under a tracking issue's heading), tied to it.
             for node in (b for b in section.blocks if isinstance(b, ListNode)):
-                decided = stated_decision(node.text) and not node.text.rstrip().endswith("?")
+                decided = (
+                    stated_decision(node.text) and not node.text.rstrip().endswith("?")
+                ) or voted_motion(node.text)
                 if _ON_THE_TOPIC.search(node.text) and not decided:
                     # "@kira will look at it": the topic's next step, not an item ("Agreed
                     # to try it for a month" is a decision)

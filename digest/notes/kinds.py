@@ -54,6 +54,7 @@ __all__ = [
     "labelled_next_step",
     "owner_to_verb",
     "stated_decision",
+    "voted_motion",
 ]
 
 FOLLOWED: frozenset[LineKind] = frozenset({"action", "topic"})
@@ -90,7 +91,9 @@ _NOT_NAMES = (
     r"Then|Next|Still|Time|Hard|Easy|Good|Nice|Best|Better|Maybe|Need|Decided|Agreed|"
     # What a sentence's subject is, not who: "Solution is to cache more", "Idea is to …".
     r"Solution|Idea|Goal|Aim|Intent|Intention|Proposal|Suggestion|Option|Approach|"
-    r"Hope|Thought|Question|Problem|Point|Step|Focus|Priority|Expectation)\b)"
+    r"Hope|Thought|Question|Problem|Point|Step|Focus|Priority|Expectation|"
+    # A motion put to the vote: "Motion to adopt the policy: passed 5-0".
+    r"Motion|Vote|Request)\b)"
 )
 _OWNER_NAME = (
     rf"(?:@\s?[\w.-]+(?:\s[A-Z]\b\.?)?|{_NOT_NAMES}[A-Z][a-z][\w'-]{{0,30}}"
@@ -401,6 +404,11 @@ def decided_in_sentence(text: str) -> bool:
     return _DECIDED_SENTENCE.search(bare) is not None and not text.rstrip().endswith("?")
 
 
+def voted_motion(text: str) -> bool:
+    """ "Motion to adopt the budget: passed 3-0": a vote taken (failed too), not asked."""
+    return _MOTION_VOTED.search(plain(text)) is not None and not text.rstrip().endswith("?")
+
+
 def stated_decision(text: str) -> bool:
     """A decision stated as made ("Decision: …", "we agreed to …"), not asked about."""
     return _STATED_DECISION.search(plain(text)) is not None
@@ -523,7 +531,7 @@ def classify_line(
         return Kind("discussion", "a quoted aside")
     if meaning in ("actions", "next", "blocked", "done"):
         return Kind("action", f"under a heading listing {_LISTS[meaning]}")
-    if _MOTION_VOTED.search(plain(text)) and not text.rstrip().endswith("?"):
+    if voted_motion(text):
         return Kind("decision", "a motion voted on (‘Motion to …: passed 3-0’)")
     if meaning == "review":
         if checked is not None or owner_to_verb(text) or _OWNER_FIRST.match(text):

@@ -181,6 +181,11 @@ _COMMON_WORDS = frozenset(_COMMON_WORDS_TEXT.split())
 _SHOUTING = re.compile(r"[A-Z][A-Z0-9]{3,}")  # "URGENT", "MITRE"; initials are 2-3 letters
 _IDENTIFIER = re.compile(r"[A-Za-z]+-\d[\d-]*|v?\d+(?:\.\d+)*")  # "CVE-2021-3156", "v1.2"
 _ING_WORD = re.compile(r"[A-Za-z][a-z]{2,}ing")  # "Tracking", "Moving" (handles are kept)
+_FILE_NAME = re.compile(
+    r"[\w.-]+\.(?:md|markdown|rst|txt|adoc|py|js|ts|go|rs|java|rb|sh|ya?ml|json|toml|cfg|ini|"
+    r"lock|html?|css|xml|csv)",
+    re.IGNORECASE,
+)
 # Org name endings that are not part of the project's name: "falcosecurity" -> "falco".
 _ORG_SUFFIXES = ("security", "project", "projects", "community", "foundation", "labs", "dev", "hq")
 
@@ -204,6 +209,8 @@ def _looks_like_person(name: str, not_people: Collection[str] = ()) -> bool:
     low = bare.lower()
     if not bare or low in _NOT_PEOPLE or low in _COMMON_WORDS or _IDENTIFIER.fullmatch(bare):
         return False
+    if _FILE_NAME.fullmatch(bare):
+        return False  # "(SECURITY.md)", "[CHANGELOG.rst]"
     # The project and its components: "Falco", "falcoctl", "Falcosidekick".
     if any(low == p or (len(p) >= 4 and low.startswith(p)) for p in not_people):
         return False
@@ -257,9 +264,16 @@ _VOLUNTEER = re.compile(
 _SEPARATORS = re.compile(r"\s*(?:,|/|&|\+|\band\b)\s*")
 
 
+# "(Ana, due Friday)", "[owner: Mirela, by 2026-04-24]": when it is due, beside who.
+_DUE = re.compile(r"(?:due|by|eta|deadline|until|before)\b", re.IGNORECASE)
+
+
 def _as_people(inner: str, not_people: Collection[str] = ()) -> list[str] | None:
-    """The names in "melissa, jason" or None when any part is not a name."""
+    """The names in "melissa, jason" or None when any part is not a name (a due date
+    after them is no part: "ana, due Friday")."""
     parts = [p.strip() for p in _SEPARATORS.split(inner.strip()) if p.strip()]
+    if len(parts) > 1 and _DUE.match(parts[-1]):
+        parts = parts[:-1]
     if not parts:
         return None
     names = []

@@ -412,6 +412,31 @@ TODO(dara): draft the deprecation notice
     assert later.owners == ["bo"]
 
 
+def test_a_motion_voted_on_under_a_topic_heading_is_a_decision_not_work() -> None:
+    """ "Motion to …" reads like "Ana to …": the motion is no one, and a vote taken on
+    it (passed or failed) is the decision in that topic's minutes."""
+    note = """# Heron steering 2031-03-04
+
+## Items
+
+### Trademark policy
+
+- Motion to adopt the policy with the meetup exemption: passed 5-0.
+
+### Docs funding
+
+- The plan covers three weeks.
+- Motion to grant 2k EUR: failed 2-3.
+"""
+    found = {i.text: i.kind for i in items_of(note)}
+    assert found == {
+        "Trademark policy": "topic",
+        "Motion to adopt the policy with the meetup exemption: passed 5-0.": "decision",
+        "Docs funding": "topic",
+        "Motion to grant 2k EUR: failed 2-3.": "decision",
+    }
+
+
 def test_a_decision_recorded_under_an_item_is_a_decision_of_its_own() -> None:
     note = """# Heron SIG 2031-03-04
 

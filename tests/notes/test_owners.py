@@ -33,6 +33,12 @@ from digest.notes.owners import find_owners, project_names
         ("Ana, Bo and Cy will meet the auditors", ["ana", "bo", "cy"]),
         ("TJ is going to set up the mirror", ["tj"]),
         ("[bo] [cli#8](https://github.com/orchard-dev/cli/pull/8)", ["bo"]),
+        # When it is due, written beside who does it, is no name.
+        ("Write the migration guide (owner: Mirela, due 2026-04-24)", ["mirela"]),
+        ("Fix the flaky upload test (Ana, due Friday)", ["ana"]),
+        ("Rotate the tokens [ana, by 2026-05-01]", ["ana"]),
+        # A file named in parentheses is no one.
+        ("Fatima & Ravi to draft the security policy (SECURITY.md)", ["fatima", "ravi"]),
     ],
 )
 def test_owner_forms(text: str, owners: list[str]) -> None:
@@ -78,6 +84,8 @@ def test_not_owners(text: str) -> None:
         "No sync next week (KubeCon)",
         "Note on the parser advisory (CVE-2024-12345)",
         "Rewrite the exporter (Go)",
+        "Add a section on tokens (CONTRIBUTING.md)",
+        "Ship it (due Friday)",
         # A sentence's subject, not a person: "Solution is to …".
         "Solution is to have one shared asset",
         "Suggestion to reduce the quorum to a majority",
