@@ -93,8 +93,8 @@ _PERSON_LABEL = re.compile(
 )
 # An entry under a done label that says it is not: "still trying to …", "almost …".
 _UNFINISHED = re.compile(
-    r"^\W*((?:still|not yet|not done|almost|nearly|partly|partially|half|started|began|"
-    r"continued|kept)\b(?:\s+\w+)?)",
+    r"(?:^\W*|[,;:]\s+|\s[-–—]\s+)((?:still|not yet|not done|almost|nearly|partly|partially|"
+    r"half|started|began|continued|kept)\b(?:\s+\w+)?)",
     re.I,
 )
 _DONE_LABELS = frozenset({"done", "did", "completed", "yesterday", "last week"})
@@ -709,7 +709,7 @@ def _node_item(
     if meaning in ("minutes", "other") and kind.kind == "discussion":
         owners = []  # a speaker is who spoke, not who owns work
     if meaning == "done" and kind.kind == "action" and status is None:
-        status = ("done", section[-1] if section else "done")
+        status = _done_list_status(ctx, text, section[-1] if section else "done")
     return _item(
         ctx,
         form=form,
@@ -815,6 +815,19 @@ def _heading_person(ctx: _Context) -> list[str]:
     return ctx.owners(name) or ([name.lower()] if _PERSON_NAME.fullmatch(name) else [])
 
 
+def _done_list_status(ctx: _Context, text: str, label: str) -> tuple[Status, str | None]:
+    """A line of a list of what got done ("Yesterday", "Done") is done, as the list
+    says, unless the line says otherwise: "still trying to reproduce the crash",
+    "⏳ watch mode, about half done", "cache eviction fix: #440, WIP"."""
+    unfinished = _UNFINISHED.search(text)
+    if unfinished is not None:
+        return "open", unfinished.group(1)
+    own = find_status(text, ctx.tracking)
+    if own is not None and own[0] != "done":
+        return own
+    return "done", label
+
+
 def _labelled_entries(
     ctx: _Context, child: ListNode, person: list[str], section: tuple[str, ...]
 ) -> Iterator[Item]:
@@ -830,12 +843,8 @@ def _labelled_entries(
     meaning = _person_meaning(label)
     for text, source in nodes:
         kind = classify_line(text, meaning, has_children=bool(source.children))
-        unfinished = _UNFINISHED.match(text) if meaning == "done" else None
-        if unfinished is not None:
-            # "Yesterday: still trying to reproduce the crash": worked on, not done.
-            status: tuple[Status, str | None] = ("open", unfinished.group(1))
-        elif meaning == "done":
-            status = ("done", m.group("label"))
+        if meaning == "done":
+            status: tuple[Status, str | None] = _done_list_status(ctx, text, m.group("label"))
         elif meaning == "blocked":
             status = ("open", m.group("label"))
         else:
@@ -975,6 +984,19 @@ def _row_text(
     return " — ".join(v for v in (*keys, *notes) if v)
 
 
+# Where a status cell's state ends and its explanation starts: "Dropped — we use
+# cibuildwheel instead", "Done (late)".
+_CELL_STATE_END = re.compile(r"\s[-–—]+\s|\(")
+
+
+def _cell_status(cell: str, tracking: TrackingConfig) -> tuple[Status, str] | None:
+    """A status cell's state: its leading words decide where they state one (what
+    follows only explains it), else the whole cell."""
+    lead = _CELL_STATE_END.split(cell, maxsplit=1)[0].strip()
+    found = find_status(lead, tracking) if lead and lead != cell else None
+    return found or find_status(cell, tracking)
+
+
 def _says_something(cell: str) -> bool:
     return any(c.isalnum() for c in cell)
 
@@ -1011,7 +1033,7 @@ def _table_items(ctx: _Context, rows: list[TableRow]) -> Iterator[Item]:
         for h in row.header:
             cell = cells.get(h, "").strip()
             if kinds[h] == "status" and cell:
-                found = find_status(cell, ctx.tracking)
+                found = _cell_status(cell, ctx.tracking)
                 status = (found[0], cell) if found else ("unknown", cell)
                 break
         if status is None:

@@ -35,6 +35,7 @@ __all__ = [
 DEFAULT_DONE = [
     "done",
     "completed",
+    "complete",
     "finished",
     "merged",
     "released",
@@ -97,7 +98,17 @@ DEFAULT_OPEN = [
 ]
 # Everyday words that are a status only at the end of the text or as the whole of it
 # ("PR open", a table cell "Open"), not in "Open up the plugin system".
-_END_ONLY = {"open", "late", "started", "assigned", "planned", "closed", "fixed", "stable"}
+_END_ONLY = {
+    "open",
+    "late",
+    "started",
+    "assigned",
+    "planned",
+    "closed",
+    "fixed",
+    "stable",
+    "complete",  # a cell "Complete", "migration complete"; not "Complete the guide"
+}
 DEFAULT_DROPPED = [
     "dropped",
     "won't do",
@@ -110,6 +121,7 @@ DEFAULT_DROPPED = [
     "rejected",
     "declined",
     "obsolete",
+    "superseded",
     "no longer needed",
     "not needed",
     "out of scope",
@@ -124,7 +136,7 @@ _NOT_A_STATUS_BEFORE = re.compile(
 )
 # Words that make a "done" phrase tentative: "stable tentatively for 0.40" is open.
 _TENTATIVE = re.compile(
-    r"\b(?:tentatively|tenatively|almost|nearly|mostly|partially|partly|maybe|hopefully|"
+    r"\b(?:tentatively|tenatively|almost|nearly|mostly|partially|partly|half|maybe|hopefully|"
     r"not yet|soon)\b",
     re.I,
 )

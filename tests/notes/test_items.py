@@ -117,6 +117,8 @@ ACTION_TABLE = """# Quince sync — 2031-05-04
 | Rotate the signing key | Bo, Cleo | — | done | - |
 | Book the venue | TBD | | | |
 | Comment on the draft | All | | | |
+| Nightly wheels | Ana | | Dropped — we use cibuildwheel instead | |
+| Speed up tiling | Bo | | Done (took longer than planned) | |
 """
 
 
@@ -124,13 +126,16 @@ def test_a_rows_title_is_what_it_says_not_who_or_its_status() -> None:
     """The owner and status cells become the item's owners and status; a due date or a
     note keeps its column's name, so "May 18" reads as a due date in the digest; a
     cell of dashes says nothing ("Due: —" is no part of a title)."""
-    guide, key, venue, draft = [i for i in items_of("q.md", text=ACTION_TABLE) if i.form == "row"]
+    rows = [i for i in items_of("q.md", text=ACTION_TABLE) if i.form == "row"]
+    guide, key, venue, draft, wheels, tiling = rows
     assert guide.text == "Write the upgrade guide — Due: May 18 — Notes: see quince-dev/quince#41"
     assert (guide.owners, guide.status, guide.status_phrase) == (["ana"], "open", "in progress")
     assert guide.refs == ["quince-dev/quince#41"]
     assert key.text == "Rotate the signing key"
     assert (key.owners, key.status) == (["bo", "cleo"], "done")
     assert venue.owners == draft.owners == []  # "TBD", "All": nobody in particular
+    # A status cell's first words say the state; what follows explains it.
+    assert (wheels.status, tiling.status) == ("dropped", "done")
 
 
 NUMBERED_TABLE = """# Quince sync — 2031-05-18

@@ -467,6 +467,11 @@ def test_a_stand_up_by_person_headings_is_each_persons_work() -> None:
 ## Omar
 
 - Yesterday: still trying to reproduce the Windows crash (#60)
+- Yesterday:
+  - ⏳ watch mode, about half done
+  - Cache eviction fix: #440, WIP
+  - Memory spike on Windows — still no VM
+  - Landed the allocator PR #405
 - Blockers: none
 """
     items = {i.text: i for i in items_of(note) if i.followed}
@@ -477,6 +482,22 @@ def test_a_stand_up_by_person_headings_is_each_persons_work() -> None:
     # Under "Yesterday", what is still being tried is not done.
     crash = items["still trying to reproduce the Windows crash (#60)"]
     assert (crash.status, crash.owners) == ("open", ["omar"])
+    # Nor is what the line itself says is under way; the rest is done, as listed.
+    statuses = {
+        text: items[text].status
+        for text in (
+            "⏳ watch mode, about half done",
+            "Cache eviction fix: #440, WIP",
+            "Memory spike on Windows — still no VM",
+            "Landed the allocator PR #405",
+        )
+    }
+    assert statuses == {
+        "⏳ watch mode, about half done": "open",
+        "Cache eviction fix: #440, WIP": "open",
+        "Memory spike on Windows — still no VM": "open",
+        "Landed the allocator PR #405": "done",
+    }
     assert "none" not in items  # "Blockers: none" says there is nothing
     # A heading naming no person keeps its lines as they are.
     plain = items_of("# Heron sync 2031-03-04\n\n## Agenda\n\n- Today: the release plan\n")

@@ -48,6 +48,10 @@ from digest.notes.status import find_outcome, find_status, reported_done
         ("rejected", "dropped", "rejected"),
         ("stable", "done", "stable"),
         ("In a good shape, stable tentatively for 3.0", "open", "tentatively"),
+        ("Complete", "done", "Complete"),
+        ("migration complete", "done", "complete"),
+        ("Superseded by #40", "dropped", "Superseded"),
+        ("half of the flaky tests fixed", "open", "fixed"),
     ],
 )
 def test_status_phrases(text: str, status: str, phrase: str) -> None:
@@ -62,6 +66,7 @@ def test_status_phrases(text: str, status: str, phrase: str) -> None:
         "Open up the plugin system more",
         "we need to get it done before the freeze and then plan the next steps together",
         "Done: the metrics endpoint",
+        "Complete the migration guide",
         "",
     ],
 )
