@@ -147,6 +147,8 @@ _ANNOUNCED = re.compile(
 _KUDOS = re.compile(
     r"\b(?:congrat(?:s|ulations)|kudos|shout[- ]?outs?(?:\s+to)?|"
     r"thanks?\s+(?:you\s+)?(?:to\s+)?(?:everyone|everybody|all)\b|"
+    # "Thanks to Marcus for chairing", "thanks to @ana for the review".
+    r"thanks?\s+(?:you\s+)?to\s+(?:@\w|(?-i:[A-Z])[a-z][\w'-]*\s+for\b)|"
     # "Welcome @ana", "Welcome Ana Ruiz!", "welcome Ana as a maintainer": a person's
     # name (capitalized even here) then what ends a greeting, so that "Welcome page
     # to do" or "### Welcome Page" stay topics.
@@ -253,12 +255,14 @@ _TEMPLATE_WORDS = frozenset(_TEMPLATE_TEXT.split())
 _TEMPLATE_WORD = re.compile(r"[a-z]+")  # numbers ("10 min") count for nothing
 _PLACEHOLDER = re.compile(
     r"^(?:<[^<>]{1,60}>|\{\{[^{}]{1,60}\}\}|your[ -](?:name|handle|item|topic)\b.*"
-    r"|add (?:your|items?|topics?) (?:here|below)\b.*"
+    r"|add (?:your |an? |more )?(?:[\w-]+ ){0,2}(?:here|below)\b.*"
     r"|no (?:new )?(?:updates?|announcements?|questions?|topics?|items?|news|action items?|"
     r"actions?|blockers?|issues?|decisions?|discussion|reports?)"
-    r"(?:\s+(?:this|for this|today|this week|this time|at this time|yet|so far|"
-    r"from (?:me|us)))*"
-    r"|nothing (?:to (?:report|discuss|add)|new)(?:\s+(?:this|today|this week))?"
+    r"(?:\s+(?:this|for this|today|this week|this time|this month|at this time|yet|so far|"
+    # "No updates from the security team this month."
+    r"from (?:me|us|the [\w -]{1,40}?(?= this| today| yet|$))))*"
+    r"|nothing (?:to (?:report|discuss|add)|new)(?:\s+(?:this|today|this week|this month))?"
+    r"|nothing new (?:on|about|from|for|with) [^.;:!?]{1,60}"
     r"|(?:item )?skipped\b.*|(?:we )?ran out of time\b.*|(?:meeting )?(?:cancell?ed|skipped)\b.*"
     r"|no (?:meeting|call)\b.*)$",
     re.I,
@@ -490,6 +494,15 @@ _OPINION = re.compile(
 _WORK_LISTS = frozenset({"actions", "next", "blocked", "done", "review"})
 
 
+def _slot_labelled(text: str) -> SectionMeaning | None:
+    """The meaning of the label a line opens with ("Next meeting: 13 May, same
+    time" -> boilerplate), or None without one."""
+    label, colon, _ = plain(text).partition(":")
+    if not colon or len(label.split()) > 4:
+        return None
+    return label_meaning(label, leading=True)
+
+
 def classify_line(
     text: str,
     meaning: SectionMeaning,
@@ -521,6 +534,8 @@ def classify_line(
         return Kind("boilerplate", "a calendar, recording or call link")
     if not nested and _PROCEDURE.search(plain(without_time_box(text))):
         return Kind("boilerplate", "the meeting's own procedure (introductions, an icebreaker)")
+    if not nested and _slot_labelled(text) == "boilerplate":
+        return Kind("boilerplate", "labelled a slot of the template (‘Next meeting: …’)")
     if nested:
         if owner_to_verb(text):
             return Kind("discussion", "a next step of the item above (its owner)")
@@ -553,6 +568,8 @@ def classify_line(
         return Kind("decision", "news of the meeting's own schedule (‘calls pause for …’)")
     if _NARRATION.match(plain(text)):
         return Kind("discussion", "tells what was talked about (‘We discussed …’)")
+    if _AWAY.match(plain(text)):
+        return Kind("discussion", "says someone will be away (‘Ana will be out next week’)")
     if meaning == "agenda":
         slot = label_meaning(plain(text), leading=True) if not has_children else None
         if slot in _SLOTS and len(plain(text).split()) <= 8:

@@ -338,7 +338,12 @@ def normalize_heading(text: str) -> str:
     dropped, "Q&A" -> "q a", "Follow-ups:" -> "follow ups"."""
     text = link_text(text).replace("’", "'")
     text = _PARENS.sub(" ", text)  # "Agenda (please add items)", "Attendees (Initials: …)"
-    return " ".join(_NOT_WORD.sub(" ", text.lower().replace("'s ", " ")).split())
+    text = " ".join(_NOT_WORD.sub(" ", text.lower().replace("'s ", " ")).split())
+    # "Move CI to GitHub Actions": a CI service's name, no list of actions.
+    return _CI_SERVICE.sub(r"\1 ci", text) if "actions" in text else text
+
+
+_CI_SERVICE = re.compile(r"\b(github|gitea|forgejo) actions\b")
 
 
 def _phrases(

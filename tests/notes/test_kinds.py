@@ -39,6 +39,13 @@ def kinds(text: str) -> dict[str, str]:
         ("Approval of the previous minutes", "agenda", "boilerplate"),
         ("Ana to upload the recording", "agenda", "action"),
         ("Recording: https://youtu.be/abc123", "agenda", "boilerplate"),
+        # What an "any other business" slot collects that is no topic.
+        ("Next meeting: 13 May 2026, same time.", "agenda", "boilerplate"),
+        ("No updates from the security team this month.", "agenda", "placeholder"),
+        ("_Add your topic here_", "agenda", "placeholder"),
+        ("Nothing new on the hardware order.", "agenda", "placeholder"),
+        ("Thanks to Marcus for chairing.", "agenda", "decision"),
+        ("Ingrid will be away until June.", "agenda", "discussion"),
         (
             "Budget: **Motion** to adopt it as circulated. Seconded by Bo. **Passed** 4-1.",
             "review",

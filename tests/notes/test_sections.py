@@ -77,6 +77,9 @@ def test_heading_meanings(heading: str, meaning: str) -> None:
         "Code of conduct committee",
         "Video update",
         "Calendar integration",
+        # A CI service's name holds a list's word.
+        "Move CI from Jenkins to GitHub Actions",
+        "Forgejo Actions runners",
     ],
 )
 def test_headings_that_name_something_else_have_no_meaning(heading: str) -> None:
