@@ -452,13 +452,21 @@ _PSEUDO_HEADING = re.compile(r"^\s*(\*\*|__)(?P<label>[^*_\n]{1,60}?):?\s*\1\s*:
 
 # A line that is only a section's name and a colon: "Attendees:", "Agenda:" over a list.
 _LABEL_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^:\n]{0,50}?)\s*:\s*$")
+_NAME_LINE = re.compile(r"^\s*(?P<label>[^\W\d_][^:.!?\n]{0,40}?)\s*$")
 
 
-def _section_label(text: str) -> re.Match[str] | None:
+def _list_follows(tokens: Sequence[Token], paragraph: int) -> bool:
+    """Whether the block after the paragraph opening at `paragraph` is a list."""
+    after = _close_index(tokens, paragraph) + 1
+    return after < len(tokens) and tokens[after].type in ("bullet_list_open", "ordered_list_open")
+
+
+def _section_label(text: str, *, colon: bool = True) -> re.Match[str] | None:
     """ "Attendees:" or "Action items:" alone on a line: a heading written as a label
-    (only the names of sections: "Note:" or "Ana:" is not one)."""
-    found = _LABEL_LINE.match(text)
-    if found is None:
+    (only the names of sections: "Note:" or "Ana:" is not one). `colon=False`: the
+    name alone ("Action items" over a list, as a document exported as text has it)."""
+    found = (_LABEL_LINE if colon else _NAME_LINE).match(text)
+    if found is None or (not colon and len(found.group("label").split()) > 3):
         return None
     # Not "Notes:" or "Discussion:": under "## Agenda" that still introduces the agenda.
     meaning = label_meaning(found.group("label"), leading=True)
@@ -781,6 +789,9 @@ def _sections(
     """Sections of the token range [start, end): headings deeper than base_level.
     `titled`: the range starts with the meeting's own heading (not a section's)."""
     sections: list[Section] = [Section(path=(), line=first_line)]
+    # Notes without sub-headings (a shared document exported as text) name their
+    # sections on plain lines: "Action items" over a list.
+    plain_labels = not any(t.type == "heading_open" for t in tokens[start + 1 : end])
     stack: list[tuple[int, str]] = []  # (level, text) of the open headings
     pseudo = False  # the current section came from a bold-only paragraph
     i = start
@@ -811,6 +822,8 @@ def _sections(
             raw = tokens[i + 1].content.split("\n") if tokens[i + 1].type == "inline" else []
             bold = _PSEUDO_HEADING.match(text)
             heading = bold or _section_label(raw[-1] if raw else text)
+            if heading is None and plain_labels and len(raw) == 1 and _list_follows(tokens, i):
+                heading = _section_label(raw[0], colon=False)  # "Action items" over a list
             if heading and len(heading.group("label").split()) <= 6:
                 if not bold and len(raw) > 1:
                     # "Host: Ilse" then "Attendees:" on the next line: the last line heads
@@ -894,6 +907,29 @@ def _bold_date_lines(tokens: Sequence[Token]) -> list[_Heading]:
     return found
 
 
+def _title_line(tokens: Sequence[Token]) -> _Heading | None:
+    """A plain first line naming the meeting and its date, as notes written or exported
+    without Markdown headings open: "Tidepool WG – 13 May 2026" over the notes. Only
+    a line of its own, first in the file, with one date and a few words besides."""
+    first = next((i for i, t in enumerate(tokens) if t.level == 0 and t.nesting == 1), None)
+    if first is None or tokens[first].type != "paragraph_open":
+        return None
+    inline = tokens[first + 1]
+    if inline.type != "inline" or "\n" in inline.content.strip():
+        return None
+    label = _strip_markup(_inline_text(tokens, first)).strip()
+    dates = _match_dates(label)
+    valid = [d for d in dates if d.value is not None]
+    if len(valid) != 1:
+        return None
+    rest = label[: valid[0].span[0]] + " " + label[valid[0].span[1] :]
+    if len(_WORDS.findall(rest)) > _TITLE_LINE_WORDS or _NOT_A_MEETING_DAY.search(rest):
+        return None
+    where = tokens[first].map
+    return _Heading(first, BOLD_DATE_LEVEL, label, where[0] + 1 if where else 1, dates, True)
+
+
+_TITLE_LINE_WORDS = 8  # besides the date: the group's name, "meeting notes", a time
 _WORDS = re.compile(r"[^\W\d_]{2,}")  # words of letters, besides a date's digits
 # A bold date that names another day than the meeting's own.
 _NOT_A_MEETING_DAY = re.compile(
@@ -1088,7 +1124,7 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     text = doc.text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     if not text.strip():
         return result
-    text = without_comments(text)
+    text = _as_markdown_lists(without_comments(text))
     lines = text.split("\n")
     front = _front_matter(lines)
     deep = _flatten_deep_lines(lines)
@@ -1109,6 +1145,8 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
         bold = _bold_date_lines(tokens)
         if bold:
             headings = sorted([*headings, *bold], key=lambda h: h.index)
+        elif (title := _title_line(tokens)) is not None:
+            headings = sorted([*headings, title], key=lambda h: h.index)
     for h in headings:
         for d in h.dates:
             if d.value is None:
@@ -1126,6 +1164,24 @@ def _parse(doc: Document, series_override: str, source_kind: SourceKind) -> Pars
     for meeting in result.meetings:
         result.warnings.extend(_bound(doc, meeting))
     return result
+
+
+# Lists as a shared document exports them as text: "● item", "○ nested item", "☐ task".
+_DOCUMENT_BULLET = re.compile(r"^([ \t]*)(?:[●○■▪◦•‣∙]|(☐)|([☑☒]))[ \t\u00a0]+(?=\S)", re.M)
+_DOCUMENT_BULLET_CHARS = frozenset("●○■▪◦•‣∙☐☑☒")
+
+
+def _as_markdown_lists(text: str) -> str:
+    """`text` with a document export's bullets and boxes as Markdown's ("- ", "- [ ] "),
+    line for line."""
+    if _DOCUMENT_BULLET_CHARS.isdisjoint(text):
+        return text
+
+    def bullet(m: re.Match[str]) -> str:
+        box = " [ ]" if m.group(2) else " [x]" if m.group(3) else ""
+        return f"{m.group(1)}-{box} "
+
+    return _DOCUMENT_BULLET.sub(bullet, text)
 
 
 def _dated_meetings(

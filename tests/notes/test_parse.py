@@ -282,6 +282,47 @@ def test_bold_date_lines_do_not_split_a_note_with_dated_headings() -> None:
     assert meeting.date == date(2026, 11, 17)
 
 
+EXPORTED_AS_TEXT = """Orchard WG \u2013 13\u00a0May 2026
+
+Attendees: Ana Lima, Bo Chen
+
+\u25cf OTA rollouts stay paused until the fix lands.
+\u25cf Grant report: first draft circulated.
+
+Action items
+\u2610 Bo \u2013 get #77 reviewed and merged
+\u2611 Ana \u2013 book the room
+"""
+
+
+def test_a_document_exported_as_text_reads_as_its_markdown_would() -> None:
+    """A shared document saved as text has no Markdown: its first line names the
+    meeting, "\u25cf" and "\u2610" are its bullets and boxes, and "Action items" on
+    a line of its own heads the list below it."""
+    result = parse_document(note("notes.md", text=EXPORTED_AS_TEXT))
+    (meeting,) = result.meetings
+    assert (meeting.date, meeting.series, meeting.line) == (date(2026, 5, 13), "Orchard WG", 1)
+    assert [s.path for s in meeting.sections] == [(), ("Action items",)]
+    listed = [b for s in meeting.sections for b in s.blocks if isinstance(b, ListNode)]
+    assert [(b.text, b.checked, b.line) for b in listed] == [
+        ("OTA rollouts stay paused until the fix lands.", None, 5),
+        ("Grant report: first draft circulated.", None, 6),
+        ("Bo \u2013 get #77 reviewed and merged", False, 9),
+        ("Ana \u2013 book the room", True, 10),
+    ]
+
+
+def test_a_plain_line_names_a_section_only_in_notes_without_headings() -> None:
+    # With Markdown headings, the authors head their sections with them: a line
+    # "Topics" over a list is a line of the section it is in.
+    text = "# 2026-05-13 Orchard WG\n\nTopics\n\n- Release 2.0\n\n## Action items\n\n- Bo: x\n"
+    (meeting,) = parse_document(note("notes.md", text=text)).meetings
+    assert [s.path for s in meeting.sections] == [(), ("Action items",)]
+    # Nor is a line that says more, or one of a paragraph, a title.
+    text = "The release is due 13 May 2026\n\n- Release 2.0\n"
+    assert parse_document(note("notes.md", text=text)).meetings == []
+
+
 def test_no_date_uses_the_commit_date_with_a_warning() -> None:
     when = datetime(2025, 5, 2, 10, 30, tzinfo=UTC)
     result = parse_document(note("undated-notes.md", committed_at=when))
