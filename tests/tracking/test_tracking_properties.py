@@ -22,7 +22,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.app.digests import cut, digests_from, series_conventions
+from digest.app.digests import cut, digests_from, followed_items, series_conventions
 from digest.config.schema import Config, SourceConfig
 from digest.mail.jsonout import dumps
 from digest.model import Digest, Document, Entry, Item, Meeting, Thread
@@ -314,7 +314,7 @@ def run_pipeline(notes: Sequence[Note]) -> Run:
         name: {p: datetime.combine(p.end + timedelta(days=2), time(), UTC) for p in months}
         for name in series
     }
-    threads = build_threads(items, CONFIG.tracking)
+    threads = build_threads(followed_items(CONFIG, items), CONFIG.tracking)
     return Run({n.path: n for n in notes}, meetings, items, threads, series, months, built_at)
 
 
@@ -397,7 +397,9 @@ def split_at(
 
 
 def conventions_at(run: Run, period: Period, series: str) -> SeriesConventions:
-    upto = [i for i in run.items if i.meeting_date < period.end]
+    # As the digests learn them: from the meetings, not from a copy of one.
+    kept = followed_items(CONFIG, run.items)
+    upto = [i for i in kept if i.meeting_date < period.end]
     found = series_conventions(upto, cut(run.threads, period.end), CONFIG.tracking)
     return found.get(series, SeriesConventions(series))
 
@@ -470,7 +472,8 @@ def test_threads_take_one_item_per_meeting_and_every_item_once(notes: list[Note]
     a reviewed action's carry-over, a line said again and an action restated in the
     summary of actions); every tracked item is in one thread."""
     run = run_pipeline(notes)
-    tracked = sorted(i.key for i in run.items if i.followed)
+    # Every tracked item but those of a meeting's copy (digest.tracking.copied_meetings).
+    tracked = sorted(i.key for i in followed_items(CONFIG, run.items) if i.followed)
     threaded = sorted(i.key for t in run.threads for i in t.items)
     assert threaded == tracked
     assert len({t.id for t in run.threads}) == len(run.threads)
@@ -613,7 +616,7 @@ def synced(meetings: Sequence[Dated]) -> Run:
 
     run.meetings = [replace(m, committed_at=committed(m.path, m.date)) for m in run.meetings]
     run.items = [replace(i, committed_at=committed(i.path, i.meeting_date)) for i in run.items]
-    run.threads = build_threads(run.items, CONFIG.tracking)
+    run.threads = build_threads(followed_items(CONFIG, run.items), CONFIG.tracking)
     return run
 
 
