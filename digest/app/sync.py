@@ -371,7 +371,7 @@ def _store_version(
         if version.superseded:
             items = []
         else:
-            read = [(m, extract_items(m, cfg.tracking, org=org)) for m in meetings]
+            read = [(m, extract_items(m, cfg.tracking, org=org, repo=src.repo)) for m in meetings]
             meetings = [dataclasses.replace(m, not_held=not_held(m, its)) for m, its in read]
             items = [it for _, its in read for it in its]
     except Exception as exc:  # a bug in the parser must not stop every later note

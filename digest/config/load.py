@@ -228,12 +228,18 @@ def _check_source(src: SourceConfig, name: str, where: str, index: int) -> None:
         _check_web_url(src.web_url, name, where)
     if src.since:
         _check_since(src, name, where)
+    if src.repo and not _REPO_NAME.fullmatch(src.repo):
+        raise ConfigError(
+            f'{name}: {where} repo must name a GitHub repository like "acme/widgets", '
+            f'got "{src.repo}".'
+        )
     if not src.name:
         base = (src.url or src.path).rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
         src.name = base or f"source{index}"
 
 
 _DATE_LIKE = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+_REPO_NAME = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 _COMMIT_LIKE = re.compile(r"[0-9a-fA-F]{4,64}")
 
 

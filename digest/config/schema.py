@@ -95,6 +95,7 @@ class SourceConfig:
     series: str = ""  # force a series name for every meeting of this source
     web_url: str = ""  # "https://host/org/repo/blob/{commit}/{path}#L{line}"
     org: str = ""  # GitHub org for bare "repo#123" references; guessed from url
+    repo: str = ""  # "org/name": the repository a bare "#123" in the notes is an issue of
     max_note_bytes: int = 5_000_000  # a bigger note is skipped with a warning
     since: str = ""  # git: a date "2024-01-01" or a commit; older history is not read
 

@@ -381,6 +381,7 @@ class _Context:
     not_people: frozenset[str] = frozenset()  # the project's own names ("falco")
     present: frozenset[str] = frozenset()  # words of the meeting's attendance list
     agenda_listed: bool = False  # the meeting lists its topics under an agenda heading
+    project_repo: str = ""  # [[sources]] repo: elsewhere, bare "#12" refers to it
 
     def owners(self, text: str) -> list[str]:
         # "(Bo, 10 min)" names who brings it, as "(Bo)" does.
@@ -421,15 +422,20 @@ class _Context:
 
     def refs(self, text: str, *, head: bool = False) -> list[str]:
         """References in `text`; under a repository heading, bare "#12" (and, for an
-        entry's own title, a trailing "- 1234") name an issue of that repository."""
+        entry's own title, a trailing "- 1234") name an issue of that repository.
+        Elsewhere a bare "#12" is an issue of the source's `repo`, or, when none is
+        set, of the project's own repository, unnamed: "#12" in every meeting."""
         found = canonical_refs(text, self.org)
+        if "#" not in text and not (self.repo and head):
+            return found
+        plain = _LINKS_AND_URLS.sub(" ", text)
+        numbers = [m.group("num") for m in _BARE_NUMBER.finditer(plain)]
         if self.repo:
-            plain = _LINKS_AND_URLS.sub(" ", text)
-            numbers = [m.group("num") for m in _BARE_NUMBER.finditer(plain)]
             trailing = _TRAILING_NUMBER.search(plain) if head else None
             if trailing and not numbers and not found:
                 numbers.append(trailing.group("num"))
-            found += [f"{self.repo}#{int(n)}" for n in numbers]
+        repo = self.repo or self.project_repo
+        found += [f"{repo}#{int(n)}" for n in numbers]
         return list(dict.fromkeys(found))
 
 
@@ -1288,8 +1294,11 @@ def _presenter(ctx: _Context, heading: str) -> list[str]:
     return ctx.owners(named.group(0)) if named else []
 
 
-def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") -> list[Item]:
-    """The lines of `meeting`, in document order, each with its kind (module docstring)."""
+def extract_items(
+    meeting: Meeting, tracking: TrackingConfig, *, org: str = "", repo: str = ""
+) -> list[Item]:
+    """The lines of `meeting`, in document order, each with its kind (module docstring).
+    `org`: the GitHub org of bare "repo#12"; `repo`: the repository of bare "#12"."""
     items: list[Item] = []
     not_people = project_names(org)
     extra = section_names(tracking, meeting.series)
@@ -1313,6 +1322,7 @@ def extract_items(meeting: Meeting, tracking: TrackingConfig, *, org: str = "") 
             not_people,
             present,
             agenda_listed,
+            repo.lower(),
         )
         heading = _heading_item(ctx, section, extra)
         if heading is not None:

@@ -202,4 +202,6 @@ def source_settings(src: SourceConfig) -> str:
     if src.since:  # the same: only when set
         parts.append("since " + src.since)
     parts.append(source_org(src))
+    if src.repo:  # only when set, as above
+        parts.append("repo " + src.repo.lower())
     return "\x1f".join(parts)

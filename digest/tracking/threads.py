@@ -759,7 +759,10 @@ def ref_in_text(ref: str, text: str) -> bool:
     repo, _, number = ref.partition("#")
     name = repo.rsplit("/", 1)[-1]
     pattern = rf"{re.escape(name)}(/(issues|pull|discussions)/|#){number}(?!\d)"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+    if re.search(pattern, text, re.IGNORECASE) is not None:
+        return True
+    # A bare "#123", where the item's place (a repository's heading) names its repository.
+    return re.search(rf"(?<![\w#/.-])#{number}(?!\d)", text) is not None
 
 
 def is_follow_up(item: Item) -> bool:

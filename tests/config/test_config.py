@@ -394,6 +394,13 @@ def test_web_url_placeholders(tmp_path: Path) -> None:
     )
 
 
+def test_repo_names_one_repository(tmp_path: Path) -> None:
+    assert error_of(tmp_path, 'repo = "https://github.com/acme/widgets"\n') == (
+        'config.toml: [[sources]] #1 repo must name a GitHub repository like "acme/widgets", '
+        'got "https://github.com/acme/widgets".'
+    )
+
+
 def test_two_sources_with_one_name(tmp_path: Path) -> None:
     assert error_of(tmp_path, SOURCE) == (
         "config.toml: two [[sources]] share the name 'core'; names must differ."

@@ -416,6 +416,30 @@ def test_work_someone_takes_on_under_a_remark_is_their_action() -> None:
     }
 
 
+def test_a_bare_issue_number_is_the_projects_own_issue() -> None:
+    """ "#77" alone names an issue of the project's repository: the source's `repo`
+    when set (so the digest can link it), else a key of its own, the same in every
+    meeting, so that "get #77 merged" and "#77 was merged" are one thread. A repository
+    heading names the repository of the numbers under it."""
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n- Keiko to get #77 merged\n"
+        "- Plans for 2027\n\n## orchard-dev/docs\n\n- Fix the theme #12\n"
+    )
+    doc = Document(source="notes", path="notes/x.md", text=note, blob="b")
+    (meeting,) = parse_document(doc).meetings
+
+    def refs(repo: str) -> dict[str, list[str]]:
+        return {i.text: i.refs for i in extract_items(meeting, TrackingConfig(), repo=repo)}
+
+    assert refs("") == {
+        "Keiko to get #77 merged": ["#77"],
+        "Plans for 2027": [],
+        "Fix the theme #12": ["orchard-dev/docs#12"],
+    }
+    assert refs("Orchard-Dev/Orchard")["Keiko to get #77 merged"] == ["orchard-dev/orchard#77"]
+    assert refs("orchard-dev/orchard")["Plans for 2027"] == []
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"

@@ -74,6 +74,14 @@ def test_renamed_item_sharing_an_issue_link_is_one_thread() -> None:
     assert "otterdb/otter#88" in join.detail
 
 
+def test_a_bare_issue_number_joins_the_work_it_names() -> None:
+    # "#77" with no repository named is still one issue of the project's notes.
+    action = item("2031-05-13", "Keiko to get #77 reviewed and merged", refs=["#77"])
+    news = item("2031-06-10", "The bootloader fix (#77) landed", refs=["#77"])
+    threads = build_threads([action, news], TRACKING)
+    assert thread_of(threads, news) is thread_of(threads, action)
+
+
 def test_different_items_with_similar_words_are_not_joined() -> None:
     a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
     b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
