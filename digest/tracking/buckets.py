@@ -480,7 +480,12 @@ def _entry_maker(
         for item in upto:
             refs.extend(r for r in item.refs if r not in refs)
         status = effective_status(upto) if latest is None else latest.status
-        phrase = next((i.status_phrase for i in reversed(upto) if i.status_phrase), None)
+        # The words of a mention saying that status: a task reopened ("still fails on
+        # iOS 17") must not show the tick that had closed it.
+        phrase = next(
+            (i.status_phrase for i in reversed(upto) if i.status_phrase and i.status == status),
+            None,
+        )
         if latest is not None:
             phrase = latest.status_phrase
         return Entry(

@@ -84,6 +84,22 @@ def task(day: str, text: str, checked: bool, **kw: Any) -> Item:
     )
 
 
+def test_a_task_reopened_shows_no_longer_the_tick_that_closed_it() -> None:
+    items = [
+        task(MONTHS[0], "[mara] Publish the arm64 images", True, owners=["mara"]),
+        item(
+            MONTHS[1],
+            "[mara] Publish the arm64 images",
+            kind="action",
+            owners=["mara"],
+            status="open",
+        ),
+    ]
+    february = digest_for("2031-02", items, MONTHS)
+    (entry,) = february.pending
+    assert (entry.status, entry.status_phrase, entry.previous_status) == ("open", None, "[x]")
+
+
 def test_a_box_checked_two_meetings_later_is_pending_then_resolved() -> None:
     items = [
         task(MONTHS[0], "[mara] Publish the arm64 images", False, owners=["mara"]),
