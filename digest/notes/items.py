@@ -72,7 +72,10 @@ __all__ = [
 
 def _action_owner_text(text: str) -> str:
     """The text to read an action's owners from: without its "ACTION:" label, but with
-    the owner the label names ("AI(@femi): file an issue" -> "@femi: file an issue")."""
+    the owner the label names ("AI(@femi): file an issue" -> "@femi: file an issue"),
+    and not struck through ("~~Lena: update the doc~~" is still Lena's)."""
+    if "~~" in text:
+        text = text.replace("~~", "")
     m = ACTION_LABEL.match(text)
     if m is None:
         return text
@@ -702,6 +705,12 @@ def _node_item(
         kind = classify_line(
             named or text, meaning, checked=node.checked, has_children=bool(node.children)
         )
+        if kind.kind == "topic" and meaning == "review" and _labelled_by_someone_present(ctx, text):
+            # "Lena: update the ladder doc", "Aiyana: summary circulated": under a review
+            # of earlier actions, the line of someone at the meeting is their action.
+            kind = Kind(
+                "action", "someone present's earlier action, under a heading reviewing them"
+            )
         if kind.kind == "discussion" and meaning in ("minutes", "other"):
             taken = _work_taken_later(ctx, text)
             if taken is not None:
@@ -1500,6 +1509,19 @@ def _work_taken_later(ctx: _Context, text: str) -> str | None:
     later = [s.strip() for s in _SENTENCE_OR_CLAUSE.split(text)[1:]]
     # "Vendor picked. AI: Bo to share the SOW." is labelled so.
     return next((s for s in later if ACTION_LABEL.match(s) or _someone_takes_work(ctx, s)), None)
+
+
+def _labelled_by_someone_present(ctx: _Context, text: str) -> bool:
+    """ "Lena: update the doc", "~~**Lena Park**: …~~", "Aiyana: summary circulated.
+    Closed.": a line labelled with the name of someone on the meeting's attendance
+    list, then work (a verb in lower case) or its state; not what they said of the
+    last meeting ("Bert: Discussed adding a WG")."""
+    label, colon, rest = plain_text(text).partition(":")
+    words = [w.lower() for w in _words(label)]
+    if not colon or not 0 < len(words) <= 3 or not all(w in ctx.present for w in words):
+        return False
+    rest = rest.strip(" *_~")
+    return rest[:1].islower() or find_status(rest, ctx.tracking) is not None
 
 
 def _work_taken_in(ctx: _Context, text: str) -> str | None:

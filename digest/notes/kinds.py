@@ -228,7 +228,7 @@ _MARK = r"[^\x00-\x7f\w\s]{1,2}"  # "✅ Agreed to …": a tick or an emoji befo
 _STATED_DECISION = re.compile(
     _DECISION_LABEL + rf"|\b(?:we|team|tsc|everyone|everybody|all|the\s+group|(?:the\s+)?"
     rf"(?:{_BODIES})){_DECIDED}(?!\s*\?)"
-    rf"|^\s*(?:{_MARK}\s*)?(?:\*\*|__)?{_WHO_LEFT_OUT}"
+    rf"|^\s*(?:{_MARK}\s*)?(?:\*\*|__)?(?:[^:\n]{{1,40}}:\s*)?{_WHO_LEFT_OUT}"
     r"|\b(?:it\s+was|was|were|has\s+been|have\s+been)\s+(?:agreed|decided|approved)\b",
     re.I,
 )

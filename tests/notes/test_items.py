@@ -440,6 +440,27 @@ def test_a_bare_issue_number_is_the_projects_own_issue() -> None:
     assert refs("orchard-dev/orchard")["Plans for 2027"] == []
 
 
+def test_under_a_review_someone_presents_line_is_their_earlier_action() -> None:
+    """Under "Previously", "Lena: update the doc" (struck through when done) and
+    "Aiyana: summary circulated. Closed." review Lena's and Aiyana's actions; what
+    someone said of the last meeting ("Bo: Discussed …") and a subject's line are not
+    someone's action."""
+    note = (
+        "# 2025-05-01 Orchard Sync\n\nPresent: Lena Park, Aiyana, Bo\n\n## Previously\n\n"
+        "- ~~Lena: update the contributor ladder doc~~\n"
+        "- Aiyana: OpenSSF summary circulated. Closed.\n"
+        "- Bo: Discussed adding a working group.\n"
+        "- Weblate: decided to switch fully in July.\n"
+    )
+    found = {i.text: (i.kind, i.status, i.owners) for i in items_of("x.md", text=note)}
+    assert found == {
+        "~~Lena: update the contributor ladder doc~~": ("action", "done", ["lena"]),
+        "Aiyana: OpenSSF summary circulated. Closed.": ("action", "done", ["aiyana"]),
+        "Bo: Discussed adding a working group.": ("topic", "unknown", ["bo"]),
+        "Weblate: decided to switch fully in July.": ("topic", "unknown", ["weblate"]),
+    }
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"

@@ -53,6 +53,7 @@ def kinds(text: str) -> dict[str, str]:
         ),
         ("Motion to move the call to Tuesdays failed 2-3", "agenda", "decision"),
         ("Motion to adopt the charter: passed unanimously", "minutes", "decision"),
+        ("Weblate: decided to switch fully from 1 July.", "minutes", "decision"),
         ("AI: send the survey", "other", "action"),
         ("[NEW] ACTION: ana to update the test suite", "minutes", "action"),
         ("[DONE] ACTION: bo to email the chairs", "agenda", "action"),
