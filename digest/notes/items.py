@@ -1386,6 +1386,7 @@ def extract_items(
             for said in section.blocks:
                 if isinstance(said, Paragraph):
                     items.extend(_paragraph_items(ctx, said, parent=heading.key))
+            _settle_by_its_decision(items, heading)
             continue
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:
@@ -1509,6 +1510,33 @@ def _work_taken_later(ctx: _Context, text: str) -> str | None:
     later = [s.strip() for s in _SENTENCE_OR_CLAUSE.split(text)[1:]]
     # "Vendor picked. AI: Bo to share the SOW." is labelled so.
     return next((s for s in later if ACTION_LABEL.match(s) or _someone_takes_work(ctx, s)), None)
+
+
+def _settle_by_its_decision(items: list[Item], topic: Item) -> None:
+    """A topic heading whose minutes record what was decided ("RESOLVED: the summit
+    is at the university venue", "Motion to …: passed 4-0") is settled by it: done,
+    with the decision as its status (in `items`, in place). Not by "agreed to try it
+    for a month", which goes on; nor by a decision of a question under it."""
+    if topic.status in ("done", "dropped"):
+        return
+    decision = next(
+        (
+            i
+            for i in items
+            if i.parent == topic.key
+            and i.kind == "decision"
+            and (labelled_decision(i.text) or voted_motion(i.text))
+        ),
+        None,
+    )
+    if decision is not None:
+        at = items.index(topic)
+        items[at] = replace(topic, status="done", status_phrase=_short_phrase(decision.text))
+
+
+def _short_phrase(text: str, words: int = 12) -> str:
+    said = plain_text(text).split()
+    return " ".join(said[:words]) + (" …" if len(said) > words else "")
 
 
 def _labelled_by_someone_present(ctx: _Context, text: str) -> bool:

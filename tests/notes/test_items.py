@@ -461,6 +461,24 @@ def test_under_a_review_someone_presents_line_is_their_earlier_action() -> None:
     }
 
 
+def test_a_topic_heading_whose_minutes_record_the_decision_is_settled() -> None:
+    """ "Decision: …" or a motion passed in a topic's minutes settles the topic; "we
+    agreed to try it for a month" says how it goes on."""
+    note = (
+        "# 2025-05-01 Orchard steering\n\n## Items\n\n### Summit budget\n\n"
+        "- The committee compared the two quotes.\n"
+        "- Decision: the summit is held at the university venue, capped at 10k EUR.\n\n"
+        "### Meeting time\n\n- We agreed to try 17:00 UTC for a month.\n"
+    )
+    found = {i.text: (i.kind, i.status, i.status_phrase) for i in items_of("x.md", text=note)}
+    assert found["Summit budget"] == (
+        "topic",
+        "done",
+        "Decision: the summit is held at the university venue, capped at 10k …",
+    )
+    assert found["Meeting time"] == ("topic", "unknown", None)
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"
