@@ -31,6 +31,7 @@ from digest.errors import UserError
 from digest.mail.inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
 from digest.mail.message import subject_line
 from digest.model import Digest, Entry, MeetingRef, SourceLink
+from digest.notes.refs import proposal_written
 from digest.periods import month_name
 
 TEXT_WIDTH = 72
@@ -415,7 +416,10 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
     refs = [
         _ref_link(r)
         for r in entry.refs
-        if not re.search(rf"[#/!-]{re.escape(_trailing_number(r))}(?!\d)", mentioned)
+        if not (
+            proposal_written(r, mentioned)
+            or re.search(rf"[#/!-]{re.escape(_trailing_number(r))}(?!\d)", mentioned)
+        )
     ]
     owners = [clean_line(o) for o in entry.owners if clean_line(o)]
     return EntryView(

@@ -49,7 +49,7 @@ from digest.notes.kinds import (
     voted_motion,
 )
 from digest.notes.owners import dash_owner, find_owners, project_names
-from digest.notes.refs import canonical_refs, plain_links
+from digest.notes.refs import canonical_refs, plain_links, proposal_refs
 from digest.notes.sections import (
     READING_VERSION,
     heading_meaning,
@@ -428,7 +428,7 @@ class _Context:
         entry's own title, a trailing "- 1234") name an issue of that repository.
         Elsewhere a bare "#12" is an issue of the source's `repo`, or, when none is
         set, of the project's own repository, unnamed: "#12" in every meeting."""
-        found = canonical_refs(text, self.org)
+        found = canonical_refs(text, self.org) + proposal_refs(text)
         if "#" not in text and not (self.repo and head):
             return found
         plain = _LINKS_AND_URLS.sub(" ", text)

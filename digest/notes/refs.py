@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["canonical_refs", "plain_links"]
+__all__ = ["canonical_refs", "plain_links", "proposal_refs", "proposal_written"]
 
 _GITHUB_URL = re.compile(
     r"https?://(?:www\.)?github\.com/(?P<org>[A-Za-z0-9][\w.-]*)/(?P<repo>[\w.-]+?)(?:\.git)?"
@@ -67,6 +67,33 @@ def canonical_refs(text: str, default_org: str = "") -> list[str]:
             for m in _SHORT_REF.finditer(rest):
                 positions.append((m.start(), _key(default_org, m["repo"], m["num"])))
     return list(dict.fromkeys(key for _, key in sorted(positions)))
+
+
+# Numbered proposals, as projects name them: "RFC 12", "PEP 703", "KEP-2433",
+# "SLEP006", "NEP 50", "SPEC 0", "ADR-0007". Keyed "SLEP-6": one key however the
+# number is written (zero-padded, with a space, a dash or "#").
+_PROPOSAL_KINDS = "RFC|PEP|KEP|SLEP|NEP|JEP|TEP|ADR|FLIP|SPEC|BIP|EIP|XEP|CEP|GEP|HEP|DEP|FEP"
+_PROPOSAL = re.compile(
+    rf"(?<![\w/.-])(?P<kind>{_PROPOSAL_KINDS})[- ]?#?(?P<num>\d{{1,5}})(?![\w.]*\d)(?!\.\d)"
+)
+_PROPOSAL_KEY = re.compile(rf"(?P<kind>{_PROPOSAL_KINDS})-(?P<num>\d+)")
+
+
+def proposal_refs(text: str) -> list[str]:
+    """The numbered proposals `text` names ("RFC 12" -> "RFC-12"), first seen first."""
+    if not any(c.isdigit() for c in text):
+        return []
+    return list(dict.fromkeys(f"{m['kind']}-{int(m['num'])}" for m in _PROPOSAL.finditer(text)))
+
+
+def proposal_written(ref: str, text: str) -> bool | None:
+    """Whether proposal `ref` ("SLEP-6") is written in `text` in any of its forms
+    ("SLEP006", "SLEP 6"); None when `ref` is no proposal."""
+    key = _PROPOSAL_KEY.fullmatch(ref)
+    if key is None:
+        return None
+    found = re.search(rf"(?<![\w/.-]){key['kind']}[- ]?#?0*{key['num']}(?!\d)", text)
+    return found is not None
 
 
 def _clean_url(url: str) -> str:

@@ -41,6 +41,7 @@ from rapidfuzz import fuzz, process
 from digest.config.schema import TrackingConfig
 from digest.model import Item, Join, Status, Thread
 from digest.notes.kinds import action_verb
+from digest.notes.refs import proposal_written
 from digest.notes.status import echoed_result, state_label
 from digest.notes.text import MD_LINK, URL
 
@@ -754,6 +755,9 @@ def _carried_over(
 def ref_in_text(ref: str, text: str) -> bool:
     """Whether "org/repo#123" is written in the text itself (as a link or a short form);
     another forge's ("gitlab.com/g/p/-/issues/12") as its link."""
+    written = proposal_written(ref, text)
+    if written is not None:
+        return written
     if "#" not in ref:
         return re.search(rf"{re.escape(ref)}(?!\d)", text, re.IGNORECASE) is not None
     repo, _, number = ref.partition("#")

@@ -381,6 +381,13 @@ def test_a_reference_shown_in_the_title_is_not_repeated(tmp_path: Path) -> None:
     assert not re.search(r"lanternfish#12(?!\d)", text)  # already in the title
 
 
+def test_a_proposal_named_in_the_title_is_not_repeated(tmp_path: Path) -> None:
+    digest = full_digest()
+    digest.new = [entry("SLEP006: routing for meta-estimators", refs=("SLEP-6", "PEP-703"))]
+    text = render_digest(digest, config(tmp_path), now=NOW).personalize(None)[0]
+    assert "PEP-703" in text and "SLEP-6" not in text
+
+
 def test_owners_are_labelled_and_not_repeated_from_the_title(tmp_path: Path) -> None:
     digest = full_digest()
     text, page = render_digest(digest, config(tmp_path), now=NOW).personalize(None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.notes.refs import canonical_refs, plain_links
+from digest.notes.refs import canonical_refs, plain_links, proposal_refs, proposal_written
 
 
 @pytest.mark.parametrize(
@@ -81,3 +81,27 @@ def test_an_issues_page_of_any_other_site_is_a_plain_link() -> None:
     text = "https://bugs.example.org/heron/issues/5"
     assert canonical_refs(text, "heron") == []
     assert plain_links(text) == [text]
+
+
+@pytest.mark.parametrize(
+    ("text", "refs"),
+    [
+        ("RFC 12 (async hooks): FCP started", ["RFC-12"]),
+        ("SLEP006 in 1.2, see SLEP 6", ["SLEP-6"]),
+        ("KEP-2433 graduation; PEP 703 and PEP-8", ["KEP-2433", "PEP-703", "PEP-8"]),
+        ("ADR-0007 accepted", ["ADR-7"]),
+        ("the RFC process", []),
+        ("RFC 2119.1 wording", []),
+        ("XRFC 12", []),
+    ],
+)
+def test_numbered_proposals_are_keyed_however_their_number_is_written(
+    text: str, refs: list[str]
+) -> None:
+    assert proposal_refs(text) == refs
+
+
+def test_a_proposal_is_written_in_any_of_its_forms() -> None:
+    assert proposal_written("SLEP-6", "the SLEP006 PR") is True
+    assert proposal_written("SLEP-6", "SLEP 60") is False
+    assert proposal_written("org/repo#6", "SLEP 6") is None  # no proposal

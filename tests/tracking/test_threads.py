@@ -82,6 +82,13 @@ def test_a_bare_issue_number_joins_the_work_it_names() -> None:
     assert thread_of(threads, news) is thread_of(threads, action)
 
 
+def test_a_numbered_proposal_joins_its_mentions_whatever_the_words() -> None:
+    fcp = item("2031-04-08", "RFC 12 (async hooks): FCP started", refs=["RFC-12"])
+    merged = item("2031-05-06", "RFC 12: implementation merged in #320", refs=["RFC-12"])
+    threads = build_threads([fcp, merged], TRACKING)
+    assert thread_of(threads, merged) is thread_of(threads, fcp)
+
+
 def test_different_items_with_similar_words_are_not_joined() -> None:
     a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
     b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
