@@ -503,6 +503,12 @@ class SeriesTracker:
         # a heading naming it) is one topic: the later mention joins the earlier one.
         # So is the same line twice: minutes that list their ACTION lines again at the
         # end ("Action items", "Action items, by person").
+        # A detail line that is an item of its own ("Owen to tell the distros" in a
+        # topic's minutes) has its own thread: it is no text of its topic's.
+        items_below: defaultdict[str, set[str]] = defaultdict(set)
+        for item in batch:
+            if item.parent:
+                items_below[item.parent].add(_box_less(item.text))
         here: dict[str, int] = {}  # own reference -> thread of this meeting
         spoken: dict[tuple[str, ...], int] = {}  # words and owners -> thread of this meeting
         thread_at: dict[int, int] = {}  # item position -> its thread
@@ -551,7 +557,11 @@ class SeriesTracker:
                 state.status = item.status
             text = texts[item.key]
             state.texts = [state.texts[0], text] if state.texts else [text]
-            state.details = [vocabulary.text(c) for c in item.children]
+            state.details = [
+                vocabulary.text(c)
+                for c in item.children
+                if _box_less(c) not in items_below[item.key]
+            ]
             for ref in item.refs:
                 self.by_ref[ref].setdefault(index, None)
                 if ref_in_text(ref, item.text):
@@ -562,6 +572,14 @@ class SeriesTracker:
         for index in building.fetched:
             cold.put(index, self.hot.pop(index), ordinal)
         return out
+
+
+_BOX = re.compile(r"^\s*\[[ xX]\]\s*")
+
+
+def _box_less(line: str) -> str:
+    """A line's words, without the indent and task box of a detail line."""
+    return " ".join(_BOX.sub("", line).split())
 
 
 def copied_meetings(items: Iterable[Item]) -> frozenset[str]:

@@ -89,6 +89,40 @@ def test_a_numbered_proposal_joins_its_mentions_whatever_the_words() -> None:
     assert thread_of(threads, merged) is thread_of(threads, fcp)
 
 
+def test_a_line_of_a_topics_minutes_that_is_an_item_is_no_text_of_the_topic() -> None:
+    # "Owen to tell the distros" is an action of its own under the topic's heading:
+    # what is said of it later goes to the action, not to the topic holding the line.
+    topic = item(
+        "2031-05-19",
+        "LTS",
+        10,
+        form="heading",
+        children=["Decision: no LTS branch", "Owen to tell the distro maintainers"],
+    )
+    action = item(
+        "2031-05-19",
+        "Owen to tell the distro maintainers",
+        12,
+        kind="action",
+        owners=["owen"],
+        parent=topic.key,
+        status="open",
+    )
+    told = item(
+        "2031-06-16",
+        "Owen: replied to the distro maintainers — done",
+        10,
+        kind="action",
+        owners=["owen"],
+        status="done",
+        meaning="review",
+        section=("Review of actions",),
+    )
+    threads = build_threads([topic, action, told], TRACKING)
+    assert thread_of(threads, told) is thread_of(threads, action)
+    assert thread_of(threads, topic) is not thread_of(threads, action)
+
+
 def test_different_items_with_similar_words_are_not_joined() -> None:
     a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
     b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
