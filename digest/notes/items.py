@@ -478,9 +478,11 @@ def _item(
                 status_child = _status_child(children, ctx.tracking)
                 found = find_status(status_child, ctx.tracking) if status_child else None
             if found is None and _STRUCK.fullmatch(text):
-                # "~~Dee: announce the drop~~": a finished action is struck through; a
-                # struck agenda entry is off the agenda.
-                found = ("done" if kind.kind == "action" else "dropped", "struck through")
+                # "~~Dee: announce the drop~~": a finished action is struck through, so
+                # is a line of a review of earlier work; a struck agenda entry is off
+                # the agenda.
+                finished = kind.kind == "action" or (meaning or ctx.meaning) == "review"
+                found = ("done" if finished else "dropped", "struck through")
             if found is None:  # "Nightly build operational and uploading wheels"
                 found = find_outcome(_OWNER_PREFIX.sub("", text))
             if found is None:  # "finished the TLS migration (#71)"
@@ -1540,16 +1542,15 @@ def _short_phrase(text: str, words: int = 12) -> str:
 
 
 def _labelled_by_someone_present(ctx: _Context, text: str) -> bool:
-    """ "Lena: update the doc", "~~**Lena Park**: …~~", "Aiyana: summary circulated.
-    Closed.": a line labelled with the name of someone on the meeting's attendance
-    list, then work (a verb in lower case) or its state; not what they said of the
-    last meeting ("Bert: Discussed adding a WG")."""
+    """ "Aiyana: summary circulated. Closed.", "**Lena Park**: docs PR merged": a line
+    labelled with the name of someone on the meeting's attendance list, then the state
+    of their work; not what they said of the last meeting ("Bert: Discussed adding a
+    WG"), nor a report a later mention's words may answer ("marek: hardware ordered")."""
     label, colon, rest = plain_text(text).partition(":")
     words = [w.lower() for w in _words(label)]
     if not colon or not 0 < len(words) <= 3 or not all(w in ctx.present for w in words):
         return False
-    rest = rest.strip(" *_~")
-    return rest[:1].islower() or find_status(rest, ctx.tracking) is not None
+    return find_status(rest.strip(" *_~"), ctx.tracking) is not None
 
 
 def _work_taken_in(ctx: _Context, text: str) -> str | None:

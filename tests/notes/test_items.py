@@ -441,10 +441,10 @@ def test_a_bare_issue_number_is_the_projects_own_issue() -> None:
 
 
 def test_under_a_review_someone_presents_line_is_their_earlier_action() -> None:
-    """Under "Previously", "Lena: update the doc" (struck through when done) and
-    "Aiyana: summary circulated. Closed." review Lena's and Aiyana's actions; what
-    someone said of the last meeting ("Bo: Discussed …") and a subject's line are not
-    someone's action."""
+    """Under "Previously", "Aiyana: summary circulated. Closed." reviews Aiyana's
+    action, and a line struck through is done (not off the agenda); what someone said
+    of the last meeting ("Bo: Discussed …") and a subject's line are not someone's
+    action."""
     note = (
         "# 2025-05-01 Orchard Sync\n\nPresent: Lena Park, Aiyana, Bo\n\n## Previously\n\n"
         "- ~~Lena: update the contributor ladder doc~~\n"
@@ -454,7 +454,7 @@ def test_under_a_review_someone_presents_line_is_their_earlier_action() -> None:
     )
     found = {i.text: (i.kind, i.status, i.owners) for i in items_of("x.md", text=note)}
     assert found == {
-        "~~Lena: update the contributor ladder doc~~": ("action", "done", ["lena"]),
+        "~~Lena: update the contributor ladder doc~~": ("topic", "done", ["lena"]),
         "Aiyana: OpenSSF summary circulated. Closed.": ("action", "done", ["aiyana"]),
         "Bo: Discussed adding a working group.": ("topic", "unknown", ["bo"]),
         "Weblate: decided to switch fully in July.": ("topic", "unknown", ["weblate"]),
