@@ -1483,6 +1483,7 @@ def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None)
     ]
 
 
+_DECIDED_WORD = re.compile(r"\b(?:agreed|decided|approved|resolved)\b", re.I)
 # Where a sentence of prose is the meeting's record of work taken on.
 _PROSE_WORK: frozenset[SectionMeaning] = frozenset(
     {"minutes", "other", "agenda", "review", "actions", "next", "blocked"}
@@ -1565,16 +1566,24 @@ def _work_taken_in(ctx: _Context, text: str) -> str | None:
 
 def _prose_actions(ctx: _Context, block: Paragraph, parent: str | None) -> list[Item]:
     """Minutes written as prose ("The council reviewed the proposal. Bruno will write
-    to its authors."): each sentence in which someone takes on work is an action."""
-    if ctx.meaning not in _PROSE_WORK or (" to " not in block.text and " will " not in block.text):
+    to its authors."): each sentence in which someone takes on work is an action, and
+    each that opens with what the meeting decided ("… rollouts; the group agreed to
+    pause them until the cause is known.") a decision."""
+    if ctx.meaning not in _PROSE_WORK or not (
+        " to " in block.text or " will " in block.text or _DECIDED_WORD.search(block.text)
+    ):
         return []
     out: list[Item] = []
     at = 0
-    for sentence in _SENTENCE_END.split(block.text):
+    for sentence in _SENTENCE_OR_CLAUSE.split(block.text):
         at = block.text.find(sentence, at)
+        kind: Kind | None = None
         if _someone_takes_work(ctx, sentence.strip()):
-            line = block.line_of(at)  # the line the sentence starts on
             kind = Kind("action", "a sentence of the minutes in which someone takes on work")
+        elif _decided_here(sentence):
+            kind = Kind("decision", "a sentence of the minutes states what was decided")
+        if kind is not None:
+            line = block.line_of(at)  # the line the sentence starts on
             out.append(
                 _item(
                     ctx,

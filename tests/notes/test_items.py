@@ -291,6 +291,21 @@ def test_a_sentence_of_prose_minutes_taking_on_work_is_an_action() -> None:
     ]
 
 
+def test_a_sentence_of_prose_minutes_opening_with_the_decision_is_a_decision() -> None:
+    note = (
+        "# Orchard council 2025-05-01\n\n## Notes\n\nJonas asked whether to pause the\n"
+        "rollouts altogether; the group agreed to pause them until the cause is known.\n"
+        "Nobody felt strongly about the logo. We agreed to revisit it next month.\n\n"
+        "Rafael heard back from the foundation. Agreed to go with DCO.\n"
+    )
+    found = [(i.text, i.kind, i.line) for i in items_of("x.md", text=note)]
+    # How to go on ("revisit it next month") is no decision.
+    assert found == [
+        ("the group agreed to pause them until the cause is known.", "decision", 6),
+        ("Agreed to go with DCO.", "decision", 9),
+    ]
+
+
 def test_a_subject_someone_brings_keeps_its_minutes_but_a_list_of_work_is_items() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n"
