@@ -31,7 +31,6 @@ from digest.errors import UserError
 from digest.mail.inline import clean_line, inline_html, inline_plain, is_safe_url, short_url
 from digest.mail.message import subject_line
 from digest.model import Digest, Entry, MeetingRef, SourceLink
-from digest.notes.refs import proposal_written
 from digest.periods import month_name
 
 TEXT_WIDTH = 72
@@ -372,6 +371,18 @@ def _named_in(owners: Sequence[str], text: str) -> bool:
     )
 
 
+# A numbered proposal's key, "SLEP-6" (digest.notes.refs): shown when the title writes
+# it in any form ("SLEP006", "SLEP 6").
+_PROPOSAL_KEY = re.compile(r"(?P<kind>[A-Z]{2,5})-(?P<num>\d+)")
+
+
+def _proposal_shown(ref: str, text: str) -> bool:
+    key = _PROPOSAL_KEY.fullmatch(ref)
+    return key is not None and (
+        re.search(rf"(?<![\w/.-]){key['kind']}[- ]?#?0*{key['num']}(?!\d)", text) is not None
+    )
+
+
 def _trailing_number(ref: str) -> str:
     """ "12" of "org/repo#12" and of "gitlab.com/g/p/-/issues/12"."""
     found = re.search(r"\d+$", ref)
@@ -417,7 +428,7 @@ def _entry_view(entry: Entry, end: date, notes: _Footnotes) -> EntryView:
         _ref_link(r)
         for r in entry.refs
         if not (
-            proposal_written(r, mentioned)
+            _proposal_shown(r, mentioned)
             or re.search(rf"[#/!-]{re.escape(_trailing_number(r))}(?!\d)", mentioned)
         )
     ]
