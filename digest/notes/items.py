@@ -496,10 +496,15 @@ def _item(
         if status_value == "unknown" and kind.kind == "action":
             status_value = "open"
         who = list(owners) if owners is not None else ctx.owners(_action_owner_text(text))
-        # "- Michael to open a doc PR" under a topic: Michael owns it.
+        # "- Michael to open a doc PR" under a topic: Michael owns it; so does Yusuf in
+        # "- Needs a certificate; @yusuf to check the budget".
         for child in children:
-            if not child.startswith(" ") and (owner_to_verb(child) or ctx.nick_takes_work(child)):
+            if child.startswith(" "):
+                continue
+            if owner_to_verb(child) or ctx.nick_takes_work(child):
                 who.extend(o for o in ctx.owners(child)[:1] if o not in who)
+            elif (taken := _work_taken_later(ctx, child)) is not None:
+                who.extend(o for o in ctx.owners(_action_owner_text(taken))[:1] if o not in who)
     everything = "\n".join([text, *children])
     refs = ctx.refs(text, head=True)
     for child in children:

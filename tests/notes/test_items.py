@@ -384,7 +384,7 @@ def test_a_decision_or_an_owner_in_a_later_sentence_counts_as_at_the_start() -> 
     )
     found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=topic)}
     assert found == {
-        "Docs site migration": ("topic", []),
+        "Docs site migration": ("topic", ["hedda", "priya"]),  # who takes its next steps
         "Prototype looks good. Decision: migrate after 3.2 ships.": ("decision", []),
         "No decision yet; Hedda to write the migration plan.": ("action", ["hedda"]),
         "Comments are due by 3 June. Priya will summarise the feedback.": (
@@ -492,6 +492,15 @@ def test_a_topic_heading_whose_minutes_record_the_decision_is_settled() -> None:
         "Decision: the summit is held at the university venue, capped at 10k …",
     )
     assert found["Meeting time"] == ("topic", "unknown", None)
+
+
+def test_who_takes_on_a_topics_next_step_in_a_later_clause_owns_it_too() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n- [Dmitri] Windows installer\n"
+        "  - Needs a code-signing certificate; @yusuf to check the foundation budget.\n"
+    )
+    (topic,) = items_of("x.md", text=note)
+    assert (topic.text, topic.owners) == ("[Dmitri] Windows installer", ["dmitri", "yusuf"])
 
 
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
