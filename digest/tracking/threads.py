@@ -865,10 +865,11 @@ def _follow_up_proposals(
     if followed is None:
         return []
     best: dict[int, tuple[float, float, str]] = {}
+    owners = frozenset(item.owners)
     for text in texts:
         total = vocabulary.total_weight(text)
         if total > 0:
-            _best_follow_ups(text, total, vocabulary, candidates, building, followed, best)
+            _best_follow_ups(text, total, vocabulary, candidates, building, followed, best, owners)
     ranked = sorted(best.items(), key=lambda b: (-b[1][0], -b[1][1], -b[0]))
     out: list[tuple[int, Join]] = []
     for index, (contained, _weight, words) in ranked[:TEXT_CANDIDATES]:
@@ -889,16 +890,29 @@ def _best_follow_ups(
     building: _States,
     followed: int,
     best: dict[int, tuple[float, float, str]],
+    owners: frozenset[str] = frozenset(),
 ) -> None:
     """Into `best` (thread -> (% contained, weight, words shared)): the threads of the
-    followed meeting holding FOLLOW_UP_OVERLAP % of `text`'s word weight (`total`)."""
+    followed meeting holding FOLLOW_UP_OVERLAP % of `text`'s word weight (`total`);
+    or the one thread there that is the same people's work and shares a word with it
+    ("@dmitri & @ana move the API reference to the new generator", carried over as
+    "@dmitri / @ana API reference migration — waiting on upstream")."""
+    theirs = {
+        c.index
+        for c in candidates
+        if owners
+        and followed in building[c.index].meetings
+        and owners == frozenset(building[c.index].last.owners)
+        and text.words & c.text.words
+    }
     for candidate in candidates:
-        if followed not in building[candidate.index].meetings:
+        state = building[candidate.index]
+        if followed not in state.meetings:
             continue
         shared = text.words & candidate.text.words
         weight = math.fsum(vocabulary.weight(w) for w in shared)
         contained = 100.0 * weight / total
-        if contained < FOLLOW_UP_OVERLAP:
+        if contained < FOLLOW_UP_OVERLAP and theirs != {candidate.index}:
             continue
         words = ", ".join(sorted(shared))
         if (contained, weight) > best.get(candidate.index, (0.0, 0.0, ""))[:2]:

@@ -282,6 +282,39 @@ def test_under_a_follow_up_heading_a_looser_match_and_sub_bullets_count() -> Non
     assert len(thread_of(threads, plain[0]).items) == 1
 
 
+def test_the_same_peoples_work_carried_over_in_other_words_continues() -> None:
+    section = ("Action items from last meeting",)
+    moved = item(
+        "2031-04-14",
+        "@dmitri & @ana move the API reference to the new generator",
+        10,
+        kind="action",
+        owners=["dmitri", "ana"],
+        section=("Action items",),
+        meaning="actions",
+    )
+    others = item(
+        "2031-04-14",
+        "@bo write the API changelog for the new generator",
+        11,
+        kind="action",
+        owners=["bo"],
+        section=("Action items",),
+        meaning="actions",
+    )
+    carried = item(
+        "2031-04-28",
+        "@dmitri / @ana API reference migration — waiting on upstream",
+        10,
+        kind="action",
+        owners=["ana", "dmitri"],
+        section=section,
+        meaning="review",
+    )
+    threads = build_threads([moved, others, carried], TRACKING)
+    assert thread_of(threads, carried) is thread_of(threads, moved)
+
+
 def test_a_check_in_item_continues_the_meeting_its_heading_names() -> None:
     section = ("Agenda", "Some items to check in from last time (see notes from 2031-03-04)")
     march = [
