@@ -1324,6 +1324,12 @@ def extract_items(
     meanings: list[SectionMeaning] = [
         "agenda" if headingless else section_meaning(s.path, extra) for s in meeting.sections
     ]
+    if "agenda" not in meanings and "minutes" not in meanings:
+        # The meeting's own bullets above a heading that only lists its work ("## 2026-05-19"
+        # over topics, then "### Action items"): its agenda, as without any heading.
+        meanings = [
+            "agenda" if not s.path else m for s, m in zip(meeting.sections, meanings, strict=True)
+        ]
     agenda_listed = any(
         m == "agenda" and s.blocks for m, s in zip(meanings, meeting.sections, strict=True)
     )

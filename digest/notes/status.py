@@ -36,6 +36,7 @@ DEFAULT_DONE = [
     "done",
     "completed",
     "complete",
+    "approved",
     "finished",
     "merged",
     "released",
@@ -108,6 +109,7 @@ _END_ONLY = {
     "fixed",
     "stable",
     "complete",  # a cell "Complete", "migration complete"; not "Complete the guide"
+    "approved",  # "Legal review of the font — approved!"; not "approved by the board to …"
 }
 DEFAULT_DROPPED = [
     "dropped",
@@ -356,8 +358,9 @@ _PHRASE_END = re.compile(r"[,;()\[\]]|\s(?:-|--|–|—)\s|->")
 def _acceptable(text: str, lo: int, zone: str, m: re.Match[str], phrase: _Phrase) -> bool:
     """Whether phrase match `m` in `zone` (= text[lo:…]) states a status, not a look-alike."""
     after = zone[m.end() :]
-    # "Open up the plugin system", but "Windows CI: fixed by …" states one.
-    after_label = m.start() == 0 and text[:lo].rstrip().endswith(":")
+    # "Open up the plugin system", but "Windows CI: fixed by …" and "#311 memory leak
+    # — fixed in #320" state one.
+    after_label = m.start() == 0 and text[:lo].rstrip().endswith((":", "—", "–", " -", "->"))
     if phrase.end_only and after.strip(" .!:;,") and not after_label:
         return False
     if phrase.status == "done" and _COLON_NEXT.match(after):

@@ -503,6 +503,20 @@ def test_who_takes_on_a_topics_next_step_in_a_later_clause_owns_it_too() -> None
     assert (topic.text, topic.owners) == ("[Dmitri] Windows installer", ["dmitri", "yusuf"])
 
 
+def test_a_meetings_own_bullets_over_a_list_of_its_actions_are_its_agenda() -> None:
+    # Without an agenda or minutes heading, the bullets under the meeting's own heading
+    # are what it discussed, as in a meeting without any heading.
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n- Versioned docs: picker PR is up (#88), needs review\n\n"
+        "### Action items\n\n- Tomas to add a search smoke test\n"
+    )
+    found = {i.text: (i.kind, i.meaning) for i in items_of("x.md", text=note)}
+    assert found == {
+        "Versioned docs: picker PR is up (#88), needs review": ("topic", "agenda"),
+        "Tomas to add a search smoke test": ("action", "actions"),
+    }
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"

@@ -52,6 +52,10 @@ from digest.notes.status import find_outcome, find_status, reported_done
         ("migration complete", "done", "complete"),
         ("Superseded by #40", "dropped", "Superseded"),
         ("half of the flaky tests fixed", "open", "fixed"),
+        # After a dash, as after a label's colon, a state may go on.
+        ("#311 memory leak — fixed in #320", "done", "fixed"),
+        ("#420 Dropdown flickers — closed as dup of #399", "done", "closed"),
+        ("Legal review of the font — approved! swap it in 1.9.1", "done", "approved"),
     ],
 )
 def test_status_phrases(text: str, status: str, phrase: str) -> None:
@@ -67,6 +71,7 @@ def test_status_phrases(text: str, status: str, phrase: str) -> None:
         "we need to get it done before the freeze and then plan the next steps together",
         "Done: the metrics endpoint",
         "Complete the migration guide",
+        "The board approved the budget",
         "",
     ],
 )
