@@ -229,6 +229,12 @@ def build_digest(
         placed.append(_Placed(bucket, entry, order, upto[-1]))
 
     in_period = [i for i in highlights if i.series == series and start <= i.meeting_date < end]
+    # A decision written again in the words of an earlier meeting (a decisions log every
+    # meeting copies forward) is that meeting's news, not this month's.
+    said_before = {
+        _said(i.text) for i in highlights if i.series == series and i.meeting_date < start
+    }
+    in_period = [i for i in in_period if _said(i.text) not in said_before]
     for item in highlight_bullets(in_period, tracking):
         if has_words(item):
             entry = _item_entry(item, link)
@@ -240,6 +246,10 @@ def build_digest(
     for landed in _landed_together(late):
         digest.late.append(_late_entry(landed, meeting_link))
     return digest
+
+
+def _said(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _landed_together(meetings: Sequence[Meeting]) -> list[list[Meeting]]:

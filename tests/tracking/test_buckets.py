@@ -308,6 +308,20 @@ def test_unknown_status_raised_in_several_meetings_is_pending() -> None:
     assert bucket_of(digest_for("2031-03", items, days), "container image") == ["pending"]
 
 
+def test_a_decision_copied_forward_is_news_only_in_its_first_month() -> None:
+    # A decisions log every meeting carries forward repeats April's decision in May.
+    logged = "Keyless Sigstore signing from 0.14 — Date: 2031-04-09"
+    items = [
+        item(MONTHS[0], logged, 5, kind="decision", section=("Decisions",)),
+        item(MONTHS[1], logged, 5, kind="decision", section=("Decisions",)),
+        item(MONTHS[1], "Drop the 1.x branch in June", 6, kind="decision", section=("Decisions",)),
+    ]
+    assert titles(digest_for("2031-01", items, MONTHS).highlights) == [logged]
+    assert titles(digest_for("2031-02", items, MONTHS).highlights) == [
+        "Drop the 1.x branch in June"
+    ]
+
+
 def test_highlights_decisions_and_releases_each_once() -> None:
     day = "2031-01-07"
     items = [
