@@ -1002,12 +1002,16 @@ def _proposals(
         out.append((0, by_row[item.row_key], row, _NO_EVIDENCE))
     seen: set[int] = set()
     by_ref, own_refs = ref_index
+    # "#441 Slider jumps again after the #412 workaround": the issue a line leads with
+    # is what it is about; another it names joins only with words alike.
+    leading = next((r for r in item.refs if ref_in_text(r, item.text)), None)
     for ref in item.refs:
         found = by_ref.get(ref, {})
         hub = len(found) >= HUB_THREADS
         # The newest threads only: a reference in thousands of rows stays linear.
         threads = list(islice(reversed(found), MAX_SIMILARITY_CANDIDATES))[::-1]
-        own = ref_in_text(ref, item.text)
+        in_text = ref_in_text(ref, item.text)
+        own = in_text and ref == leading
         for index in threads:
             if index in seen:
                 continue
@@ -1018,7 +1022,15 @@ def _proposals(
             if weak and score < tracking.similarity - HUB_SIMILARITY:
                 continue
             seen.add(index)
-            what = "hub reference" if hub else "shares" if not weak else "a detail line shares"
+            what = (
+                "hub reference"
+                if hub
+                else "shares"
+                if not weak
+                else "also names"
+                if in_text
+                else "a detail line shares"
+            )
             join = Join(item.key, "ref", f"{what} {ref}", score)
             out.append((2 if weak else 1, index, join, _NO_EVIDENCE))
     candidates, positions = near

@@ -123,6 +123,19 @@ def test_a_line_of_a_topics_minutes_that_is_an_item_is_no_text_of_the_topic() ->
     assert thread_of(threads, topic) is not thread_of(threads, action)
 
 
+def test_an_issue_naming_another_is_its_own_not_the_one_it_names() -> None:
+    first = item("2031-04-08", "#412 Slider jumps on touch devices", refs=["#412"])
+    other = item(
+        "2031-05-06",
+        "#441 Export fails after the #412 workaround, probably the same root cause",
+        refs=["#441", "#412"],
+    )
+    again = item("2031-05-06", "#412 still reproduces on Android 14", 12, refs=["#412"])
+    threads = build_threads([first, other, again], TRACKING)
+    assert thread_of(threads, other) is not thread_of(threads, first)
+    assert thread_of(threads, again) is thread_of(threads, first)
+
+
 def test_different_items_with_similar_words_are_not_joined() -> None:
     a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
     b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
