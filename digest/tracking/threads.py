@@ -1050,9 +1050,14 @@ def _proposals(
         limit=None,
     )
     scored: list[tuple[float, tuple[float, float], int, _Candidate]] = []
+    # A release's checklist box ("- [ ] changelog" under "Release 2.0 checklist") is that
+    # release's: the same box of another release's checklist is other work.
+    release = _release_of(item.section) if item.checked is not None else ""
     for _choice, fuzzy_score, at in matches:
         position = positions[at]
         candidate = candidates.all[position]
+        if release and _release_of(building[candidate.index].last.section) not in ("", release):
+            continue  # "changelog" of the 2.0 checklist is not that of the 1.9 one
         # A one-word text ("Review <link>") matches too much: only when both say the
         # same, or when a note following up on earlier items names a detail line of
         # one ("Work on DNS?" under last time's bullet, now "Work on DNS refactor?").
@@ -1090,6 +1095,19 @@ def _proposals(
         rank = 4 if candidate.detail_line else 3
         out.append((rank, candidate.index, Join(item.key, "text", detail, score), evidence))
     return out
+
+
+# A release a heading names: "Release 2.0 checklist", "v1.9.1 blockers".
+_RELEASE = re.compile(r"(?<![\w.])v?(\d+\.\d+(?:\.\d+)?)(?![\w.]*\d)")
+
+
+def _release_of(section: Sequence[str]) -> str:
+    """The release the innermost heading naming one names ("2.0"), or ""."""
+    for heading in reversed(section):
+        found = _RELEASE.search(heading)
+        if found:
+            return found.group(1)
+    return ""
 
 
 def _short(text: str, width: int = 60) -> str:

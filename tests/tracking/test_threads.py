@@ -136,6 +136,28 @@ def test_an_issue_naming_another_is_its_own_not_the_one_it_names() -> None:
     assert thread_of(threads, again) is thread_of(threads, first)
 
 
+def test_a_releases_checklist_box_is_not_the_same_box_of_another_release() -> None:
+    def box(day: str, release: str, checked: bool) -> Item:
+        return item(
+            day,
+            "changelog",
+            form="task",
+            kind="action",
+            checked=checked,
+            status="done" if checked else "open",
+            section=(f"Release {release} checklist",),
+        )
+
+    old, new, ticked = (
+        box("2031-04-08", "1.9", True),
+        box("2031-06-03", "2.0", False),
+        box("2031-06-17", "2.0", True),
+    )
+    threads = build_threads([old, new, ticked], TRACKING)
+    assert thread_of(threads, new) is not thread_of(threads, old)
+    assert thread_of(threads, ticked) is thread_of(threads, new)
+
+
 def test_different_items_with_similar_words_are_not_joined() -> None:
     a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
     b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
