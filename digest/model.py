@@ -8,6 +8,7 @@ sources (git/dir/feed) and the state store, which are the I/O edges.
 from __future__ import annotations
 
 import bisect
+import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -90,6 +91,11 @@ class Paragraph:
     def line_of(self, offset: int) -> int:
         """The note's line holding the character at `offset` of `text`."""
         return self.line + bisect.bisect_right(self.starts, offset)
+
+    def source_lines(self) -> list[str]:
+        """Its lines as the note has them (the whole text when they are not known)."""
+        cuts = [0, *self.starts, len(self.text)]
+        return [self.text[a:b].strip() for a, b in itertools.pairwise(cuts)]
 
 
 Block = ListNode | TableRow | Paragraph

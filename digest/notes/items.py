@@ -1151,6 +1151,19 @@ _SENTENCE = re.compile(r"\w\W*\s\S+[.!?]\)?$")
 # "### 2. Deprecate the old loader", "### 3) Docs": an entry of a numbered agenda.
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
 _ORDINAL = re.compile(r"^\s*\d{1,2}[.)]\s+(?=\S)")
+# "### 2.1 Signing" under "## 2. Discussion": numbered a level down, as its parent says
+# (alone, "### 2.0 release" names a version).
+_SUB_ORDINAL = re.compile(r"^\s*(\d{1,2})\.\d{1,2}\.?\s+(?=\S)")
+
+
+def _sub_numbered(path: Sequence[str]) -> re.Match[str] | None:
+    """The "2.1 " of a heading whose parent is "2. …" (or "2 …"), else None."""
+    found = _SUB_ORDINAL.match(path[-1]) if len(path) >= 2 else None
+    if found is None or re.match(rf"\s*{found.group(1)}(?:[.)]|\s)", path[-2]) is None:
+        return None
+    return found
+
+
 # "### Topic: CI runners", "### Agenda item 3: Docs", "### Item: …": labelled an entry.
 _TOPIC_LABEL = re.compile(r"^\s*(?:topic|(?:agenda\s+)?item)(?:\s+\d{1,2})?\s*:\s*(?=\S)", re.I)
 # "@kira will look at it", "Ana to take this to the board": an action whose object
@@ -1184,7 +1197,10 @@ def _heading_item(
         bringers = ctx.owners(bracket.group(0))
     # "### 2. Resolver fix status": a numbered entry of the agenda, unless it is little
     # more than a list's name ("### 3. Announcements").
-    numbered = _NUMBERED.match(heading) is not None and label_meaning(heading) is None
+    sub = _sub_numbered(section.path)
+    numbered = (_NUMBERED.match(heading) is not None or sub is not None) and (
+        label_meaning(heading[sub.end() :] if sub else heading) is None
+    )
     # "### Topic: CI runners (Bo, 10 min)": the heading says it is a topic.
     numbered = numbered or _TOPIC_LABEL.match(heading) is not None
     topic_heading = (
@@ -1258,12 +1274,30 @@ def _heading_item(
         form="heading",
         kind=kind,
         # "2. Docs migration", "Topic: Docs migration": the number and label are the agenda's
-        text=_TOPIC_LABEL.sub("", _ORDINAL.sub("", heading)),
+        text=_TOPIC_LABEL.sub("", _ORDINAL.sub("", heading[sub.end() :] if sub else heading)),
         children=minutes,
         line=line,
         end_line=end,
-        owners=_presenter(ctx, heading) or bringers,
+        owners=_presenter(ctx, heading) or bringers or _owner_lines(ctx, blocks),
     )
+
+
+# "**Owner:** @felix", "DRI: Ana" on a line of a topic's minutes.
+_OWNER_LINE = re.compile(
+    r"^\W*(?:owners?|dri|leads?|assignees?|assigned\s+to)\W*:\W*(?P<names>\S.*)$", re.I
+)
+
+
+def _owner_lines(ctx: _Context, blocks: Sequence[object]) -> list[str]:
+    """Who a topic's minutes say own it, on a labelled line of their own (a wiki-style
+    topic: "**Status:** …" over "**Owner:** @felix")."""
+    owners: list[str] = []
+    for block in blocks:
+        if isinstance(block, Paragraph):
+            for text in block.source_lines():
+                if found := _OWNER_LINE.match(text):
+                    owners += [o for o in _names_given(ctx, found["names"]) if o not in owners]
+    return owners
 
 
 _TRAILING_NAME = re.compile(r"\([^()]{1,60}\)\s*$")

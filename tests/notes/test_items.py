@@ -517,6 +517,22 @@ def test_a_meetings_own_bullets_over_a_list_of_its_actions_are_its_agenda() -> N
     }
 
 
+def test_a_wiki_style_topic_numbered_under_its_part_names_its_owner() -> None:
+    """ "### 1.1 Wheel builds" under "## 1. Updates" is an entry numbered a level down
+    (alone, "### 2.0 release" would name a version), its "**Owner:**" line its owner."""
+    note = (
+        "# 2025-05-01 Orchard WG\n\n## 1. Updates\n\n### 1.1 Wheel builds\n\n"
+        "**Status:** arm64 wheels build but tests are skipped.\n**Owner:** @felix\n\n"
+        "### 1.2 SBOM generation\n\n**Status:** prototype works locally.\n"
+        "**Owner:** Dana Ruiz\n"
+    )
+    found = {i.text: (i.kind, i.owners) for i in items_of("x.md", text=note)}
+    assert found == {
+        "Wheel builds": ("topic", ["felix"]),
+        "SBOM generation": ("topic", ["dana ruiz"]),
+    }
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"
