@@ -706,10 +706,14 @@ def find_outcome(text: str, *, lead_words: int = 0) -> tuple[Status, str] | None
                 return None
             if status == "done" and _STILL_TO_DO.search(plain[m.end() :]):
                 return None  # "feature freeze done, four blockers": a step, not the end
+            if status == "done" and _STILL_BEFORE.search(plain[: m.start()]):
+                return None  # "still broken, Tomás is out": someone is away, not done
         return status, m.group(0).strip(" :,;")
     return None
 
 
+# The same sentence said before that it goes on: "still broken, …".
+_STILL_BEFORE = re.compile(r"\bstill\b[^.;!?]*$", re.I)
 _COUNT = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|some|a\s+few|several|many)"
 # What is left after a result the line reports: the item itself goes on.
 _STILL_TO_DO = re.compile(
