@@ -40,6 +40,12 @@ _GENERIC_TEXT = """
     the a an of for and with to on in at
     """
 _GENERIC = frozenset(_GENERIC_TEXT.split())
+_GROUP_ACRONYMS = (
+    (("technical", "steering", "committee"), "tsc"),
+    (("technical", "oversight", "committee"), "toc"),
+    (("special", "interest", "group"), "sig"),
+    (("working", "group"), "wg"),
+)
 _WORD = re.compile(r"[^\W_]+")
 # Keys that share fewer words than this are never one series: one shared word is the
 # project's own name more often than not ("Falco Community Call", "Falco Core").
@@ -70,6 +76,13 @@ def _fold(word: str) -> str:
 def series_key(name: str) -> frozenset[str]:
     """The words that identify a series name (see the module docstring)."""
     words = [w.lower() for w in _WORD.findall(name)]
+    # "Tidepool working group" is the "Tidepool WG": kinds of groups every project
+    # writes either way.
+    for spelled, acronym in _GROUP_ACRONYMS:
+        n = len(spelled)
+        for i in range(len(words) - n, -1, -1):
+            if tuple(words[i : i + n]) == spelled:
+                words[i : i + n] = [acronym]
     # "Technical Steering Committee (TSC)": the acronym stands for the words before it.
     for i, word in enumerate(words):
         n = len(word)

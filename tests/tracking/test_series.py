@@ -49,6 +49,9 @@ def test_titles_lose_dates_drafts_and_decoration(title: str, name: str) -> None:
 def test_keys_ignore_generic_words_and_spelled_out_acronyms() -> None:
     assert series_key("Heron Technical Steering Committee (TSC) Meeting") == {"heron", "tsc"}
     assert series_key("Heron TSC") == {"heron", "tsc"}
+    # Kinds of groups every project writes either way.
+    assert series_key("Heron working group") == series_key("Heron WG") == {"heron", "wg"}
+    assert series_key("Docs Special Interest Group") == series_key("SIG Docs")
     assert series_key("Heron Weekly Sync") == series_key("Heron call notes") == {"heron"}
 
 
