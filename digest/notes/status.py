@@ -620,7 +620,8 @@ _OUTCOMES = tuple(
 )
 # What makes an outcome sentence conditional, planned or asked, not a result.
 _NOT_YET = re.compile(
-    r"\b(?:if|once|when|whenever|until|unless|after|before|should|shall|would|could|might|may|"
+    r"\b(?:if|once|when|whenever|until|unless|after|before|should|shall|would|could|might|"
+    r"(?<!\d\s)may(?!\s+\d)|"  # not the month: "merged on 18 May"
     r"will|going\s+to|plan(?:s|ned)?\s+to|hope(?:s|fully)?|expect(?:s|ed)?|need(?:s)?\s+to\s+be|"
     r"to\s+be|waiting|wait|pending|can|let'?s|propos(?:e|ed|al)|suggest(?:s|ed)?)\b",
     re.I,
@@ -632,7 +633,9 @@ _NOT_YET_BEFORE = re.compile(
     re.I,
 )
 _CONDITIONAL_BEFORE = re.compile(
-    r"\b(?:if|once|when|whenever|until|unless|should|might|could|may)\b[^.;!?]*$", re.I
+    r"\b(?:if|once|when|whenever|until|unless|should|might|could|(?<!\d\s)may(?!\s+\d))\b"
+    r"[^.;!?]*$",
+    re.I,
 )
 # Answers that close an item only when they answer a question ("any objections?").
 ANSWERS = re.compile(r"^no\s+(?:objections?|opposition|concerns?|blockers?)\b", re.I)
@@ -649,13 +652,23 @@ _REPORTED_DONE = re.compile(
 )
 
 
+# The same, said of the work in its first clause: "The bootloader fix (#77) was merged
+# on 18 May and OTA rollouts resumed".
+_REPORTED_DONE_PASSIVE = re.compile(
+    r"^[^,;.!?]{1,80}?\b(?:was|were|has\s+been|have\s+been|got)\s+(?:now\s+|finally\s+)?"
+    r"(merged|fixed|closed|released|landed|resolved|shipped|completed|finished|published|"
+    r"submitted)\b",
+    re.I,
+)
+
+
 def reported_done(text: str) -> tuple[Status, str] | None:
-    """("done", verb) when the line reports its own work done by its first verb,
-    unless what follows in its clause says it is not over ("…, waiting for review").
-    Only for an item's own line: under a topic, "Landed PR to unflag modules" is one
-    step of it."""
+    """("done", verb) when the line reports its own work done by its first verb, or
+    in its first clause as done to it ("… was merged on 18 May"), unless what
+    follows in its clause says it is not over ("…, waiting for review"). Only for an
+    item's own line: under a topic, "Landed PR to unflag modules" is one step of it."""
     plain = " ".join(plain_text(link_text(text)).split())
-    found = _REPORTED_DONE.match(plain)
+    found = _REPORTED_DONE.match(plain) or _REPORTED_DONE_PASSIVE.match(plain)
     if found is None:
         return None
     clause = re.split(r"[.;!]|\s-\s", plain[found.end() :])[0]
@@ -725,7 +738,9 @@ _STILL_TO_DO = re.compile(
     # part said after the result, in a clause of its own.
     r"[,;]\s*(?:but\s+)?(?:\S+\s+){0,3}?(?:(?:targeted|planned|scheduled)\s+for|pending\b|"
     r"waiting\s+(?:for|on)\b|needs?\s+(?:a\s+)?(?:follow[- ]?up|backport|review|docs)\b|"
-    r"(?:still\s+)?to\s*do\b)",
+    r"(?:still\s+)?to\s*do\b)|"
+    # "Agreed on May 4-5, Anna to send out the email": someone takes on what is left.
+    r"[,;]\s*(?-i:[A-Z@][\w.-]*)(?:\s+(?:and|&)\s+(?-i:[A-Z@])[\w.-]*)?\s+(?:to|will)\s+(?-i:[a-z])",
     re.I,
 )
 

@@ -271,6 +271,7 @@ def test_outcome_sentences(sentence: str, status: str) -> None:
         "we will have a chair soon",
         "do we have a chair?",
         "Search: still broken, Tomás is out; nobody else has access",  # he is away
+        "Agreed on May 4-5, Anna to send out the email",  # the work goes on
     ],
 )
 def test_no_outcome_from_plans_conditions_questions_or_other_things(sentence: str) -> None:
@@ -375,6 +376,11 @@ def test_an_actions_own_verb_in_the_past_is_its_result(
         ("Merged PRs this week:", None),
         ("Will have finished the draft by Friday", None),
         ("Finished the draft, waiting for review", None),
+        # Done to the work, in its first clause ("May" is the month here).
+        ("The bootloader fix (#77) was merged on 18 May and rollouts resumed", ("done", "merged")),
+        ("The grant report was submitted on 29 May.", ("done", "submitted")),
+        ("The PR was not merged yet", None),
+        ("It may be merged next week", None),
     ],
 )
 def test_a_line_reporting_its_work_done_by_its_verb(
