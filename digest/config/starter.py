@@ -38,6 +38,7 @@ glob = ["meeting-notes/**/*.md"]
 # branch = "main"             # default: the remote's default branch
 # Links in the digest point at the exact line of the note:
 web_url = "https://github.com/your-org/community/blob/{commit}/{path}#L{line}"
+# repo = "your-org/your-project"  # a bare "#123" in the notes is an issue of this repository
 
 # A folder of notes instead:
 # [[sources]]
