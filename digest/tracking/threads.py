@@ -193,6 +193,9 @@ class TopicText:
     context: frozenset[str] = frozenset()
 
 
+_SUBJECT_HEAD = re.compile(r"^(.{6,100}?)\s+[—–]\s+\S")
+
+
 class Vocabulary:
     """How rare each word is in a series: rare shared words say more than common ones."""
 
@@ -254,6 +257,11 @@ class Vocabulary:
             # the work, the others its context; owners, dates and notes are not.
             *labels, goal = item.row_key.split(" / ")
             return self.text(goal, item.status_phrase, [*item.section, *labels])
+        head = _SUBJECT_HEAD.match(item.text) if item.form in ("list", "task") else None
+        if head is not None and len(normalize_tokens(head.group(1))) >= 2:
+            # "2.1 milestone cleanup — @lin moved 14 issues, done": what the line is
+            # about comes before the dash, today's news about it after.
+            return self.text(head.group(1), item.status_phrase, item.section)
         return self.text(item.text, item.status_phrase, item.section)
 
     def total_weight(self, a: TopicText) -> float:

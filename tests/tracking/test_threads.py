@@ -158,6 +158,16 @@ def test_a_releases_checklist_box_is_not_the_same_box_of_another_release() -> No
     assert thread_of(threads, ticked) is thread_of(threads, new)
 
 
+def test_what_a_line_is_about_comes_before_its_dash() -> None:
+    # The news after the dash changes from one meeting to the next; the subject stays.
+    may = item("2031-05-26", "2.1 milestone cleanup — @lin out this week, next time")
+    june = item("2031-06-09", "2.1 milestone cleanup — @lin moved 14 issues to 2.2, done")
+    other = item("2031-06-09", "Docs cleanup — @ana moved the old pages", 12)
+    threads = build_threads([may, june, other], TRACKING)
+    assert thread_of(threads, june) is thread_of(threads, may)
+    assert thread_of(threads, other) is not thread_of(threads, may)
+
+
 def test_different_items_with_similar_words_are_not_joined() -> None:
     a = item("2031-03-04", "Write the release notes for the 2.0 storage engine")
     b = item("2031-04-01", "Benchmark the storage engine against the 1.x line")
