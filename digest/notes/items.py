@@ -936,9 +936,22 @@ def _list_items(ctx: _Context, node: ListNode) -> Iterator[Item]:
 
 def _handle_heading(ctx: _Context) -> list[str]:
     """ "### @ana" over her updates: what is listed there is hers (a bare name might
-    be a topic, "### Docs"; a handle is a person)."""
+    be a topic, "### Docs"; a handle is a person). So is what a stand-up label under
+    her name lists ("## Ana" over "**Yesterday**" over "- landed the allocator PR"):
+    a name over the labels of a stand-up is a person."""
     heading = _HEADING_MARKUP.sub("", ctx.section[-1]).strip() if ctx.section else ""
-    return _heading_person(ctx) if heading.startswith("@") else []
+    if heading.startswith("@"):
+        return _heading_person(ctx)
+    if len(ctx.section) >= 2 and _STAND_UP_LABEL.fullmatch(heading):
+        person = _heading_person(replace(ctx, section=ctx.section[:-1]))
+        # With an attendance list, only someone on it.
+        if not ctx.present or all(w in ctx.present for p in person for w in p.split()):
+            return person
+    return []
+
+
+# What only a person's stand-up says (a component's notes have "Done" and "Next" too).
+_STAND_UP_LABEL = re.compile(r"\s*(?:yesterday|today|tomorrow|did|doing)\s*:?\s*", re.I)
 
 
 @functools.lru_cache(maxsize=1024)

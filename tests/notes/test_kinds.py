@@ -507,6 +507,10 @@ def test_a_stand_up_by_person_headings_is_each_persons_work() -> None:
         "Landed the allocator PR #405": "done",
     }
     assert "none" not in items  # "Blockers: none" says there is nothing
+    # A name over a stand-up's own labels written as headings is that person too.
+    headed = "# Heron standup 2031-03-04\n\n## Lena\n\n**Yesterday**\n\n- landed the cache PR\n"
+    (landed,) = [i for i in items_of(headed) if i.followed]
+    assert (landed.status, landed.owners) == ("done", ["lena"])
     # A heading naming no person keeps its lines as they are.
     plain = items_of("# Heron sync 2031-03-04\n\n## Agenda\n\n- Today: the release plan\n")
     assert [i.meaning for i in plain] == ["agenda"]
