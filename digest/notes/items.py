@@ -1113,6 +1113,10 @@ def _row_outcome(key: str, notes: list[str]) -> tuple[Status, str] | None:
         found = find_outcome(cell, lead_words=0 if len(cell.split()) <= 10 else 4)
         if found is not None and (not ANSWERS.match(found[1]) or _ASKED.search(key)):
             return found
+        if labelled_decision(cell) or voted_motion(cell) or _decided_here(cell):
+            # "Decision: migrate in two steps, Linux first": the row's topic is settled,
+            # as a topic heading is by its minutes' decision.
+            return "done", _short_phrase(cell)
     return None
 
 

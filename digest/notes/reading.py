@@ -19,7 +19,7 @@ __all__ = ["READING_VERSION", "legacy_names", "reading_settings"]
 
 # Bumped whenever parsing or item rules change what is read from a note: sync then
 # reads every note again (digest.app.sync), and the kept threads are rebuilt.
-READING_VERSION = 103
+READING_VERSION = 104
 
 
 def legacy_names(tracking: TrackingConfig) -> dict[str, list[str]]:

@@ -533,6 +533,22 @@ def test_a_wiki_style_topic_numbered_under_its_part_names_its_owner() -> None:
     }
 
 
+def test_an_agenda_rows_note_recording_the_decision_settles_it() -> None:
+    note = (
+        "# 2025-05-01 Orchard Sync\n\n## Agenda\n\n| Topic | Owner | Notes |\n"
+        "| --- | --- | --- |\n"
+        "| Move CI to GitHub Actions | Ana | Decision: migrate in two steps, Linux first. |\n"
+        "| Logo refresh | Bo | Agreed to keep the current colours. |\n"
+        "| Mentorship program | Cleo | Needs a volunteer; revisit next month. |\n"
+    )
+    rows = [(i.text.split(" — ")[0], i.status) for i in items_of("x.md", text=note)]
+    assert rows == [
+        ("Move CI to GitHub Actions", "done"),
+        ("Logo refresh", "done"),
+        ("Mentorship program", "unknown"),
+    ]
+
+
 def test_a_templates_comments_examples_and_collapsed_markup_are_not_read() -> None:
     note = (
         "# 2025-05-01 Orchard Sync\n\n<!-- Copy this file for each meeting. -->\n\n"
