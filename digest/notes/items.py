@@ -701,10 +701,12 @@ def _node_item(
     meaning: SectionMeaning | None = None,
     parent: str | None = None,
     kind: Kind | None = None,
+    taken: str | None = None,
 ) -> Item:
+    """One bullet as an item. `taken`: the sentence of it in which someone takes the
+    work on ("… @eli will investigate."), whose owner the item's is."""
     text = node.text
     meaning = meaning or ctx.meaning
-    taken: str | None = None  # the sentence in which someone takes the remark on
     if kind is None:
         # "ronag: …", "kestrel will …": a lower-case nick on the attendance list reads
         # as the capitalized name would.
@@ -725,7 +727,7 @@ def _node_item(
             elif _decided_later(text):
                 kind = Kind("decision", "a later sentence states a decision (‘… Decision: …’)")
     form, status = _box_status(ctx, node, kind)
-    owners = (ctx.owners(taken) if taken else []) or (
+    owners = (ctx.owners(_action_owner_text(taken)) if taken else []) or (
         ctx.owners(_action_owner_text(text)) or list(inherited)
     )
     if meaning in ("minutes", "other") and kind.kind == "discussion":
@@ -774,8 +776,7 @@ def _nested_items(ctx: _Context, node: ListNode, item: Item) -> Iterator[Item]:
             # the remark, so the work taken on is an item of its own.
             section = (*item.section, _label(node.text))
             action = Kind("action", "under a remark, someone named takes work on")
-            found = _node_item(ctx, child, section, [], parent=item.key, kind=action)
-            yield replace(found, owners=ctx.owners(_action_owner_text(taken)) or found.owners)
+            yield _node_item(ctx, child, section, [], parent=item.key, kind=action, taken=taken)
         else:
             yield from _nested_items(ctx, child, item)
 
@@ -1399,6 +1400,7 @@ def extract_items(
         )
         heading = _heading_item(ctx, section, extra)
         if heading is not None:
+            at = len(items)  # the heading's, then its minutes' items
             items.append(heading)
             # Its bullets are its minutes: only explicit actions and decisions among
             # them are items, and pieces of work of their own ("Workers: <…/pull/20876>"
@@ -1430,9 +1432,11 @@ def extract_items(
                     # "Comments are due by 3 June. Priya will summarise them.": the sentence
                     # in which someone takes work on names the owner.
                     action = Kind("action", "a later sentence says who takes it on")
-                    item = _node_item(ctx, node, ctx.section, [], parent=heading.key, kind=action)
-                    owners = ctx.owners(_action_owner_text(taken))
-                    items.append(replace(item, owners=owners or item.owners))
+                    items.append(
+                        _node_item(
+                            ctx, node, ctx.section, [], parent=heading.key, kind=action, taken=taken
+                        )
+                    )
                 elif _decided_later(node.text):
                     decision = Kind("decision", "a later sentence states a decision made")
                     items.append(
@@ -1450,7 +1454,7 @@ def extract_items(
             for said in section.blocks:
                 if isinstance(said, Paragraph):
                     items.extend(_paragraph_items(ctx, said, parent=heading.key))
-            _settle_by_its_decision(items, heading)
+            items[at:] = _settled_by_its_decision(items[at:])
             continue
         pending_rows: list[TableRow] = []
         for block in [*section.blocks, None]:
@@ -1545,6 +1549,7 @@ def _paragraph_items(ctx: _Context, block: Paragraph, parent: str | None = None)
     ]
 
 
+# A paragraph that may state a decision ("the group agreed to pause them").
 _DECIDED_WORD = re.compile(r"\b(?:agreed|decided|approved|resolved)\b", re.I)
 # Where a sentence of prose is the meeting's record of work taken on.
 _PROSE_WORK: frozenset[SectionMeaning] = frozenset(
@@ -1577,26 +1582,28 @@ def _work_taken_later(ctx: _Context, text: str) -> str | None:
     return next((s for s in later if ACTION_LABEL.match(s) or _someone_takes_work(ctx, s)), None)
 
 
-def _settle_by_its_decision(items: list[Item], topic: Item) -> None:
-    """A topic heading whose minutes record what was decided ("RESOLVED: the summit
-    is at the university venue", "Motion to …: passed 4-0") is settled by it: done,
-    with the decision as its status (in `items`, in place). Not by "agreed to try it
-    for a month", which goes on; nor by a decision of a question under it."""
+def _settled_by_its_decision(heading: list[Item]) -> list[Item]:
+    """A topic heading's item and its minutes' (`heading`), the topic settled by a
+    decision its minutes record ("RESOLVED: the summit is at the university venue",
+    "Motion to …: passed 4-0"): done, with the decision as its status. Not by "agreed
+    to try it for a month", which goes on; nor by a decision of a question under it."""
+    topic, *minutes = heading
     if topic.status in ("done", "dropped"):
-        return
+        return heading
     decision = next(
         (
             i
-            for i in items
+            for i in minutes
             if i.parent == topic.key
             and i.kind == "decision"
             and (labelled_decision(i.text) or voted_motion(i.text))
         ),
         None,
     )
-    if decision is not None:
-        at = items.index(topic)
-        items[at] = replace(topic, status="done", status_phrase=_short_phrase(decision.text))
+    if decision is None:
+        return heading
+    done = replace(topic, status="done", status_phrase=_short_phrase(decision.text))
+    return [done, *minutes]
 
 
 def _short_phrase(text: str, words: int = 12) -> str:

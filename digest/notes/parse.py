@@ -895,16 +895,25 @@ def _bold_date_lines(tokens: Sequence[Token]) -> list[_Heading]:
         if bold is None:
             continue
         label = bold.group("label").strip()
-        dates = _match_dates(label)
-        valid = [d for d in dates if d.value is not None]
-        if len(valid) != 1:
-            continue
-        rest = label[: valid[0].span[0]] + " " + label[valid[0].span[1] :]
-        if len(_WORDS.findall(rest)) > _BOLD_DATE_EXTRA_WORDS or _NOT_A_MEETING_DAY.search(rest):
+        dates = _dated_line(label, _BOLD_DATE_EXTRA_WORDS)
+        if dates is None:
             continue
         line = tok.map[0] + 1 if tok.map else 1
         found.append(_Heading(i, BOLD_DATE_LEVEL, label, line, dates, bold_line=True))
     return found
+
+
+def _dated_line(label: str, extra_words: int) -> list[_DateMatch] | None:
+    """The dates of a line standing for a meeting's heading: exactly one valid date,
+    at most `extra_words` words besides it, none naming another day ("Next …")."""
+    dates = _match_dates(label)
+    valid = [d for d in dates if d.value is not None]
+    if len(valid) != 1:
+        return None
+    rest = label[: valid[0].span[0]] + " " + label[valid[0].span[1] :]
+    if len(_WORDS.findall(rest)) > extra_words or _NOT_A_MEETING_DAY.search(rest):
+        return None
+    return dates
 
 
 def _title_line(tokens: Sequence[Token]) -> _Heading | None:
@@ -918,12 +927,8 @@ def _title_line(tokens: Sequence[Token]) -> _Heading | None:
     if inline.type != "inline" or "\n" in inline.content.strip():
         return None
     label = _strip_markup(_inline_text(tokens, first)).strip()
-    dates = _match_dates(label)
-    valid = [d for d in dates if d.value is not None]
-    if len(valid) != 1:
-        return None
-    rest = label[: valid[0].span[0]] + " " + label[valid[0].span[1] :]
-    if len(_WORDS.findall(rest)) > _TITLE_LINE_WORDS or _NOT_A_MEETING_DAY.search(rest):
+    dates = _dated_line(label, _TITLE_LINE_WORDS)
+    if dates is None:
         return None
     where = tokens[first].map
     return _Heading(first, BOLD_DATE_LEVEL, label, where[0] + 1 if where else 1, dates, True)
